@@ -1,0 +1,93 @@
+"""Text normalisation shared by the index and the queries."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from knowledge_base.stemmer import stem
+from knowledge_base.stopwords import stop_words_for
+
+_APOSTROPHES = re.compile(r"[’'`ʼ]")
+_NON_WORD = re.compile(r"[\W_]+")
+# Three or more of the same letter is emphasis ("доставкааа", "pleeease"), never spelling.
+_LONG_RUNS = re.compile(r"([^\W\d_])\1{2,}")
+# Doubled letters are a frequent source of typos ("adress", "програма"), so matching keys
+# drop them altogether; both sides go through the same rule.
+_DOUBLES = re.compile(r"([^\W\d_])\1+")
+
+
+@lru_cache(maxsize=65536)
+def term_key(word: str) -> str:
+    """The key one cleaned word is indexed and looked up under."""
+    return _DOUBLES.sub(r"\1", stem(word))
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One word of a normalised text."""
+
+    word: str
+    key: str
+    stop: bool
+
+
+class Normaliser:
+    """Normalises texts of one locale: case, punctuation, repeats, spacing and synonyms."""
+
+    def __init__(
+        self,
+        locale: str,
+        synonyms: Mapping[str, Sequence[str]] | None = None,
+        stop_words: frozenset[str] | None = None,
+    ) -> None:
+        self.locale = locale
+        self.stop_words = stop_words_for(locale) if stop_words is None else stop_words
+        self._synonyms: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for canonical, variants in (synonyms or {}).items():
+            target = tuple(self.clean(canonical).split())
+            for variant in variants:
+                source = tuple(term_key(word) for word in self.clean(variant).split())
+                if source and target and source != tuple(term_key(w) for w in target):
+                    self._synonyms[source] = target
+        self._longest = max((len(source) for source in self._synonyms), default=0)
+
+    @staticmethod
+    def clean(text: str) -> str:
+        """Lower case, `ё` as `е`, no punctuation, no emphatic repeats, single spaces."""
+        text = text.lower().replace("ё", "е")
+        text = _APOSTROPHES.sub("", text)
+        text = _NON_WORD.sub(" ", text)
+        text = _LONG_RUNS.sub(r"\1", text)
+        return text.strip()
+
+    def words(self, text: str) -> list[str]:
+        """Cleaned words with synonym variants replaced by their canonical form."""
+        words = self.clean(text).split()
+        if not self._longest:
+            return words
+        keys = [term_key(word) for word in words]
+        result: list[str] = []
+        i = 0
+        while i < len(words):
+            for size in range(min(self._longest, len(words) - i), 0, -1):
+                target = self._synonyms.get(tuple(keys[i : i + size]))
+                if target is not None:
+                    result.extend(target)
+                    i += size
+                    break
+            else:
+                result.append(words[i])
+                i += 1
+        return result
+
+    def normalise(self, text: str) -> str:
+        """The normalised text as one string."""
+        return " ".join(self.words(text))
+
+    def terms(self, text: str) -> list[Term]:
+        """The words of `text` with their matching keys and stop-word flags."""
+        stop_words = self.stop_words
+        return [Term(word, term_key(word), word in stop_words) for word in self.words(text)]
