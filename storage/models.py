@@ -1,0 +1,144 @@
+"""SQLModel tables: customers, tickets, their messages and attachments, the audit log, counters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, String, Text
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _utc(nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_type=BigInteger, unique=True, index=True)
+    first_name: str = Field(default="", max_length=256)
+    last_name: str | None = Field(default=None, max_length=256)
+    username: str | None = Field(default=None, max_length=64)
+    language_code: str | None = Field(default=None, max_length=16)
+    locale: str = Field(default="ru", max_length=8)
+    phone: str | None = Field(default=None, max_length=32)
+    is_banned: bool = Field(default=False)
+    is_unreachable: bool = Field(default=False)
+    current_ticket_id: int | None = Field(default=None)
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_customer_status", "customer_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=16, unique=True, index=True)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    kind: str = Field(default="complaint", max_length=16)
+    channel: str = Field(default="telegram", max_length=16)
+    category: str = Field(max_length=64, index=True)
+    description: str = Field(default="", sa_type=Text)
+    incident_date: date | None = None
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    contact_phone: str | None = Field(default=None, max_length=32)
+    status: str = Field(default="new", max_length=24, index=True)
+    priority: str = Field(default="normal", max_length=16)
+    team: str | None = Field(default=None, max_length=64)
+    assignee_id: int | None = Field(default=None, sa_type=BigInteger)
+    topic_id: int | None = Field(default=None, sa_type=BigInteger)
+    card_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    first_response_at: datetime | None = _utc(nullable=True)
+    first_response_due: datetime | None = _utc(nullable=True)
+    resolution_due: datetime | None = _utc(nullable=True)
+    waiting_since: datetime | None = _utc(nullable=True)
+    paused_seconds: int = Field(default=0)
+    resolved_at: datetime | None = _utc(nullable=True)
+    closed_at: datetime | None = _utc(nullable=True)
+    resolution_type: str | None = Field(default=None, max_length=24)
+    resolution_text: str | None = Field(default=None, sa_type=Text)
+    rating: int | None = None
+    rating_comment: str | None = Field(default=None, sa_type=Text)
+    rated_at: datetime | None = _utc(nullable=True)
+
+
+class TicketMessage(SQLModel, table=True):
+    """Everything said about a ticket, both directions, plus what customers wrote outside one."""
+
+    __tablename__ = "ticket_messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
+    customer_id: int | None = Field(default=None, foreign_key="customers.id", index=True)
+    direction: str = Field(max_length=8)  # "in" (customer), "out" (to customer), "note"
+    author_id: int | None = Field(default=None, sa_type=BigInteger)
+    content_type: str = Field(default="text", max_length=24)
+    text: str | None = Field(default=None, sa_type=Text)
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    media_group_id: str | None = Field(default=None, max_length=64)
+    update_id: int | None = Field(default=None, sa_type=BigInteger)
+    visible_to_customer: bool = Field(default=True)
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    edited_at: datetime | None = _utc(nullable=True)
+
+
+class Attachment(SQLModel, table=True):
+    __tablename__ = "attachments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="ticket_messages.id", index=True)
+    kind: str = Field(max_length=16)  # photo, document, video, audio, voice, animation
+    file_id: str = Field(max_length=256)
+    file_unique_id: str = Field(max_length=128)
+    file_name: str | None = Field(default=None, max_length=256)
+    mime_type: str | None = Field(default=None, max_length=128)
+    file_size: int | None = Field(default=None, sa_type=BigInteger)
+    media_group_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class TicketEvent(SQLModel, table=True):
+    """Audit log: who did what to a ticket and when; also the source of statistics."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_kind_at", "kind", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    kind: str = Field(default="status", max_length=32)
+    actor_kind: str = Field(max_length=16)
+    actor_id: int | None = Field(default=None, sa_type=BigInteger)
+    from_status: str | None = Field(default=None, max_length=24)
+    to_status: str | None = Field(default=None, max_length=24)
+    comment: str | None = Field(default=None, sa_type=Text)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Counter(SQLModel, table=True):
+    """Named gap-free counters (ticket numbers) incremented atomically in the database."""
+
+    __tablename__ = "counters"
+
+    name: str = Field(sa_type=String(32), primary_key=True)
+    value: int = Field(default=0, sa_type=BigInteger)
+
+
+class FsmRecord(SQLModel, table=True):
+    """Durable conversation state (half-filled forms survive restarts)."""
+
+    __tablename__ = "fsm_states"
+
+    key: str = Field(sa_type=String(255), primary_key=True)
+    state: str | None = Field(default=None, max_length=255)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

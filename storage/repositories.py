@@ -1,0 +1,260 @@
+"""Repositories: the only code that writes SQL. Methods take keyword-only arguments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import (
+    Attachment,
+    Counter,
+    Customer,
+    FsmRecord,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+)
+
+
+class _Keep:
+    """Marker: leave this part of a record as it is."""
+
+
+KEEP = _Keep()
+
+
+class _Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+
+class CustomerRepository(_Repository):
+    async def get(self, *, customer_id: int) -> Customer | None:
+        return await self.session.get(Customer, customer_id)
+
+    async def by_telegram_id(self, *, telegram_id: int) -> Customer | None:
+        result = await self.session.exec(
+            select(Customer).where(Customer.telegram_id == telegram_id)
+        )
+        return result.first()
+
+    async def register(
+        self,
+        *,
+        telegram_id: int,
+        first_name: str,
+        last_name: str | None,
+        username: str | None,
+        language_code: str | None,
+        locale: str,
+        now: datetime,
+    ) -> Customer:
+        """Return the customer for this Telegram user, creating or refreshing the profile."""
+        customer = await self.by_telegram_id(telegram_id=telegram_id)
+        if customer is None:
+            customer = Customer(
+                telegram_id=telegram_id,
+                first_name=first_name,
+                last_name=last_name,
+                username=username,
+                language_code=language_code,
+                locale=locale,
+                created_at=now,
+                updated_at=now,
+            )
+            self.session.add(customer)
+            await self.session.flush()
+            return customer
+        profile = (first_name, last_name, username, language_code)
+        if profile != (
+            customer.first_name,
+            customer.last_name,
+            customer.username,
+            customer.language_code,
+        ):
+            customer.first_name = first_name
+            customer.last_name = last_name
+            customer.username = username
+            customer.language_code = language_code
+            customer.updated_at = now
+            self.session.add(customer)
+        return customer
+
+    async def save(self, *, customer: Customer) -> None:
+        self.session.add(customer)
+        await self.session.flush()
+
+
+class TicketRepository(_Repository):
+    async def next_sequence(self, *, name: str = "ticket") -> int:
+        """Increment a named counter atomically and return the new value.
+
+        On PostgreSQL the upsert takes a row lock held until commit, so concurrent
+        registrations queue on it and never share a number.
+        """
+        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(Counter)
+            .values(name=name, value=1)
+            .on_conflict_do_update(index_elements=["name"], set_={"value": Counter.value + 1})
+            .returning(col(Counter.value))
+        )
+        result = await self.session.exec(statement)
+        return int(result.scalar_one())
+
+    async def add(self, *, ticket: Ticket) -> Ticket:
+        self.session.add(ticket)
+        await self.session.flush()
+        return ticket
+
+    async def get(self, *, ticket_id: int) -> Ticket | None:
+        return await self.session.get(Ticket, ticket_id)
+
+    async def by_number(self, *, number: str) -> Ticket | None:
+        result = await self.session.exec(select(Ticket).where(Ticket.number == number))
+        return result.first()
+
+    async def for_customer(
+        self, *, customer_id: int, offset: int = 0, limit: int = 5
+    ) -> Sequence[Ticket]:
+        result = await self.session.exec(
+            select(Ticket)
+            .where(Ticket.customer_id == customer_id)
+            .order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return result.all()
+
+    async def count_for_customer(self, *, customer_id: int) -> int:
+        result = await self.session.exec(
+            select(func.count()).select_from(Ticket).where(Ticket.customer_id == customer_id)
+        )
+        return int(result.one())
+
+    async def open_for_customer(
+        self, *, customer_id: int, statuses: Sequence[str]
+    ) -> Sequence[Ticket]:
+        result = await self.session.exec(
+            select(Ticket)
+            .where(Ticket.customer_id == customer_id, col(Ticket.status).in_(list(statuses)))
+            .order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc())
+        )
+        return result.all()
+
+    async def save(self, *, ticket: Ticket) -> None:
+        self.session.add(ticket)
+        await self.session.flush()
+
+
+class MessageRepository(_Repository):
+    async def add(self, *, message: TicketMessage) -> TicketMessage:
+        self.session.add(message)
+        await self.session.flush()
+        return message
+
+    async def for_ticket(
+        self, *, ticket_id: int, customer_visible_only: bool = False
+    ) -> Sequence[TicketMessage]:
+        statement = select(TicketMessage).where(TicketMessage.ticket_id == ticket_id)
+        if customer_visible_only:
+            statement = statement.where(col(TicketMessage.visible_to_customer).is_(True))
+        result = await self.session.exec(
+            statement.order_by(col(TicketMessage.created_at), col(TicketMessage.id))
+        )
+        return result.all()
+
+    async def for_customer_without_ticket(self, *, customer_id: int) -> Sequence[TicketMessage]:
+        result = await self.session.exec(
+            select(TicketMessage)
+            .where(TicketMessage.customer_id == customer_id, col(TicketMessage.ticket_id).is_(None))
+            .order_by(col(TicketMessage.id))
+        )
+        return result.all()
+
+
+class AttachmentRepository(_Repository):
+    async def add_many(self, *, attachments: Sequence[Attachment]) -> None:
+        self.session.add_all(list(attachments))
+        await self.session.flush()
+
+    async def for_ticket(self, *, ticket_id: int) -> Sequence[Attachment]:
+        result = await self.session.exec(
+            select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(col(Attachment.id))
+        )
+        return result.all()
+
+
+class EventRepository(_Repository):
+    async def add(
+        self,
+        *,
+        ticket_id: int,
+        at: datetime,
+        actor_kind: str,
+        actor_id: int | None,
+        kind: str = "status",
+        from_status: str | None = None,
+        to_status: str | None = None,
+        comment: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> TicketEvent:
+        event = TicketEvent(
+            ticket_id=ticket_id,
+            at=at,
+            kind=kind,
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            from_status=from_status,
+            to_status=to_status,
+            comment=comment,
+            data=data or {},
+        )
+        self.session.add(event)
+        await self.session.flush()
+        return event
+
+    async def for_ticket(self, *, ticket_id: int) -> Sequence[TicketEvent]:
+        result = await self.session.exec(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket_id)
+            .order_by(col(TicketEvent.at), col(TicketEvent.id))
+        )
+        return result.all()
+
+
+class FsmRepository(_Repository):
+    async def get(self, *, key: str) -> FsmRecord | None:
+        return await self.session.get(FsmRecord, key)
+
+    async def update(
+        self,
+        *,
+        key: str,
+        now: datetime,
+        state: str | _Keep | None = KEEP,
+        data: dict[str, Any] | _Keep = KEEP,
+    ) -> None:
+        """Change the state, the data or both; an empty record is deleted."""
+        record = await self.session.get(FsmRecord, key)
+        new_state = (record.state if record else None) if isinstance(state, _Keep) else state
+        new_data = (dict(record.data) if record else {}) if isinstance(data, _Keep) else data
+        if new_state is None and not new_data:
+            if record is not None:
+                await self.session.delete(record)
+            return
+        if record is None:
+            record = FsmRecord(key=key, state=new_state, data=dict(new_data), updated_at=now)
+        else:
+            record.state = new_state
+            record.data = dict(new_data)
+            record.updated_at = now
+        self.session.add(record)

@@ -1,0 +1,96 @@
+"""One database transaction with the repositories bound to it."""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import SessionFactory, create_session_factory, is_sqlite
+from storage.repositories import (
+    AttachmentRepository,
+    CustomerRepository,
+    EventRepository,
+    FsmRepository,
+    MessageRepository,
+    TicketRepository,
+)
+
+
+class Database:
+    """Owns the engine and hands out units of work.
+
+    SQLite allows one writer at a time and fails (instead of waiting) when two deferred
+    transactions both try to upgrade to a write lock, so with SQLite the units of work of
+    this process take turns; PostgreSQL runs them concurrently.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions: SessionFactory = create_session_factory(engine)
+        self._sqlite_lock: asyncio.Lock | None = (
+            asyncio.Lock() if is_sqlite(str(engine.url)) else None
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class UnitOfWork:
+    session: AsyncSession
+    customers: CustomerRepository
+    tickets: TicketRepository
+    messages: MessageRepository
+    attachments: AttachmentRepository
+    events: EventRepository
+    fsm: FsmRepository
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def __aenter__(self) -> UnitOfWork:
+        lock = self._database._sqlite_lock
+        if lock is not None:
+            await lock.acquire()
+        try:
+            self.session = self._database.sessions()
+            self.customers = CustomerRepository(self.session)
+            self.tickets = TicketRepository(self.session)
+            self.messages = MessageRepository(self.session)
+            self.attachments = AttachmentRepository(self.session)
+            self.events = EventRepository(self.session)
+            self.fsm = FsmRepository(self.session)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None:
+                await self.session.commit()
+            else:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+            lock = self._database._sqlite_lock
+            if lock is not None:
+                lock.release()
+
+    async def commit(self) -> None:
+        await self.session.commit()

@@ -1,0 +1,116 @@
+"""Shared fixtures: databases on SQLite (always) and PostgreSQL / Redis (when CI provides them)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.domain.clock import FrozenClock
+from storage.db import create_engine
+from storage.migrate import upgrade_database
+from storage.unit_of_work import Database
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+requires_postgres = pytest.mark.skipif(
+    not POSTGRES_URL, reason="TEST_POSTGRES_URL is not set (CI sets it to the local PostgreSQL)"
+)
+requires_redis = pytest.mark.skipif(
+    not REDIS_URL, reason="TEST_REDIS_URL is not set (CI sets it to the local Redis)"
+)
+
+START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+
+
+async def _admin_execute(url: str, statement: str) -> None:
+    import asyncpg
+
+    parsed = make_url(url)
+    connection = await asyncpg.connect(
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database=parsed.database or "postgres",
+    )
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@asynccontextmanager
+async def temporary_postgres_database() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards, so runs never collide."""
+    assert POSTGRES_URL
+    name = f"bot_test_{uuid.uuid4().hex[:12]}"
+    await _admin_execute(POSTGRES_URL, f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _admin_execute(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    if not POSTGRES_URL:
+        pytest.skip("TEST_POSTGRES_URL is not set (CI sets it to the local PostgreSQL)")
+    async with temporary_postgres_database() as url:
+        yield url
+
+
+async def open_database(url: str) -> Database:
+    database = Database(create_engine(url))
+    await upgrade_database(database.engine)
+    return database
+
+
+@pytest.fixture
+async def database(sqlite_url: str) -> AsyncIterator[Database]:
+    db = await open_database(sqlite_url)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=requires_postgres)])
+async def any_database(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterator[Database]:
+    """The same test on SQLite and, when available, PostgreSQL."""
+    if request.param == "sqlite":
+        url = sqlite_url
+        db = await open_database(url)
+        try:
+            yield db
+        finally:
+            await db.dispose()
+        return
+    async with temporary_postgres_database() as url:
+        db = await open_database(url)
+        try:
+            yield db
+        finally:
+            await db.dispose()
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    yield f"bot-test-{uuid.uuid4().hex[:10]}"
