@@ -1,0 +1,52 @@
+"""`python -m bot`: read settings, migrate the database, run polling or a webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+
+from pydantic import ValidationError
+
+from bot.config import Settings
+from bot.runner import run
+
+MISSING_TOKEN = (
+    "BOT_TOKEN is not set.\n"
+    "Create a bot with @BotFather in Telegram (/newbot), copy the token it gives you and put it\n"
+    "in a .env file next to the Makefile:  BOT_TOKEN=123456:ABC...  (or export BOT_TOKEN).\n"
+    "See README.md, 'Setting up the bot', for the staff group and the other settings."
+)
+
+
+def load_settings() -> Settings | None:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        fields = {str(error["loc"][0]).upper() for error in exc.errors() if error.get("loc")}
+        if "BOT_TOKEN" in fields and all(e["type"] == "missing" for e in exc.errors()):
+            print(MISSING_TOKEN, file=sys.stderr)
+        else:
+            print("The configuration is not valid:", file=sys.stderr)
+            for error in exc.errors():
+                name = ".".join(str(part) for part in error["loc"]).upper()
+                print(f"  {name}: {error['msg']}", file=sys.stderr)
+        return None
+
+
+def main() -> int:
+    settings = load_settings()
+    if settings is None:
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Composition root: builds storage, services, the dispatcher and the bot from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+
+from bot.config import Settings
+from bot.domain.clock import Clock, SystemClock
+from bot.domain.form import FormSchema
+from bot.domain.sla import SlaPolicy
+from bot.forms.loader import load_form
+from bot.locales.catalog import Catalogs
+from bot.services.customers import CustomerService
+from bot.services.tickets import TicketService
+from bot.telegram import errors
+from bot.telegram.customer import fallback, form, start, tickets
+from bot.telegram.customer.form import FormEngine
+from bot.telegram.fsm_storage import DatabaseStorage
+from bot.telegram.i18n import CatalogI18n
+from bot.telegram.middlewares import CustomerContextMiddleware
+from storage.db import create_engine
+from storage.unit_of_work import Database
+
+CUSTOMER_COMMANDS = ("start", "complaint", "tickets", "language", "cancel", "help")
+
+
+@dataclass
+class App:
+    settings: Settings
+    bot: Bot
+    dispatcher: Dispatcher
+    database: Database
+    catalogs: Catalogs
+    i18n: CatalogI18n
+    clock: Clock
+    customers: CustomerService
+    tickets: TicketService
+    form_schema: FormSchema
+    closers: list[Any] = field(default_factory=list)
+
+    async def close(self) -> None:
+        await self.dispatcher.storage.close()
+        await self.bot.session.close()
+        await self.database.dispose()
+
+
+def build_sla_policy(settings: Settings) -> SlaPolicy:
+    return SlaPolicy.from_config(timezone=settings.timezone)
+
+
+def _fsm_backends(
+    settings: Settings, database: Database, clock: Clock
+) -> tuple[BaseStorage, BaseEventIsolation]:
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+        storage = RedisStorage.from_url(settings.redis_url)
+        return storage, RedisEventIsolation(storage.redis)
+    return DatabaseStorage(database, clock), SimpleEventIsolation()
+
+
+def build_customer_router(customers: CustomerService, i18n: CatalogI18n) -> Router:
+    customer = Router(name="customer")
+    customer.message.filter(F.chat.type == "private")
+    customer.callback_query.filter(F.message.chat.type == "private")
+    middleware = CustomerContextMiddleware(customers, i18n)
+    customer.message.outer_middleware(middleware)
+    customer.callback_query.outer_middleware(middleware)
+    customer.include_routers(start.router, tickets.router, form.router, fallback.router)
+    return customer
+
+
+def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    if session is None:
+        session = AiohttpSession()
+        if settings.telegram_api_url:
+            session.api = TelegramAPIServer.from_base(settings.telegram_api_url)
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def build_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    session: BaseSession | None = None,
+    database: Database | None = None,
+) -> App:
+    clock = clock or SystemClock()
+    database = database or Database(create_engine(settings.database_url))
+    catalogs = Catalogs(default_locale=settings.default_locale)
+    i18n = CatalogI18n(catalogs)
+    schema = load_form(settings.complaint_form_file)
+    zone = ZoneInfo(settings.timezone)
+    customers = CustomerService(database, clock, default_locale=settings.default_locale)
+    ticket_service = TicketService(database, clock, build_sla_policy(settings))
+    storage, isolation = _fsm_backends(settings, database, clock)
+    dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
+    dispatcher.workflow_data.update(
+        settings=settings,
+        clock=clock,
+        customers=customers,
+        tickets=ticket_service,
+        form_engine=FormEngine(schema, clock, zone),
+        business_zone=zone,
+        category_titles={
+            locale: {c.id: c.title(locale) for c in schema.categories}
+            for locale in catalogs.locales
+        },
+        staff_chat_id=settings.staff_chat_id,
+        i18n=i18n,
+    )
+    dispatcher.include_router(errors.router)
+    dispatcher.include_router(build_customer_router(customers, i18n))
+    bot = build_bot(settings, session)
+    return App(
+        settings=settings,
+        bot=bot,
+        dispatcher=dispatcher,
+        database=database,
+        catalogs=catalogs,
+        i18n=i18n,
+        clock=clock,
+        customers=customers,
+        tickets=ticket_service,
+        form_schema=schema,
+    )
+
+
+async def register_commands(app: App) -> None:
+    """The command menu in each language (Telegram picks it by the user's language)."""
+    for locale in app.catalogs.locales:
+        commands = [
+            BotCommand(command=name, description=app.catalogs.plain(f"command.{name}", locale))
+            for name in CUSTOMER_COMMANDS
+        ]
+        language = None if locale == app.settings.default_locale else locale
+        await app.bot.set_my_commands(
+            commands, scope=BotCommandScopeAllPrivateChats(), language_code=language
+        )

@@ -1,0 +1,67 @@
+"""Running the application: migrations, command menu, polling or webhook, clean shutdown."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+
+from bot.app import App, build_app, register_commands
+from bot.config import Settings
+from storage.migrate import upgrade_database
+
+log = logging.getLogger("bot")
+
+
+async def prepare(app: App) -> None:
+    await upgrade_database(app.database.engine)
+    await register_commands(app)
+
+
+async def run(settings: Settings) -> None:
+    app = build_app(settings)
+    try:
+        await prepare(app)
+        me = await app.bot.get_me()
+        mode = "webhook" if settings.webhook_url else "polling"
+        log.info(
+            "@%s started (%s, database %s, staff chat %s)",
+            me.username,
+            mode,
+            app.database.engine.url.render_as_string(hide_password=True),
+            settings.staff_chat_id or "not set",
+        )
+        if settings.webhook_url:
+            await _run_webhook(app, settings)
+        else:
+            await app.dispatcher.start_polling(
+                app.bot, allowed_updates=app.dispatcher.resolve_used_update_types()
+            )
+    finally:
+        await app.close()
+        log.info("stopped")
+
+
+async def _run_webhook(app: App, settings: Settings) -> None:
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    await app.bot.set_webhook(
+        str(settings.webhook_url),
+        secret_token=secret,
+        allowed_updates=app.dispatcher.resolve_used_update_types(),
+    )
+    web_app = web.Application()
+    SimpleRequestHandler(dispatcher=app.dispatcher, bot=app.bot, secret_token=secret).register(
+        web_app, path="/webhook"
+    )
+    setup_application(web_app, app.dispatcher, bot=app.bot)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+    await site.start()
+    try:
+        import asyncio
+
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,70 @@
+"""Customer registration and preferences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.clock import Clock
+from storage.models import Customer
+from storage.unit_of_work import Database
+
+RUSSIAN_FAMILY = ("ru", "uk", "be", "kk")
+
+
+def locale_from_language_code(language_code: str | None, *, default: str) -> str:
+    """Telegram gives an IETF tag; Russian-speaking regions get ru, everything else en."""
+    if not language_code:
+        return default
+    primary = language_code.split("-")[0].lower()
+    if primary in RUSSIAN_FAMILY:
+        return "ru"
+    return "en"
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramProfile:
+    telegram_id: int
+    first_name: str
+    last_name: str | None
+    username: str | None
+    language_code: str | None
+
+
+class CustomerService:
+    def __init__(self, database: Database, clock: Clock, *, default_locale: str) -> None:
+        self._database = database
+        self._clock = clock
+        self._default_locale = default_locale
+
+    async def register(self, profile: TelegramProfile) -> Customer:
+        async with self._database.unit_of_work() as uow:
+            return await uow.customers.register(
+                telegram_id=profile.telegram_id,
+                first_name=profile.first_name,
+                last_name=profile.last_name,
+                username=profile.username,
+                language_code=profile.language_code,
+                locale=locale_from_language_code(
+                    profile.language_code, default=self._default_locale
+                ),
+                now=self._clock.now(),
+            )
+
+    async def set_locale(self, *, customer_id: int, locale: str) -> Customer:
+        async with self._database.unit_of_work() as uow:
+            customer = await uow.customers.get(customer_id=customer_id)
+            if customer is None:
+                raise LookupError(f"no customer {customer_id}")
+            customer.locale = locale
+            customer.updated_at = self._clock.now()
+            await uow.customers.save(customer=customer)
+            return customer
+
+    async def set_phone(self, *, customer_id: int, phone: str) -> None:
+        async with self._database.unit_of_work() as uow:
+            customer = await uow.customers.get(customer_id=customer_id)
+            if customer is None:
+                raise LookupError(f"no customer {customer_id}")
+            customer.phone = phone
+            customer.updated_at = self._clock.now()
+            await uow.customers.save(customer=customer)

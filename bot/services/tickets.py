@@ -1,0 +1,220 @@
+"""Customer-side ticket use cases: register a complaint, list tickets, add to a ticket."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.domain.clock import Clock
+from bot.domain.sla import SlaPolicy, compute_due
+from bot.domain.tickets import (
+    OPEN_STATUSES,
+    Actor,
+    TicketKind,
+    format_ticket_number,
+    registration,
+)
+from bot.services.intake import ComplaintForm, FileRef, IncomingMessage
+from bot.services.listeners import TicketListeners
+from storage.models import Attachment, Ticket, TicketEvent, TicketMessage
+from storage.unit_of_work import Database, UnitOfWork
+
+OPEN_STATUS_VALUES: tuple[str, ...] = tuple(sorted(s.value for s in OPEN_STATUSES))
+
+
+@dataclass(frozen=True, slots=True)
+class TicketPage:
+    items: Sequence[Ticket]
+    page: int
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class TicketHistory:
+    ticket: Ticket
+    messages: Sequence[TicketMessage]
+    events: Sequence[TicketEvent]
+    attachment_count: int
+
+
+class TicketNotFound(LookupError):
+    pass
+
+
+def _attachments(
+    files: Sequence[FileRef], *, ticket_id: int | None, message_id: int | None, now: datetime
+) -> list[Attachment]:
+    return [
+        Attachment(
+            ticket_id=ticket_id,
+            message_id=message_id,
+            kind=f.kind,
+            file_id=f.file_id,
+            file_unique_id=f.file_unique_id,
+            file_name=f.file_name,
+            mime_type=f.mime_type,
+            file_size=f.file_size,
+            media_group_id=f.media_group_id,
+            created_at=now,
+        )
+        for f in files
+    ]
+
+
+class TicketService:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        sla: SlaPolicy,
+        listeners: TicketListeners | None = None,
+    ) -> None:
+        self._database = database
+        self._clock = clock
+        self._sla = sla
+        self.listeners = listeners or TicketListeners()
+
+    @property
+    def sla(self) -> SlaPolicy:
+        return self._sla
+
+    async def open_complaint(
+        self,
+        *,
+        customer_id: int,
+        form: ComplaintForm,
+        kind: TicketKind = TicketKind.COMPLAINT,
+    ) -> Ticket:
+        now = self._clock.now()
+        due = compute_due(self._sla, priority=form.priority, opened_at=now, now=now)
+        async with self._database.unit_of_work() as uow:
+            number = format_ticket_number(await uow.tickets.next_sequence())
+            ticket = await uow.tickets.add(
+                ticket=Ticket(
+                    number=number,
+                    customer_id=customer_id,
+                    kind=kind.value,
+                    category=form.category,
+                    description=form.description,
+                    incident_date=form.incident_date,
+                    fields=dict(form.fields),
+                    contact_phone=form.contact_phone,
+                    priority=form.priority,
+                    created_at=now,
+                    updated_at=now,
+                    first_response_due=due.first_response_due,
+                    resolution_due=due.resolution_due,
+                )
+            )
+            assert ticket.id is not None
+            change = registration(actor=Actor.customer(customer_id), at=now)
+            await uow.events.add(
+                ticket_id=ticket.id,
+                at=change.at,
+                actor_kind=change.actor.kind.value,
+                actor_id=customer_id,
+                to_status=change.to_status.value,
+                data={"channel": "telegram", "category": form.category},
+            )
+            if form.files:
+                await uow.attachments.add_many(
+                    attachments=_attachments(
+                        form.files, ticket_id=ticket.id, message_id=None, now=now
+                    )
+                )
+            customer = await uow.customers.get(customer_id=customer_id)
+            if customer is not None:
+                customer.current_ticket_id = ticket.id
+                if form.contact_phone:
+                    customer.phone = form.contact_phone
+                await uow.customers.save(customer=customer)
+        await self.listeners.ticket_opened(ticket.id)
+        return ticket
+
+    async def page_for_customer(
+        self, *, customer_id: int, page: int, page_size: int = 5
+    ) -> TicketPage:
+        async with self._database.unit_of_work() as uow:
+            total = await uow.tickets.count_for_customer(customer_id=customer_id)
+            pages = max(1, -(-total // page_size))
+            page = min(max(page, 0), pages - 1)
+            items = await uow.tickets.for_customer(
+                customer_id=customer_id, offset=page * page_size, limit=page_size
+            )
+        return TicketPage(items=items, page=page, pages=pages, total=total)
+
+    async def history_for_customer(self, *, customer_id: int, ticket_id: int) -> TicketHistory:
+        async with self._database.unit_of_work() as uow:
+            ticket = await self._owned(uow, customer_id=customer_id, ticket_id=ticket_id)
+            messages = await uow.messages.for_ticket(
+                ticket_id=ticket_id, customer_visible_only=True
+            )
+            events = await uow.events.for_ticket(ticket_id=ticket_id)
+            attachments = await uow.attachments.for_ticket(ticket_id=ticket_id)
+        return TicketHistory(ticket, messages, events, len(attachments))
+
+    async def open_tickets(self, *, customer_id: int) -> Sequence[Ticket]:
+        async with self._database.unit_of_work() as uow:
+            return await uow.tickets.open_for_customer(
+                customer_id=customer_id, statuses=OPEN_STATUS_VALUES
+            )
+
+    async def choose_ticket(self, *, customer_id: int, ticket_id: int) -> Ticket:
+        """Remember which ticket the customer is writing about now."""
+        async with self._database.unit_of_work() as uow:
+            ticket = await self._owned(uow, customer_id=customer_id, ticket_id=ticket_id)
+            customer = await uow.customers.get(customer_id=customer_id)
+            if customer is not None:
+                customer.current_ticket_id = ticket_id
+                await uow.customers.save(customer=customer)
+            return ticket
+
+    async def add_customer_message(
+        self, *, customer_id: int, ticket_id: int | None, message: IncomingMessage
+    ) -> TicketMessage:
+        """Store a customer's message (and its files), attached to a ticket when given one."""
+        now = self._clock.now()
+        async with self._database.unit_of_work() as uow:
+            if ticket_id is not None:
+                ticket = await self._owned(uow, customer_id=customer_id, ticket_id=ticket_id)
+                ticket.updated_at = now
+                await uow.tickets.save(ticket=ticket)
+            stored = await uow.messages.add(
+                message=TicketMessage(
+                    ticket_id=ticket_id,
+                    customer_id=customer_id,
+                    direction="in",
+                    author_id=message.chat_id,
+                    content_type=message.content_type,
+                    text=message.text,
+                    chat_id=message.chat_id,
+                    telegram_message_id=message.message_id,
+                    media_group_id=message.media_group_id,
+                    update_id=message.update_id,
+                    created_at=now,
+                )
+            )
+            if message.files:
+                await uow.attachments.add_many(
+                    attachments=_attachments(
+                        message.files, ticket_id=ticket_id, message_id=stored.id, now=now
+                    )
+                )
+        if ticket_id is not None and stored.id is not None:
+            await self.listeners.customer_message(ticket_id, stored.id)
+        return stored
+
+    @staticmethod
+    async def _owned(uow: UnitOfWork, *, customer_id: int, ticket_id: int) -> Ticket:
+        ticket = await uow.tickets.get(ticket_id=ticket_id)
+        if ticket is None or ticket.customer_id != customer_id:
+            raise TicketNotFound(ticket_id)
+        return ticket
+
+
+def first_response_window(ticket: Ticket) -> timedelta | None:
+    if ticket.first_response_due is None:
+        return None
+    return ticket.first_response_due - ticket.created_at

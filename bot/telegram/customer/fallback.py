@@ -1,0 +1,35 @@
+"""Whatever a customer sends outside a dialogue: stored, then placed or answered with a choice."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.types import Message, Update
+
+from bot.services.tickets import TicketService
+from bot.telegram.customer.attachments import incoming
+from bot.telegram.i18n import t
+from bot.telegram.keyboards import choice_menu
+from storage.models import Customer
+
+router = Router(name="customer_fallback")
+
+
+@router.message()
+async def anything_else(
+    message: Message, tickets: TicketService, customer: Customer, event_update: Update | None = None
+) -> None:
+    assert customer.id is not None
+    open_tickets = await tickets.open_tickets(customer_id=customer.id)
+    target = next((tk for tk in open_tickets if tk.id == customer.current_ticket_id), None)
+    if target is None and open_tickets:
+        target = open_tickets[0]
+    await tickets.add_customer_message(
+        customer_id=customer.id,
+        ticket_id=target.id if target else None,
+        message=incoming(message, event_update.update_id if event_update else None),
+    )
+    if target is not None:
+        if message.media_group_id is None:
+            await message.answer(t("ticket.added_to", number=target.number))
+        return
+    await message.answer(t("fallback.choice"), reply_markup=choice_menu())

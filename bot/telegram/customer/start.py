@@ -1,0 +1,77 @@
+"""Greeting, main menu, help and language choice."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.types import CallbackQuery, Message
+
+from bot.services.customers import CustomerService
+from bot.telegram.callbacks import LanguageCallback, MenuCallback
+from bot.telegram.i18n import CatalogI18n, t
+from bot.telegram.keyboards import language_menu, main_menu
+from storage.models import Customer
+
+router = Router(name="customer_start")
+
+
+@router.message(CommandStart())
+async def start(message: Message, customer: Customer) -> None:
+    await message.answer(t("start.greeting", name=customer.first_name), reply_markup=main_menu())
+
+
+@router.message(Command("help"))
+async def help_command(message: Message) -> None:
+    await message.answer(t("help.text"), reply_markup=main_menu())
+
+
+@router.message(Command("menu"))
+async def menu_command(message: Message) -> None:
+    await message.answer(t("menu.title"), reply_markup=main_menu())
+
+
+@router.callback_query(MenuCallback.filter(F.action == "menu"))
+async def menu_button(query: CallbackQuery) -> None:
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(t("menu.title"), reply_markup=main_menu())
+
+
+@router.callback_query(MenuCallback.filter(F.action == "question"))
+async def question_button(query: CallbackQuery) -> None:
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(t("question.prompt"))
+
+
+@router.message(Command("language"))
+async def language_command(message: Message, i18n: CatalogI18n) -> None:
+    await message.answer(t("language.choose"), reply_markup=language_menu(i18n.available_locales))
+
+
+@router.callback_query(MenuCallback.filter(F.action == "language"))
+async def language_button(query: CallbackQuery, i18n: CatalogI18n) -> None:
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(
+            t("language.choose"), reply_markup=language_menu(i18n.available_locales)
+        )
+
+
+@router.callback_query(LanguageCallback.filter())
+async def language_chosen(
+    query: CallbackQuery,
+    callback_data: LanguageCallback,
+    customer: Customer,
+    customers: CustomerService,
+    i18n: CatalogI18n,
+) -> None:
+    if callback_data.locale not in i18n.available_locales:
+        await query.answer(t("language.unknown"), show_alert=True)
+        return
+    assert customer.id is not None
+    await customers.set_locale(customer_id=customer.id, locale=callback_data.locale)
+    with i18n.use_locale(callback_data.locale):
+        await query.answer()
+        if query.message is not None:
+            await query.message.answer(t("language.changed"), reply_markup=main_menu())

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class ComplaintFlow(StatesGroup):
+    filling = State()
+    summary = State()
+
+
+class TicketFlow(StatesGroup):
+    adding = State()  # the customer is adding details to one ticket

@@ -1,0 +1,311 @@
+"""`/tickets`: the customer's tickets, one ticket's history, adding details to a ticket."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.domain.tickets import TicketStatus
+from bot.services.tickets import TicketHistory, TicketNotFound, TicketPage, TicketService
+from bot.telegram.callbacks import MenuCallback, TicketsCallback
+from bot.telegram.customer.attachments import incoming
+from bot.telegram.customer.states import TicketFlow
+from bot.telegram.formatting import local_datetime
+from bot.telegram.i18n import t, t_plain
+from bot.telegram.keyboards import main_menu
+from storage.models import Customer
+
+router = Router(name="customer_tickets")
+
+PAGE_SIZE = 5
+HISTORY_LIMIT = 15
+PREVIEW_LENGTH = 300
+
+
+def status_words(status: str) -> str:
+    return t(f"status.{status}")
+
+
+def category_title(category: str, titles: dict[str, str]) -> str:
+    return titles.get(category, category)
+
+
+def _page_text(page: TicketPage, zone: ZoneInfo, categories: dict[str, str]) -> str:
+    if page.total == 0:
+        return t("tickets.empty")
+    lines = [t("tickets.title", page=page.page + 1, pages=page.pages, total=page.total), ""]
+    for ticket in page.items:
+        lines.append(
+            t(
+                "tickets.line",
+                number=ticket.number,
+                category=category_title(ticket.category, categories),
+                status=status_words(ticket.status),
+                updated=local_datetime(ticket.updated_at, zone),
+            )
+        )
+    return "\n".join(lines)
+
+
+def _page_keyboard(page: TicketPage) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for ticket in page.items:
+        assert ticket.id is not None
+        builder.button(
+            text=t_plain("tickets.open_button", number=ticket.number),
+            callback_data=TicketsCallback(action="open", ticket_id=ticket.id, page=page.page),
+        )
+    builder.adjust(1)
+    nav = []
+    if page.page > 0:
+        nav.append(("tickets.prev", page.page - 1))
+    if page.page + 1 < page.pages:
+        nav.append(("tickets.next", page.page + 1))
+    if nav:
+        row = InlineKeyboardBuilder()
+        for key, target in nav:
+            row.button(text=t(key), callback_data=TicketsCallback(action="page", page=target))
+        builder.attach(row)
+    return builder.as_markup()
+
+
+def _history_text(history: TicketHistory, zone: ZoneInfo, categories: dict[str, str]) -> str:
+    ticket = history.ticket
+    lines = [
+        t(
+            "ticket.header",
+            number=ticket.number,
+            category=category_title(ticket.category, categories),
+            status=status_words(ticket.status),
+            created=local_datetime(ticket.created_at, zone),
+        ),
+        t("ticket.description", text=_preview(ticket.description)),
+    ]
+    if history.attachment_count:
+        lines.append(t("ticket.attachments", count=history.attachment_count))
+    if (
+        ticket.first_response_due
+        and ticket.first_response_at is None
+        and TicketStatus(ticket.status).is_open
+    ):
+        lines.append(t("ticket.expect_answer", due=local_datetime(ticket.first_response_due, zone)))
+    if ticket.resolution_text:
+        lines.append(t("ticket.resolution", text=_preview(ticket.resolution_text)))
+    timeline: list[tuple[object, str]] = []
+    for event in history.events:
+        if event.kind == "status" and event.to_status and event.from_status:
+            timeline.append(
+                (
+                    event.at,
+                    t(
+                        "history.status",
+                        at=local_datetime(event.at, zone),
+                        status=status_words(event.to_status),
+                    ),
+                )
+            )
+    for message in history.messages:
+        key = "history.from_customer" if message.direction == "in" else "history.from_staff"
+        body = message.text or t("history.file")
+        timeline.append(
+            (
+                message.created_at,
+                t(key, at=local_datetime(message.created_at, zone), text=_preview(body)),
+            )
+        )
+    if timeline:
+        lines += ["", t("history.title")]
+        lines += [entry for _, entry in timeline[-HISTORY_LIMIT:]]
+    return "\n".join(lines)
+
+
+def _preview(text: str) -> str:
+    return text if len(text) <= PREVIEW_LENGTH else text[: PREVIEW_LENGTH - 1] + "…"
+
+
+def _history_keyboard(history: TicketHistory, page: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    ticket_id = history.ticket.id or 0
+    if TicketStatus(history.ticket.status).is_open:
+        builder.button(
+            text=t("ticket.button.add_details"),
+            callback_data=TicketsCallback(action="add", ticket_id=ticket_id),
+        )
+    builder.button(text=t("tickets.back"), callback_data=TicketsCallback(action="page", page=page))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+async def _send_page(
+    bot: Bot,
+    chat_id: int,
+    tickets: TicketService,
+    customer: Customer,
+    page_number: int,
+    zone: ZoneInfo,
+    categories: dict[str, str],
+) -> None:
+    assert customer.id is not None
+    page = await tickets.page_for_customer(
+        customer_id=customer.id, page=page_number, page_size=PAGE_SIZE
+    )
+    markup = _page_keyboard(page) if page.total else main_menu()
+    await bot.send_message(chat_id, _page_text(page, zone, categories), reply_markup=markup)
+
+
+@router.message(Command("tickets"))
+async def tickets_command(
+    message: Message,
+    bot: Bot,
+    tickets: TicketService,
+    customer: Customer,
+    business_zone: ZoneInfo,
+    category_titles: dict[str, dict[str, str]],
+) -> None:
+    await _send_page(
+        bot, message.chat.id, tickets, customer, 0, business_zone, category_titles[customer.locale]
+    )
+
+
+@router.callback_query(MenuCallback.filter(F.action == "tickets"))
+async def tickets_menu(
+    query: CallbackQuery,
+    bot: Bot,
+    tickets: TicketService,
+    customer: Customer,
+    business_zone: ZoneInfo,
+    category_titles: dict[str, dict[str, str]],
+) -> None:
+    await query.answer()
+    await _send_page(
+        bot,
+        query.from_user.id,
+        tickets,
+        customer,
+        0,
+        business_zone,
+        category_titles[customer.locale],
+    )
+
+
+@router.callback_query(TicketsCallback.filter(F.action == "page"))
+async def tickets_page(
+    query: CallbackQuery,
+    callback_data: TicketsCallback,
+    bot: Bot,
+    tickets: TicketService,
+    customer: Customer,
+    business_zone: ZoneInfo,
+    category_titles: dict[str, dict[str, str]],
+) -> None:
+    await query.answer()
+    await _send_page(
+        bot,
+        query.from_user.id,
+        tickets,
+        customer,
+        callback_data.page,
+        business_zone,
+        category_titles[customer.locale],
+    )
+
+
+@router.callback_query(TicketsCallback.filter(F.action == "open"))
+async def ticket_open(
+    query: CallbackQuery,
+    callback_data: TicketsCallback,
+    bot: Bot,
+    tickets: TicketService,
+    customer: Customer,
+    business_zone: ZoneInfo,
+    category_titles: dict[str, dict[str, str]],
+) -> None:
+    assert customer.id is not None
+    try:
+        history = await tickets.history_for_customer(
+            customer_id=customer.id, ticket_id=callback_data.ticket_id
+        )
+    except TicketNotFound:
+        await query.answer(t("tickets.not_found"), show_alert=True)
+        return
+    await query.answer()
+    await bot.send_message(
+        query.from_user.id,
+        _history_text(history, business_zone, category_titles[customer.locale]),
+        reply_markup=_history_keyboard(history, callback_data.page),
+    )
+
+
+@router.callback_query(TicketsCallback.filter(F.action == "add"))
+async def ticket_add(
+    query: CallbackQuery,
+    callback_data: TicketsCallback,
+    state: FSMContext,
+    tickets: TicketService,
+    customer: Customer,
+) -> None:
+    assert customer.id is not None
+    try:
+        ticket = await tickets.choose_ticket(
+            customer_id=customer.id, ticket_id=callback_data.ticket_id
+        )
+    except TicketNotFound:
+        await query.answer(t("tickets.not_found"), show_alert=True)
+        return
+    if not TicketStatus(ticket.status).is_open:
+        await query.answer(t("tickets.closed_cannot_add"), show_alert=True)
+        return
+    await query.answer()
+    await state.set_state(TicketFlow.adding)
+    await state.update_data(ticket_id=ticket.id)
+    if query.message is not None:
+        await query.message.answer(
+            t("ticket.add_prompt", number=ticket.number), reply_markup=_done_keyboard()
+        )
+
+
+def _done_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=t("ticket.button.done_adding"), callback_data=TicketsCallback(action="done")
+    )
+    return builder.as_markup()
+
+
+@router.callback_query(TicketsCallback.filter(F.action == "done"))
+async def ticket_add_done(query: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(t("ticket.add_done"), reply_markup=main_menu())
+
+
+@router.message(TicketFlow.adding)
+async def ticket_add_message(
+    message: Message,
+    state: FSMContext,
+    tickets: TicketService,
+    customer: Customer,
+    event_update: Update | None = None,
+) -> None:
+    data = await state.get_data()
+    ticket_id = int(data["ticket_id"])
+    assert customer.id is not None
+    try:
+        await tickets.add_customer_message(
+            customer_id=customer.id,
+            ticket_id=ticket_id,
+            message=incoming(message, event_update.update_id if event_update else None),
+        )
+    except TicketNotFound:
+        await state.clear()
+        await message.answer(t("tickets.not_found"), reply_markup=main_menu())
+        return
+    if message.media_group_id is None or data.get("last_group") != message.media_group_id:
+        await message.answer(t("ticket.added"), reply_markup=_done_keyboard())
+    await state.update_data(last_group=message.media_group_id)

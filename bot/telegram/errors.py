@@ -1,0 +1,64 @@
+"""The last line of defence: an unexpected error never loses what the customer sent."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Router
+from aiogram.types import ErrorEvent, Message
+
+from bot.services.customers import CustomerService
+from bot.services.tickets import TicketService
+from bot.telegram.customer.attachments import incoming
+from bot.telegram.i18n import CatalogI18n
+from bot.telegram.middlewares import profile_of
+
+log = logging.getLogger(__name__)
+
+router = Router(name="errors")
+
+
+@router.errors()
+async def on_error(
+    event: ErrorEvent,
+    bot: Bot,
+    customers: CustomerService,
+    tickets: TicketService,
+    i18n: CatalogI18n,
+    staff_chat_id: int | None = None,
+) -> bool:
+    update = event.update
+    log.error("update %s failed: %r", update.update_id, event.exception, exc_info=event.exception)
+    message: Message | None = update.message or update.edited_message
+    if message is None or message.chat.type != "private" or message.from_user is None:
+        return True
+    try:
+        customer = await customers.register(profile_of(message.from_user))
+        assert customer.id is not None
+        open_tickets = await tickets.open_tickets(customer_id=customer.id)
+        ticket_id = (
+            customer.current_ticket_id
+            if any(tk.id == customer.current_ticket_id for tk in open_tickets)
+            else None
+        )
+        stored = await tickets.add_customer_message(
+            customer_id=customer.id,
+            ticket_id=ticket_id,
+            message=incoming(message, update.update_id),
+        )
+        with i18n.context(), i18n.use_locale(customer.locale):
+            await bot.send_message(message.chat.id, i18n.render("error.received"))
+        if staff_chat_id is not None:
+            await bot.send_message(
+                staff_chat_id,
+                i18n.catalogs.render(
+                    "staff.error.unhandled",
+                    i18n.default_locale,
+                    update_id=update.update_id,
+                    customer=customer.telegram_id,
+                    message_id=stored.id,
+                ),
+            )
+    except Exception:
+        log.exception("could not store the message of failed update %s", update.update_id)
+    return True

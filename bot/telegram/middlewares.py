@@ -1,0 +1,47 @@
+"""Per-update context: who the customer is and which language to speak."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
+
+from bot.services.customers import CustomerService, TelegramProfile
+from bot.telegram.i18n import CatalogI18n
+
+
+def profile_of(user: User) -> TelegramProfile:
+    return TelegramProfile(
+        telegram_id=user.id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        language_code=user.language_code,
+    )
+
+
+class CustomerContextMiddleware(BaseMiddleware):
+    """Registers the customer (or refreshes their profile) and switches to their language."""
+
+    def __init__(self, customers: CustomerService, i18n: CatalogI18n) -> None:
+        self._customers = customers
+        self._i18n = i18n
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user: User | None = None
+        if isinstance(event, Message | CallbackQuery):
+            user = event.from_user
+        if user is None or user.is_bot:
+            return await handler(event, data)
+        customer = await self._customers.register(profile_of(user))
+        data["customer"] = customer
+        data["i18n"] = self._i18n
+        with self._i18n.context(), self._i18n.use_locale(customer.locale):
+            return await handler(event, data)
