@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401  (registers the tables)
+from storage import models, outbox_models
+
+# Every module that defines tables is listed here, so migrations and tests see them all.
+TABLE_MODULES = (models, outbox_models)
 
 metadata = SQLModel.metadata

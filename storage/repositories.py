@@ -21,6 +21,7 @@ from storage.models import (
     TicketEvent,
     TicketMessage,
 )
+from storage.outbox_models import OutboxMessage
 
 
 class _Keep:
@@ -258,3 +259,36 @@ class FsmRepository(_Repository):
             record.data = dict(new_data)
             record.updated_at = now
         self.session.add(record)
+
+
+class OutboxRepository(_Repository):
+    async def enqueue(
+        self,
+        *,
+        key: str,
+        chat_id: int,
+        kind: str,
+        payload: dict[str, Any],
+        now: datetime,
+        ticket_id: int | None = None,
+        thread_id: int | None = None,
+        not_before: datetime | None = None,
+    ) -> bool:
+        """Add a message unless one with this key exists; True when it was added."""
+        existing = await self.session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key))
+        if existing.first() is not None:
+            return False
+        self.session.add(
+            OutboxMessage(
+                key=key,
+                chat_id=chat_id,
+                thread_id=thread_id,
+                kind=kind,
+                payload=payload,
+                ticket_id=ticket_id,
+                next_attempt_at=not_before or now,
+                created_at=now,
+            )
+        )
+        await self.session.flush()
+        return True

@@ -15,6 +15,7 @@ from storage.repositories import (
     EventRepository,
     FsmRepository,
     MessageRepository,
+    OutboxRepository,
     TicketRepository,
 )
 
@@ -53,6 +54,7 @@ class UnitOfWork:
     attachments: AttachmentRepository
     events: EventRepository
     fsm: FsmRepository
+    outbox: OutboxRepository
 
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -69,6 +71,7 @@ class UnitOfWork:
             self.attachments = AttachmentRepository(self.session)
             self.events = EventRepository(self.session)
             self.fsm = FsmRepository(self.session)
+            self.outbox = OutboxRepository(self.session)
         except BaseException:
             if lock is not None:
                 lock.release()

@@ -1,0 +1,31 @@
+"""Outgoing messages waiting to be delivered (written in the same transaction as their cause)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)  # idempotency key: one message per cause
+    chat_id: int = Field(sa_type=BigInteger, index=True)
+    thread_id: int | None = Field(default=None, sa_type=BigInteger)
+    kind: str = Field(max_length=32)  # how the delivery worker sends it: text, copy, ...
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
+    status: str = Field(default="pending", max_length=16)  # pending, sending, sent, failed
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    sent_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
