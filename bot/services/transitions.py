@@ -1,0 +1,73 @@
+"""Applying a status change to a stored ticket: the one path every use case goes through."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.domain.sla import SlaPolicy, compute_due, service_time_between
+from bot.domain.tickets import Actor, StatusChange, TicketStatus, transition
+from storage.models import Ticket
+from storage.unit_of_work import UnitOfWork
+
+
+async def apply_transition(
+    uow: UnitOfWork,
+    *,
+    ticket: Ticket,
+    target: TicketStatus,
+    actor: Actor,
+    now: datetime,
+    sla: SlaPolicy,
+    comment: str | None = None,
+) -> StatusChange:
+    """Check the move with the state machine, store its event and keep the SLA facts right.
+
+    Time spent in `waiting_customer` is added to `paused_seconds` (service time, so the
+    resolution target is pushed back by exactly the pause), and due times are recomputed.
+    Raises `IllegalTransition` for a move the state machine does not allow.
+    """
+    current = TicketStatus(ticket.status)
+    change = transition(current, target, actor=actor, at=now, comment=comment)
+    if current is TicketStatus.WAITING_CUSTOMER and ticket.waiting_since is not None:
+        paused = service_time_between(ticket.waiting_since, now, calendar=sla.service_calendar)
+        ticket.paused_seconds += int(paused.total_seconds())
+        ticket.waiting_since = None
+    if target is TicketStatus.WAITING_CUSTOMER:
+        ticket.waiting_since = now
+    if target is TicketStatus.RESOLVED:
+        ticket.resolved_at = now
+    if target is TicketStatus.CLOSED:
+        ticket.closed_at = now
+    if target is TicketStatus.REOPENED:
+        ticket.resolved_at = None
+        ticket.closed_at = None
+    ticket.status = target.value
+    ticket.updated_at = now
+    refresh_due_times(ticket, sla=sla, now=now)
+    assert ticket.id is not None
+    await uow.events.add(
+        ticket_id=ticket.id,
+        at=now,
+        actor_kind=actor.kind.value,
+        actor_id=actor.user_id,
+        from_status=current.value,
+        to_status=target.value,
+        comment=comment,
+    )
+    await uow.tickets.save(ticket=ticket)
+    return change
+
+
+def refresh_due_times(ticket: Ticket, *, sla: SlaPolicy, now: datetime) -> None:
+    """Recompute the stored due times from the ticket's facts (priority, pauses, response)."""
+    due = compute_due(
+        sla,
+        priority=ticket.priority,
+        opened_at=ticket.created_at,
+        now=now,
+        paused=timedelta(seconds=ticket.paused_seconds),
+        first_response_at=ticket.first_response_at,
+        paused_since=ticket.waiting_since,
+    )
+    ticket.first_response_due = due.first_response_due
+    ticket.resolution_due = due.resolution_due
