@@ -1,0 +1,77 @@
+"""A whole desk in a test: the real app over SQLite with a recording fake Bot API and a frozen clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from aiogram.types import Update
+from pydantic import SecretStr
+
+from bot.app import App, build_app
+from bot.config import Settings
+from bot.domain.clock import FrozenClock
+from storage.db import create_engine
+from storage.migrate import upgrade_database
+from storage.unit_of_work import Database
+from tests.telegram_fake import FakeTelegram, UpdateFactory
+
+STAFF_CHAT_ID = -1001234567890
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "bot_token": SecretStr("42:TEST-TOKEN"),
+        "database_url": database_url,
+        "staff_chat_id": STAFF_CHAT_ID,
+        "default_locale": "ru",
+        "timezone": "Europe/Moscow",
+    }
+    values.update(overrides)
+    return Settings.model_validate(values)
+
+
+class Desk:
+    """The running app plus handles on everything a test looks at."""
+
+    def __init__(
+        self, settings: Settings, database: Database, clock: FrozenClock, fake: FakeTelegram
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.clock = clock
+        self.fake = fake
+        self.updates = UpdateFactory()
+        self.app: App = self._build()
+
+    def _build(self) -> App:
+        return build_app(
+            self.settings, clock=self.clock, session=self.fake, database=self.database
+        )
+
+    async def feed(self, *updates: Update) -> None:
+        for update in updates:
+            await self.app.dispatcher.feed_update(self.app.bot, update)
+
+    def restart(self) -> App:
+        """A new dispatcher and bot over the same database, as after a process restart."""
+        self.app = self._build()
+        return self.app
+
+
+@asynccontextmanager
+async def running_desk(
+    tmp_path: Path, clock: FrozenClock, **overrides: Any
+) -> AsyncIterator[Desk]:
+    url = overrides.pop("database_url", None) or f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
+    database = Database(create_engine(url))
+    await upgrade_database(database.engine)
+    fake = FakeTelegram()
+    desk = Desk(make_settings(url, **overrides), database, clock, fake)
+    try:
+        yield desk
+    finally:
+        await desk.app.dispatcher.storage.close()
+        await database.dispose()

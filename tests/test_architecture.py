@@ -1,0 +1,133 @@
+"""The dependency rule of DESIGN.md, checked on the import graph of the source files."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("bot", "storage", "knowledge_base")
+ADAPTER_MODULES = ("bot.telegram", "bot.app", "bot.__main__", "bot.runner")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def _sources() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            graph[_module_name(path)] = _imports(path)
+    return graph
+
+
+GRAPH = _sources()
+
+
+def _under(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
+def _violations(source_prefix: str, forbidden: tuple[str, ...]) -> list[str]:
+    return sorted(
+        f"{module} imports {imported}"
+        for module, imports in GRAPH.items()
+        if _under(module, source_prefix)
+        for imported in imports
+        if any(_under(imported, f) for f in forbidden)
+    )
+
+
+def test_the_graph_was_read() -> None:
+    assert "bot.domain.tickets" in GRAPH
+    assert "storage.models" in GRAPH
+
+
+def test_domain_imports_nothing_of_the_project() -> None:
+    assert (
+        _violations(
+            "bot.domain",
+            (
+                "bot.services",
+                "bot.telegram",
+                "bot.jobs",
+                "bot.app",
+                "storage",
+                "knowledge_base",
+                "aiogram",
+                "sqlalchemy",
+                "sqlmodel",
+            ),
+        )
+        == []
+    )
+
+
+def test_storage_knows_nothing_of_telegram_or_the_bot() -> None:
+    assert _violations("storage", ("aiogram", "bot")) == []
+
+
+def test_knowledge_base_is_independent() -> None:
+    assert _violations("knowledge_base", ("aiogram", "bot", "storage")) == []
+
+
+@pytest.mark.parametrize(
+    "package",
+    [
+        "bot.services",
+        "bot.jobs",
+        "bot.domain",
+        "bot.locales",
+        "bot.forms",
+        "storage",
+        "knowledge_base",
+    ],
+)
+def test_only_the_adapter_imports_aiogram(package: str) -> None:
+    assert _violations(package, ("aiogram",)) == []
+
+
+def test_services_do_not_reach_into_the_adapter() -> None:
+    assert _violations("bot.services", ("bot.telegram", "bot.app", "bot.runner")) == []
+    assert _violations("bot.jobs", ("bot.telegram", "bot.app", "bot.runner")) == []
+
+
+def test_no_module_level_engine_bot_or_settings() -> None:
+    """No import-time side effects: these are built by the composition root only."""
+    offenders = []
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in tree.body:
+                if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(
+                    node.value, ast.Call
+                ):
+                    name = ast.unparse(node.value.func)
+                    if name.split(".")[-1] in {
+                        "Bot",
+                        "Dispatcher",
+                        "Settings",
+                        "create_engine",
+                        "create_async_engine",
+                    }:
+                        offenders.append(f"{path.relative_to(ROOT)}: {ast.unparse(node)}")
+    assert offenders == []
