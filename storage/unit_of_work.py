@@ -18,6 +18,13 @@ from storage.repositories import (
     OutboxRepository,
     TicketRepository,
 )
+from storage.staff_repositories import (
+    AgentRepository,
+    BanRepository,
+    MessageLinkRepository,
+    OutboxQueueRepository,
+    StaffTicketRepository,
+)
 
 
 class Database:
@@ -55,6 +62,11 @@ class UnitOfWork:
     events: EventRepository
     fsm: FsmRepository
     outbox: OutboxRepository
+    delivery: OutboxQueueRepository
+    links: MessageLinkRepository
+    agents: AgentRepository
+    bans: BanRepository
+    staff_tickets: StaffTicketRepository
 
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -72,6 +84,11 @@ class UnitOfWork:
             self.events = EventRepository(self.session)
             self.fsm = FsmRepository(self.session)
             self.outbox = OutboxRepository(self.session)
+            self.delivery = OutboxQueueRepository(self.session)
+            self.links = MessageLinkRepository(self.session)
+            self.agents = AgentRepository(self.session)
+            self.bans = BanRepository(self.session)
+            self.staff_tickets = StaffTicketRepository(self.session)
         except BaseException:
             if lock is not None:
                 lock.release()

@@ -1,0 +1,242 @@
+"""Writing outgoing messages to the outbox, in the unit of work of the change that causes them.
+
+The delivery worker (`bot/telegram/delivery.py`) sends them later, with retries and pacing.
+Every message has an idempotency `key` (one message per cause: enqueueing the same key twice
+adds nothing), a target `chat_id`, an optional `thread_id` and a `kind` with its payload:
+
+``text``
+    ``{"html": str, "buttons"?: [[{"text": str, "callback_data": str} | {"text", "url"}]],
+    "reply_to"?: int, "silent"?: bool}`` — a message in Telegram's HTML; every piece of user
+    text inside ``html`` must already be escaped (render it with the catalogues).
+``copy``
+    ``{"from_chat_id": int, "message_id": int, "caption"?: str (HTML), "reply_to"?: int,
+    "silent"?: bool}`` — copyMessage: the content without "forwarded from".
+``media_group``
+    ``{"items": [{"type": "photo" | "video" | "document" | "audio", "file_id": str,
+    "caption"?: str (HTML), "source_message_id"?: int}], "source_chat_id"?: int,
+    "reply_to"?: int}`` — sendMediaGroup, so an album stays one album.
+``edit_text`` / ``edit_caption``
+    ``{"message_id": int, "html": str, "buttons"?: [...]}`` — edit a message already sent.
+
+Common optional fields:
+
+``link``: ``{"source_chat_id": int, "source_message_id": int}`` — after delivery the copy is
+    linked to its original (edits and replies are carried over through these links).
+``ticket_topic``: ``true`` — for the staff group: the worker sends into the ticket's current
+    topic (created or re-created as needed) instead of ``thread_id``; needs ``ticket_id``.
+``notify_forbidden``: ``false`` — do not tell the ticket's topic when the customer blocked the bot.
+
+Times are given by the caller (`now`, `not_before`); nothing here reads a clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Literal, TypedDict
+
+from storage.unit_of_work import UnitOfWork
+
+Notify = Callable[[], None]
+MediaType = Literal["photo", "video", "document", "audio"]
+GROUPABLE_MEDIA: frozenset[str] = frozenset({"photo", "video", "document", "audio"})
+
+
+class Button(TypedDict, total=False):
+    text: str
+    callback_data: str
+    url: str
+
+
+Buttons = list[list[Button]]
+
+
+class Link(TypedDict):
+    source_chat_id: int
+    source_message_id: int
+
+
+def _common(
+    payload: dict[str, Any],
+    *,
+    reply_to: int | None,
+    silent: bool,
+    link: Link | None,
+    ticket_topic: bool,
+) -> dict[str, Any]:
+    if reply_to is not None:
+        payload["reply_to"] = reply_to
+    if silent:
+        payload["silent"] = True
+    if link is not None:
+        payload["link"] = dict(link)
+    if ticket_topic:
+        payload["ticket_topic"] = True
+    return payload
+
+
+async def enqueue_text(
+    uow: UnitOfWork,
+    *,
+    key: str,
+    chat_id: int,
+    html: str,
+    now: datetime,
+    ticket_id: int | None = None,
+    thread_id: int | None = None,
+    ticket_topic: bool = False,
+    buttons: Buttons | None = None,
+    reply_to: int | None = None,
+    silent: bool = False,
+    link: Link | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    payload: dict[str, Any] = {"html": html}
+    if buttons:
+        payload["buttons"] = buttons
+    _common(payload, reply_to=reply_to, silent=silent, link=link, ticket_topic=ticket_topic)
+    return await uow.outbox.enqueue(
+        key=key,
+        chat_id=chat_id,
+        kind="text",
+        payload=payload,
+        now=now,
+        ticket_id=ticket_id,
+        thread_id=thread_id,
+        not_before=not_before,
+    )
+
+
+async def enqueue_copy(
+    uow: UnitOfWork,
+    *,
+    key: str,
+    chat_id: int,
+    from_chat_id: int,
+    message_id: int,
+    now: datetime,
+    caption: str | None = None,
+    ticket_id: int | None = None,
+    thread_id: int | None = None,
+    ticket_topic: bool = False,
+    reply_to: int | None = None,
+    silent: bool = False,
+    link: Link | None = None,
+) -> bool:
+    payload: dict[str, Any] = {"from_chat_id": from_chat_id, "message_id": message_id}
+    if caption is not None:
+        payload["caption"] = caption
+    _common(payload, reply_to=reply_to, silent=silent, link=link, ticket_topic=ticket_topic)
+    return await uow.outbox.enqueue(
+        key=key,
+        chat_id=chat_id,
+        kind="copy",
+        payload=payload,
+        now=now,
+        ticket_id=ticket_id,
+        thread_id=thread_id,
+    )
+
+
+def media_item(
+    media_type: str, file_id: str, *, caption: str | None = None, source_message_id: int | None
+) -> dict[str, Any]:
+    item: dict[str, Any] = {"type": media_type, "file_id": file_id}
+    if caption:
+        item["caption"] = caption
+    if source_message_id is not None:
+        item["source_message_id"] = source_message_id
+    return item
+
+
+async def enqueue_media_group(
+    uow: UnitOfWork,
+    *,
+    key: str,
+    chat_id: int,
+    items: list[dict[str, Any]],
+    now: datetime,
+    source_chat_id: int | None = None,
+    ticket_id: int | None = None,
+    thread_id: int | None = None,
+    ticket_topic: bool = False,
+    reply_to: int | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    payload: dict[str, Any] = {"items": items}
+    if source_chat_id is not None:
+        payload["source_chat_id"] = source_chat_id
+    _common(payload, reply_to=reply_to, silent=False, link=None, ticket_topic=ticket_topic)
+    return await uow.outbox.enqueue(
+        key=key,
+        chat_id=chat_id,
+        kind="media_group",
+        payload=payload,
+        now=now,
+        ticket_id=ticket_id,
+        thread_id=thread_id,
+        not_before=not_before,
+    )
+
+
+async def add_to_album(
+    uow: UnitOfWork,
+    *,
+    key: str,
+    chat_id: int,
+    item: dict[str, Any],
+    now: datetime,
+    wait_until: datetime,
+    source_chat_id: int,
+    ticket_id: int | None = None,
+    ticket_topic: bool = False,
+    reply_to: int | None = None,
+) -> None:
+    """Collect the parts of an album (they arrive as separate updates) into one message.
+
+    The first part opens a `media_group` message due at `wait_until`; later parts join it
+    while it is still pending. A part arriving after the album went out starts a new one.
+    """
+    for attempt in range(50):
+        part_key = key if attempt == 0 else f"{key}:{attempt}"
+        pending = await uow.delivery.pending_by_key(key=part_key)
+        if pending is not None:
+            payload = dict(pending.payload)
+            payload["items"] = [*payload.get("items", []), item]
+            await uow.delivery.replace_payload(message=pending, payload=payload)
+            return
+        if await uow.delivery.by_key(key=part_key) is None:
+            await enqueue_media_group(
+                uow,
+                key=part_key,
+                chat_id=chat_id,
+                items=[item],
+                now=now,
+                source_chat_id=source_chat_id,
+                ticket_id=ticket_id,
+                ticket_topic=ticket_topic,
+                reply_to=reply_to,
+                not_before=wait_until,
+            )
+            return
+
+
+async def enqueue_edit(
+    uow: UnitOfWork,
+    *,
+    key: str,
+    chat_id: int,
+    message_id: int,
+    html: str,
+    caption: bool,
+    now: datetime,
+    ticket_id: int | None = None,
+) -> bool:
+    return await uow.outbox.enqueue(
+        key=key,
+        chat_id=chat_id,
+        kind="edit_caption" if caption else "edit_text",
+        payload={"message_id": message_id, "html": html},
+        now=now,
+        ticket_id=ticket_id,
+    )
