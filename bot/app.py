@@ -57,7 +57,15 @@ class App:
 
 
 def build_sla_policy(settings: Settings) -> SlaPolicy:
-    return SlaPolicy.from_config(timezone=settings.timezone)
+    return SlaPolicy.from_config(
+        targets=settings.sla_target_hours,
+        business_hours=settings.business_hours,
+        weekdays=settings.business_days,
+        holidays=settings.holidays,
+        timezone=settings.timezone,
+        business_time_only=settings.sla_business_time_only,
+        warn_fraction=settings.sla_warn_fraction,
+    )
 
 
 def _fsm_backends(
@@ -78,7 +86,12 @@ def build_customer_router(customers: CustomerService, i18n: CatalogI18n) -> Rout
     middleware = CustomerContextMiddleware(customers, i18n)
     customer.message.outer_middleware(middleware)
     customer.callback_query.outer_middleware(middleware)
-    customer.include_routers(start.router, tickets.router, form.router, fallback.router)
+    customer.include_routers(
+        start.build_router(),
+        tickets.build_router(),
+        form.build_router(),
+        fallback.build_router(),
+    )
     return customer
 
 
@@ -125,7 +138,7 @@ def build_app(
         staff_chat_id=settings.staff_chat_id,
         i18n=i18n,
     )
-    dispatcher.include_router(errors.router)
+    dispatcher.include_router(errors.build_router())
     dispatcher.include_router(build_customer_router(customers, i18n))
     bot = build_bot(settings, session)
     return App(

@@ -16,7 +16,7 @@ from bot.domain.clock import FrozenClock
 from storage.db import create_engine
 from storage.migrate import upgrade_database
 from storage.unit_of_work import Database
-from tests.telegram_fake import FakeTelegram, UpdateFactory
+from tests.telegram_fake import FakeTelegram, TelegramUser, UpdateFactory
 
 STAFF_CHAT_ID = -1001234567890
 
@@ -43,7 +43,7 @@ class Desk:
         self.database = database
         self.clock = clock
         self.fake = fake
-        self.updates = UpdateFactory()
+        self.updates = UpdateFactory(fake, clock=clock)
         self.app: App = self._build()
 
     def _build(self) -> App:
@@ -54,6 +54,36 @@ class Desk:
     async def feed(self, *updates: Update) -> None:
         for update in updates:
             await self.app.dispatcher.feed_update(self.app.bot, update)
+
+    async def say(self, user: TelegramUser, text: str) -> None:
+        await self.feed(self.updates.text(user, text))
+
+    async def command(self, user: TelegramUser, command: str, args: str | None = None) -> None:
+        await self.feed(self.updates.command(user, command, args))
+
+    async def press(self, user: TelegramUser, button: str, *, chat_id: int | None = None) -> None:
+        """Press the inline button with this text on the latest message that has it."""
+        chat = chat_id if chat_id is not None else user.id
+        for message in reversed(self.fake.messages_to(chat)):
+            current = self.fake.message(chat, message.message_id) or message
+            for row in self.fake.inline_buttons(current):
+                for text, data in row:
+                    if text == button and data is not None:
+                        await self.feed(self.updates.callback(user, data, message=current))
+                        return
+        raise AssertionError(f"no button {button!r} in chat {chat}; last: {self.last_text(user)}")
+
+    def last_text(self, user: TelegramUser) -> str:
+        return self.fake.texts_to(user.id)[-1]
+
+    def texts(self, user: TelegramUser) -> list[str]:
+        return self.fake.texts_to(user.id)
+
+    def buttons(self, user: TelegramUser) -> list[str]:
+        """Texts of the inline buttons on the last message sent to the user."""
+        last = self.fake.last_sent(user.id)
+        current = self.fake.message(user.id, last.message_id) or last
+        return [text for row in self.fake.inline_buttons(current) for text, _ in row]
 
     def restart(self) -> App:
         """A new dispatcher and bot over the same database, as after a process restart."""
@@ -68,7 +98,7 @@ async def running_desk(
     url = overrides.pop("database_url", None) or f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
     database = Database(create_engine(url))
     await upgrade_database(database.engine)
-    fake = FakeTelegram()
+    fake = FakeTelegram(clock=clock)
     desk = Desk(make_settings(url, **overrides), database, clock, fake)
     try:
         yield desk

@@ -15,10 +15,7 @@ from bot.telegram.middlewares import profile_of
 
 log = logging.getLogger(__name__)
 
-router = Router(name="errors")
 
-
-@router.errors()
 async def on_error(
     event: ErrorEvent,
     bot: Bot,
@@ -62,3 +59,9 @@ async def on_error(
     except Exception:
         log.exception("could not store the message of failed update %s", update.update_id)
     return True
+
+
+def build_router() -> Router:
+    router = Router(name="errors")
+    router.errors.register(on_error)
+    return router

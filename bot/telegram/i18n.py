@@ -29,19 +29,19 @@ class CatalogI18n(I18n):
 
 def t(key: str, /, **params: Any) -> str:
     """The text of `key` in the locale of the update being handled, parameters escaped."""
-    i18n = I18n.get_current(no_error=False)
+    i18n = CatalogI18n.get_current(no_error=False)
     assert isinstance(i18n, CatalogI18n)
     return i18n.render(key, **params)
 
 
 def t_plain(key: str, /, **params: Any) -> str:
     """Like `t` but for text Telegram does not parse as HTML (button labels): no escaping."""
-    i18n = I18n.get_current(no_error=False)
+    i18n = CatalogI18n.get_current(no_error=False)
     assert isinstance(i18n, CatalogI18n)
     return i18n.plain(key, **params)
 
 
 def current_locale() -> str:
-    i18n = I18n.get_current(no_error=False)
+    i18n = CatalogI18n.get_current(no_error=False)
     assert i18n is not None
     return i18n.current_locale

@@ -11,10 +11,7 @@ from bot.telegram.i18n import t
 from bot.telegram.keyboards import choice_menu
 from storage.models import Customer
 
-router = Router(name="customer_fallback")
 
-
-@router.message()
 async def anything_else(
     message: Message, tickets: TicketService, customer: Customer, event_update: Update | None = None
 ) -> None:
@@ -33,3 +30,9 @@ async def anything_else(
             await message.answer(t("ticket.added_to", number=target.number))
         return
     await message.answer(t("fallback.choice"), reply_markup=choice_menu())
+
+
+def build_router() -> Router:
+    router = Router(name="customer_fallback")
+    router.message.register(anything_else)
+    return router

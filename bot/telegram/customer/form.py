@@ -40,7 +40,6 @@ from bot.telegram.i18n import current_locale, t
 from bot.telegram.keyboards import after_registration, main_menu
 from storage.models import Customer
 
-router = Router(name="complaint_form")
 
 FORM_STATES = StateFilter(ComplaintFlow.filling, ComplaintFlow.summary)
 
@@ -142,14 +141,12 @@ async def start_form(bot: Bot, chat_id: int, engine: FormEngine, state: FSMConte
     await _go_to(bot, chat_id, engine, state, engine.schema.first_step(), {}, editing=False)
 
 
-@router.message(Command("complaint"))
 async def complaint_command(
     message: Message, bot: Bot, state: FSMContext, form_engine: FormEngine
 ) -> None:
     await start_form(bot, message.chat.id, form_engine, state)
 
 
-@router.callback_query(MenuCallback.filter(F.action == "complaint"))
 async def complaint_button(
     query: CallbackQuery, bot: Bot, state: FSMContext, form_engine: FormEngine
 ) -> None:
@@ -163,7 +160,6 @@ async def _cancel(bot: Bot, chat_id: int, state: FSMContext) -> None:
     await bot.send_message(chat_id, t("menu.title"), reply_markup=main_menu())
 
 
-@router.message(Command("cancel"))
 async def cancel_command(message: Message, bot: Bot, state: FSMContext) -> None:
     if await state.get_state() is None:
         await message.answer(t("form.nothing_to_cancel"), reply_markup=main_menu())
@@ -171,7 +167,6 @@ async def cancel_command(message: Message, bot: Bot, state: FSMContext) -> None:
     await _cancel(bot, message.chat.id, state)
 
 
-@router.message(ComplaintFlow.summary)
 async def summary_input(
     message: Message, bot: Bot, state: FSMContext, form_engine: FormEngine
 ) -> None:
@@ -180,7 +175,6 @@ async def summary_input(
     await _show_summary(bot, message.chat.id, form_engine, state, answers)
 
 
-@router.message(ComplaintFlow.filling)
 async def step_input(
     message: Message, bot: Bot, state: FSMContext, form_engine: FormEngine
 ) -> None:
@@ -279,26 +273,28 @@ async def _add_files(
     answers: dict[str, Any],
     files: list[FileRef],
 ) -> None:
+    """Keep the files; one acknowledgement per album, whose Done count follows the album."""
     data = await state.get_data()
     stored = list(answers.get(step.id) or [])
     stored.extend(f.to_dict() for f in files)
     answers[step.id] = stored
-    seen_groups = list(data.get("media_groups") or [])
+    keyboard = step_keyboard(engine.schema, step, answers, first=False)
     group = message.media_group_id
+    acknowledged = data.get("album_ack") or {}
+    if group is not None and group == acknowledged.get("group"):
+        await state.update_data(answers=answers)
+        await bot.edit_message_reply_markup(
+            chat_id=message.chat.id,
+            message_id=int(acknowledged["message_id"]),
+            reply_markup=keyboard,
+        )
+        return
+    sent = await bot.send_message(message.chat.id, t("form.files_received"), reply_markup=keyboard)
     await state.update_data(
-        answers=answers,
-        media_groups=[*seen_groups, group] if group and group not in seen_groups else seen_groups,
-    )
-    if group is not None and group in seen_groups:
-        return  # one acknowledgement per album, not one per picture
-    await bot.send_message(
-        message.chat.id,
-        t("form.files_received"),
-        reply_markup=step_keyboard(engine.schema, step, answers, first=False),
+        answers=answers, album_ack={"group": group, "message_id": sent.message_id}
     )
 
 
-@router.callback_query(FormCallback.filter(), FORM_STATES)
 async def form_button(
     query: CallbackQuery,
     callback_data: FormCallback,
@@ -409,6 +405,17 @@ def _due_text(due: datetime | None, zone: ZoneInfo) -> str:
     return local_datetime(due, zone) if due else "—"
 
 
-@router.callback_query(FormCallback.filter())
 async def stale_form_button(query: CallbackQuery) -> None:
     await query.answer(t("form.closed"), show_alert=True)
+
+
+def build_router() -> Router:
+    router = Router(name="complaint_form")
+    router.message.register(complaint_command, Command("complaint"))
+    router.callback_query.register(complaint_button, MenuCallback.filter(F.action == "complaint"))
+    router.message.register(cancel_command, Command("cancel"))
+    router.message.register(summary_input, ComplaintFlow.summary)
+    router.message.register(step_input, ComplaintFlow.filling)
+    router.callback_query.register(form_button, FormCallback.filter(), FORM_STATES)
+    router.callback_query.register(stale_form_button, FormCallback.filter())
+    return router

@@ -12,44 +12,35 @@ from bot.telegram.i18n import CatalogI18n, t
 from bot.telegram.keyboards import language_menu, main_menu
 from storage.models import Customer
 
-router = Router(name="customer_start")
 
-
-@router.message(CommandStart())
 async def start(message: Message, customer: Customer) -> None:
     await message.answer(t("start.greeting", name=customer.first_name), reply_markup=main_menu())
 
 
-@router.message(Command("help"))
 async def help_command(message: Message) -> None:
     await message.answer(t("help.text"), reply_markup=main_menu())
 
 
-@router.message(Command("menu"))
 async def menu_command(message: Message) -> None:
     await message.answer(t("menu.title"), reply_markup=main_menu())
 
 
-@router.callback_query(MenuCallback.filter(F.action == "menu"))
 async def menu_button(query: CallbackQuery) -> None:
     await query.answer()
     if query.message is not None:
         await query.message.answer(t("menu.title"), reply_markup=main_menu())
 
 
-@router.callback_query(MenuCallback.filter(F.action == "question"))
 async def question_button(query: CallbackQuery) -> None:
     await query.answer()
     if query.message is not None:
         await query.message.answer(t("question.prompt"))
 
 
-@router.message(Command("language"))
 async def language_command(message: Message, i18n: CatalogI18n) -> None:
     await message.answer(t("language.choose"), reply_markup=language_menu(i18n.available_locales))
 
 
-@router.callback_query(MenuCallback.filter(F.action == "language"))
 async def language_button(query: CallbackQuery, i18n: CatalogI18n) -> None:
     await query.answer()
     if query.message is not None:
@@ -58,7 +49,6 @@ async def language_button(query: CallbackQuery, i18n: CatalogI18n) -> None:
         )
 
 
-@router.callback_query(LanguageCallback.filter())
 async def language_chosen(
     query: CallbackQuery,
     callback_data: LanguageCallback,
@@ -75,3 +65,16 @@ async def language_chosen(
         await query.answer()
         if query.message is not None:
             await query.message.answer(t("language.changed"), reply_markup=main_menu())
+
+
+def build_router() -> Router:
+    router = Router(name="customer_start")
+    router.message.register(start, CommandStart())
+    router.message.register(help_command, Command("help"))
+    router.message.register(menu_command, Command("menu"))
+    router.callback_query.register(menu_button, MenuCallback.filter(F.action == "menu"))
+    router.callback_query.register(question_button, MenuCallback.filter(F.action == "question"))
+    router.message.register(language_command, Command("language"))
+    router.callback_query.register(language_button, MenuCallback.filter(F.action == "language"))
+    router.callback_query.register(language_chosen, LanguageCallback.filter())
+    return router

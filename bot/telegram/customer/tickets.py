@@ -20,7 +20,6 @@ from bot.telegram.i18n import t, t_plain
 from bot.telegram.keyboards import main_menu
 from storage.models import Customer
 
-router = Router(name="customer_tickets")
 
 PAGE_SIZE = 5
 HISTORY_LIMIT = 15
@@ -94,6 +93,14 @@ def _history_text(history: TicketHistory, zone: ZoneInfo, categories: dict[str, 
         and TicketStatus(ticket.status).is_open
     ):
         lines.append(t("ticket.expect_answer", due=local_datetime(ticket.first_response_due, zone)))
+    if (
+        ticket.resolution_due
+        and ticket.waiting_since is None
+        and TicketStatus(ticket.status).is_open
+    ):
+        lines.append(
+            t("sla.ticket.expect_resolution", due=local_datetime(ticket.resolution_due, zone))
+        )
     if ticket.resolution_text:
         lines.append(t("ticket.resolution", text=_preview(ticket.resolution_text)))
     timeline: list[tuple[object, str]] = []
@@ -158,7 +165,6 @@ async def _send_page(
     await bot.send_message(chat_id, _page_text(page, zone, categories), reply_markup=markup)
 
 
-@router.message(Command("tickets"))
 async def tickets_command(
     message: Message,
     bot: Bot,
@@ -172,7 +178,6 @@ async def tickets_command(
     )
 
 
-@router.callback_query(MenuCallback.filter(F.action == "tickets"))
 async def tickets_menu(
     query: CallbackQuery,
     bot: Bot,
@@ -193,7 +198,6 @@ async def tickets_menu(
     )
 
 
-@router.callback_query(TicketsCallback.filter(F.action == "page"))
 async def tickets_page(
     query: CallbackQuery,
     callback_data: TicketsCallback,
@@ -215,7 +219,6 @@ async def tickets_page(
     )
 
 
-@router.callback_query(TicketsCallback.filter(F.action == "open"))
 async def ticket_open(
     query: CallbackQuery,
     callback_data: TicketsCallback,
@@ -241,7 +244,6 @@ async def ticket_open(
     )
 
 
-@router.callback_query(TicketsCallback.filter(F.action == "add"))
 async def ticket_add(
     query: CallbackQuery,
     callback_data: TicketsCallback,
@@ -277,7 +279,6 @@ def _done_keyboard() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-@router.callback_query(TicketsCallback.filter(F.action == "done"))
 async def ticket_add_done(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await query.answer()
@@ -285,7 +286,6 @@ async def ticket_add_done(query: CallbackQuery, state: FSMContext) -> None:
         await query.message.answer(t("ticket.add_done"), reply_markup=main_menu())
 
 
-@router.message(TicketFlow.adding)
 async def ticket_add_message(
     message: Message,
     state: FSMContext,
@@ -309,3 +309,15 @@ async def ticket_add_message(
     if message.media_group_id is None or data.get("last_group") != message.media_group_id:
         await message.answer(t("ticket.added"), reply_markup=_done_keyboard())
     await state.update_data(last_group=message.media_group_id)
+
+
+def build_router() -> Router:
+    router = Router(name="customer_tickets")
+    router.message.register(tickets_command, Command("tickets"))
+    router.callback_query.register(tickets_menu, MenuCallback.filter(F.action == "tickets"))
+    router.callback_query.register(tickets_page, TicketsCallback.filter(F.action == "page"))
+    router.callback_query.register(ticket_open, TicketsCallback.filter(F.action == "open"))
+    router.callback_query.register(ticket_add, TicketsCallback.filter(F.action == "add"))
+    router.callback_query.register(ticket_add_done, TicketsCallback.filter(F.action == "done"))
+    router.message.register(ticket_add_message, TicketFlow.adding)
+    return router

@@ -1,0 +1,358 @@
+"""Service-level sweeps over the stored tickets: warnings, breaches, "still working", auto-close.
+
+Every sweep reads only the tickets that need an action now (indexed range queries on stored
+due times and marks), marks them in the same transaction that writes their events and outbox
+rows, and so is safe to run again at any time: a second run finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.domain.clock import Clock
+from bot.domain.sla import SlaPolicy, add_service_time
+from bot.domain.tickets import Actor, Priority, TicketStatus
+from bot.locales.catalog import Catalogs
+from bot.services.sweep_messages import StaffTexts, local_time, text_payload, user_mention
+from bot.services.transitions import apply_transition, refresh_due_times
+from storage.sweep_repository import (
+    ClaimedTicket,
+    EventDraft,
+    OutboxDraft,
+    SlaTargetName,
+    SweepRepository,
+)
+from storage.unit_of_work import Database, UnitOfWork
+
+TARGETS: tuple[SlaTargetName, ...] = ("first_response", "resolution")
+# Highest first: a breach with escalation raising priority moves a ticket one step up.
+PRIORITY_ORDER: tuple[str, ...] = tuple(p.value for p in Priority)
+DIGEST_LINES = 20
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    staff_chat_id: int | None
+    staff_locale: str
+    zone: ZoneInfo
+    supervisor_ids: tuple[int, ...] = ()
+    still_working_after: timedelta = timedelta(hours=24)
+    auto_close_after: timedelta = timedelta(days=7)
+    raises_priority: bool = False
+    batch_size: int = 500
+
+
+@dataclass
+class SlaSweepReport:
+    warned: dict[str, int] = field(default_factory=dict)
+    breached: dict[str, int] = field(default_factory=dict)
+    still_working: int = 0
+    auto_closed: int = 0
+
+    @property
+    def total(self) -> int:
+        return (
+            sum(self.warned.values())
+            + sum(self.breached.values())
+            + self.still_working
+            + self.auto_closed
+        )
+
+
+def raised_priority(priority: str) -> str:
+    """One step more urgent; the most urgent level (and unknown levels) stay as they are."""
+    if priority not in PRIORITY_ORDER:
+        return priority
+    return PRIORITY_ORDER[max(PRIORITY_ORDER.index(priority) - 1, 0)]
+
+
+class SlaSweeps:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        sla: SlaPolicy,
+        catalogs: Catalogs,
+        config: SweepConfig,
+    ) -> None:
+        self._database = database
+        self._clock = clock
+        self._sla = sla
+        self._catalogs = catalogs
+        self._config = config
+        self._staff = StaffTexts(catalogs, config.staff_locale, config.zone)
+
+    async def run_once(self) -> SlaSweepReport:
+        report = SlaSweepReport()
+        now = self._clock.now()
+        for target in TARGETS:
+            report.breached[target] = await self.breaches(target, now)
+        for target in TARGETS:
+            report.warned[target] = await self.warnings(target, now)
+        report.still_working = await self.still_working(now)
+        report.auto_closed = await self.auto_close(now)
+        return report
+
+    # ----------------------------------------------------------------- warnings
+
+    def warning_bounds(self, target: SlaTargetName, now: datetime) -> dict[str, datetime]:
+        """Per priority, the latest due time whose warning share has passed at ``now``.
+
+        The warning is due when only ``1 - warn_fraction`` of the target is left, i.e. when
+        the due time is at most that much service time after ``now``.
+        """
+        share = 1 - self._sla.warn_fraction
+        calendar = self._sla.service_calendar
+        bounds: dict[str, datetime] = {}
+        for priority, targets in self._sla.targets.items():
+            allowance = getattr(targets, target) * share
+            bounds[priority] = add_service_time(now, allowance, calendar=calendar)
+        return bounds
+
+    async def warnings(self, target: SlaTargetName, now: datetime) -> int:
+        async with self._database.unit_of_work() as uow:
+            repo = SweepRepository(uow.session)
+            claimed = await repo.claim_warnings(
+                target=target,
+                now=now,
+                bounds=self.warning_bounds(target, now),
+                limit=self._config.batch_size,
+            )
+            await repo.add_events(
+                events=[self._event("sla_warning", ticket, target) for ticket in claimed], at=now
+            )
+            await repo.enqueue(
+                messages=[m for ticket in claimed if (m := self._warning_message(ticket, target))],
+                now=now,
+            )
+        return len(claimed)
+
+    def _warning_message(self, ticket: ClaimedTicket, target: SlaTargetName) -> OutboxDraft | None:
+        chat_id = self._config.staff_chat_id
+        if chat_id is None or ticket.due is None:
+            return None
+        lines = [
+            self._staff.render(
+                f"sla.warning.{target}",
+                number=ticket.number,
+                percent=round(self._sla.warn_fraction * 100),
+                due=local_time(ticket.due, self._config.zone),
+            )
+        ]
+        if ticket.assignee_id is not None:
+            mention = user_mention(ticket.assignee_id, self._staff.plain("sla.assignee_label"))
+            lines.append(self._staff.render("sla.warning.assignee", assignee=mention))
+        return OutboxDraft(
+            key=f"sla-warn:{ticket.id}:{target}",
+            chat_id=chat_id,
+            thread_id=ticket.topic_id,
+            ticket_id=ticket.id,
+            payload=text_payload("\n".join(lines), ticket_topic=True),
+        )
+
+    # ----------------------------------------------------------------- breaches
+
+    async def breaches(self, target: SlaTargetName, now: datetime) -> int:
+        async with self._database.unit_of_work() as uow:
+            repo = SweepRepository(uow.session)
+            claimed = await repo.claim_breaches(
+                target=target, now=now, limit=self._config.batch_size
+            )
+            if not claimed:
+                return 0
+            await repo.add_events(
+                events=[self._event("sla_breach", ticket, target) for ticket in claimed], at=now
+            )
+            await repo.enqueue(messages=self._escalations(claimed, target, now), now=now)
+            if self._config.raises_priority:
+                await self._raise_priorities(uow, claimed, now)
+        return len(claimed)
+
+    def _escalations(
+        self, claimed: Sequence[ClaimedTicket], target: SlaTargetName, now: datetime
+    ) -> list[OutboxDraft]:
+        """One digest per recipient per sweep, so a backlog of breaches is not a flood."""
+        zone = self._config.zone
+        lines = [self._staff.render(f"sla.breach.title.{target}", count=len(claimed))]
+        for ticket in claimed[:DIGEST_LINES]:
+            lines.append(
+                self._staff.render(
+                    "sla.breach.line",
+                    number=ticket.number,
+                    priority=self._staff.plain(f"sla.priority.{ticket.priority}"),
+                    due=local_time(ticket.due, zone) if ticket.due else "—",
+                )
+            )
+        if len(claimed) > DIGEST_LINES:
+            lines.append(self._staff.render("sla.breach.more", count=len(claimed) - DIGEST_LINES))
+        payload = text_payload("\n".join(lines))
+        batch = f"{target}:{claimed[0].id}:{now.isoformat()}"
+        recipients: list[int] = list(self._config.supervisor_ids)
+        if self._config.staff_chat_id is not None:
+            recipients.append(self._config.staff_chat_id)
+        return [
+            OutboxDraft(key=f"sla-escalate:{chat}:{batch}", chat_id=chat, payload=payload)
+            for chat in dict.fromkeys(recipients)
+        ]
+
+    async def _raise_priorities(
+        self, uow: UnitOfWork, claimed: Sequence[ClaimedTicket], now: datetime
+    ) -> None:
+        for row in claimed:
+            ticket = await uow.tickets.get(ticket_id=row.id)
+            if ticket is None:
+                continue
+            new = raised_priority(ticket.priority)
+            if new == ticket.priority:
+                continue
+            old, ticket.priority = ticket.priority, new
+            ticket.updated_at = now
+            refresh_due_times(ticket, sla=self._sla, now=now)
+            await uow.tickets.save(ticket=ticket)
+            await uow.events.add(
+                ticket_id=row.id,
+                at=now,
+                actor_kind="system",
+                actor_id=None,
+                kind="priority",
+                data={"from": old, "to": new, "reason": "sla_breach"},
+            )
+
+    # ----------------------------------------------------------------- still working
+
+    async def still_working(self, now: datetime) -> int:
+        """Tell customers waiting ``still_working_after`` without an answer that we are on it.
+
+        Each ticket is checked once per period: when staff answered within the period the
+        next check moves to one period after that answer, otherwise the message is queued
+        and the next check is one period later.
+        """
+        period = self._config.still_working_after
+        async with self._database.unit_of_work() as uow:
+            repo = SweepRepository(uow.session)
+            candidates = await repo.still_working_candidates(
+                now=now, period=period, limit=self._config.batch_size
+            )
+            if not candidates:
+                return 0
+            activity = await repo.last_staff_activity(ticket_ids=[c.id for c in candidates])
+            next_checks: dict[int, datetime] = {}
+            due_now: list[int] = []
+            for candidate in candidates:
+                answered = [candidate.created_at, candidate.first_response_at]
+                answered.append(activity.get(candidate.id))
+                last = max(moment for moment in answered if moment is not None)
+                if last + period > now:
+                    next_checks[candidate.id] = last + period
+                else:
+                    next_checks[candidate.id] = now + period
+                    due_now.append(candidate.id)
+            await repo.set_still_working_at(next_checks=next_checks)
+            tickets = await repo.tickets_by_ids(ticket_ids=due_now)
+            recipients = await repo.recipients(customer_ids=[t.customer_id for t in tickets])
+            messages: list[OutboxDraft] = []
+            for ticket in tickets:
+                recipient = recipients.get(ticket.customer_id)
+                if recipient is None or not recipient.reachable:
+                    continue
+                messages.append(
+                    OutboxDraft(
+                        key=f"still-working:{ticket.id}:{now.isoformat()}",
+                        chat_id=recipient.telegram_id,
+                        ticket_id=ticket.id,
+                        payload=text_payload(
+                            self._catalogs.render(
+                                "sla.still_working", recipient.locale, number=ticket.number
+                            )
+                        ),
+                    )
+                )
+            await repo.add_events(
+                events=[
+                    EventDraft(ticket_id=ticket.id, kind="still_working", data={})
+                    for ticket in tickets
+                ],
+                at=now,
+            )
+            await repo.enqueue(messages=messages, now=now)
+        return len(tickets)
+
+    # ----------------------------------------------------------------- auto-close
+
+    async def auto_close(self, now: datetime) -> int:
+        """Close tickets left `resolved` without a reaction for ``auto_close_after``."""
+        async with self._database.unit_of_work() as uow:
+            repo = SweepRepository(uow.session)
+            ids = await repo.resolved_before(
+                before=now - self._config.auto_close_after, limit=self._config.batch_size
+            )
+            if not ids:
+                return 0
+            rows = await repo.tickets_by_ids(ticket_ids=ids)
+            recipients = await repo.recipients(customer_ids=[row.customer_id for row in rows])
+            days = round(self._config.auto_close_after / timedelta(days=1))
+            messages: list[OutboxDraft] = []
+            closed = 0
+            for ticket_id in ids:
+                ticket = await uow.tickets.get(ticket_id=ticket_id)
+                if ticket is None or ticket.status != TicketStatus.RESOLVED.value:
+                    continue
+                await apply_transition(
+                    uow,
+                    ticket=ticket,
+                    target=TicketStatus.CLOSED,
+                    actor=Actor.system(),
+                    now=now,
+                    sla=self._sla,
+                    comment="auto_close",
+                )
+                closed += 1
+                recipient = recipients.get(ticket.customer_id)
+                if recipient is not None and recipient.reachable:
+                    messages.append(
+                        OutboxDraft(
+                            key=f"auto-close:{ticket_id}:{now.isoformat()}",
+                            chat_id=recipient.telegram_id,
+                            ticket_id=ticket_id,
+                            payload=text_payload(
+                                self._catalogs.render(
+                                    "sla.auto_closed.customer",
+                                    recipient.locale,
+                                    number=ticket.number,
+                                    days=days,
+                                )
+                            ),
+                        )
+                    )
+                if self._config.staff_chat_id is not None:
+                    messages.append(
+                        OutboxDraft(
+                            key=f"auto-close-topic:{ticket_id}:{now.isoformat()}",
+                            chat_id=self._config.staff_chat_id,
+                            thread_id=ticket.topic_id,
+                            ticket_id=ticket_id,
+                            payload=text_payload(
+                                self._staff.render(
+                                    "sla.auto_closed.staff", number=ticket.number, days=days
+                                ),
+                                ticket_topic=True,
+                            ),
+                        )
+                    )
+            await repo.enqueue(messages=messages, now=now)
+        return closed
+
+    @staticmethod
+    def _event(kind: str, ticket: ClaimedTicket, target: SlaTargetName) -> EventDraft:
+        return EventDraft(
+            ticket_id=ticket.id,
+            kind=kind,
+            data={
+                "target": target,
+                "priority": ticket.priority,
+                "due": ticket.due.isoformat() if ticket.due else None,
+            },
+        )
