@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Column, Index, String, Text, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -33,9 +33,51 @@ class Customer(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
+# Statuses in which service-level clocks run, spelled as SQL: partial indexes and the sweeps'
+# queries use the very same text, so both SQLite and PostgreSQL match the index predicate.
+SQL_OPEN_STATUSES = "status IN ('new', 'in_progress', 'waiting_customer', 'reopened')"
+SQL_ACTIVE_STATUSES = "status IN ('new', 'in_progress', 'reopened')"
+
+
+def _sla_index(name: str, *columns: str, where: str) -> Index:
+    return Index(name, *columns, sqlite_where=text(where), postgresql_where=text(where))
+
+
 class Ticket(SQLModel, table=True):
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_customer_status", "customer_id", "status"),)
+    __table_args__ = (
+        Index("ix_tickets_customer_status", "customer_id", "status"),
+        _sla_index(
+            "ix_tickets_first_warn",
+            "first_response_warned_at",
+            "first_response_due",
+            where=SQL_OPEN_STATUSES,
+        ),
+        _sla_index(
+            "ix_tickets_first_breach",
+            "first_response_breached_at",
+            "first_response_due",
+            where=SQL_OPEN_STATUSES,
+        ),
+        _sla_index(
+            "ix_tickets_resolution_warn",
+            "resolution_warned_at",
+            "resolution_due",
+            where=SQL_ACTIVE_STATUSES,
+        ),
+        _sla_index(
+            "ix_tickets_resolution_breach",
+            "resolution_breached_at",
+            "resolution_due",
+            where=SQL_ACTIVE_STATUSES,
+        ),
+        _sla_index(
+            "ix_tickets_still_working", "still_working_at", "created_at", where=SQL_ACTIVE_STATUSES
+        ),
+        Index("ix_tickets_status_resolved", "status", "resolved_at"),
+        Index("ix_tickets_status_survey", "status", "survey_sent_at", "resolved_at"),
+        Index("ix_tickets_status_reminder", "status", "survey_reminded_at", "survey_sent_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=16, unique=True, index=True)
@@ -67,6 +109,15 @@ class Ticket(SQLModel, table=True):
     rating: int | None = None
     rating_comment: str | None = Field(default=None, sa_type=Text)
     rated_at: datetime | None = _utc(nullable=True)
+    # Service-level sweeps: when each notice went out (a set mark means "done, never again").
+    first_response_warned_at: datetime | None = _utc(nullable=True)
+    first_response_breached_at: datetime | None = _utc(nullable=True)
+    resolution_warned_at: datetime | None = _utc(nullable=True)
+    resolution_breached_at: datetime | None = _utc(nullable=True)
+    # Next moment to check for a "still working on it" message; None: created_at + period.
+    still_working_at: datetime | None = _utc(nullable=True)
+    survey_sent_at: datetime | None = _utc(nullable=True)
+    survey_reminded_at: datetime | None = _utc(nullable=True)
 
 
 class TicketMessage(SQLModel, table=True):

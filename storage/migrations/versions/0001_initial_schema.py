@@ -107,6 +107,13 @@ def upgrade() -> None:
     sa.Column('rating', sa.Integer(), nullable=True),
     sa.Column('rating_comment', sa.Text(), nullable=True),
     sa.Column('rated_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_response_warned_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_response_breached_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolution_warned_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolution_breached_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('still_working_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('survey_sent_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('survey_reminded_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -115,8 +122,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_tickets_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index('ix_tickets_customer_status', ['customer_id', 'status'], unique=False)
+        batch_op.create_index('ix_tickets_first_breach', ['first_response_breached_at', 'first_response_due'], unique=False, sqlite_where=sa.text("status IN ('new', 'in_progress', 'waiting_customer', 'reopened')"), postgresql_where=sa.text("status IN ('new', 'in_progress', 'waiting_customer', 'reopened')"))
+        batch_op.create_index('ix_tickets_first_warn', ['first_response_warned_at', 'first_response_due'], unique=False, sqlite_where=sa.text("status IN ('new', 'in_progress', 'waiting_customer', 'reopened')"), postgresql_where=sa.text("status IN ('new', 'in_progress', 'waiting_customer', 'reopened')"))
         batch_op.create_index(batch_op.f('ix_tickets_number'), ['number'], unique=True)
+        batch_op.create_index('ix_tickets_resolution_breach', ['resolution_breached_at', 'resolution_due'], unique=False, sqlite_where=sa.text("status IN ('new', 'in_progress', 'reopened')"), postgresql_where=sa.text("status IN ('new', 'in_progress', 'reopened')"))
+        batch_op.create_index('ix_tickets_resolution_warn', ['resolution_warned_at', 'resolution_due'], unique=False, sqlite_where=sa.text("status IN ('new', 'in_progress', 'reopened')"), postgresql_where=sa.text("status IN ('new', 'in_progress', 'reopened')"))
         batch_op.create_index(batch_op.f('ix_tickets_status'), ['status'], unique=False)
+        batch_op.create_index('ix_tickets_status_reminder', ['status', 'survey_reminded_at', 'survey_sent_at'], unique=False)
+        batch_op.create_index('ix_tickets_status_resolved', ['status', 'resolved_at'], unique=False)
+        batch_op.create_index('ix_tickets_status_survey', ['status', 'survey_sent_at', 'resolved_at'], unique=False)
+        batch_op.create_index('ix_tickets_still_working', ['still_working_at', 'created_at'], unique=False, sqlite_where=sa.text("status IN ('new', 'in_progress', 'reopened')"), postgresql_where=sa.text("status IN ('new', 'in_progress', 'reopened')"))
 
     op.create_table('message_links',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -253,8 +268,16 @@ def downgrade() -> None:
 
     op.drop_table('message_links')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_index('ix_tickets_still_working', sqlite_where=sa.text("status IN ('new', 'in_progress', 'reopened')"), postgresql_where=sa.text("status IN ('new', 'in_progress', 'reopened')"))
+        batch_op.drop_index('ix_tickets_status_survey')
+        batch_op.drop_index('ix_tickets_status_resolved')
+        batch_op.drop_index('ix_tickets_status_reminder')
         batch_op.drop_index(batch_op.f('ix_tickets_status'))
+        batch_op.drop_index('ix_tickets_resolution_warn', sqlite_where=sa.text("status IN ('new', 'in_progress', 'reopened')"), postgresql_where=sa.text("status IN ('new', 'in_progress', 'reopened')"))
+        batch_op.drop_index('ix_tickets_resolution_breach', sqlite_where=sa.text("status IN ('new', 'in_progress', 'reopened')"), postgresql_where=sa.text("status IN ('new', 'in_progress', 'reopened')"))
         batch_op.drop_index(batch_op.f('ix_tickets_number'))
+        batch_op.drop_index('ix_tickets_first_warn', sqlite_where=sa.text("status IN ('new', 'in_progress', 'waiting_customer', 'reopened')"), postgresql_where=sa.text("status IN ('new', 'in_progress', 'waiting_customer', 'reopened')"))
+        batch_op.drop_index('ix_tickets_first_breach', sqlite_where=sa.text("status IN ('new', 'in_progress', 'waiting_customer', 'reopened')"), postgresql_where=sa.text("status IN ('new', 'in_progress', 'waiting_customer', 'reopened')"))
         batch_op.drop_index('ix_tickets_customer_status')
         batch_op.drop_index(batch_op.f('ix_tickets_customer_id'))
         batch_op.drop_index(batch_op.f('ix_tickets_created_at'))
