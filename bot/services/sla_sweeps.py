@@ -201,10 +201,18 @@ class SlaSweeps:
     async def _raise_priorities(
         self, uow: UnitOfWork, claimed: Sequence[ClaimedTicket], now: datetime
     ) -> None:
+        """Raise each ticket one level on its first breach; due times follow the new level.
+
+        Only once per ticket: a raised priority shortens the other target, which would
+        otherwise breach at once and raise the ticket again.
+        """
         for row in claimed:
             ticket = await uow.tickets.get(ticket_id=row.id)
             if ticket is None:
                 continue
+            breaches = (ticket.first_response_breached_at, ticket.resolution_breached_at)
+            if all(mark is not None for mark in breaches):
+                continue  # raised on its first breach already: one step per ticket
             new = raised_priority(ticket.priority)
             if new == ticket.priority:
                 continue
