@@ -88,7 +88,9 @@ class Catalogs:
 
     @property
     def locales(self) -> tuple[str, ...]:
-        return tuple(self.messages)
+        """Supported locales first, in their usual order, then any others found."""
+        known = [loc for loc in SUPPORTED_LOCALES if loc in self.messages]
+        return tuple(known + sorted(set(self.messages) - set(known)))
 
     def resolve_locale(self, locale: str | None) -> str:
         return locale if locale in self.messages else self.default_locale

@@ -206,6 +206,35 @@ class TicketService:
             await self.listeners.customer_message(ticket_id, stored.id)
         return stored
 
+    async def store_after_failure(
+        self, *, customer_id: int, message: IncomingMessage
+    ) -> TicketMessage:
+        """Keep a message whose handling failed: with the customer's current open ticket if
+        there is one, else on its own. Deliberately simple, so it works when much else fails."""
+        now = self._clock.now()
+        async with self._database.unit_of_work() as uow:
+            customer = await uow.customers.get(customer_id=customer_id)
+            ticket_id = customer.current_ticket_id if customer else None
+            if ticket_id is not None:
+                ticket = await uow.tickets.get(ticket_id=ticket_id)
+                if ticket is None or ticket.status not in OPEN_STATUS_VALUES:
+                    ticket_id = None
+            return await uow.messages.add(
+                message=TicketMessage(
+                    ticket_id=ticket_id,
+                    customer_id=customer_id,
+                    direction="in",
+                    author_id=message.chat_id,
+                    content_type=message.content_type,
+                    text=message.text,
+                    chat_id=message.chat_id,
+                    telegram_message_id=message.message_id,
+                    media_group_id=message.media_group_id,
+                    update_id=message.update_id,
+                    created_at=now,
+                )
+            )
+
     @staticmethod
     async def _owned(uow: UnitOfWork, *, customer_id: int, ticket_id: int) -> Ticket:
         ticket = await uow.tickets.get(ticket_id=ticket_id)

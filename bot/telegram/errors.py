@@ -32,32 +32,25 @@ async def on_error(
     try:
         customer = await customers.register(profile_of(message.from_user))
         assert customer.id is not None
-        open_tickets = await tickets.open_tickets(customer_id=customer.id)
-        ticket_id = (
-            customer.current_ticket_id
-            if any(tk.id == customer.current_ticket_id for tk in open_tickets)
-            else None
+        stored = await tickets.store_after_failure(
+            customer_id=customer.id, message=incoming(message, update.update_id)
         )
-        stored = await tickets.add_customer_message(
-            customer_id=customer.id,
-            ticket_id=ticket_id,
-            message=incoming(message, update.update_id),
-        )
-        with i18n.context(), i18n.use_locale(customer.locale):
-            await bot.send_message(message.chat.id, i18n.render("error.received"))
-        if staff_chat_id is not None:
-            await bot.send_message(
-                staff_chat_id,
-                i18n.catalogs.render(
-                    "staff.error.unhandled",
-                    i18n.default_locale,
-                    update_id=update.update_id,
-                    customer=customer.telegram_id,
-                    message_id=stored.id,
-                ),
-            )
     except Exception:
-        log.exception("could not store the message of failed update %s", update.update_id)
+        log.critical("could not store the message of failed update %s", update.update_id)
+        return True
+    with i18n.context(), i18n.use_locale(customer.locale):
+        await bot.send_message(message.chat.id, i18n.render("error.received"))
+    if staff_chat_id is not None:
+        await bot.send_message(
+            staff_chat_id,
+            i18n.catalogs.render(
+                "staff.error.unhandled",
+                i18n.default_locale,
+                update_id=update.update_id,
+                customer=customer.telegram_id,
+                message_id=stored.id,
+            ),
+        )
     return True
 
 

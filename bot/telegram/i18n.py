@@ -18,7 +18,7 @@ class CatalogI18n(I18n):
         super().__init__(path=catalogs.path, default_locale=catalogs.default_locale)
 
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
-        return dict(self.catalogs.translations)
+        return {locale: self.catalogs.translations[locale] for locale in self.catalogs.locales}
 
     def render(self, key: str, /, **params: Any) -> str:
         return self.catalogs.render(key, self.current_locale, **params)
