@@ -1,4 +1,4 @@
-"""A whole desk in a test: the real app over SQLite with a recording fake Bot API and a frozen clock."""
+"""A whole desk in a test: the real app over SQLite, a recording fake Bot API, a frozen clock."""
 
 from __future__ import annotations
 
@@ -47,9 +47,7 @@ class Desk:
         self.app: App = self._build()
 
     def _build(self) -> App:
-        return build_app(
-            self.settings, clock=self.clock, session=self.fake, database=self.database
-        )
+        return build_app(self.settings, clock=self.clock, session=self.fake, database=self.database)
 
     async def feed(self, *updates: Update) -> None:
         for update in updates:
@@ -92,9 +90,7 @@ class Desk:
 
 
 @asynccontextmanager
-async def running_desk(
-    tmp_path: Path, clock: FrozenClock, **overrides: Any
-) -> AsyncIterator[Desk]:
+async def running_desk(tmp_path: Path, clock: FrozenClock, **overrides: Any) -> AsyncIterator[Desk]:
     url = overrides.pop("database_url", None) or f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
     database = Database(create_engine(url))
     await upgrade_database(database.engine)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.models import Attachment, Customer, Ticket, TicketEvent
 from tests.harness import Desk
@@ -17,7 +17,7 @@ IVAN = TelegramUser(1002, "Иван", "Петров", username="ivan", language_
 
 async def _tickets(desk: Desk) -> list[Ticket]:
     async with desk.database.unit_of_work() as uow:
-        return list((await uow.session.exec(select(Ticket).order_by(Ticket.id))).all())
+        return list((await uow.session.exec(select(Ticket).order_by(col(Ticket.id)))).all())
 
 
 async def fill_delivery_form_en(desk: Desk, user: TelegramUser = ANNA) -> None:

@@ -1,4 +1,4 @@
-"""Storage on SQLite and PostgreSQL: migrations match the models, numbers are unique, times are UTC."""
+"""Storage on SQLite and PostgreSQL: schema = models, unique numbers, UTC times."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from storage.db import create_engine
 from storage.metadata import metadata
 from storage.models import Ticket
 from storage.unit_of_work import Database
-from tests.conftest import open_database, temporary_postgres_database, requires_postgres
+from tests.conftest import open_database, requires_postgres, temporary_postgres_database
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove
 
 from bot.domain.clock import Clock
 from bot.domain.form import (
@@ -39,7 +39,6 @@ from bot.telegram.formatting import iso_date, local_datetime
 from bot.telegram.i18n import current_locale, t
 from bot.telegram.keyboards import after_registration, main_menu
 from storage.models import Customer
-
 
 FORM_STATES = StateFilter(ComplaintFlow.filling, ComplaintFlow.summary)
 
@@ -283,6 +282,7 @@ async def _add_files(
     acknowledged = data.get("album_ack") or {}
     if group is not None and group == acknowledged.get("group"):
         await state.update_data(answers=answers)
+        assert isinstance(keyboard, InlineKeyboardMarkup)
         await bot.edit_message_reply_markup(
             chat_id=message.chat.id,
             message_id=int(acknowledged["message_id"]),

@@ -20,7 +20,6 @@ from bot.telegram.i18n import t, t_plain
 from bot.telegram.keyboards import main_menu
 from storage.models import Customer
 
-
 PAGE_SIZE = 5
 HISTORY_LIMIT = 15
 PREVIEW_LENGTH = 300
