@@ -1,0 +1,24 @@
+"""Offline Telegram for end-to-end dialogue tests.
+
+``FakeTelegram`` is a Bot API session that records every call and answers like Telegram;
+``UpdateFactory`` builds the real ``Update`` objects a test feeds into the dispatcher.
+"""
+
+from .formatting import EntityParseError, FormattedText, format_text, utf16_len
+from .session import MESSAGE_METHODS, FakeTelegram, RecordedCall
+from .updates import UpdateFactory
+from .users import DEFAULT_DATE, SupportsNow, TelegramUser
+
+__all__ = [
+    "DEFAULT_DATE",
+    "MESSAGE_METHODS",
+    "EntityParseError",
+    "FakeTelegram",
+    "FormattedText",
+    "RecordedCall",
+    "SupportsNow",
+    "TelegramUser",
+    "UpdateFactory",
+    "format_text",
+    "utf16_len",
+]
