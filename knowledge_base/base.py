@@ -6,13 +6,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from knowledge_base.errors import KnowledgeBaseError, LoadIssue
-from knowledge_base.index import LocaleIndex, MatchParams
+from knowledge_base.index import Hit, LocaleIndex, MatchParams
 from knowledge_base.loader import find_conflicts, load_dir
 from knowledge_base.models import Decision, Entry, Match
 from knowledge_base.normaliser import Normaliser
 
 DEFAULT_ANSWER_THRESHOLD = 70.0
-DEFAULT_SUGGEST_THRESHOLD = 45.0
+DEFAULT_SUGGEST_THRESHOLD = 40.0
 DECISION_MATCHES = 3
 
 
@@ -123,26 +123,34 @@ class KnowledgeBase:
 
     def search(self, query: str, locale: str | None = None, limit: int = 3) -> list[Match]:
         """Entries matching `query`, best first, with scores 0..100."""
-        if limit <= 0:
-            return []
         index = self._indexes[self.resolve_locale(locale)]
-        return [
-            Match(
-                entry=index.entries[hit.entry],
-                score=round(min(max(hit.score, 0.0), 100.0), 2),
-                question=index.question(hit),
-            )
-            for hit in index.search(query, limit)
-        ]
+        return [self._match(index, hit) for hit in index.search(query, limit)] if limit > 0 else []
 
     def decide(self, query: str, locale: str | None = None) -> Decision:
-        """Answer outright, suggest up to three entries, or admit nothing fits."""
-        matches = [
-            match
-            for match in self.search(query, locale, DECISION_MATCHES)
-            if match.score >= self.suggest_threshold
+        """Answer outright, suggest up to three entries, or admit nothing fits.
+
+        A query with a single meaningful word ("доставка", "refund") is too vague to answer
+        outright however well it matches, so it gets suggestions at most.
+        """
+        index = self._indexes[self.resolve_locale(locale)]
+        hits = [
+            hit
+            for hit in index.search(query, DECISION_MATCHES)
+            if hit.score >= self.suggest_threshold
         ]
-        if not matches:
+        if not hits:
             return Decision(kind="none")
-        kind = "answer" if matches[0].score >= self.answer_threshold else "suggest"
-        return Decision(kind=kind, matches=tuple(matches))
+        best = hits[0]
+        confident = best.score >= self.answer_threshold and best.query_terms >= 2
+        return Decision(
+            kind="answer" if confident else "suggest",
+            matches=tuple(self._match(index, hit) for hit in hits),
+        )
+
+    @staticmethod
+    def _match(index: LocaleIndex, hit: Hit) -> Match:
+        return Match(
+            entry=index.entries[hit.entry],
+            score=round(min(max(hit.score, 0.0), 100.0), 2),
+            question=index.question(hit),
+        )

@@ -1,10 +1,12 @@
 """Search index of one locale: a term inverted index plus fuzzy re-ranking.
 
 Retrieval works on term keys (normalised, stemmed words). A query term also matches
-vocabulary terms that are spelled similarly (typos, other word forms), found with
-rapidfuzz among the terms that start with the same letter. Questions are scored by the
-idf-weighted share of query and question terms they have in common; the best candidates
-are then re-ranked with a rapidfuzz comparison of the whole normalised texts.
+vocabulary terms spelled similarly (typos, other word forms), found with rapidfuzz among
+the terms that start with the same letter. Candidate questions come from the inverted
+index, scored by the idf-weighted share of terms they have in common with the query; each
+candidate entry is then scored from several signals: its best question, how much of the
+query all its questions together cover, how much its answer covers, and a rapidfuzz
+comparison of the whole normalised texts.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import JaroWinkler
 
 from knowledge_base.models import Entry
 from knowledge_base.normaliser import Normaliser, term_key
@@ -25,22 +28,30 @@ from knowledge_base.normaliser import Normaliser, term_key
 class MatchParams:
     """Tuning knobs of the matcher; the defaults were tuned on the evaluation set."""
 
-    # Share of the denominator taken by the query's weight (the rest: the question's).
-    query_share: float = 0.6
-    # Weight of the retrieval score in the final score (the rest: rapidfuzz similarity).
-    retrieval_share: float = 0.6
+    # Share of the question score's denominator taken by the query (the rest: the question).
+    query_share: float = 0.5
+    # Weights of the entry signals in the final score; they add up to 1.
+    question_weight: float = 0.45
+    entry_weight: float = 0.15
+    answer_weight: float = 0.15
+    fuzzy_weight: float = 0.25
     # Weight of stop words relative to an idf weight.
     stop_weight: float = 0.1
-    # Minimal rapidfuzz ratio for a vocabulary term to stand in for a query term.
-    term_cutoff: float = 78.0
+    # Minimal Jaro-Winkler similarity for a vocabulary term to stand in for a query term.
+    term_cutoff: float = 0.88
     # Terms shorter than this only match exactly.
     fuzzy_min_length: int = 4
+    # Similarity factor of look-alike terms when the query term itself is known: "charge"
+    # typed on purpose should not count fully as "change".
+    known_term_factor: float = 0.75
     # How many similar vocabulary terms one query term may expand to.
     term_variants: int = 5
-    # Questions kept after retrieval, before re-ranking.
-    candidates: int = 40
+    # Entries kept for scoring after retrieval.
+    candidates: int = 30
     # Questions pre-selected by raw overlap before the exact retrieval score is computed.
     preselect: int = 300
+    # Answer terms used to find candidates only when this rare (entries containing them).
+    answer_df_limit: int = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +61,11 @@ class Hit:
     entry: int
     question: int
     score: float
+    # Distinct content terms of the query; one-word queries are too vague to answer outright.
+    query_terms: int
+
+
+_Variants = list[tuple[int, float]]
 
 
 class LocaleIndex:
@@ -67,92 +83,116 @@ class LocaleIndex:
         self._stop_keys = frozenset(term_key(word) for word in normaliser.stop_words)
         self._build()
 
-    def _build(self) -> None:
+    def _term_ids(self, text: str, vocab: dict[str, int]) -> tuple[list[int], list[str], int]:
+        """Content term ids (new terms added to `vocab`), content keys, stop-word count."""
         stop_keys = self._stop_keys
+        ids: list[int] = []
+        content: list[str] = []
+        stops: set[str] = set()
+        for term in self.normaliser.terms(text):
+            key = term.key
+            if key in stop_keys:
+                stops.add(key)
+                continue
+            content.append(key)
+            term_id = vocab.get(key)
+            if term_id is None:
+                term_id = vocab[key] = len(vocab)
+            ids.append(term_id)
+        return ids, content, len(stops)
+
+    def _build(self) -> None:
         vocab: dict[str, int] = {}
-        postings: list[list[int]] = []
-        entry_df: list[int] = []
         question_entry: list[int] = []
         first_question: list[int] = []
         question_text: list[str] = []
         question_terms: list[tuple[int, ...]] = []
-        question_stops: list[frozenset[str]] = []
+        question_stops: list[int] = []
+        entry_terms: list[frozenset[int]] = []
+        answer_terms: list[frozenset[int]] = []
         for entry_no, entry in enumerate(self.entries):
-            seen_in_entry: set[int] = set()
             first_question.append(len(question_entry))
+            in_questions: set[int] = set()
             for question in entry.questions:
-                question_no = len(question_entry)
-                keys = [term.key for term in self.normaliser.terms(question)]
-                content = [key for key in keys if key not in stop_keys]
-                term_ids: list[int] = []
-                for key in dict.fromkeys(content):
-                    term_id = vocab.get(key)
-                    if term_id is None:
-                        term_id = vocab[key] = len(postings)
-                        postings.append([])
-                        entry_df.append(0)
-                    postings[term_id].append(question_no)
-                    term_ids.append(term_id)
-                    if term_id not in seen_in_entry:
-                        seen_in_entry.add(term_id)
-                        entry_df[term_id] += 1
+                ids, content, stops = self._term_ids(question, vocab)
+                unique = tuple(dict.fromkeys(ids))
+                in_questions.update(unique)
                 question_entry.append(entry_no)
                 question_text.append(" ".join(content))
-                question_terms.append(tuple(term_ids))
-                question_stops.append(frozenset(key for key in keys if key in stop_keys))
+                question_terms.append(unique)
+                question_stops.append(stops)
+            entry_terms.append(frozenset(in_questions))
+            answer_terms.append(frozenset(self._term_ids(entry.answer, vocab)[0]))
+
+        size = len(vocab)
+        df = [0] * size
+        question_postings: list[list[int]] = [[] for _ in range(size)]
+        answer_postings: list[list[int]] = [[] for _ in range(size)]
+        for question_no, terms in enumerate(question_terms):
+            for term_id in terms:
+                question_postings[term_id].append(question_no)
+        for entry_no, (asked, answered) in enumerate(zip(entry_terms, answer_terms, strict=True)):
+            for term_id in asked | answered:
+                df[term_id] += 1
+            for term_id in answered:
+                answer_postings[term_id].append(entry_no)
 
         total = max(len(self.entries), 1)
-        self._idf = [math.log(1.0 + total / df) for df in entry_df]
-        self._unknown_idf = math.log(1.0 + total)
+        idf = [math.log(1.0 + total / count) for count in df]
         stop_weight = self.params.stop_weight
+        self._idf = idf
+        self._unknown_idf = math.log(1.0 + total)
         self._question_weight = [
-            sum(self._idf[t] for t in terms) + stop_weight * len(stops)
+            sum(idf[t] for t in terms) + stop_weight * stops
             for terms, stops in zip(question_terms, question_stops, strict=True)
         ]
         self._vocab = vocab
-        self._postings = postings
+        self._question_postings = question_postings
+        self._answer_postings = answer_postings
         self._question_entry = question_entry
         self._first_question = first_question
         self._question_text = question_text
-        self._question_stops = question_stops
+        self._entry_terms = entry_terms
+        self._answer_terms = answer_terms
         by_letter: dict[str, list[str]] = {}
         for key in vocab:
             by_letter.setdefault(key[0], []).append(key)
         self._by_letter = by_letter
 
-    def _variants(self, key: str) -> list[tuple[int, float]]:
+    def _variants(self, key: str) -> _Variants:
         """Vocabulary terms standing in for a query term, with similarity 0..1."""
         params = self.params
         exact = self._vocab.get(key)
-        found: list[tuple[int, float]] = [] if exact is None else [(exact, 1.0)]
+        found: _Variants = [] if exact is None else [(exact, 1.0)]
         if len(key) < params.fuzzy_min_length:
             return found
         similar = process.extract(
             key,
             self._by_letter.get(key[0], ()),
-            scorer=fuzz.ratio,
+            scorer=JaroWinkler.normalized_similarity,
             score_cutoff=params.term_cutoff,
             limit=params.term_variants + 1,
         )
+        factor = 1.0 if exact is None else params.known_term_factor
         for other, score, _ in similar:
-            if other != key:
-                found.append((self._vocab[other], score / 100.0))
+            if other != key and len(other) >= params.fuzzy_min_length:
+                found.append((self._vocab[other], score * factor))
         return found
 
     def search(self, query: str, limit: int) -> list[Hit]:
         """Best entries for `query`, at most `limit`, best first."""
         params = self.params
         terms = self.normaliser.terms(query)
-        stop_keys = self._stop_keys
         keys = list(dict.fromkeys(term.key for term in terms))
-        content = [key for key in keys if key not in stop_keys]
+        content = [key for key in keys if key not in self._stop_keys]
         if not content:
             return []
-        query_stops = frozenset(key for key in keys if key in stop_keys)
+        query_stops = len(keys) - len(content)
 
         overlap: dict[int, float] = {}
-        query_weight = params.stop_weight * len(query_stops)
-        postings = self._postings
+        from_answers: set[int] = set()
+        expanded: list[tuple[float, _Variants]] = []
+        query_weight = params.stop_weight * query_stops
         for key in content:
             variants = self._variants(key)
             if not variants:
@@ -160,56 +200,107 @@ class LocaleIndex:
                 continue
             weight = self._idf[variants[0][0]]
             query_weight += weight
-            if len(variants) == 1 and variants[0][1] == 1.0:
-                for question in postings[variants[0][0]]:
-                    overlap[question] = overlap.get(question, 0.0) + weight
-                continue
-            best: dict[int, float] = {}
-            for term_id, similarity in variants:
-                for question in postings[term_id]:
-                    if best.get(question, 0.0) < similarity:
-                        best[question] = similarity
-            for question, similarity in best.items():
-                overlap[question] = overlap.get(question, 0.0) + weight * similarity
-        if not overlap:
+            expanded.append((weight, variants))
+            self._accumulate(overlap, weight, variants)
+            for term_id, _ in variants:
+                postings = self._answer_postings[term_id]
+                if len(postings) <= params.answer_df_limit:
+                    from_answers.update(postings)
+        if not overlap and not from_answers:
             return []
 
-        pool = overlap.items()
-        if len(overlap) > params.preselect:
-            pool = heapq.nlargest(params.preselect, pool, key=itemgetter(1))  # type: ignore[assignment]
-        share = params.query_share
-        base = share * query_weight
-        rest = 1.0 - share
-        weights = self._question_weight
-        question_stops = self._question_stops
-        stop_weight = params.stop_weight
-        scored = []
-        for question, matched in pool:
-            if query_stops:
-                matched += stop_weight * len(query_stops & question_stops[question])
-            scored.append((matched / (base + rest * weights[question]), question))
-        top = heapq.nlargest(params.candidates, scored)
-        return self._rerank(" ".join(content), top, limit)
-
-    def _rerank(self, text: str, top: list[tuple[float, int]], limit: int) -> list[Hit]:
-        params = self.params
-        choices = {question: self._question_text[question] for _, question in top}
-        fuzzy = {
-            question: score
-            for _, score, question in process.extract(
-                text, choices, scorer=fuzz.token_sort_ratio, limit=None
-            )
-        }
-        share = params.retrieval_share
-        best: dict[int, Hit] = {}
-        for retrieval, question in top:
-            score = 100.0 * share * min(retrieval, 1.0) + (1.0 - share) * fuzzy[question]
+        question_scores = self._question_scores(overlap, query_weight)
+        candidates: dict[int, tuple[float, int]] = {}
+        for score, question in question_scores:
             entry = self._question_entry[question]
-            current = best.get(entry)
-            if current is None or current.score < score:
-                best[entry] = Hit(entry, question, score)
-        return sorted(best.values(), key=lambda hit: -hit.score)[:limit]
+            if entry not in candidates:
+                candidates[entry] = (score, question)
+        for entry in from_answers:
+            if entry not in candidates:
+                candidates[entry] = (0.0, self._first_question[entry])
+        return self._rank(" ".join(content), candidates, expanded, query_weight, limit)
+
+    def _accumulate(self, overlap: dict[int, float], weight: float, variants: _Variants) -> None:
+        postings = self._question_postings
+        if len(variants) == 1 and variants[0][1] == 1.0:
+            for question in postings[variants[0][0]]:
+                overlap[question] = overlap.get(question, 0.0) + weight
+            return
+        best: dict[int, float] = {}
+        for term_id, similarity in variants:
+            for question in postings[term_id]:
+                if best.get(question, 0.0) < similarity:
+                    best[question] = similarity
+        for question, similarity in best.items():
+            overlap[question] = overlap.get(question, 0.0) + weight * similarity
+
+    def _question_scores(
+        self, overlap: dict[int, float], query_weight: float
+    ) -> list[tuple[float, int]]:
+        """(score 0..1, question) of the best questions, best first."""
+        params = self.params
+        pool: Sequence[tuple[int, float]] = list(overlap.items())
+        if len(pool) > params.preselect:
+            pool = heapq.nlargest(params.preselect, pool, key=itemgetter(1))
+        base = params.query_share * query_weight
+        rest = 1.0 - params.query_share
+        weights = self._question_weight
+        scored = [
+            (matched / (base + rest * weights[question]), question) for question, matched in pool
+        ]
+        # Several questions of one entry may come first, so keep more than `candidates`.
+        return heapq.nlargest(params.candidates * 3, scored)
+
+    def _rank(
+        self,
+        text: str,
+        candidates: dict[int, tuple[float, int]],
+        expanded: list[tuple[float, _Variants]],
+        query_weight: float,
+        limit: int,
+    ) -> list[Hit]:
+        params = self.params
+        first = self._first_question
+        choices = {
+            question: self._question_text[question]
+            for entry in candidates
+            for question in range(first[entry], first[entry] + len(self.entries[entry].questions))
+        }
+        fuzzy: dict[int, tuple[float, int]] = {}
+        for _, score, question in process.extract(
+            text, choices, scorer=fuzz.token_sort_ratio, limit=None
+        ):
+            entry = self._question_entry[question]
+            if entry not in fuzzy or fuzzy[entry][0] < score:
+                fuzzy[entry] = (score, question)
+        hits: list[Hit] = []
+        for entry, (question_score, question) in candidates.items():
+            entry_match = self._coverage(self._entry_terms[entry], expanded)
+            answer_match = self._coverage(self._answer_terms[entry], expanded)
+            fuzzy_score, fuzzy_question = fuzzy[entry]
+            score = (
+                100.0
+                * (
+                    params.question_weight * min(question_score, 1.0)
+                    + params.entry_weight * entry_match / query_weight
+                    + params.answer_weight * answer_match / query_weight
+                )
+                + params.fuzzy_weight * fuzzy_score
+            )
+            best_question = question if question_score > 0 else fuzzy_question
+            hits.append(Hit(entry, best_question, score, len(expanded)))
+        hits.sort(key=lambda hit: -hit.score)
+        return hits[:limit]
+
+    @staticmethod
+    def _coverage(terms: frozenset[int], expanded: list[tuple[float, _Variants]]) -> float:
+        matched = 0.0
+        for weight, variants in expanded:
+            best = max((sim for term_id, sim in variants if term_id in terms), default=0.0)
+            matched += weight * best
+        return matched
 
     def question(self, hit: Hit) -> str:
         """The original text of the question a hit was matched on."""
-        return self.entries[hit.entry].questions[hit.question - self._first_question[hit.entry]]
+        first = self._first_question[hit.entry]
+        return self.entries[hit.entry].questions[hit.question - first]

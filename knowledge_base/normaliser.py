@@ -72,16 +72,27 @@ class Normaliser:
         result: list[str] = []
         i = 0
         while i < len(words):
-            for size in range(min(self._longest, len(words) - i), 0, -1):
-                target = self._synonyms.get(tuple(keys[i : i + size]))
-                if target is not None:
-                    result.extend(target)
-                    i += size
-                    break
-            else:
+            size, target = self._synonym_at(words, keys, i)
+            if target is None:
                 result.append(words[i])
                 i += 1
+            else:
+                result.extend(target)
+                i += size
         return result
+
+    def _synonym_at(
+        self, words: list[str], keys: list[str], start: int
+    ) -> tuple[int, tuple[str, ...] | None]:
+        """The longest synonym variant starting at `start`: (its length, canonical words)."""
+        for size in range(min(self._longest, len(words) - start), 0, -1):
+            if size == 1 and words[start] in self.stop_words:
+                # "good" stays a stop word even though "goods" is a variant of "item".
+                break
+            target = self._synonyms.get(tuple(keys[start : start + size]))
+            if target is not None:
+                return size, target
+        return 1, None
 
     def normalise(self, text: str) -> str:
         """The normalised text as one string."""
