@@ -21,11 +21,12 @@ from bot.domain.clock import Clock, SystemClock
 from bot.domain.form import FormSchema
 from bot.domain.sla import SlaPolicy
 from bot.forms.loader import load_form
+from bot.jobs.scheduler import build_survey_service
 from bot.locales.catalog import Catalogs
 from bot.services.customers import CustomerService
 from bot.services.tickets import TicketService
 from bot.telegram import errors
-from bot.telegram.customer import fallback, form, start, tickets
+from bot.telegram.customer import fallback, form, start, survey, tickets
 from bot.telegram.customer.form import FormEngine
 from bot.telegram.fsm_storage import DatabaseStorage
 from bot.telegram.i18n import CatalogI18n
@@ -90,6 +91,7 @@ def build_customer_router(customers: CustomerService, i18n: CatalogI18n) -> Rout
         start.build_router(),
         tickets.build_router(),
         form.build_router(),
+        survey.build_router(),
         fallback.build_router(),
     )
     return customer
@@ -121,7 +123,8 @@ def build_app(
     schema = load_form(settings.complaint_form_file)
     zone = ZoneInfo(settings.timezone)
     customers = CustomerService(database, clock, default_locale=settings.default_locale)
-    ticket_service = TicketService(database, clock, build_sla_policy(settings))
+    sla = build_sla_policy(settings)
+    ticket_service = TicketService(database, clock, sla)
     storage, isolation = _fsm_backends(settings, database, clock)
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
     dispatcher.workflow_data.update(
@@ -137,6 +140,7 @@ def build_app(
         },
         staff_chat_id=settings.staff_chat_id,
         i18n=i18n,
+        surveys=build_survey_service(settings, database, clock, sla, catalogs),
     )
     dispatcher.include_router(errors.build_router())
     dispatcher.include_router(build_customer_router(customers, i18n))

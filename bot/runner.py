@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bot.app import App, build_app, register_commands
 from bot.config import Settings
+from bot.jobs.scheduler import SweepScheduler, build_runner
 from storage.migrate import upgrade_database
 
 log = logging.getLogger("bot")
@@ -21,8 +22,13 @@ async def prepare(app: App) -> None:
 
 async def run(settings: Settings) -> None:
     app = build_app(settings)
+    sweeps = SweepScheduler(
+        build_runner(settings, app.database, app.clock, app.tickets.sla, app.catalogs),
+        settings.sweep_interval_seconds,
+    )
     try:
         await prepare(app)
+        sweeps.start()
         me = await app.bot.get_me()
         mode = "webhook" if settings.webhook_url else "polling"
         log.info(
@@ -39,6 +45,7 @@ async def run(settings: Settings) -> None:
                 app.bot, allowed_updates=app.dispatcher.resolve_used_update_types()
             )
     finally:
+        await sweeps.stop()
         await app.close()
         log.info("stopped")
 

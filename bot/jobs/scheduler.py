@@ -1,0 +1,121 @@
+"""Running the sweeps every minute (configurable) with APScheduler, on one instance only."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.config import Settings
+from bot.domain.clock import Clock
+from bot.domain.sla import SlaPolicy
+from bot.jobs.leader import Leadership, leadership_for
+from bot.locales.catalog import Catalogs
+from bot.services.sla_sweeps import SlaSweepReport, SlaSweeps, SweepConfig
+from bot.services.surveys import SurveyConfig, SurveyService, SurveySweepReport
+from storage.unit_of_work import Database
+
+log = logging.getLogger(__name__)
+JOB_ID = "sweeps"
+
+
+def sweep_config(settings: Settings) -> SweepConfig:
+    return SweepConfig(
+        staff_chat_id=settings.staff_chat_id,
+        staff_locale=settings.default_locale,
+        zone=ZoneInfo(settings.timezone),
+        supervisor_ids=tuple(settings.supervisor_ids),
+        still_working_after=timedelta(hours=settings.still_working_after_hours),
+        auto_close_after=timedelta(days=settings.auto_close_days),
+        raises_priority=settings.escalation_raises_priority,
+    )
+
+
+def survey_config(settings: Settings) -> SurveyConfig:
+    return SurveyConfig(
+        staff_chat_id=settings.staff_chat_id,
+        staff_locale=settings.default_locale,
+        delay=timedelta(minutes=settings.survey_delay_minutes),
+        reminder_after=timedelta(days=settings.survey_reminder_days),
+    )
+
+
+def build_survey_service(
+    settings: Settings, database: Database, clock: Clock, sla: SlaPolicy, catalogs: Catalogs
+) -> SurveyService:
+    return SurveyService(database, clock, sla, catalogs, survey_config(settings))
+
+
+@dataclass
+class TickReport:
+    led: bool
+    sla: SlaSweepReport | None = None
+    surveys: SurveySweepReport | None = None
+
+
+class SweepRunner:
+    """One tick: run every sweep if this instance leads; each sweep is idempotent."""
+
+    def __init__(self, sla: SlaSweeps, surveys: SurveyService, leadership: Leadership) -> None:
+        self.sla = sla
+        self.surveys = surveys
+        self.leadership = leadership
+
+    async def tick(self) -> TickReport:
+        if not await self.leadership.acquire():
+            return TickReport(led=False)
+        report = TickReport(led=True)
+        report.sla = await self.sla.run_once()
+        report.surveys = await self.surveys.run_once()
+        if report.sla.total or report.surveys.sent or report.surveys.reminded:
+            log.info("sweeps: %s %s", report.sla, report.surveys)
+        return report
+
+    async def safe_tick(self) -> None:
+        try:
+            await self.tick()
+        except Exception:
+            log.exception("scheduled sweeps failed; they run again at the next tick")
+
+
+def build_runner(
+    settings: Settings, database: Database, clock: Clock, sla: SlaPolicy, catalogs: Catalogs
+) -> SweepRunner:
+    return SweepRunner(
+        SlaSweeps(database, clock, sla, catalogs, sweep_config(settings)),
+        build_survey_service(settings, database, clock, sla, catalogs),
+        leadership_for(database.engine),
+    )
+
+
+class SweepScheduler:
+    """Starts and stops the periodic job; the runner holds no state between ticks."""
+
+    def __init__(self, runner: SweepRunner, interval_seconds: float) -> None:
+        self.runner = runner
+        self._interval = interval_seconds
+        self._scheduler: AsyncIOScheduler | None = None
+
+    def start(self) -> None:
+        """Needs a running event loop (call from async code)."""
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_job(
+            self.runner.safe_tick,
+            "interval",
+            seconds=self._interval,
+            id=JOB_ID,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(self._interval)),
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    async def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        await self.runner.leadership.release()
