@@ -7,6 +7,7 @@ at its next tick. SQLite is single-host and single-process here, so every instan
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Protocol
 
@@ -42,12 +43,17 @@ class PostgresAdvisoryLock:
         self._engine = engine
         self._lock_id = lock_id
         self._connection: AsyncConnection | None = None
+        self._guard = asyncio.Lock()  # one lock connection per process, even with overlapping ticks
 
     @property
     def held(self) -> bool:
         return self._connection is not None
 
     async def acquire(self) -> bool:
+        async with self._guard:
+            return await self._acquire()
+
+    async def _acquire(self) -> bool:
         if self._connection is not None:
             if await self._still_alive(self._connection):
                 return True
@@ -87,6 +93,10 @@ class PostgresAdvisoryLock:
                 log.debug("closing a broken lock connection failed", exc_info=True)
 
     async def release(self) -> None:
+        async with self._guard:
+            await self._release()
+
+    async def _release(self) -> None:
         connection = self._connection
         if connection is None:
             return
