@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,17 +25,21 @@ from bot.forms.loader import load_form
 from bot.jobs.scheduler import build_survey_service
 from bot.locales.catalog import Catalogs
 from bot.services.customers import CustomerService
+from bot.services.knowledge import KnowledgeService
 from bot.services.tickets import TicketService
 from bot.telegram import errors
-from bot.telegram.customer import fallback, form, start, survey, tickets
+from bot.telegram.customer import fallback, faq, form, knowledge, start, survey, tickets
 from bot.telegram.customer.form import FormEngine
 from bot.telegram.fsm_storage import DatabaseStorage
 from bot.telegram.i18n import CatalogI18n
 from bot.telegram.middlewares import CustomerContextMiddleware
+from bot.telegram.staff.install import StaffDesk, install_staff_desk
+from knowledge_base import KnowledgeBase
 from storage.db import create_engine
 from storage.unit_of_work import Database
 
-CUSTOMER_COMMANDS = ("start", "complaint", "tickets", "language", "cancel", "help")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CUSTOMER_COMMANDS = ("start", "complaint", "tickets", "faq", "language", "cancel", "help")
 
 
 @dataclass
@@ -50,11 +55,28 @@ class App:
     tickets: TicketService
     form_schema: FormSchema
     closers: list[Any] = field(default_factory=list)
+    staff: StaffDesk | None = None
+    knowledge: KnowledgeService | None = None
 
     async def close(self) -> None:
+        if self.staff is not None:
+            await self.staff.stop()
         await self.dispatcher.storage.close()
         await self.bot.session.close()
         await self.database.dispose()
+
+
+def load_knowledge_base(settings: Settings) -> KnowledgeBase:
+    """Load every FAQ file; any broken file stops the start (KnowledgeBaseError lists all)."""
+    folder = settings.knowledge_base_dir
+    if not folder.is_absolute() and not folder.exists():
+        folder = PROJECT_ROOT / folder
+    return KnowledgeBase.from_dir(
+        folder,
+        default_locale=settings.default_locale,
+        answer_threshold=settings.kb_answer_threshold,
+        suggest_threshold=settings.kb_suggest_threshold,
+    )
 
 
 def build_sla_policy(settings: Settings) -> SlaPolicy:
@@ -92,6 +114,8 @@ def build_customer_router(customers: CustomerService, i18n: CatalogI18n) -> Rout
         tickets.build_router(),
         form.build_router(),
         survey.build_router(),
+        faq.build_router(),
+        knowledge.build_router(),
         fallback.build_router(),
     )
     return customer
@@ -125,6 +149,9 @@ def build_app(
     customers = CustomerService(database, clock, default_locale=settings.default_locale)
     sla = build_sla_policy(settings)
     ticket_service = TicketService(database, clock, sla)
+    knowledge_service = KnowledgeService(
+        load_knowledge_base(settings), database, clock, source=settings.knowledge_base_dir
+    )
     storage, isolation = _fsm_backends(settings, database, clock)
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
     dispatcher.workflow_data.update(
@@ -140,11 +167,26 @@ def build_app(
         },
         staff_chat_id=settings.staff_chat_id,
         i18n=i18n,
+        knowledge=knowledge_service,
         surveys=build_survey_service(settings, database, clock, sla, catalogs),
     )
     dispatcher.include_router(errors.build_router())
-    dispatcher.include_router(build_customer_router(customers, i18n))
     bot = build_bot(settings, session)
+    staff = install_staff_desk(
+        dispatcher,
+        bot=bot,
+        settings=settings,
+        database=database,
+        clock=clock,
+        catalogs=catalogs,
+        i18n=i18n,
+        customers=customers,
+        tickets=ticket_service,
+        schema=schema,
+    )
+    customer_router = build_customer_router(customers, i18n)
+    staff.guard(customer_router)
+    dispatcher.include_router(customer_router)
     return App(
         settings=settings,
         bot=bot,
@@ -156,6 +198,8 @@ def build_app(
         customers=customers,
         tickets=ticket_service,
         form_schema=schema,
+        staff=staff,
+        knowledge=knowledge_service,
     )
 
 

@@ -29,6 +29,8 @@ async def run(settings: Settings) -> None:
     try:
         await prepare(app)
         sweeps.start()
+        if app.staff is not None:
+            app.staff.start()
         me = await app.bot.get_me()
         mode = "webhook" if settings.webhook_url else "polling"
         log.info(

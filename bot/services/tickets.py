@@ -235,6 +235,42 @@ class TicketService:
                 )
             )
 
+    async def ticket_for_message(
+        self, *, customer_id: int, reopen_window: timedelta = timedelta(days=30)
+    ) -> Ticket | None:
+        """Which ticket a free message of the customer belongs to.
+
+        The current (last written about or chosen) open ticket, else the most recently updated
+        open one; with none open, the current ticket if it was resolved or closed within
+        `reopen_window` (writing to it reopens it); otherwise None.
+        """
+        now = self._clock.now()
+        async with self._database.unit_of_work() as uow:
+            customer = await uow.customers.get(customer_id=customer_id)
+            current_id = customer.current_ticket_id if customer else None
+            open_tickets = await uow.tickets.open_for_customer(
+                customer_id=customer_id, statuses=OPEN_STATUS_VALUES
+            )
+            chosen = next((tk for tk in open_tickets if tk.id == current_id), None)
+            if chosen is not None or open_tickets:
+                return chosen or open_tickets[0]
+            if current_id is None:
+                return None
+            recent = await uow.tickets.get(ticket_id=current_id)
+            if recent is None or recent.customer_id != customer_id:
+                return None
+            finished = recent.closed_at or recent.resolved_at
+            if finished is not None and now - finished <= reopen_window:
+                return recent
+            return None
+
+    async def unplaced_text(self, *, customer_id: int) -> str:
+        """What the customer wrote outside any ticket most recently (for a new question)."""
+        async with self._database.unit_of_work() as uow:
+            messages = await uow.messages.for_customer_without_ticket(customer_id=customer_id)
+        texts = [m.text for m in messages if m.text]
+        return texts[-1] if texts else ""
+
     @staticmethod
     async def _owned(uow: UnitOfWork, *, customer_id: int, ticket_id: int) -> Ticket:
         ticket = await uow.tickets.get(ticket_id=ticket_id)

@@ -1,0 +1,90 @@
+"""Who is staff: administrators of the staff group (cached) and ids from the configuration."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import CallbackQuery, Message, TelegramObject
+
+from bot.domain.clock import Clock
+from bot.services.desk import AgentRef
+from bot.telegram.i18n import CatalogI18n
+
+log = logging.getLogger(__name__)
+
+
+class StaffDirectory:
+    def __init__(
+        self,
+        bot: Bot,
+        clock: Clock,
+        *,
+        chat_id: int,
+        extra_ids: list[int],
+        ttl: timedelta = timedelta(minutes=5),
+    ) -> None:
+        self._bot = bot
+        self._clock = clock
+        self._chat_id = chat_id
+        self._extra = frozenset(extra_ids)
+        self._ttl = ttl
+        self._admins: frozenset[int] = frozenset()
+        self._fetched_at: datetime | None = None
+
+    async def is_staff(self, user_id: int) -> bool:
+        if user_id in self._extra:
+            return True
+        return user_id in await self.admins()
+
+    async def admins(self) -> frozenset[int]:
+        now = self._clock.now()
+        if self._fetched_at is None or now - self._fetched_at >= self._ttl:
+            try:
+                members = await self._bot.get_chat_administrators(self._chat_id)
+            except TelegramAPIError as error:
+                log.warning("cannot read the staff group's administrators: %s", error)
+                return self._admins
+            self._admins = frozenset(m.user.id for m in members if not m.user.is_bot)
+            self._fetched_at = now
+        return self._admins
+
+
+def agent_of(user: Any) -> AgentRef:
+    return AgentRef(user_id=user.id, name=user.full_name, username=user.username)
+
+
+class StaffGate(BaseMiddleware):
+    """Lets only staff through; speaks the desk's language in the staff group."""
+
+    def __init__(self, directory: StaffDirectory, i18n: CatalogI18n, locale: str) -> None:
+        self._directory = directory
+        self._i18n = i18n
+        self._locale = locale
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user = getattr(event, "from_user", None)
+        if user is None or user.is_bot:
+            return None
+        with self._i18n.context(), self._i18n.use_locale(self._locale):
+            if not await self._directory.is_staff(user.id):
+                await self._refuse(event)
+                return None
+            data["agent"] = agent_of(user)
+            return await handler(event, data)
+
+    async def _refuse(self, event: TelegramObject) -> None:
+        text = self._i18n.plain("desk.refused")
+        if isinstance(event, CallbackQuery):
+            await event.answer(text, show_alert=True)
+        elif isinstance(event, Message) and (event.text or "").startswith("/"):
+            await event.reply(self._i18n.render("desk.refused"))

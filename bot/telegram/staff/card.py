@@ -1,0 +1,234 @@
+"""The ticket card and the topic name: what agents see of a ticket, rendered from the catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.domain.tickets import Priority, TicketStatus
+from bot.locales.catalog import Catalogs, Markup
+from bot.services.desk import CardData, customer_name, mention
+from bot.telegram.formatting import local_date, local_datetime
+from bot.telegram.staff.callbacks import CardCallback
+from storage.staff_models import Agent
+
+MAX_TEXT = 4096
+MAX_TOPIC_NAME = 128
+STATUS_MARKERS = {
+    "new": "🆕",
+    "in_progress": "🔧",
+    "waiting_customer": "⏳",
+    "resolved": "✅",
+    "closed": "🔒",
+    "reopened": "🔁",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CardStyle:
+    catalogs: Catalogs
+    locale: str
+    zone: ZoneInfo
+    category_titles: Mapping[str, str]
+    field_titles: Mapping[str, str]
+
+    def text(self, key: str, /, **params: object) -> str:
+        return self.catalogs.render(key, self.locale, **params)
+
+    def plain(self, key: str, /, **params: object) -> str:
+        return self.catalogs.plain(key, self.locale, **params)
+
+
+def cut(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word boundary when one is near, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    if limit <= 1:
+        return text[:limit]
+    head = text[: limit - 1]
+    space = head.rfind(" ")
+    if space >= limit * 0.6:
+        head = head[:space]
+    return head.rstrip(" ·,.-") + "…"
+
+
+def topic_name(data: CardData, style: CardStyle) -> str:
+    ticket = data.ticket
+    name = style.plain(
+        "desk.topic.name",
+        marker=STATUS_MARKERS.get(ticket.status, ""),
+        number=ticket.number,
+        category=style.category_titles.get(ticket.category, ticket.category),
+        customer=customer_name(data.customer),
+    )
+    return cut(" ".join(name.split()), MAX_TOPIC_NAME)
+
+
+def _agent_label(agent: Agent | None, style: CardStyle) -> str | Markup:
+    if agent is None:
+        return style.plain("desk.card.nobody")
+    return mention(agent.telegram_id, agent.display_name)
+
+
+def render_card(data: CardData, style: CardStyle) -> str:
+    ticket, customer = data.ticket, data.customer
+    lines = [
+        style.text(
+            "desk.card.title",
+            marker=STATUS_MARKERS.get(ticket.status, ""),
+            number=ticket.number,
+            kind=style.plain(f"desk.kind.{ticket.kind}"),
+            category=style.category_titles.get(ticket.category, ticket.category),
+        ),
+        style.text(
+            "desk.card.status",
+            status=style.plain(f"desk.status.{ticket.status}"),
+            priority=style.plain(f"desk.priority.{ticket.priority}"),
+        ),
+        style.text(
+            "desk.card.team",
+            team=ticket.team or style.plain("desk.card.no_team"),
+            assignee=_agent_label(data.assignee, style),
+        ),
+        style.text(
+            "desk.card.customer",
+            customer=mention(customer.telegram_id, customer_name(customer)),
+            username=f"@{customer.username}" if customer.username else "—",
+            telegram_id=customer.telegram_id,
+            language=customer.locale,
+            earlier=data.earlier_tickets,
+        ),
+    ]
+    if customer.is_banned:
+        lines.append(style.text("desk.card.banned"))
+    if customer.is_unreachable:
+        lines.append(style.text("desk.card.unreachable"))
+    if ticket.contact_phone:
+        lines.append(style.text("desk.card.phone", phone=ticket.contact_phone))
+    if ticket.incident_date:
+        lines.append(style.text("desk.card.incident", date=local_date(ticket.incident_date)))
+    for field_id, value in (ticket.fields or {}).items():
+        lines.append(
+            style.text(
+                "desk.card.field", name=style.field_titles.get(field_id, field_id), value=value
+            )
+        )
+    lines.append(
+        style.text(
+            "desk.card.created",
+            created=local_datetime(ticket.created_at, style.zone),
+        )
+    )
+    if TicketStatus(ticket.status).is_open:
+        lines.append(
+            style.text(
+                "desk.card.due",
+                first=_due(ticket.first_response_at is None, ticket.first_response_due, style),
+                resolution=_due(True, ticket.resolution_due, style),
+            )
+        )
+    if ticket.resolution_type:
+        lines.append(
+            style.text(
+                "desk.card.resolution",
+                decision=style.plain(f"desk.resolution.{ticket.resolution_type}"),
+                text=ticket.resolution_text or "",
+            )
+        )
+    if ticket.rating is not None:
+        lines.append(
+            style.text(
+                "desk.card.rating", rating=ticket.rating, comment=ticket.rating_comment or ""
+            )
+        )
+    head = "\n".join(lines)
+    label = style.text("desk.card.description")
+    budget = MAX_TEXT - len(head) - len(label) - 8
+    description = cut(ticket.description or "—", max(budget, 20))
+    return f"{head}\n\n{label}\n{style.text('desk.card.description_text', text=description)}"
+
+
+def _due(pending: bool, due: object, style: CardStyle) -> str:
+    from datetime import datetime
+
+    if not pending:
+        return style.plain("desk.card.done")
+    if isinstance(due, datetime):
+        return local_datetime(due, style.zone)
+    return "—"
+
+
+def _button(
+    style: CardStyle, key: str, action: str, ticket_id: int, value: str = ""
+) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=style.plain(key),
+        callback_data=CardCallback(action=action, ticket_id=ticket_id, value=value).pack(),
+    )
+
+
+def card_keyboard(data: CardData, style: CardStyle) -> InlineKeyboardMarkup:
+    ticket = data.ticket
+    assert ticket.id is not None
+    tid = ticket.id
+    if not TicketStatus(ticket.status).is_open:
+        rows = [
+            [_button(style, "desk.button.reopen", "reopen", tid)],
+            [_button(style, "desk.button.history", "history", tid)],
+        ]
+        return InlineKeyboardMarkup(inline_keyboard=rows)
+    rows = [
+        [
+            _button(style, "desk.button.take", "take", tid),
+            _button(style, "desk.button.assign", "assign", tid),
+        ],
+        [
+            _button(style, "desk.button.in_progress", "status", tid, "in_progress"),
+            _button(style, "desk.button.waiting", "status", tid, "waiting_customer"),
+            _button(style, "desk.button.resolved", "resolve", tid),
+        ],
+        [
+            _button(style, "desk.button.priority", "priority", tid),
+            _button(style, "desk.button.close", "close", tid),
+        ],
+        [_button(style, "desk.button.history", "history", tid)],
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def priority_keyboard(ticket_id: int, style: CardStyle) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=style.plain(f"desk.priority.{p.value}"),
+                callback_data=CardCallback(
+                    action="priority_set", ticket_id=ticket_id, value=p.value
+                ).pack(),
+            )
+            for p in Priority
+        ],
+        [_button(style, "desk.button.back", "back", ticket_id)],
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def assign_keyboard(ticket_id: int, agents: list[Agent], style: CardStyle) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=style.plain(
+                    "desk.button.agent" if agent.available else "desk.button.agent_away",
+                    name=agent.display_name,
+                ),
+                callback_data=CardCallback(
+                    action="assign_to", ticket_id=ticket_id, value=str(agent.telegram_id)
+                ).pack(),
+            )
+        ]
+        for agent in agents[:20]
+    ]
+    rows.append([_button(style, "desk.button.back", "back", ticket_id)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -1,0 +1,402 @@
+"""Handlers of the staff group: card buttons, topic commands, relaying agents' messages."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+
+from bot.domain.tickets import IllegalTransition, Priority, ResolutionType, TicketStatus
+from bot.services.desk import AgentMessage, AgentRef, DeskError, DeskService, MediaRef
+from bot.telegram.i18n import t, t_plain
+from bot.telegram.staff.callbacks import CardCallback
+from bot.telegram.staff.card import CardStyle, assign_keyboard, priority_keyboard
+from bot.telegram.staff.templates import Template
+from bot.telegram.staff.threads import StaffThreads
+from storage.models import Customer, Ticket
+
+STAFF_COMMANDS = (
+    "take",
+    "assign",
+    "status",
+    "priority",
+    "resolve",
+    "close",
+    "reopen",
+    "ban",
+    "unban",
+    "templates",
+    "t",
+    "note",
+    "away",
+    "back",
+)
+NOTE_PREFIX = "#note"
+STATUS_WORDS = {
+    "in_progress": TicketStatus.IN_PROGRESS,
+    "progress": TicketStatus.IN_PROGRESS,
+    "waiting": TicketStatus.WAITING_CUSTOMER,
+    "waiting_customer": TicketStatus.WAITING_CUSTOMER,
+    "closed": TicketStatus.CLOSED,
+    "close": TicketStatus.CLOSED,
+    "reopened": TicketStatus.REOPENED,
+    "reopen": TicketStatus.REOPENED,
+    "resolved": TicketStatus.RESOLVED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StaffContext:
+    desk: DeskService
+    threads: StaffThreads
+    style: CardStyle
+    templates: Mapping[str, Template]
+
+
+def _media(message: Message) -> MediaRef | None:
+    if message.photo:
+        return MediaRef("photo", message.photo[-1].file_id)
+    for kind in ("video", "document", "audio", "voice", "animation", "sticker", "video_note"):
+        media = getattr(message, kind, None)
+        if media is not None:
+            return MediaRef(kind, media.file_id)
+    return None
+
+
+def _reply_target(message: Message) -> int | None:
+    reply = message.reply_to_message
+    if reply is None or reply.forum_topic_created is not None:
+        return None
+    if message.message_thread_id is not None and reply.message_id == message.message_thread_id:
+        return None
+    return reply.message_id
+
+
+def agent_message(message: Message, *, strip_prefix: str | None = None) -> AgentMessage:
+    content = message.text if message.text is not None else message.caption
+    body = message.html_text if content else None
+    plain = content
+    if strip_prefix and plain is not None and plain.lower().startswith(strip_prefix):
+        plain = plain[len(strip_prefix) :].strip()
+        body = None
+    return AgentMessage(
+        chat_id=message.chat.id,
+        message_id=message.message_id,
+        content_type=message.content_type,
+        html=body,
+        plain=plain,
+        media=_media(message),
+        media_group_id=message.media_group_id,
+        reply_to=_reply_target(message),
+    )
+
+
+async def ticket_of(message: Message, desk: DeskService) -> Ticket | None:
+    """The ticket a staff message is about: its topic, or (without topics) the replied message."""
+    if message.is_topic_message and message.message_thread_id is not None:
+        ticket = await desk.ticket_by_topic(message.message_thread_id)
+        if ticket is not None:
+            return ticket
+    if message.reply_to_message is not None:
+        return await desk.ticket_by_message(message.chat.id, message.reply_to_message.message_id)
+    return None
+
+
+def _cause(message: Message) -> str:
+    return f"msg:{message.chat.id}:{message.message_id}"
+
+
+def _explain(error: Exception, style: CardStyle) -> str:
+    if isinstance(error, IllegalTransition):
+        return t(
+            "desk.error.illegal",
+            current=t_plain(f"desk.status.{error.current.value}"),
+            target=t_plain(f"desk.status.{error.target.value}"),
+        )
+    if isinstance(error, DeskError):
+        return t(error.key, **error.params)
+    raise error
+
+
+Action = Callable[[int], Awaitable[Any]]
+
+
+async def _run(message: Message, ctx: StaffContext, action: Action) -> bool:
+    ticket = await ticket_of(message, ctx.desk)
+    if ticket is None or ticket.id is None:
+        await message.reply(t("desk.error.not_in_topic"))
+        return False
+    try:
+        await action(ticket.id)
+    except (IllegalTransition, DeskError) as error:
+        await message.reply(_explain(error, ctx.style))
+        return False
+    await ctx.threads.refresh(ticket.id)
+    return True
+
+
+def build_group_router(ctx: StaffContext, staff_chat_id: int) -> Router:
+    router = Router(name="staff_group")
+    router.message.filter(F.chat.id == staff_chat_id)
+    router.edited_message.filter(F.chat.id == staff_chat_id)
+    router.callback_query.filter(F.message.chat.id == staff_chat_id)
+    desk = ctx.desk
+
+    @router.message(Command("take"))
+    async def take(message: Message, agent: AgentRef) -> None:
+        await _run(message, ctx, lambda tid: desk.take(tid, agent, cause=_cause(message)))
+
+    @router.message(Command("assign"))
+    async def assign(message: Message, command: CommandObject, agent: AgentRef) -> None:
+        who = (command.args or "").strip()
+        if not who:
+            await message.reply(t("desk.usage.assign"))
+            return
+        target: str | int = int(who) if who.isdigit() else who
+        await _run(
+            message,
+            ctx,
+            lambda tid: desk.assign(tid, agent, assignee=target, cause=_cause(message)),
+        )
+
+    @router.message(Command("status"))
+    async def status(message: Message, command: CommandObject, agent: AgentRef) -> None:
+        target = STATUS_WORDS.get((command.args or "").strip().lower())
+        if target is None:
+            await message.reply(t("desk.usage.status"))
+            return
+        if target is TicketStatus.REOPENED:
+            await _run(
+                message,
+                ctx,
+                lambda tid: desk.set_status(tid, agent, target, cause=_cause(message)),
+            )
+            return
+        await _run(
+            message, ctx, lambda tid: desk.set_status(tid, agent, target, cause=_cause(message))
+        )
+
+    @router.message(Command("priority"))
+    async def priority(message: Message, command: CommandObject, agent: AgentRef) -> None:
+        try:
+            level = Priority((command.args or "").strip().lower())
+        except ValueError:
+            await message.reply(t("desk.usage.priority"))
+            return
+        await _run(
+            message, ctx, lambda tid: desk.set_priority(tid, agent, level, cause=_cause(message))
+        )
+
+    @router.message(Command("resolve"))
+    async def resolve(message: Message, command: CommandObject, agent: AgentRef) -> None:
+        kind, _, text = (command.args or "").strip().partition(" ")
+        try:
+            resolution = ResolutionType(kind.lower())
+        except ValueError:
+            await message.reply(t("desk.usage.resolve"))
+            return
+        if not text.strip():
+            await message.reply(t("desk.usage.resolve"))
+            return
+        await _run(
+            message,
+            ctx,
+            lambda tid: desk.resolve(
+                tid, agent, resolution=resolution, text=text.strip(), cause=_cause(message)
+            ),
+        )
+
+    @router.message(Command("close"))
+    async def close(message: Message, agent: AgentRef) -> None:
+        await _run(
+            message,
+            ctx,
+            lambda tid: desk.set_status(tid, agent, TicketStatus.CLOSED, cause=_cause(message)),
+        )
+
+    @router.message(Command("reopen"))
+    async def reopen(message: Message, agent: AgentRef) -> None:
+        await _run(
+            message,
+            ctx,
+            lambda tid: desk.set_status(tid, agent, TicketStatus.REOPENED, cause=_cause(message)),
+        )
+
+    @router.message(Command("ban"))
+    async def ban(message: Message, agent: AgentRef) -> None:
+        await _run(
+            message,
+            ctx,
+            lambda tid: desk.set_banned(tid, agent, banned=True, cause=_cause(message)),
+        )
+
+    @router.message(Command("unban"))
+    async def unban(message: Message, agent: AgentRef) -> None:
+        await _run(
+            message,
+            ctx,
+            lambda tid: desk.set_banned(tid, agent, banned=False, cause=_cause(message)),
+        )
+
+    @router.message(Command("away"))
+    async def away(message: Message, agent: AgentRef) -> None:
+        await desk.set_available(agent, available=False)
+        await message.reply(t("desk.away"))
+
+    @router.message(Command("back"))
+    async def back(message: Message, agent: AgentRef) -> None:
+        await desk.set_available(agent, available=True)
+        await message.reply(t("desk.back"))
+
+    @router.message(Command("templates"))
+    async def templates(message: Message) -> None:
+        if not ctx.templates:
+            await message.reply(t("desk.templates.empty"))
+            return
+        lines = [t("desk.templates.title")]
+        lines += [
+            t("desk.templates.line", name=name, title=template.title(ctx.style.locale))
+            for name, template in sorted(ctx.templates.items())
+        ]
+        await message.reply("\n".join(lines))
+
+    @router.message(Command("t"))
+    async def send_template(message: Message, command: CommandObject, agent: AgentRef) -> None:
+        name = (command.args or "").strip().lower()
+        template = ctx.templates.get(name)
+        if template is None:
+            await message.reply(t("desk.templates.unknown", name=name))
+            return
+
+        def render(customer: Customer, ticket: Ticket) -> str:
+            return template.render(
+                customer.locale,
+                customer_name=customer.first_name,
+                ticket_number=ticket.number,
+                agent_name=agent.name,
+            )
+
+        await _run(
+            message, ctx, lambda tid: desk.agent_text(tid, agent, render, cause=_cause(message))
+        )
+
+    @router.message(Command("note"))
+    async def note(message: Message, agent: AgentRef) -> None:
+        await _run(
+            message,
+            ctx,
+            lambda tid: desk.add_note(tid, agent, agent_message(message, strip_prefix="/note")),
+        )
+
+    @router.message(F.text.startswith("/"))
+    async def unknown_command(message: Message) -> None:
+        """Commands never reach the customer."""
+
+    @router.message()
+    async def relay(message: Message, agent: AgentRef) -> None:
+        ticket = await ticket_of(message, desk)
+        if ticket is None or ticket.id is None:
+            return
+        content = (message.text or message.caption or "").lstrip()
+        try:
+            if content.lower().startswith(NOTE_PREFIX):
+                await desk.add_note(
+                    ticket.id, agent, agent_message(message, strip_prefix=NOTE_PREFIX)
+                )
+                return
+            status_before = ticket.status
+            await desk.agent_reply(ticket.id, agent, agent_message(message))
+        except (IllegalTransition, DeskError) as error:
+            await message.reply(_explain(error, ctx.style))
+            return
+        if status_before in (TicketStatus.NEW.value, TicketStatus.REOPENED.value):
+            await ctx.threads.refresh(ticket.id)
+
+    @router.edited_message()
+    async def edited(message: Message, agent: AgentRef) -> None:
+        await desk.agent_edited(agent, agent_message(message))
+
+    @router.callback_query(CardCallback.filter())
+    async def card_button(
+        query: CallbackQuery, callback_data: CardCallback, agent: AgentRef
+    ) -> None:
+        await _card_action(query, callback_data, agent, ctx)
+
+    return router
+
+
+async def _card_action(
+    query: CallbackQuery, data: CardCallback, agent: AgentRef, ctx: StaffContext
+) -> None:
+    desk, tid, cause = ctx.desk, data.ticket_id, f"cb:{query.id}"
+    message = query.message if isinstance(query.message, Message) else None
+    try:
+        if data.action == "take":
+            await desk.take(tid, agent, cause=cause)
+        elif data.action == "status":
+            await desk.set_status(tid, agent, TicketStatus(data.value), cause=cause)
+        elif data.action == "close":
+            await desk.set_status(tid, agent, TicketStatus.CLOSED, cause=cause)
+        elif data.action == "reopen":
+            await desk.set_status(tid, agent, TicketStatus.REOPENED, cause=cause)
+        elif data.action == "priority_set":
+            await desk.set_priority(tid, agent, Priority(data.value), cause=cause)
+        elif data.action == "assign_to":
+            await desk.assign(tid, agent, assignee=int(data.value), cause=cause)
+        elif data.action == "resolve":
+            await query.answer(t_plain("desk.usage.resolve_alert"), show_alert=True)
+            return
+        elif data.action == "priority" and message is not None:
+            await query.answer()
+            await message.edit_reply_markup(reply_markup=priority_keyboard(tid, ctx.style))
+            return
+        elif data.action == "assign" and message is not None:
+            await query.answer()
+            agents = list(await desk.agents())
+            await message.edit_reply_markup(reply_markup=assign_keyboard(tid, agents, ctx.style))
+            return
+        elif data.action == "history":
+            await query.answer()
+            await _history(query, tid, ctx)
+            return
+    except (IllegalTransition, DeskError) as error:
+        await query.answer(_plain_explanation(error), show_alert=True)
+        await ctx.threads.refresh(tid)
+        return
+    await query.answer(t_plain("desk.done"))
+    await ctx.threads.refresh(tid)
+
+
+def _plain_explanation(error: Exception) -> str:
+    if isinstance(error, IllegalTransition):
+        return t_plain(
+            "desk.error.illegal_plain",
+            current=t_plain(f"desk.status.{error.current.value}"),
+            target=t_plain(f"desk.status.{error.target.value}"),
+        )
+    if isinstance(error, DeskError):
+        return t_plain(error.key, **error.params)
+    raise error
+
+
+async def _history(query: CallbackQuery, ticket_id: int, ctx: StaffContext) -> None:
+    from bot.telegram.formatting import local_datetime
+
+    ticket, tickets = await ctx.desk.customer_history(ticket_id)
+    lines = [t("desk.history.title", number=ticket.number)]
+    for item in tickets:
+        lines.append(
+            t(
+                "desk.history.line",
+                number=item.number,
+                status=t_plain(f"desk.status.{item.status}"),
+                category=ctx.style.category_titles.get(item.category, item.category),
+                created=local_datetime(item.created_at, ctx.style.zone),
+            )
+        )
+    if isinstance(query.message, Message):
+        await query.message.answer("\n".join(lines))

@@ -1,0 +1,173 @@
+"""Wiring the staff desk into the app: services, routers, the listener and the delivery worker."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, Dispatcher, Router
+
+from bot.config import Settings
+from bot.domain.clock import Clock
+from bot.domain.form import FormSchema
+from bot.locales.catalog import Catalogs
+from bot.services.customers import CustomerService
+from bot.services.desk import DeskConfig, DeskService
+from bot.services.outbox import Buttons
+from bot.services.routing import load_routing
+from bot.services.tickets import TicketService
+from bot.telegram.delivery import DeliveryWorker, Pacer, stop_worker
+from bot.telegram.i18n import CatalogI18n
+from bot.telegram.middlewares import CustomerContextMiddleware
+from bot.telegram.staff.access import StaffDirectory, StaffGate
+from bot.telegram.staff.callbacks import ConfirmCallback
+from bot.telegram.staff.card import CardStyle
+from bot.telegram.staff.group import StaffContext, build_group_router
+from bot.telegram.staff.listener import DeskListener
+from bot.telegram.staff.locks import LocalLocks, RedisLocks, TicketLocks
+from bot.telegram.staff.private import CustomerDeskMiddleware, build_private_router
+from bot.telegram.staff.templates import load_templates
+from bot.telegram.staff.threads import StaffThreads
+from storage.unit_of_work import Database
+
+
+class ConfirmButtons:
+    def __init__(self, catalogs: Catalogs) -> None:
+        self._catalogs = catalogs
+
+    def resolution_feedback(self, ticket_id: int, locale: str) -> Buttons:
+        return [
+            [
+                {
+                    "text": self._catalogs.plain("desk.confirm.yes", locale),
+                    "callback_data": ConfirmCallback(ticket_id=ticket_id, solved=True).pack(),
+                },
+                {
+                    "text": self._catalogs.plain("desk.confirm.no", locale),
+                    "callback_data": ConfirmCallback(ticket_id=ticket_id, solved=False).pack(),
+                },
+            ]
+        ]
+
+
+@dataclass
+class StaffDesk:
+    desk: DeskService
+    delivery: DeliveryWorker
+    threads: StaffThreads | None
+    customer_middleware: CustomerDeskMiddleware
+    locks: TicketLocks
+    _task: asyncio.Task[None] | None = None
+    _stop: asyncio.Event | None = None
+
+    def guard(self, customer_router: Router) -> None:
+        """Put the desk's customer middleware on the customer router (after its own)."""
+        customer_router.message.outer_middleware(self.customer_middleware)
+        customer_router.callback_query.outer_middleware(self.customer_middleware)
+
+    def start(self) -> None:
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(self.delivery.run_forever(self._stop))
+
+    async def stop(self) -> None:
+        if self._task is not None and self._stop is not None:
+            await stop_worker(self._task, self._stop)
+        if isinstance(self.locks, RedisLocks):
+            await self.locks.close()
+
+
+def _category_titles(schema: FormSchema, locale: str, catalogs: Catalogs) -> dict[str, str]:
+    titles = {c.id: c.title(locale) for c in schema.categories}
+    titles.setdefault("question", catalogs.plain("desk.category.question", locale))
+    return titles
+
+
+def _field_titles(schema: FormSchema, locale: str) -> dict[str, str]:
+    return {f.id: f.title(locale) for c in schema.categories for f in c.fields}
+
+
+def install_staff_desk(
+    dispatcher: Dispatcher,
+    *,
+    bot: Bot,
+    settings: Settings,
+    database: Database,
+    clock: Clock,
+    catalogs: Catalogs,
+    i18n: CatalogI18n,
+    customers: CustomerService,
+    tickets: TicketService,
+    schema: FormSchema,
+) -> StaffDesk:
+    """Include the desk's routers (before the customer router) and register its listener."""
+    locale = settings.default_locale
+    pacer = Pacer(
+        group_limit=settings.staff_group_messages_per_minute,
+        private_interval=timedelta(seconds=settings.private_chat_min_interval_seconds),
+    )
+    desk = DeskService(
+        database,
+        clock,
+        tickets.sla,
+        catalogs,
+        DeskConfig(
+            staff_chat_id=settings.staff_chat_id,
+            staff_locale=locale,
+            show_agent_names=settings.show_agent_names,
+            company_name=settings.company_name,
+            burst=timedelta(minutes=settings.relay_burst_minutes),
+            reopen_window=timedelta(days=settings.reopen_window_days),
+        ),
+        ConfirmButtons(catalogs),
+        routing=load_routing(settings.routing_file),
+    )
+    locks: TicketLocks = RedisLocks(settings.redis_url) if settings.redis_url else LocalLocks()
+    delivery = DeliveryWorker(
+        bot,
+        database,
+        clock,
+        catalogs,
+        staff_chat_id=settings.staff_chat_id,
+        staff_locale=locale,
+        pacer=pacer,
+    )
+    desk.set_notify(delivery.notify)
+    middleware = CustomerDeskMiddleware(desk, tickets)
+    private = build_private_router(desk)
+    context = CustomerContextMiddleware(customers, i18n)
+    for observer in (private.message, private.callback_query, private.edited_message):
+        observer.middleware(context)
+        observer.middleware(middleware)
+    dispatcher.include_router(private)
+    threads: StaffThreads | None = None
+    if settings.staff_chat_id is not None:
+        style = CardStyle(
+            catalogs,
+            locale,
+            ZoneInfo(settings.timezone),
+            _category_titles(schema, locale, catalogs),
+            _field_titles(schema, locale),
+        )
+        threads = StaffThreads(
+            bot, database, clock, desk, style, locks, pacer, chat_id=settings.staff_chat_id
+        )
+        delivery.threads = threads
+        directory = StaffDirectory(
+            bot,
+            clock,
+            chat_id=settings.staff_chat_id,
+            extra_ids=settings.staff_user_ids,
+            ttl=timedelta(seconds=settings.staff_admin_cache_seconds),
+        )
+        group = build_group_router(
+            StaffContext(desk, threads, style, load_templates(settings.templates_dir)),
+            settings.staff_chat_id,
+        )
+        gate = StaffGate(directory, i18n, locale)
+        for observer in (group.message, group.callback_query, group.edited_message):
+            observer.middleware(gate)
+        dispatcher.include_router(group)
+        tickets.listeners.add(DeskListener(desk, threads, delivery.notify))
+    return StaffDesk(desk, delivery, threads, middleware, locks)

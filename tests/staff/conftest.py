@@ -1,0 +1,102 @@
+"""A running desk with a staff group, agents and customers, and helpers to deliver the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.domain.clock import FrozenClock
+from bot.services.intake import ComplaintForm
+from storage.models import Ticket
+from tests.harness import STAFF_CHAT_ID, Desk, running_desk
+from tests.telegram_fake import TelegramUser
+
+STAFF = STAFF_CHAT_ID
+IVAN = TelegramUser(1001, "Ivan", "Petrov", "ivanp", "en")
+MARIA = TelegramUser(1002, "Мария", "Иванова", None, "ru")
+ANNA = TelegramUser(2001, "Anna", "Agent", "anna_agent", "en")
+BORIS = TelegramUser(2002, "Boris", "Second", "boris_agent", "ru")
+OUTSIDER = TelegramUser(3001, "Random", "Member", "random", "en")
+
+
+@pytest.fixture
+async def desk(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[Desk]:
+    async with open_desk(tmp_path, clock) as running:
+        yield running
+
+
+def open_desk(tmp_path: Path, clock: FrozenClock, **overrides: Any) -> Any:
+    return _Opened(tmp_path, clock, overrides)
+
+
+class _Opened:
+    def __init__(self, tmp_path: Path, clock: FrozenClock, overrides: dict[str, Any]) -> None:
+        self._context = running_desk(tmp_path, clock, **overrides)
+
+    async def __aenter__(self) -> Desk:
+        desk = await self._context.__aenter__()
+        for user in (IVAN, MARIA, ANNA, BORIS, OUTSIDER):
+            desk.fake.add_user(user)
+        desk.fake.set_forum(STAFF, True)
+        desk.fake.set_admins(STAFF, [ANNA.id, BORIS.id])
+        return desk
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._context.__aexit__(*exc)
+
+
+async def deliver(desk: Desk, *, max_wait: timedelta = timedelta(minutes=5)) -> int:
+    """Run the delivery worker until the outbox is empty, moving the clock past pacing pauses."""
+    staff = desk.app.staff
+    assert staff is not None
+    waited = timedelta(0)
+    total = 0
+    while True:
+        total += await staff.delivery.run_once()
+        async with desk.database.unit_of_work() as uow:
+            next_due = await uow.delivery.next_due_at()
+        if next_due is None or waited >= max_wait:
+            return total
+        step = max(next_due - desk.clock.now(), timedelta(seconds=1))
+        desk.clock.advance(step)
+        waited += step
+
+
+async def start(desk: Desk, user: TelegramUser) -> int:
+    """The customer presses /start; returns their customer id."""
+    await desk.command(user, "start")
+    async with desk.database.unit_of_work() as uow:
+        customer = await uow.customers.by_telegram_id(telegram_id=user.id)
+        assert customer is not None and customer.id is not None
+        return customer.id
+
+
+async def open_ticket(
+    desk: Desk,
+    user: TelegramUser,
+    *,
+    category: str = "delivery",
+    description: str = "The parcel did not arrive",
+    **form: Any,
+) -> Ticket:
+    customer_id = await start(desk, user)
+    ticket = await desk.app.tickets.open_complaint(
+        customer_id=customer_id,
+        form=ComplaintForm(category=category, description=description, incident_date=None, **form),
+    )
+    return ticket
+
+
+async def ticket(desk: Desk, ticket_id: int) -> Ticket:
+    async with desk.database.unit_of_work() as uow:
+        found = await uow.tickets.get(ticket_id=ticket_id)
+        assert found is not None
+        return found
+
+
+def topic_texts(desk: Desk, topic_id: int | None) -> list[str]:
+    return desk.fake.texts_to(STAFF, thread_id=topic_id)
