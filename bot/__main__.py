@@ -10,7 +10,9 @@ import sys
 from pydantic import ValidationError
 
 from bot.config import Settings
+from bot.domain.form import FormSchemaError
 from bot.runner import run
+from knowledge_base import KnowledgeBaseError
 
 MISSING_TOKEN = (
     "BOT_TOKEN is not set.\n"
@@ -43,8 +45,12 @@ def main() -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run(settings))
+    except (KnowledgeBaseError, FormSchemaError) as error:
+        print(f"The bot did not start: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

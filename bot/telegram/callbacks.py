@@ -23,3 +23,16 @@ class TicketsCallback(CallbackData, prefix="t"):
     action: str  # page, open, add, write
     page: int = 0
     ticket_id: int = 0
+
+
+class KbCallback(CallbackData, prefix="kb"):
+    action: str  # yes, no, show
+    query: int
+    entry: str = ""
+
+
+class FaqCallback(CallbackData, prefix="faq"):
+    action: str  # tags, tag, entry
+    tag: str = ""
+    entry: str = ""
+    page: int = 0

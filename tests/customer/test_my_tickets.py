@@ -79,7 +79,8 @@ async def test_opening_a_ticket_shows_its_history_and_details_can_be_added(
         "Registered: 23.11.2026 12:40",
     ]
     assert "Description: Problem number 1 described here" in card
-    assert "Expect the first answer by: 24.11.2026 12:40" in card
+    assert "Expect the first answer by: 23.11.2026 16:40" in card  # payment: high priority
+    assert "Expected resolution by: 24.11.2026 12:40" in card
     assert desk.buttons(ANNA) == ["➕ Add details", "⬅️ Back to my tickets"]
     await desk.press(ANNA, "➕ Add details")
     assert desk.last_text(ANNA) == (
@@ -111,10 +112,21 @@ async def test_someone_elses_ticket_cannot_be_opened(desk: Desk, clock: FrozenCl
     assert desk.fake.calls_of("answerCallbackQuery")[-1].params["text"] == "Обращение не найдено."
 
 
-async def test_free_text_without_tickets_is_stored_and_answered_with_a_choice(desk: Desk) -> None:
-    await desk.say(OLGA, "Добрый день, у меня вопрос")
+async def test_a_sticker_without_tickets_is_stored_and_answered_with_a_choice(desk: Desk) -> None:
+    await desk.feed(desk.updates.sticker(OLGA))
     assert desk.last_text(OLGA) == "Спасибо, я сохранил ваше сообщение. Что вы хотите сделать?"
     assert desk.buttons(OLGA)[:3] == ["📝 Подать жалобу", "📋 Мои обращения", "❓ Задать вопрос"]
+    async with desk.database.unit_of_work() as uow:
+        stored = (await uow.session.exec(select(TicketMessage))).one()
+    assert (stored.content_type, stored.ticket_id) == ("sticker", None)
+
+
+async def test_free_text_without_tickets_is_stored_and_answered(desk: Desk) -> None:
+    await desk.say(OLGA, "Добрый день, у меня вопрос")
+    assert desk.last_text(OLGA) == (
+        "Готового ответа у меня нет. Могу зарегистрировать жалобу или передать вопрос сотруднику:"
+    )
+    assert desk.buttons(OLGA) == ["📝 Подать жалобу", "🙋 Связаться с сотрудником"]
     async with desk.database.unit_of_work() as uow:
         stored = (await uow.session.exec(select(TicketMessage))).one()
     assert (stored.text, stored.ticket_id, stored.direction) == (
@@ -161,10 +173,10 @@ async def test_an_unexpected_error_keeps_the_message_and_tells_everyone(
     await desk.say(ANNA, "Hello? Anyone there?")
     assert desk.last_text(ANNA).startswith("Your message is received and saved.")
     staff_texts = desk.fake.texts_to(desk.settings.staff_chat_id or 0)
-    assert staff_texts == [
+    assert staff_texts[-1] == (
         "⚠️ Не удалось обработать обновление 700000002 от клиента 2001. "
         "Сообщение сохранено (#1); проверьте журнал."
-    ]
+    )
     async with desk.database.unit_of_work() as uow:
         stored = (await uow.session.exec(select(TicketMessage))).one()
     assert stored.text == "Hello? Anyone there?"
@@ -181,6 +193,7 @@ async def test_commands_menu_is_registered_in_both_languages(desk: Desk) -> None
         "start",
         "complaint",
         "tickets",
+        "faq",
         "language",
         "cancel",
         "help",

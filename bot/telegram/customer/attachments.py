@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aiogram.enums import ContentType
 from aiogram.types import Message
 
 from bot.services.intake import FileRef, IncomingMessage
@@ -52,7 +53,7 @@ def incoming(message: Message, update_id: int | None = None) -> IncomingMessage:
     return IncomingMessage(
         chat_id=message.chat.id,
         message_id=message.message_id,
-        content_type=str(message.content_type),
+        content_type=ContentType(message.content_type).value,
         text=message.text or message.caption or describe_non_file(message),
         files=tuple(files_of(message)),
         media_group_id=message.media_group_id,

@@ -1,19 +1,25 @@
-"""Whatever a customer sends outside a dialogue: stored, then placed or answered with a choice."""
+"""Whatever a customer sends outside a dialogue: stored, then put on a ticket or answered."""
 
 from __future__ import annotations
 
 from aiogram import Router
 from aiogram.types import Message, Update
 
+from bot.services.knowledge import KnowledgeService
 from bot.services.tickets import TicketService
 from bot.telegram.customer.attachments import incoming
+from bot.telegram.customer.knowledge import answer_question
 from bot.telegram.i18n import t
 from bot.telegram.keyboards import choice_menu
 from storage.models import Customer
 
 
 async def anything_else(
-    message: Message, tickets: TicketService, customer: Customer, event_update: Update | None = None
+    message: Message,
+    tickets: TicketService,
+    knowledge: KnowledgeService,
+    customer: Customer,
+    event_update: Update | None = None,
 ) -> None:
     assert customer.id is not None
     open_tickets = await tickets.open_tickets(customer_id=customer.id)
@@ -28,6 +34,10 @@ async def anything_else(
     if target is not None:
         if message.media_group_id is None:
             await message.answer(t("ticket.added_to", number=target.number))
+        return
+    question = (message.text or "").strip()
+    if question and not question.startswith("/"):
+        await answer_question(message, question, knowledge, customer)
         return
     await message.answer(t("fallback.choice"), reply_markup=choice_menu())
 

@@ -123,15 +123,36 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_tickets_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index('ix_tickets_customer_status', ['customer_id', 'status'], unique=False)
         batch_op.create_index('ix_tickets_first_breach', ['first_response_breached_at', 'first_response_due'], unique=False, sqlite_where=sa.text("status IN ('new', 'in_progress', 'waiting_customer', 'reopened')"), postgresql_where=sa.text("status IN ('new', 'in_progress', 'waiting_customer', 'reopened')"))
-        batch_op.create_index('ix_tickets_first_warn', ['first_response_warned_at', 'first_response_due'], unique=False, sqlite_where=sa.text("status IN ('new', 'in_progress', 'waiting_customer', 'reopened')"), postgresql_where=sa.text("status IN ('new', 'in_progress', 'waiting_customer', 'reopened')"))
+        batch_op.create_index('ix_tickets_first_warn', ['first_response_warned_at', 'priority', 'first_response_due'], unique=False, sqlite_where=sa.text("status IN ('new', 'in_progress', 'waiting_customer', 'reopened')"), postgresql_where=sa.text("status IN ('new', 'in_progress', 'waiting_customer', 'reopened')"))
         batch_op.create_index(batch_op.f('ix_tickets_number'), ['number'], unique=True)
         batch_op.create_index('ix_tickets_resolution_breach', ['resolution_breached_at', 'resolution_due'], unique=False, sqlite_where=sa.text("status IN ('new', 'in_progress', 'reopened')"), postgresql_where=sa.text("status IN ('new', 'in_progress', 'reopened')"))
-        batch_op.create_index('ix_tickets_resolution_warn', ['resolution_warned_at', 'resolution_due'], unique=False, sqlite_where=sa.text("status IN ('new', 'in_progress', 'reopened')"), postgresql_where=sa.text("status IN ('new', 'in_progress', 'reopened')"))
+        batch_op.create_index('ix_tickets_resolution_warn', ['resolution_warned_at', 'priority', 'resolution_due'], unique=False, sqlite_where=sa.text("status IN ('new', 'in_progress', 'reopened')"), postgresql_where=sa.text("status IN ('new', 'in_progress', 'reopened')"))
         batch_op.create_index(batch_op.f('ix_tickets_status'), ['status'], unique=False)
         batch_op.create_index('ix_tickets_status_reminder', ['status', 'survey_reminded_at', 'survey_sent_at'], unique=False)
         batch_op.create_index('ix_tickets_status_resolved', ['status', 'resolved_at'], unique=False)
         batch_op.create_index('ix_tickets_status_survey', ['status', 'survey_sent_at', 'resolved_at'], unique=False)
         batch_op.create_index('ix_tickets_still_working', ['still_working_at', 'created_at'], unique=False, sqlite_where=sa.text("status IN ('new', 'in_progress', 'reopened')"), postgresql_where=sa.text("status IN ('new', 'in_progress', 'reopened')"))
+
+    op.create_table('kb_queries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('locale', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('decision', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('entry_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('score', sa.Float(), nullable=True),
+    sa.Column('suggestions', sa.JSON(), nullable=False),
+    sa.Column('helpful', sa.Boolean(), nullable=True),
+    sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('asked_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('kb_queries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_kb_queries_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index('ix_kb_queries_gaps', ['decision', 'helpful', 'asked_at'], unique=False)
 
     op.create_table('message_links',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -267,6 +288,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_message_links_copy')
 
     op.drop_table('message_links')
+    with op.batch_alter_table('kb_queries', schema=None) as batch_op:
+        batch_op.drop_index('ix_kb_queries_gaps')
+        batch_op.drop_index(batch_op.f('ix_kb_queries_customer_id'))
+
+    op.drop_table('kb_queries')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_index('ix_tickets_still_working', sqlite_where=sa.text("status IN ('new', 'in_progress', 'reopened')"), postgresql_where=sa.text("status IN ('new', 'in_progress', 'reopened')"))
         batch_op.drop_index('ix_tickets_status_survey')

@@ -1,0 +1,128 @@
+"""Questions answered from the knowledge base, with "Did this help?" and a way to a person."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.locales.catalog import Markup
+from bot.services.knowledge import KnowledgeService
+from bot.telegram.callbacks import KbCallback, MenuCallback
+from bot.telegram.i18n import current_locale, t
+from knowledge_base import Entry
+from storage.models import Customer
+
+SUGGESTION_LABEL_LENGTH = 60
+
+
+def _feedback_keyboard(query_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t("kb.button.yes"), callback_data=KbCallback(action="yes", query=query_id))
+    builder.button(text=t("kb.button.no"), callback_data=KbCallback(action="no", query=query_id))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def escalation_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t("menu.complaint"), callback_data=MenuCallback(action="complaint"))
+    builder.button(text=t("kb.button.person"), callback_data=MenuCallback(action="person"))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def _label(text: str) -> str:
+    if len(text) <= SUGGESTION_LABEL_LENGTH:
+        return text
+    return text[: SUGGESTION_LABEL_LENGTH - 1].rstrip() + "…"
+
+
+def article_text(entry: Entry) -> str:
+    """The article as sent; its answer is Telegram HTML the loader has already validated."""
+    return t("kb.article", answer=Markup(entry.answer.strip()))
+
+
+async def answer_question(
+    message: Message, text: str, knowledge: KnowledgeService, customer: Customer
+) -> None:
+    """Answer, suggest or admit there is no ready answer; every question is stored."""
+    answered = await knowledge.ask(customer_id=customer.id, text=text, locale=current_locale())
+    decision = answered.decision
+    if decision.kind == "answer" and decision.best is not None:
+        await message.answer(
+            article_text(decision.best.entry), reply_markup=_feedback_keyboard(answered.query_id)
+        )
+        return
+    if decision.kind == "suggest":
+        builder = InlineKeyboardBuilder()
+        for match in decision.matches:
+            builder.button(
+                text=_label(match.entry.questions[0]),
+                callback_data=KbCallback(
+                    action="show", query=answered.query_id, entry=match.entry_id
+                ),
+            )
+        builder.button(
+            text=t("kb.button.none_of_these"),
+            callback_data=KbCallback(action="no", query=answered.query_id),
+        )
+        builder.adjust(1)
+        await message.answer(t("kb.suggest"), reply_markup=builder.as_markup())
+        return
+    await message.answer(t("kb.none"), reply_markup=escalation_keyboard())
+
+
+async def show_suggestion(
+    query: CallbackQuery,
+    callback_data: KbCallback,
+    knowledge: KnowledgeService,
+    customer: Customer,
+) -> None:
+    entry = knowledge.entry(callback_data.entry, current_locale())
+    if entry is None or customer.id is None:
+        await query.answer(t("kb.gone"), show_alert=True)
+        return
+    await knowledge.record_choice(
+        query_id=callback_data.query, customer_id=customer.id, entry_id=entry.id
+    )
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(
+            article_text(entry), reply_markup=_feedback_keyboard(callback_data.query)
+        )
+
+
+async def feedback(
+    query: CallbackQuery,
+    callback_data: KbCallback,
+    bot: Bot,
+    knowledge: KnowledgeService,
+    customer: Customer,
+) -> None:
+    assert customer.id is not None
+    helpful = callback_data.action == "yes"
+    stored = await knowledge.record_feedback(
+        query_id=callback_data.query, customer_id=customer.id, helpful=helpful
+    )
+    if stored is None:
+        await query.answer(t("kb.gone"), show_alert=True)
+        return
+    await query.answer()
+    if query.message is not None:
+        await bot.edit_message_reply_markup(
+            chat_id=query.message.chat.id, message_id=query.message.message_id, reply_markup=None
+        )
+    if helpful:
+        await bot.send_message(customer.telegram_id, t("kb.glad"))
+    else:
+        await bot.send_message(
+            customer.telegram_id, t("kb.sorry"), reply_markup=escalation_keyboard()
+        )
+
+
+def build_router() -> Router:
+    router = Router(name="customer_knowledge")
+    router.callback_query.register(show_suggestion, KbCallback.filter(F.action == "show"))
+    router.callback_query.register(feedback, KbCallback.filter(F.action.in_({"yes", "no"})))
+    return router
