@@ -50,6 +50,7 @@ class Ticket(SQLModel, table=True):
         _sla_index(
             "ix_tickets_first_warn",
             "first_response_warned_at",
+            "priority",
             "first_response_due",
             where=SQL_OPEN_STATUSES,
         ),
@@ -62,6 +63,7 @@ class Ticket(SQLModel, table=True):
         _sla_index(
             "ix_tickets_resolution_warn",
             "resolution_warned_at",
+            "priority",
             "resolution_due",
             where=SQL_ACTIVE_STATUSES,
         ),

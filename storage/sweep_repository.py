@@ -199,21 +199,31 @@ class SweepRepository:
     async def still_working_candidates(
         self, *, now: datetime, period: timedelta, limit: int
     ) -> list[StillWorkingCandidate]:
-        """Active tickets whose next "still working" check has come."""
+        """Active tickets whose next "still working" check has come.
+
+        Never checked yet: created one period ago or earlier; checked before: the stored
+        next check has come. Two range queries on one index (an OR defeats SQLite's planner).
+        """
         c = TICKETS.c
-        statement = (
-            select(c.id, c.created_at, c.first_response_at)
+        columns = (c.id, c.created_at, c.first_response_at)
+        unchecked = (
+            select(*columns)
             .where(
                 text(SQL_ACTIVE_STATUSES),
-                or_(
-                    and_(c.still_working_at.is_(None), c.created_at <= now - period),
-                    c.still_working_at <= now,
-                ),
+                c.still_working_at.is_(None),
+                c.created_at <= now - period,
             )
-            .order_by(c.id)
             .limit(limit)
         )
-        return [StillWorkingCandidate(*row) for row in await self._rows(statement)]
+        rows = await self._rows(unchecked)
+        if len(rows) < limit:
+            rechecks = (
+                select(*columns)
+                .where(text(SQL_ACTIVE_STATUSES), c.still_working_at <= now)
+                .limit(limit - len(rows))
+            )
+            rows += await self._rows(rechecks)
+        return [StillWorkingCandidate(*row) for row in rows]
 
     async def last_staff_activity(self, *, ticket_ids: Sequence[int]) -> dict[int, datetime]:
         """When staff last wrote to the customer or acted on each ticket."""
