@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import platform
 import random
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -30,7 +32,6 @@ from typing import Any
 from sqlalchemy import event, insert, text
 from sqlalchemy.engine import make_url
 
-from bench.common import machine
 from bot.domain.clock import FrozenClock
 from bot.domain.sla import SlaPolicy
 from bot.jobs.leader import SingleInstance
@@ -265,6 +266,17 @@ async def run() -> list[Measurement]:
             async with postgres_database(postgres) as url:
                 results.append(await measure(url, "PostgreSQL", scenario))
     return results
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return f"{cpu}, {os.cpu_count()} cores, Python {sys.version.split()[0]}"
 
 
 def main() -> None:
