@@ -27,6 +27,7 @@ def choice_menu() -> InlineKeyboardMarkup:
     builder.button(text=t("menu.complaint"), callback_data=MenuCallback(action="complaint"))
     builder.button(text=t("menu.tickets"), callback_data=MenuCallback(action="tickets"))
     builder.button(text=t("menu.question"), callback_data=MenuCallback(action="question"))
+    builder.button(text=t("desk.menu.person"), callback_data=MenuCallback(action="person"))
     builder.adjust(1)
     return builder.as_markup()
 

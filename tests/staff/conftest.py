@@ -45,7 +45,7 @@ class _Opened:
         desk.fake.set_admins(STAFF, [ANNA.id, BORIS.id])
         return desk
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, *exc: Any) -> None:
         await self._context.__aexit__(*exc)
 
 
