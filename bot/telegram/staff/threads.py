@@ -53,6 +53,8 @@ class StaffThreads:
         self.chat_id = chat_id
         self.fallback_mode = False
         self._names: dict[int, str] = {}
+        # Topics known to exist (ticket -> topic); saves a read per relayed message.
+        self._known: dict[int, int] = {}
 
     # ------------------------------------------------------------------ worker's port
 
@@ -61,6 +63,7 @@ class StaffThreads:
 
     async def thread_lost(self, ticket_id: int, thread_id: int | None) -> None:
         async with self._locks.hold(ticket_id):
+            self._known.pop(ticket_id, None)
             data = await self._desk.card_data(ticket_id)
             if data.ticket.topic_id != thread_id:
                 return  # somebody already replaced it
@@ -71,6 +74,15 @@ class StaffThreads:
 
     async def ensure(self, ticket_id: int) -> int | None:
         """The ticket's topic (None in fallback mode), with its card; created at most once."""
+        known = self._known.get(ticket_id)
+        if known is not None:
+            return known
+        topic = await self._ensure(ticket_id)
+        if topic is not None:
+            self._known[ticket_id] = topic
+        return topic
+
+    async def _ensure(self, ticket_id: int) -> int | None:
         data = await self._desk.card_data(ticket_id)
         if data.ticket.topic_id is not None or (self.fallback_mode and data.ticket.card_message_id):
             return data.ticket.topic_id

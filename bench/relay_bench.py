@@ -1,0 +1,100 @@
+"""Relayed customer messages end to end (update in -> copy sent into the topic, including the
+delivery worker) against a bare aiogram echo handler, both over the same fake Bot API session.
+
+`python -m bench.relay_bench [messages]`; SQLite in a temporary folder, pacing switched off (it
+would measure Telegram's limits, not our code).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.types import Message
+
+from bench.common import Latencies, machine, pin_to_one_core
+from bot.domain.clock import FrozenClock
+from bot.services.intake import ComplaintForm
+from tests.harness import STAFF_CHAT_ID, running_desk
+from tests.telegram_fake import FakeTelegram, TelegramUser, UpdateFactory
+
+CUSTOMER = TelegramUser(1001, "Ivan", "Petrov", "ivanp", "en")
+
+
+async def echo_latencies(count: int) -> Latencies:
+    fake = FakeTelegram()
+    bot = Bot("42:BENCH", session=fake)
+    router = Router()
+
+    @router.message()
+    async def echo(message: Message) -> None:
+        await message.answer(message.text or "")
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    updates = UpdateFactory(fake)
+    samples = []
+    for number in range(count):
+        update = updates.text(CUSTOMER, f"message {number}")
+        start = time.perf_counter()
+        await dispatcher.feed_update(bot, update)
+        samples.append((time.perf_counter() - start) * 1000)
+    return Latencies(samples)
+
+
+async def relay_latencies(count: int, folder: Path) -> Latencies:
+    clock = FrozenClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    async with running_desk(
+        folder,
+        clock,
+        staff_group_messages_per_minute=0,
+        private_chat_min_interval_seconds=0,
+    ) as desk:
+        desk.fake.set_forum(STAFF_CHAT_ID, True)
+        desk.fake.set_admins(STAFF_CHAT_ID, [2001])
+        await desk.command(CUSTOMER, "start")
+        async with desk.database.unit_of_work() as uow:
+            customer = await uow.customers.by_telegram_id(telegram_id=CUSTOMER.id)
+        assert customer is not None and customer.id is not None
+        await desk.app.tickets.open_complaint(
+            customer_id=customer.id,
+            form=ComplaintForm(category="delivery", description="bench", incident_date=None),
+        )
+        staff = desk.app.staff
+        assert staff is not None
+        await staff.delivery.run_once()
+        samples = []
+        for number in range(count):
+            update = desk.updates.text(CUSTOMER, f"message {number}")
+            start = time.perf_counter()
+            await desk.app.dispatcher.feed_update(desk.app.bot, update)
+            await staff.delivery.run_once()
+            samples.append((time.perf_counter() - start) * 1000)
+        copies = [c for c in desk.fake.calls_of("copyMessage") if c.ok]
+        assert len(copies) == count, f"{len(copies)} copies for {count} messages"
+        return Latencies(samples)
+
+
+def main() -> int:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+    pinning = pin_to_one_core()
+    echo = asyncio.run(echo_latencies(count))
+    with tempfile.TemporaryDirectory() as folder:
+        relay = asyncio.run(relay_latencies(count, Path(folder)))
+    print(f"machine: {machine()} ({pinning})")
+    print(f"messages: {count} each, SQLite, pacing off")
+    print("| path | msg/s | p50 ms | p99 ms |")
+    print("|---|---|---|---|")
+    for name, result in (("echo handler", echo), ("relay to topic", relay)):
+        print(f"| {name} | {result.per_second:.0f} | {result.p50:.2f} | {result.p99:.2f} |")
+    print(f"relay / echo (p50): {relay.p50 / echo.p50:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
