@@ -30,12 +30,14 @@ from bot.services.tickets import TicketService
 from bot.telegram import errors
 from bot.telegram.customer import fallback, faq, form, knowledge, start, survey, tickets
 from bot.telegram.customer.form import FormEngine
-from bot.telegram.fsm_storage import DatabaseStorage
+from bot.telegram.fsm_storage import BatchWritesMiddleware, DatabaseStorage
 from bot.telegram.i18n import CatalogI18n
 from bot.telegram.middlewares import CustomerContextMiddleware
 from bot.telegram.staff.install import StaffDesk, install_staff_desk
 from knowledge_base import KnowledgeBase
+from storage.customer_cache import CustomerCache
 from storage.db import create_engine
+from storage.fsm_store import fsm_store_for
 from storage.unit_of_work import Database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -99,7 +101,7 @@ def _fsm_backends(
 
         storage = RedisStorage.from_url(settings.redis_url)
         return storage, RedisEventIsolation(storage.redis)
-    return DatabaseStorage(database, clock), SimpleEventIsolation()
+    return DatabaseStorage(fsm_store_for(database), clock), SimpleEventIsolation()
 
 
 def build_customer_router(customers: CustomerService, i18n: CatalogI18n) -> Router:
@@ -146,7 +148,12 @@ def build_app(
     i18n = CatalogI18n(catalogs)
     schema = load_form(settings.complaint_form_file)
     zone = ZoneInfo(settings.timezone)
-    customers = CustomerService(database, clock, default_locale=settings.default_locale)
+    customers = CustomerService(
+        database,
+        clock,
+        default_locale=settings.default_locale,
+        cache=None if settings.redis_url else CustomerCache(),
+    )
     sla = build_sla_policy(settings)
     ticket_service = TicketService(database, clock, sla)
     knowledge_service = KnowledgeService(
@@ -154,6 +161,8 @@ def build_app(
     )
     storage, isolation = _fsm_backends(settings, database, clock)
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
+    if isinstance(storage, DatabaseStorage):
+        dispatcher.update.outer_middleware(BatchWritesMiddleware(storage))
     dispatcher.workflow_data.update(
         settings=settings,
         clock=clock,

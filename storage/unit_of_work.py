@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -48,6 +50,15 @@ class Database:
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self)
+
+    @asynccontextmanager
+    async def write_lock(self) -> AsyncIterator[None]:
+        """Held by every SQLite writer of this process (a no-op for server databases)."""
+        if self._sqlite_lock is None:
+            yield
+            return
+        async with self._sqlite_lock:
+            yield
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain.clock import Clock
+from storage.customer_cache import CustomerCache
 from storage.models import Customer
 from storage.unit_of_work import Database
 
@@ -21,6 +22,15 @@ def locale_from_language_code(language_code: str | None, *, default: str) -> str
     return "en"
 
 
+def _same_profile(customer: Customer, profile: TelegramProfile) -> bool:
+    return (
+        customer.first_name,
+        customer.last_name,
+        customer.username,
+        customer.language_code,
+    ) == (profile.first_name, profile.last_name, profile.username, profile.language_code)
+
+
 @dataclass(frozen=True, slots=True)
 class TelegramProfile:
     telegram_id: int
@@ -31,14 +41,29 @@ class TelegramProfile:
 
 
 class CustomerService:
-    def __init__(self, database: Database, clock: Clock, *, default_locale: str) -> None:
+    """Customer look-ups; with `cache` (single instance only) unchanged profiles skip the
+    database, which is most updates."""
+
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        *,
+        default_locale: str,
+        cache: CustomerCache | None = None,
+    ) -> None:
         self._database = database
         self._clock = clock
         self._default_locale = default_locale
+        self._cache = cache
 
     async def register(self, profile: TelegramProfile) -> Customer:
+        if self._cache is not None:
+            cached = self._cache.get(profile.telegram_id)
+            if cached is not None and _same_profile(cached, profile):
+                return cached
         async with self._database.unit_of_work() as uow:
-            return await uow.customers.register(
+            customer = await uow.customers.register(
                 telegram_id=profile.telegram_id,
                 first_name=profile.first_name,
                 last_name=profile.last_name,
@@ -49,6 +74,9 @@ class CustomerService:
                 ),
                 now=self._clock.now(),
             )
+        if self._cache is not None:
+            self._cache.put(customer)
+        return customer
 
     async def set_locale(self, *, customer_id: int, locale: str) -> Customer:
         async with self._database.unit_of_work() as uow:

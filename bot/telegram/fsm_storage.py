@@ -1,48 +1,119 @@
-"""Conversation state kept in the database, so a half-filled form survives a restart."""
+"""Conversation state kept in the database, so a half-filled form survives a restart.
+
+Reads are served from an in-process cache (bounded, least recently used first out). Inside
+`batch()` (the dispatcher wraps every update in one) changes are collected and written in
+one transaction when the update has been handled; outside it every change is written at
+once. The cache is only correct while this process is the single writer of the table, which
+is the case this storage is for: with several instances `REDIS_URL` switches to Redis.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
+from aiogram import BaseMiddleware
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StorageKey
+from aiogram.types import TelegramObject
 
 from bot.domain.clock import Clock
-from storage.unit_of_work import Database
+from storage.fsm_store import FsmStore, Record
+
+_pending: ContextVar[dict[str, Record] | None] = ContextVar("fsm_pending_writes", default=None)
 
 
 class DatabaseStorage(BaseStorage):
     def __init__(
-        self, database: Database, clock: Clock, key_builder: KeyBuilder | None = None
+        self,
+        store: FsmStore,
+        clock: Clock,
+        key_builder: KeyBuilder | None = None,
+        cache_size: int = 10_000,
     ) -> None:
-        self._database = database
+        self._store = store
         self._clock = clock
         self._keys = key_builder or DefaultKeyBuilder(with_destiny=True)
+        self._cache: OrderedDict[str, Record] = OrderedDict()
+        self._cache_size = cache_size
 
-    async def _load(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
-        async with self._database.unit_of_work() as uow:
-            record = await uow.fsm.get(key=self._keys.build(key))
-            if record is None:
-                return None, {}
-            return record.state, dict(record.data)
+    async def _record(self, key: str) -> Record:
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        record = await self._store.load(key)
+        self._remember(key, record)
+        return record
+
+    def _remember(self, key: str, record: Record) -> None:
+        self._cache[key] = record
+        self._cache.move_to_end(key)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    async def _write(self, key: str, state: str | None, data: dict[str, Any]) -> None:
+        self._remember(key, (state, data))
+        pending = _pending.get()
+        if pending is not None:
+            pending[key] = (state, data)
+            return
+        await self._flush({key: (state, data)})
+
+    async def _flush(self, records: Mapping[str, Record]) -> None:
+        await self._store.save(records, now=self._clock.now())
+
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Collect the changes made inside and write them in one transaction at the end."""
+        token = _pending.set({})
+        try:
+            yield
+        finally:
+            pending = _pending.get() or {}
+            _pending.reset(token)
+            if pending:
+                await self._flush(pending)
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
+        name = self._keys.build(key)
         value = state.state if isinstance(state, State) else state
-        async with self._database.unit_of_work() as uow:
-            await uow.fsm.update(key=self._keys.build(key), state=value, now=self._clock.now())
+        _, data = await self._record(name)
+        await self._write(name, value, data)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        state, _ = await self._load(key)
+        state, _ = await self._record(self._keys.build(key))
         return state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        async with self._database.unit_of_work() as uow:
-            await uow.fsm.update(key=self._keys.build(key), data=dict(data), now=self._clock.now())
+        name = self._keys.build(key)
+        state, _ = await self._record(name)
+        await self._write(name, state, copy.deepcopy(dict(data)))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        _, data = await self._load(key)
-        return data
+        _, data = await self._record(self._keys.build(key))
+        return copy.deepcopy(data)
 
     async def close(self) -> None:
-        return None
+        self._cache.clear()
+        await self._store.close()
+
+
+class BatchWritesMiddleware(BaseMiddleware):
+    """Wraps each update so its conversation-state changes reach the database together."""
+
+    def __init__(self, storage: DatabaseStorage) -> None:
+        self._storage = storage
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        async with self._storage.batch():
+            return await handler(event, data)

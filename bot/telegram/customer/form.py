@@ -29,7 +29,7 @@ from bot.services.tickets import TicketService
 from bot.telegram.callbacks import FormCallback, MenuCallback
 from bot.telegram.customer.attachments import files_of
 from bot.telegram.customer.form_view import (
-    step_keyboard,
+    StepKeyboards,
     step_prompt,
     summary_keyboard,
     summary_text,
@@ -50,6 +50,7 @@ class FormEngine:
         self.schema = schema
         self.clock = clock
         self.zone = zone
+        self.keyboards = StepKeyboards(schema)
 
     def today(self) -> date:
         return self.clock.now().astimezone(self.zone).date()
@@ -73,7 +74,7 @@ async def _ask(
     if error:
         text = f"{error}\n\n{text}"
     await bot.send_message(
-        chat_id, text, reply_markup=step_keyboard(engine.schema, step, answers, first=first)
+        chat_id, text, reply_markup=engine.keyboards.for_step(step, answers, first=first)
     )
 
 
@@ -277,7 +278,7 @@ async def _add_files(
     stored = list(answers.get(step.id) or [])
     stored.extend(f.to_dict() for f in files)
     answers[step.id] = stored
-    keyboard = step_keyboard(engine.schema, step, answers, first=False)
+    keyboard = engine.keyboards.for_step(step, answers, first=False)
     group = message.media_group_id
     acknowledged = data.get("album_ack") or {}
     if group is not None and group == acknowledged.get("group"):

@@ -52,9 +52,27 @@ def _escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def step_keyboard(
-    schema: FormSchema, step: Step, answers: Mapping[str, Any], *, first: bool
-) -> InlineKeyboardMarkup | ReplyKeyboardMarkup:
+StepMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup
+
+
+class StepKeyboards:
+    """A step's buttons depend only on the step, the language and the file count, so each
+    variant is built once per form (building keyboards is a large part of a form step)."""
+
+    def __init__(self, schema: FormSchema) -> None:
+        self._schema = schema
+        self._built: dict[tuple[str, str, bool, int], StepMarkup] = {}
+
+    def for_step(self, step: Step, answers: Mapping[str, Any], *, first: bool) -> StepMarkup:
+        files = len(answers.get(step.id) or []) if step.kind is StepKind.FILES else 0
+        key = (step.id, current_locale(), first, files)
+        markup = self._built.get(key)
+        if markup is None:
+            markup = self._built[key] = build_step_keyboard(self._schema, step, first, files)
+        return markup
+
+
+def build_step_keyboard(schema: FormSchema, step: Step, first: bool, files: int) -> StepMarkup:
     locale = current_locale()
     if step.kind is StepKind.CONTACT:
         return ReplyKeyboardMarkup(
@@ -92,10 +110,9 @@ def step_keyboard(
             )
         builder.adjust(3)
     elif step.kind is StepKind.FILES:
-        files = answers.get(step.id) or []
         if files:
             builder.button(
-                text=t_plain("form.button.done", count=len(files)),
+                text=t_plain("form.button.done", count=files),
                 callback_data=FormCallback(action="done", step=step.id),
             )
         builder.button(
