@@ -50,10 +50,11 @@ class KnowledgeBase:
                     )
                 ]
             )
+        # Shared questions are the loader's concern; ids must be unique for lookups to work.
         issues = [
             issue
-            for locale, items in by_locale.items()
-            for issue in find_conflicts(items, (synonyms or {}).get(locale))
+            for items in by_locale.values()
+            for issue in find_conflicts(items, questions=False)
         ]
         if issues:
             raise KnowledgeBaseError(issues)

@@ -48,8 +48,6 @@ class MatchParams:
     term_variants: int = 5
     # Entries kept for scoring after retrieval.
     candidates: int = 30
-    # Questions pre-selected by raw overlap before the exact retrieval score is computed.
-    preselect: int = 300
     # Answer terms used to find candidates only when this rare (entries containing them).
     answer_df_limit: int = 50
 
@@ -89,8 +87,7 @@ class LocaleIndex:
         ids: list[int] = []
         content: list[str] = []
         stops: set[str] = set()
-        for term in self.normaliser.terms(text):
-            key = term.key
+        for key in self.normaliser.keys(text):
             if key in stop_keys:
                 stops.add(key)
                 continue
@@ -126,14 +123,13 @@ class LocaleIndex:
 
         size = len(vocab)
         df = [0] * size
-        question_postings: list[list[int]] = [[] for _ in range(size)]
+        entry_postings: list[list[int]] = [[] for _ in range(size)]
         answer_postings: list[list[int]] = [[] for _ in range(size)]
-        for question_no, terms in enumerate(question_terms):
-            for term_id in terms:
-                question_postings[term_id].append(question_no)
         for entry_no, (asked, answered) in enumerate(zip(entry_terms, answer_terms, strict=True)):
             for term_id in asked | answered:
                 df[term_id] += 1
+            for term_id in asked:
+                entry_postings[term_id].append(entry_no)
             for term_id in answered:
                 answer_postings[term_id].append(entry_no)
 
@@ -147,12 +143,12 @@ class LocaleIndex:
             for terms, stops in zip(question_terms, question_stops, strict=True)
         ]
         self._vocab = vocab
-        self._question_postings = question_postings
+        self._entry_postings = entry_postings
+        self._question_terms = question_terms
         self._answer_postings = answer_postings
         self._question_entry = question_entry
         self._first_question = first_question
         self._question_text = question_text
-        self._entry_terms = entry_terms
         self._answer_terms = answer_terms
         by_letter: dict[str, list[str]] = {}
         for key in vocab:
@@ -182,17 +178,12 @@ class LocaleIndex:
     def search(self, query: str, limit: int) -> list[Hit]:
         """Best entries for `query`, at most `limit`, best first."""
         params = self.params
-        terms = self.normaliser.terms(query)
-        keys = list(dict.fromkeys(term.key for term in terms))
+        keys = list(dict.fromkeys(self.normaliser.keys(query)))
         content = [key for key in keys if key not in self._stop_keys]
         if not content:
             return []
-        query_stops = len(keys) - len(content)
-
-        overlap: dict[int, float] = {}
-        from_answers: set[int] = set()
-        expanded: list[tuple[float, _Variants]] = []
-        query_weight = params.stop_weight * query_stops
+        query_weight = params.stop_weight * (len(keys) - len(content))
+        expanded: list[tuple[float, dict[int, float]]] = []
         for key in content:
             variants = self._variants(key)
             if not variants:
@@ -200,105 +191,106 @@ class LocaleIndex:
                 continue
             weight = self._idf[variants[0][0]]
             query_weight += weight
-            expanded.append((weight, variants))
-            self._accumulate(overlap, weight, variants)
-            for term_id, _ in variants:
-                postings = self._answer_postings[term_id]
-                if len(postings) <= params.answer_df_limit:
-                    from_answers.update(postings)
-        if not overlap and not from_answers:
+            expanded.append((weight, dict(variants)))
+        if not expanded:
             return []
-
-        question_scores = self._question_scores(overlap, query_weight)
-        candidates: dict[int, tuple[float, int]] = {}
-        for score, question in question_scores:
-            entry = self._question_entry[question]
-            if entry not in candidates:
-                candidates[entry] = (score, question)
-        for entry in from_answers:
-            if entry not in candidates:
-                candidates[entry] = (0.0, self._first_question[entry])
+        candidates = self._candidates(expanded)
         return self._rank(" ".join(content), candidates, expanded, query_weight, limit)
 
-    def _accumulate(self, overlap: dict[int, float], weight: float, variants: _Variants) -> None:
-        postings = self._question_postings
-        if len(variants) == 1 and variants[0][1] == 1.0:
-            for question in postings[variants[0][0]]:
-                overlap[question] = overlap.get(question, 0.0) + weight
-            return
-        best: dict[int, float] = {}
-        for term_id, similarity in variants:
-            for question in postings[term_id]:
-                if best.get(question, 0.0) < similarity:
-                    best[question] = similarity
-        for question, similarity in best.items():
-            overlap[question] = overlap.get(question, 0.0) + weight * similarity
-
-    def _question_scores(
-        self, overlap: dict[int, float], query_weight: float
-    ) -> list[tuple[float, int]]:
-        """(score 0..1, question) of the best questions, best first."""
+    def _candidates(self, expanded: list[tuple[float, dict[int, float]]]) -> list[int]:
+        """Entries sharing the most query weight in their questions (answers count half)."""
         params = self.params
-        pool: Sequence[tuple[int, float]] = list(overlap.items())
-        if len(pool) > params.preselect:
-            pool = heapq.nlargest(params.preselect, pool, key=itemgetter(1))
-        base = params.query_share * query_weight
-        rest = 1.0 - params.query_share
-        weights = self._question_weight
-        scored = [
-            (matched / (base + rest * weights[question]), question) for question, matched in pool
-        ]
-        # Several questions of one entry may come first, so keep more than `candidates`.
-        return heapq.nlargest(params.candidates * 3, scored)
+        scores: dict[int, float] = {}
+        for weight, variants in expanded:
+            for postings, factor in ((self._entry_postings, 1.0), (self._answer_postings, 0.5)):
+                gain = weight * factor
+                if len(variants) == 1:
+                    # The common case: one known term, no look-alikes to reconcile.
+                    ((term_id, similarity),) = variants.items()
+                    entries = postings[term_id]
+                    if factor == 1.0 or len(entries) <= params.answer_df_limit:
+                        gain *= similarity
+                        for entry in entries:
+                            scores[entry] = scores.get(entry, 0.0) + gain
+                    continue
+                best: dict[int, float] = {}
+                for term_id, similarity in variants.items():
+                    entries = postings[term_id]
+                    if factor < 1.0 and len(entries) > params.answer_df_limit:
+                        continue
+                    for entry in entries:
+                        if best.get(entry, 0.0) < similarity:
+                            best[entry] = similarity
+                for entry, similarity in best.items():
+                    scores[entry] = scores.get(entry, 0.0) + gain * similarity
+        top = heapq.nlargest(params.candidates, scores.items(), key=itemgetter(1))
+        return [entry for entry, _ in top]
 
     def _rank(
         self,
         text: str,
-        candidates: dict[int, tuple[float, int]],
-        expanded: list[tuple[float, _Variants]],
+        candidates: list[int],
+        expanded: list[tuple[float, dict[int, float]]],
         query_weight: float,
         limit: int,
     ) -> list[Hit]:
         params = self.params
         first = self._first_question
+        question_terms = self._question_terms
+        question_weight = self._question_weight
         choices = {
             question: self._question_text[question]
             for entry in candidates
             for question in range(first[entry], first[entry] + len(self.entries[entry].questions))
         }
-        fuzzy: dict[int, tuple[float, int]] = {}
-        for _, score, question in process.extract(
-            text, choices, scorer=fuzz.token_sort_ratio, limit=None
-        ):
-            entry = self._question_entry[question]
-            if entry not in fuzzy or fuzzy[entry][0] < score:
-                fuzzy[entry] = (score, question)
+        fuzzy = {
+            question: score
+            for _, score, question in process.extract(
+                text, choices, scorer=fuzz.token_sort_ratio, limit=None
+            )
+        }
+        # query term index -> weight * similarity, per vocabulary term
+        lookup: dict[int, list[tuple[int, float]]] = {}
+        for position, (weight, variants) in enumerate(expanded):
+            for term_id, similarity in variants.items():
+                lookup.setdefault(term_id, []).append((position, weight * similarity))
+        base = params.query_share * query_weight
+        rest = 1.0 - params.query_share
         hits: list[Hit] = []
-        for entry, (question_score, question) in candidates.items():
-            entry_match = self._coverage(self._entry_terms[entry], expanded)
-            answer_match = self._coverage(self._answer_terms[entry], expanded)
-            fuzzy_score, fuzzy_question = fuzzy[entry]
+        for entry in candidates:
+            entry_best = [0.0] * len(expanded)
+            best_question, question_score, fuzzy_score = first[entry], -1.0, 0.0
+            for question in range(first[entry], first[entry] + len(self.entries[entry].questions)):
+                best = [0.0] * len(expanded)
+                for term_id in question_terms[question]:
+                    for position, gain in lookup.get(term_id, ()):
+                        if best[position] < gain:
+                            best[position] = gain
+                score = sum(best) / (base + rest * question_weight[question])
+                if score > question_score:
+                    best_question, question_score = question, score
+                fuzzy_score = max(fuzzy_score, fuzzy[question])
+                entry_best = [max(a, b) for a, b in zip(entry_best, best, strict=True)]
+            answer_terms = self._answer_terms[entry]
+            answer_match = sum(
+                max(
+                    (weight * sim for term_id, sim in variants.items() if term_id in answer_terms),
+                    default=0.0,
+                )
+                for weight, variants in expanded
+            )
             score = (
                 100.0
                 * (
                     params.question_weight * min(question_score, 1.0)
-                    + params.entry_weight * entry_match / query_weight
+                    + params.entry_weight * sum(entry_best) / query_weight
                     + params.answer_weight * answer_match / query_weight
                 )
                 + params.fuzzy_weight * fuzzy_score
             )
-            best_question = question if question_score > 0 else fuzzy_question
             hits.append(Hit(entry, best_question, score, len(expanded)))
         hits.sort(key=lambda hit: -hit.score)
         return hits[:limit]
-
-    @staticmethod
-    def _coverage(terms: frozenset[int], expanded: list[tuple[float, _Variants]]) -> float:
-        matched = 0.0
-        for weight, variants in expanded:
-            best = max((sim for term_id, sim in variants if term_id in terms), default=0.0)
-            matched += weight * best
-        return matched
 
     def question(self, hit: Hit) -> str:
         """The original text of the question a hit was matched on."""

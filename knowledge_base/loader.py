@@ -7,7 +7,6 @@ problem is collected so one failed load shows the operator everything to fix.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +55,7 @@ def load_dir(root: str | Path) -> LoadedData:
         entries: list[Entry] = []
         for path in files:
             entries.extend(_load_entries(path, locale, issues))
-        issues.extend(find_conflicts(entries, data.synonyms.get(locale, {})))
+        issues.extend(find_conflicts(entries))
         data.entries.extend(entries)
     if not data.entries and not issues:
         issues.append(LoadIssue(str(root), None, "no entries found (expected <locale>/*.yaml)"))
@@ -142,14 +141,11 @@ def _label(item: object, position: int) -> str:
     return f"#{position}"
 
 
-def find_conflicts(
-    entries: list[Entry], synonyms: Mapping[str, Sequence[str]] | None = None
-) -> list[LoadIssue]:
-    """Duplicate ids and questions shared by two entries within one locale's entries."""
+def find_conflicts(entries: list[Entry], *, questions: bool = True) -> list[LoadIssue]:
+    """Duplicate ids and (with `questions`) questions shared by two entries of one locale."""
     issues: list[LoadIssue] = []
     first_by_id: dict[str, Entry] = {}
     owner_by_question: dict[str, str] = {}
-    normaliser = Normaliser(entries[0].locale if entries else "", synonyms)
     for entry in entries:
         source = str(entry.source) if entry.source else "<memory>"
         first = first_by_id.setdefault(entry.id, entry)
@@ -158,8 +154,10 @@ def find_conflicts(
                 LoadIssue(source, entry.id, f"duplicate id (first defined in {first.source})")
             )
             continue
+        if not questions:
+            continue
         for question in entry.questions:
-            key = normaliser.normalise(question)
+            key = Normaliser.clean(question)
             owner = owner_by_question.setdefault(key, entry.id)
             if owner != entry.id:
                 issues.append(

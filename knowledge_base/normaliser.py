@@ -10,7 +10,7 @@ from functools import lru_cache
 from knowledge_base.stemmer import stem
 from knowledge_base.stopwords import stop_words_for
 
-_APOSTROPHES = re.compile(r"[’'`ʼ]")
+_APOSTROPHES = ("'", "’", "`", "ʼ")
 _NON_WORD = re.compile(r"[\W_]+")
 # Three or more of the same letter is emphasis ("доставкааа", "pleeease"), never spelling.
 _LONG_RUNS = re.compile(r"([^\W\d_])\1{2,}")
@@ -53,33 +53,46 @@ class Normaliser:
                 if source and target and source != tuple(term_key(w) for w in target):
                     self._synonyms[source] = target
         self._longest = max((len(source) for source in self._synonyms), default=0)
+        self._first_keys = frozenset(source[0] for source in self._synonyms)
 
     @staticmethod
     def clean(text: str) -> str:
         """Lower case, `ё` as `е`, no punctuation, no emphatic repeats, single spaces."""
         text = text.lower().replace("ё", "е")
-        text = _APOSTROPHES.sub("", text)
+        for apostrophe in _APOSTROPHES:
+            if apostrophe in text:
+                text = text.replace(apostrophe, "")
         text = _NON_WORD.sub(" ", text)
-        text = _LONG_RUNS.sub(r"\1", text)
+        if _LONG_RUNS.search(text):
+            text = _LONG_RUNS.sub(r"\1", text)
         return text.strip()
 
     def words(self, text: str) -> list[str]:
         """Cleaned words with synonym variants replaced by their canonical form."""
+        return self._words_and_keys(text)[0]
+
+    def keys(self, text: str) -> list[str]:
+        """The matching keys of the words of `text`."""
+        return self._words_and_keys(text)[1]
+
+    def _words_and_keys(self, text: str) -> tuple[list[str], list[str]]:
         words = self.clean(text).split()
-        if not self._longest:
-            return words
         keys = [term_key(word) for word in words]
+        if self._first_keys.isdisjoint(keys):
+            return words, keys
+        first_keys = self._first_keys
         result: list[str] = []
         i = 0
         while i < len(words):
-            size, target = self._synonym_at(words, keys, i)
-            if target is None:
-                result.append(words[i])
-                i += 1
-            else:
-                result.extend(target)
-                i += size
-        return result
+            if keys[i] in first_keys:
+                size, target = self._synonym_at(words, keys, i)
+                if target is not None:
+                    result.extend(target)
+                    i += size
+                    continue
+            result.append(words[i])
+            i += 1
+        return result, [term_key(word) for word in result]
 
     def _synonym_at(
         self, words: list[str], keys: list[str], start: int
@@ -101,4 +114,5 @@ class Normaliser:
     def terms(self, text: str) -> list[Term]:
         """The words of `text` with their matching keys and stop-word flags."""
         stop_words = self.stop_words
-        return [Term(word, term_key(word), word in stop_words) for word in self.words(text)]
+        words, keys = self._words_and_keys(text)
+        return [Term(w, k, w in stop_words) for w, k in zip(words, keys, strict=True)]
