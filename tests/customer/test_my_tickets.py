@@ -166,10 +166,10 @@ async def test_an_unexpected_error_keeps_the_message_and_tells_everyone(
 ) -> None:
     await _open_tickets(desk, clock, ANNA, 1)
 
-    async def broken(*_: object, **__: object) -> list[Ticket]:
+    async def broken(*_: object, **__: object) -> Ticket | None:
         raise RuntimeError("database went away")
 
-    desk.app.tickets.open_tickets = broken  # type: ignore[method-assign]
+    desk.app.tickets.ticket_for_message = broken  # type: ignore[method-assign]
     await desk.say(ANNA, "Hello? Anyone there?")
     assert desk.last_text(ANNA).startswith("Your message is received and saved.")
     staff_texts = desk.fake.texts_to(desk.settings.staff_chat_id or 0)
@@ -200,3 +200,30 @@ async def test_commands_menu_is_registered_in_both_languages(desk: Desk) -> None
     ]
     assert by_language["en"][1]["description"] == "File a complaint"
     assert by_language[None][1]["description"] == "Подать жалобу"
+
+
+async def test_writing_about_a_recently_resolved_ticket_reopens_it(
+    desk: Desk, clock: FrozenClock
+) -> None:
+    from bot.domain.tickets import Actor
+    from bot.services.transitions import apply_transition
+
+    await _open_tickets(desk, clock, ANNA, 1)
+    async with desk.database.unit_of_work() as uow:
+        ticket = (await uow.session.exec(select(Ticket))).one()
+        for target in (TicketStatus.IN_PROGRESS, TicketStatus.RESOLVED):
+            await apply_transition(
+                uow,
+                ticket=ticket,
+                target=target,
+                actor=Actor.agent(77),
+                now=clock.now(),
+                sla=desk.app.tickets.sla,
+            )
+    clock.advance(timedelta(days=2))
+    await desk.say(ANNA, "It broke again")
+    async with desk.database.unit_of_work() as uow:
+        ticket = (await uow.session.exec(select(Ticket))).one()
+        stored = (await uow.session.exec(select(TicketMessage))).one()
+    assert stored.ticket_id == ticket.id
+    assert ticket.status == TicketStatus.REOPENED

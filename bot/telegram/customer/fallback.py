@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import Message, Update
 
+from bot.domain.tickets import TicketStatus
 from bot.services.knowledge import KnowledgeService
 from bot.services.tickets import TicketService
 from bot.telegram.customer.attachments import incoming
@@ -22,17 +23,15 @@ async def anything_else(
     event_update: Update | None = None,
 ) -> None:
     assert customer.id is not None
-    open_tickets = await tickets.open_tickets(customer_id=customer.id)
-    target = next((tk for tk in open_tickets if tk.id == customer.current_ticket_id), None)
-    if target is None and open_tickets:
-        target = open_tickets[0]
+    target = await tickets.ticket_for_message(customer_id=customer.id)
     await tickets.add_customer_message(
         customer_id=customer.id,
         ticket_id=target.id if target else None,
         message=incoming(message, event_update.update_id if event_update else None),
     )
     if target is not None:
-        if message.media_group_id is None:
+        # Until someone answers, say where the message went; after that it is a conversation.
+        if target.status == TicketStatus.NEW and message.media_group_id is None:
             await message.answer(t("ticket.added_to", number=target.number))
         return
     question = (message.text or "").strip()
