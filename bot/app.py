@@ -97,9 +97,13 @@ def _fsm_backends(
     settings: Settings, database: Database, clock: Clock
 ) -> tuple[BaseStorage, BaseEventIsolation]:
     if settings.redis_url:
+        from aiogram.fsm.storage.base import DefaultKeyBuilder
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
-        storage = RedisStorage.from_url(settings.redis_url)
+        storage = RedisStorage.from_url(
+            settings.redis_url,
+            key_builder=DefaultKeyBuilder(prefix=settings.redis_prefix, with_destiny=True),
+        )
         return storage, RedisEventIsolation(storage.redis)
     return DatabaseStorage(fsm_store_for(database), clock), SimpleEventIsolation()
 

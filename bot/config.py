@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     telegram_api_url: str | None = None
     redis_url: str | None = None
+    redis_prefix: str = "support-desk"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_host: str = "0.0.0.0"
