@@ -97,6 +97,11 @@ class Ticket(SQLModel, table=True):
     assignee_id: int | None = Field(default=None, sa_type=BigInteger)
     topic_id: int | None = Field(default=None, sa_type=BigInteger)
     card_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    # Knowledge-base entries related to the description, chosen once for the staff card;
+    # None: not searched yet.
+    kb_articles: list[str] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     first_response_at: datetime | None = _utc(nullable=True)

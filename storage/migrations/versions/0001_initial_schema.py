@@ -93,6 +93,7 @@ def upgrade() -> None:
     sa.Column('assignee_id', sa.BigInteger(), nullable=True),
     sa.Column('topic_id', sa.BigInteger(), nullable=True),
     sa.Column('card_message_id', sa.BigInteger(), nullable=True),
+    sa.Column('kb_articles', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('first_response_at', storage.types.UTCDateTime(timezone=True), nullable=True),
