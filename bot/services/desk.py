@@ -32,6 +32,7 @@ from bot.services.outbox import (
     Link,
     Notify,
     add_to_album,
+    enqueue_card_refresh,
     enqueue_copy,
     enqueue_edit,
     enqueue_text,
@@ -327,6 +328,7 @@ class DeskService:
         if assignee is not None:
             assignee.last_assigned_at = now
             await uow.agents.save(agent=assignee)
+        await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
 
     async def assign(
         self, ticket_id: int, agent: AgentRef, *, assignee: str | int, cause: str
@@ -502,6 +504,7 @@ class DeskService:
                 actor_id=agent.user_id,
                 data={"from": old, "to": priority.value},
             )
+            await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
             await self._to_topic(
                 uow,
                 ticket,
@@ -545,6 +548,7 @@ class DeskService:
                 actor_kind="agent",
                 actor_id=agent.user_id,
             )
+            await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
             await self._to_topic(
                 uow,
                 ticket,

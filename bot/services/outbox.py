@@ -17,6 +17,12 @@ adds nothing), a target `chat_id`, an optional `thread_id` and a `kind` with its
     "reply_to"?: int}`` — sendMediaGroup, so an album stays one album.
 ``edit_text`` / ``edit_caption``
     ``{"message_id": int, "html": str, "buttons"?: [...]}`` — edit a message already sent.
+``refresh_card``
+    ``{}`` with ``ticket_id`` set and ``chat_id`` ``STAFF_GROUP`` (0: the staff group the worker
+    serves) — re-render the ticket's card in place and rename its topic when the name changed.
+    Enqueued by every change the card shows (`apply_transition` does it for every status
+    change); the worker reads the ticket when it delivers, so several refreshes of one ticket
+    due together are done once.
 
 Common optional fields:
 
@@ -38,6 +44,8 @@ from typing import Any, Literal, TypedDict
 from storage.unit_of_work import UnitOfWork
 
 Notify = Callable[[], None]
+STAFF_GROUP = 0  # chat id of outbox rows meant for "the staff group", whichever it is
+REFRESH_CARD = "refresh_card"
 MediaType = Literal["photo", "video", "document", "audio"]
 GROUPABLE_MEDIA: frozenset[str] = frozenset({"photo", "video", "document", "audio"})
 
@@ -237,6 +245,18 @@ async def enqueue_edit(
         chat_id=chat_id,
         kind="edit_caption" if caption else "edit_text",
         payload={"message_id": message_id, "html": html},
+        now=now,
+        ticket_id=ticket_id,
+    )
+
+
+async def enqueue_card_refresh(uow: UnitOfWork, *, ticket_id: int, now: datetime) -> bool:
+    """Have the delivery worker re-render the ticket's card and topic name (after the commit)."""
+    return await uow.outbox.enqueue(
+        key=f"card:{ticket_id}:{now.isoformat()}",
+        chat_id=STAFF_GROUP,
+        kind=REFRESH_CARD,
+        payload={},
         now=now,
         ticket_id=ticket_id,
     )

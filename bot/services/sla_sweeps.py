@@ -16,6 +16,7 @@ from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy, add_service_time
 from bot.domain.tickets import Actor, Priority, TicketStatus
 from bot.locales.catalog import Catalogs
+from bot.services.outbox import enqueue_card_refresh
 from bot.services.sweep_messages import StaffTexts, local_time, text_payload, user_mention
 from bot.services.transitions import apply_transition, refresh_due_times
 from storage.sweep_repository import (
@@ -228,6 +229,7 @@ class SlaSweeps:
                 kind="priority",
                 data={"from": old, "to": new, "reason": "sla_breach"},
             )
+            await enqueue_card_refresh(uow, ticket_id=row.id, now=now)
 
     # ----------------------------------------------------------------- still working
 

@@ -15,6 +15,7 @@ from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy
 from bot.domain.tickets import Actor, TicketStatus
 from bot.locales.catalog import Catalogs
+from bot.services.outbox import enqueue_card_refresh
 from bot.services.sweep_messages import Button, StaffTexts, text_payload
 from bot.services.transitions import apply_transition
 from storage.models import Ticket
@@ -201,6 +202,7 @@ class SurveyService:
                 kind="rating" if outcome is RatingOutcome.RECORDED else "rating_changed",
                 data=data,
             )
+            await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
             if is_low(score):
                 await self._alert_topic(uow, ticket, score, now)
             elif ticket.status == TicketStatus.RESOLVED.value:
@@ -238,6 +240,7 @@ class SurveyService:
                 comment=text,
                 data={"score": ticket.rating},
             )
+            await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
             if self._config.staff_chat_id is not None:
                 await SweepRepository(uow.session).enqueue(
                     messages=[

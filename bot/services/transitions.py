@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.sla import SlaPolicy, compute_due, service_time_between
 from bot.domain.tickets import Actor, StatusChange, TicketStatus, transition
+from bot.services.outbox import enqueue_card_refresh
 from storage.models import Ticket
 from storage.unit_of_work import UnitOfWork
 
@@ -24,6 +25,8 @@ async def apply_transition(
 
     Time spent in `waiting_customer` is added to `paused_seconds` (service time, so the
     resolution target is pushed back by exactly the pause), and due times are recomputed.
+    The ticket's card and topic name are refreshed by the delivery worker after the commit
+    (an outbox row in this unit of work), whoever made the change.
     Raises `IllegalTransition` for a move the state machine does not allow.
     """
     current = TicketStatus(ticket.status)
@@ -55,6 +58,7 @@ async def apply_transition(
         comment=comment,
     )
     await uow.tickets.save(ticket=ticket)
+    await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
     return change
 
 

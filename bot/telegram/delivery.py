@@ -16,6 +16,10 @@ unreachable, fails the message at once and tells the ticket's topic; "message th
 found" re-creates the ticket's topic (with its card) and sends there. A message waiting for a
 retry holds back the later messages of the same chat, so a chat always gets them in order.
 
+Card refreshes (`refresh_card` rows, chat `STAFF_GROUP`) are paced as messages into the staff
+group; several due for one ticket in a round are done once (the card is rendered from the
+ticket as stored now). Without a staff group they are simply marked done.
+
 Pacing (in memory, per process): about one message per second into a private chat and at most
 `group_limit` per minute into a group (a sliding window). What does not fit stays queued.
 """
@@ -51,7 +55,7 @@ from aiogram.types import (
 
 from bot.domain.clock import Clock
 from bot.locales.catalog import Catalogs
-from bot.services.outbox import enqueue_text
+from bot.services.outbox import REFRESH_CARD, STAFF_GROUP, enqueue_text
 from storage.outbox_models import OutboxMessage
 from storage.unit_of_work import Database
 
@@ -76,6 +80,10 @@ class TicketThreads(Protocol):
 
     async def thread_lost(self, ticket_id: int, thread_id: int | None) -> None:
         """Telegram said the topic is gone: make a new one (with the card)."""
+        ...
+
+    async def refresh(self, ticket_id: int) -> None:
+        """Re-render the ticket's card and topic name from the stored ticket."""
         ...
 
 
@@ -218,13 +226,20 @@ class DeliveryWorker:
             rows = list(await uow.delivery.due(now=now, limit=self._batch_size))
             held = await uow.delivery.retrying_chats(now=now)
         delivered = 0
+        refreshed: set[int] = set()
         for row in rows:
             assert row.id is not None
-            if row.chat_id in held:
+            if row.kind == REFRESH_CARD:
+                if row.ticket_id in refreshed or self.threads is None or row.ticket_id is None:
+                    await self._mark_sent(row, now, _Sent([]))
+                    continue
+                refreshed.add(row.ticket_id)
+            chat = self._pacing_chat(row)
+            if row.chat_id in held or chat in held:
                 continue
-            slot = self.pacer.next_slot(row.chat_id, now)
+            slot = self.pacer.next_slot(chat, now)
             if slot is not None:
-                held.add(row.chat_id)
+                held.add(chat)
                 self._next_slot = slot if self._next_slot is None else min(self._next_slot, slot)
                 continue
             async with self._database.unit_of_work() as uow:
@@ -238,6 +253,11 @@ class DeliveryWorker:
             else:
                 held.add(row.chat_id)
         return delivered
+
+    def _pacing_chat(self, row: OutboxMessage) -> int:
+        if row.chat_id == STAFF_GROUP and self._staff_chat_id is not None:
+            return self._staff_chat_id
+        return row.chat_id
 
     async def _attempt(self, row: OutboxMessage, now: datetime) -> bool:
         assert row.id is not None
@@ -270,7 +290,8 @@ class DeliveryWorker:
             log.exception("outbox %s (%s) failed unexpectedly", row.id, row.kind)
             await self._backoff(row, now, attempts, repr(error))
             return False
-        self.pacer.record(row.chat_id, now)
+        if row.kind != REFRESH_CARD:  # the refresh records its own calls
+            self.pacer.record(row.chat_id, now)
         await self._mark_sent(row, now, sent)
         return True
 
@@ -280,6 +301,10 @@ class DeliveryWorker:
         if payload.get("ticket_topic") and row.ticket_id is not None and self.threads is not None:
             thread = await self.threads.thread_for(row.ticket_id)
             row.thread_id = thread
+        if row.kind == REFRESH_CARD:
+            if self.threads is not None and row.ticket_id is not None:
+                await self.threads.refresh(row.ticket_id)
+            return _Sent([])
         silent = bool(payload.get("silent")) or None
         if row.kind == "text":
             message = await self._bot.send_message(

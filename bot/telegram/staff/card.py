@@ -122,14 +122,14 @@ def render_card(data: CardData, style: CardStyle) -> str:
             created=local_datetime(ticket.created_at, style.zone),
         )
     )
-    if TicketStatus(ticket.status).is_open:
-        lines.append(
-            style.text(
-                "desk.card.due",
-                first=_due(ticket.first_response_at is None, ticket.first_response_due, style),
-                resolution=_due(True, ticket.resolution_due, style),
-            )
+    finished = not TicketStatus(ticket.status).is_open
+    lines.append(
+        style.text(
+            "desk.card.due",
+            first=_due(ticket.first_response_at is None, ticket.first_response_due, style),
+            resolution=_due(not finished, ticket.resolution_due, style),
         )
+    )
     if ticket.resolution_type:
         lines.append(
             style.text(

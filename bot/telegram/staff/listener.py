@@ -21,7 +21,6 @@ class DeskListener:
             self._notify()
 
     async def customer_message(self, ticket_id: int, message_id: int) -> None:
-        changed = await self._desk.customer_wrote(ticket_id, message_id)
+        # A status change it causes refreshes the card through the outbox.
+        await self._desk.customer_wrote(ticket_id, message_id)
         await self._threads.ensure(ticket_id)
-        if changed:
-            await self._threads.refresh(ticket_id)

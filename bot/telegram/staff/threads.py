@@ -53,6 +53,8 @@ class StaffThreads:
         self.chat_id = chat_id
         self.fallback_mode = False
         self._names: dict[int, str] = {}
+        # The card last shown per ticket (message, text, buttons): an identical one is not resent.
+        self._cards: dict[int, tuple[int, str, str]] = {}
         # Topics known to exist (ticket -> topic); saves a read per relayed message.
         self._known: dict[int, int] = {}
 
@@ -181,25 +183,41 @@ class StaffThreads:
 
     # ----------------------------------------------------------------------- refreshing
 
+    def card_keyboard_replaced(self, ticket_id: int) -> None:
+        """The card's buttons were swapped for a menu: the next refresh must edit the card."""
+        self._cards.pop(ticket_id, None)
+
     async def refresh(self, ticket_id: int) -> None:
-        """Edit the card in place and rename the topic when its name (status) changed."""
+        """Edit the card in place and rename the topic when its name (status) changed.
+
+        Called by the delivery worker for `refresh_card` rows (every status change enqueues
+        one) and by the staff handlers right after an action; a card identical to the one last
+        shown by this process is not sent again.
+        """
         data = await self._desk.card_data(ticket_id)
         ticket = data.ticket
         if ticket.card_message_id is None:
             return
         now = self._clock.now()
-        try:
-            await self._bot.edit_message_text(
-                render_card(data, self._style),
-                chat_id=self.chat_id,
-                message_id=ticket.card_message_id,
-                reply_markup=card_keyboard(data, self._style),
-                parse_mode="HTML",
-            )
-            self._pacer.record(self.chat_id, now)
-        except TelegramBadRequest as error:
-            if not _harmless(error):
-                log.warning("card of ticket %s not updated: %s", ticket_id, error.message)
+        text = render_card(data, self._style)
+        keyboard = card_keyboard(data, self._style)
+        shown = (ticket.card_message_id, text, keyboard.model_dump_json())
+        if self._cards.get(ticket_id) != shown:
+            try:
+                await self._bot.edit_message_text(
+                    text,
+                    chat_id=self.chat_id,
+                    message_id=ticket.card_message_id,
+                    reply_markup=keyboard,
+                    parse_mode="HTML",
+                )
+                self._pacer.record(self.chat_id, now)
+                self._cards[ticket_id] = shown
+            except TelegramBadRequest as error:
+                if _harmless(error):
+                    self._cards[ticket_id] = shown
+                else:
+                    log.warning("card of ticket %s not updated: %s", ticket_id, error.message)
         if ticket.topic_id is None:
             return
         name = topic_name(data, self._style)
