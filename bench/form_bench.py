@@ -1,9 +1,10 @@
 """Form steps through the real dispatcher vs a bare aiogram echo bot, same fake Bot API session.
 
 Run: `python -m bench.form_bench [--customers N]`. Both bots get real `Update` objects via
-`Dispatcher.feed_update` and answer through the recording fake session (no network), so the
-difference is what the desk itself costs: customer lookup, durable FSM state in SQLite (WAL),
-validation and rendering the next question.
+`Dispatcher.feed_update` and answer through the same session (no network), so the difference
+is what the desk itself costs: customer lookup, durable FSM state in SQLite (WAL), validation
+and rendering the next question. Each pair is measured twice: with a light session that only
+parses Telegram-shaped JSON results (closest to production) and with the tests' recording fake.
 """
 
 from __future__ import annotations
@@ -16,18 +17,33 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.base import BaseSession
 from aiogram.types import Message
 
 from bench.common import Latencies, machine, pin_to_one_core
+from bench.light_session import LightSession
+from bot.app import build_app
 from bot.domain.clock import FrozenClock
-from tests.harness import running_desk
+from bot.telegram.callbacks import FormCallback
+from storage.db import create_engine
+from storage.migrate import upgrade_database
+from storage.unit_of_work import Database
+from tests.harness import make_settings
 from tests.telegram_fake import FakeTelegram, TelegramUser, UpdateFactory
 
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+SESSIONS = {
+    "light": "light (JSON result parsed as the HTTP session does, no bookkeeping)",
+    "fake": "recording fake Bot API of the tests (state, HTML parsing, copies)",
+}
 
 
-async def echo_latencies(count: int) -> Latencies:
-    fake = FakeTelegram()
+def make_session(kind: str) -> BaseSession:
+    return LightSession() if kind == "light" else FakeTelegram()
+
+
+async def echo_latencies(count: int, session_kind: str) -> Latencies:
+    fake = make_session(session_kind)
     router = Router()
 
     async def echo(message: Message) -> None:
@@ -37,7 +53,7 @@ async def echo_latencies(count: int) -> Latencies:
     dispatcher = Dispatcher()
     dispatcher.include_router(router)
     bot = Bot("42:BENCH", session=fake)
-    factory = UpdateFactory(fake)
+    factory = UpdateFactory(fake if isinstance(fake, FakeTelegram) else None)
     users = [TelegramUser(10_000 + i, f"User{i}") for i in range(count)]
     updates = [factory.text(user, "The parcel arrived damaged and wet") for user in users]
     samples = []
@@ -48,24 +64,31 @@ async def echo_latencies(count: int) -> Latencies:
     return Latencies(samples)
 
 
-async def form_step_latencies(customers: int) -> Latencies:
+async def form_step_latencies(customers: int, session_kind: str) -> Latencies:
     clock = FrozenClock(START)
+    pick_other = FormCallback(action="pick", step="category", value="other").pack()
     with tempfile.TemporaryDirectory() as folder:
-        async with running_desk(Path(folder), clock) as desk:
-            users = [
-                TelegramUser(20_000 + i, f"User{i}", language_code="en") for i in range(customers)
-            ]
-            for user in users:  # set-up, not measured: each customer at the description step
-                await desk.command(user, "complaint")
-                await desk.press(user, "Other")
-            samples: list[float] = []
-            for text in ("The parcel arrived damaged and wet", "21.11.2026"):
-                updates = [desk.updates.text(user, text) for user in users]
-                for update in updates:
-                    began = time.perf_counter()
-                    await desk.feed(update)
-                    samples.append((time.perf_counter() - began) * 1000)
-            assert desk.last_text(users[-1]).startswith("Send photos, receipts")
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        database = Database(create_engine(url))
+        await upgrade_database(database.engine)
+        session = make_session(session_kind)
+        app = build_app(make_settings(url), clock=clock, session=session, database=database)
+        factory = UpdateFactory(session if isinstance(session, FakeTelegram) else None)
+        users = [TelegramUser(20_000 + i, f"User{i}", language_code="en") for i in range(customers)]
+        for user in users:  # set-up, not measured: each customer at the description step
+            await app.dispatcher.feed_update(app.bot, factory.command(user, "complaint"))
+            press = factory.callback(user, pick_other, chat_id=user.id, message_id=1)
+            await app.dispatcher.feed_update(app.bot, press)
+        samples: list[float] = []
+        for text in ("The parcel arrived damaged and wet", "21.11.2026"):
+            updates = [factory.text(user, text) for user in users]
+            for update in updates:
+                began = time.perf_counter()
+                await app.dispatcher.feed_update(app.bot, update)
+                samples.append((time.perf_counter() - began) * 1000)
+        state = await app.dispatcher.fsm.get_context(app.bot, users[-1].id, users[-1].id).get_data()
+        assert state["step"] == "attachments", state
+        await app.close()
     return Latencies(samples)
 
 
@@ -84,11 +107,13 @@ def report(echo: Latencies, form: Latencies) -> str:
 
 async def main(customers: int) -> None:
     pinning = pin_to_one_core()
-    await echo_latencies(200)  # warm-up: imports, first-call caches
-    echo = await echo_latencies(customers * 2)
-    form = await form_step_latencies(customers)
     print(f"machine: {machine()}; {pinning}")
-    print(report(echo, form))
+    for kind in ("fake", "light"):
+        await echo_latencies(200, kind)  # warm-up: imports, first-call caches
+        echo = await echo_latencies(customers * 2, kind)
+        form = await form_step_latencies(customers, kind)
+        print(f"\nsession: {SESSIONS[kind]}")
+        print(report(echo, form))
 
 
 if __name__ == "__main__":
