@@ -98,6 +98,16 @@ class LocaleIndex:
             ids.append(term_id)
         return ids, content, len(stops)
 
+    def _answer_term_ids(self, answer: str, vocab: dict[str, int]) -> frozenset[int]:
+        # Answers are long: the cheaper key set keeps the build of a large base fast.
+        ids: set[int] = set()
+        for key in self.normaliser.key_set(answer) - self._stop_keys:
+            term_id = vocab.get(key)
+            if term_id is None:
+                term_id = vocab[key] = len(vocab)
+            ids.add(term_id)
+        return frozenset(ids)
+
     def _build(self) -> None:
         vocab: dict[str, int] = {}
         question_entry: list[int] = []
@@ -119,7 +129,7 @@ class LocaleIndex:
                 question_terms.append(unique)
                 question_stops.append(stops)
             entry_terms.append(frozenset(in_questions))
-            answer_terms.append(frozenset(self._term_ids(entry.answer, vocab)[0]))
+            answer_terms.append(self._answer_term_ids(entry.answer, vocab))
 
         size = len(vocab)
         df = [0] * size

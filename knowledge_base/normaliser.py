@@ -14,6 +14,8 @@ _APOSTROPHES = ("'", "’", "`", "ʼ")
 _NON_WORD = re.compile(r"[\W_]+")
 # Three or more of the same letter is emphasis ("доставкааа", "pleeease"), never spelling.
 _LONG_RUNS = re.compile(r"([^\W\d_])\1{2,}")
+# A cheap test for any tripled character, so most texts skip the precise pattern above.
+_ANY_RUN = re.compile(r"(.)\1\1")
 # Doubled letters are a frequent source of typos ("adress", "програма"), so matching keys
 # drop them altogether; both sides go through the same rule.
 _DOUBLES = re.compile(r"([^\W\d_])\1+")
@@ -54,6 +56,11 @@ class Normaliser:
                     self._synonyms[source] = target
         self._longest = max((len(source) for source in self._synonyms), default=0)
         self._first_keys = frozenset(source[0] for source in self._synonyms)
+        self._single_word: dict[str, tuple[str, ...]] = {
+            source[0]: tuple(term_key(word) for word in target)
+            for source, target in self._synonyms.items()
+            if len(source) == 1
+        }
 
     @staticmethod
     def clean(text: str) -> str:
@@ -63,7 +70,7 @@ class Normaliser:
             if apostrophe in text:
                 text = text.replace(apostrophe, "")
         text = _NON_WORD.sub(" ", text)
-        if _LONG_RUNS.search(text):
+        if _ANY_RUN.search(text):
             text = _LONG_RUNS.sub(r"\1", text)
         return text.strip()
 
@@ -74,6 +81,14 @@ class Normaliser:
     def keys(self, text: str) -> list[str]:
         """The matching keys of the words of `text`."""
         return self._words_and_keys(text)[1]
+
+    def key_set(self, text: str) -> set[str]:
+        """The distinct keys of `text`, with one-word synonyms only: a cheap form for long texts."""
+        keys = set(map(term_key, self.clean(text).split()))
+        for key in keys & self._single_word.keys():
+            keys.discard(key)
+            keys.update(self._single_word[key])
+        return keys
 
     def _words_and_keys(self, text: str) -> tuple[list[str], list[str]]:
         words = self.clean(text).split()

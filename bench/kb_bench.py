@@ -1,0 +1,554 @@
+"""Knowledge base matching benchmark: `python -m bench.kb_bench` from the repository root.
+
+Builds synthetic Russian knowledge bases of 100, 1,000 and 10,000 entries (the shipped
+starter set plus generated product questions), then measures for `KnowledgeBase` the
+build time (reading the files from a temporary directory and indexing), the memory the
+built knowledge base keeps (tracemalloc), `search` and `decide` latency and top-1 accuracy,
+next to `difflib.get_close_matches` and plain `rapidfuzz.process.extractOne` scans over all
+questions on the same data and queries. Prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import gc
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from rapidfuzz import fuzz, process, utils
+
+from knowledge_base import Entry, KnowledgeBase
+from knowledge_base.loader import load_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "knowledge_base" / "data"
+EVAL_FILE = ROOT / "tests" / "knowledge_base" / "eval_queries.yaml"
+LOCALE = "ru"
+ENTRIES_PER_FILE = 500
+
+# Product questions of a large shop: {s} is a product name. Each entry gets three
+# phrasings; the other two are kept back to build the labelled queries.
+INTENTS: dict[str, list[str]] = {
+    "warranty": [
+        "Какая гарантия на {s}?",
+        "Сколько длится гарантия {s}?",
+        "Есть ли гарантия на {s}",
+        "Гарантийный срок {s}",
+        "{s} еще на гарантии?",
+    ],
+    "stock": [
+        "Когда {s} будет в наличии?",
+        "Есть ли {s} в наличии?",
+        "{s} закончился, когда появится?",
+        "Будет ли поступление {s}?",
+        "Можно купить {s} прямо сейчас?",
+    ],
+    "delivery": [
+        "Сколько идет доставка {s}?",
+        "Когда привезут {s}?",
+        "Срок доставки {s}",
+        "За сколько дней доставите {s}?",
+        "Как быстро придет {s}?",
+    ],
+    "return": [
+        "Как вернуть {s}?",
+        "Можно сдать {s} обратно?",
+        "Возврат {s}",
+        "Хочу вернуть {s}, что делать?",
+        "Условия возврата {s}",
+    ],
+    "broken": [
+        "{s} не работает",
+        "{s} сломался",
+        "Что делать, если {s} не включается?",
+        "Брак у {s}",
+        "{s} перестал работать",
+    ],
+    "setup": [
+        "Как настроить {s}?",
+        "Как подключить {s}?",
+        "Инструкция по настройке {s}",
+        "Не могу настроить {s}",
+        "Как включить {s} первый раз?",
+    ],
+    "specs": [
+        "Какие характеристики у {s}?",
+        "Какой размер у {s}?",
+        "Сколько весит {s}?",
+        "Описание {s}",
+        "Из чего сделан {s}?",
+    ],
+    "price": [
+        "Сколько стоит {s}?",
+        "Какая цена на {s}?",
+        "Будет ли скидка на {s}?",
+        "Почему подорожал {s}?",
+        "Цена {s}",
+    ],
+    "compatibility": [
+        "С чем совместим {s}?",
+        "Подходит ли {s} к моему устройству?",
+        "Совместимость {s}",
+        "Какие аксессуары подходят к {s}?",
+        "Можно ли использовать {s} с переходником?",
+    ],
+    "repair": [
+        "Где отремонтировать {s}?",
+        "Сервисный центр для {s}",
+        "Ремонт {s}",
+        "Кто чинит {s}?",
+        "Сколько стоит ремонт {s}?",
+    ],
+    "manual": [
+        "Где скачать инструкцию к {s}?",
+        "Руководство пользователя {s}",
+        "Есть инструкция для {s}?",
+        "Инструкция {s} на русском",
+        "Как пользоваться {s}?",
+    ],
+    "exchange": [
+        "Можно обменять {s}?",
+        "Как поменять {s} на другой?",
+        "Обмен {s}",
+        "Хочу заменить {s}",
+        "Можно заменить {s} на другую модель?",
+    ],
+    "installments": [
+        "Можно купить {s} в рассрочку?",
+        "{s} в кредит",
+        "Оплата {s} частями",
+        "Рассрочка на {s}",
+        "Можно взять {s} в кредит?",
+    ],
+    "pickup": [
+        "Можно забрать {s} самовывозом?",
+        "Где получить {s}?",
+        "Самовывоз {s}",
+        "В каком пункте выдачи есть {s}?",
+        "Можно забрать {s} сегодня?",
+    ],
+    "gift": [
+        "Можно упаковать {s} в подарок?",
+        "Подарочная упаковка для {s}",
+        "Хочу подарить {s}",
+        "{s} в подарок",
+        "Есть ли подарочная упаковка для {s}?",
+    ],
+    "care": [
+        "Как ухаживать за {s}?",
+        "Как чистить {s}?",
+        "Уход за {s}",
+        "Чем мыть {s}?",
+        "Как правильно хранить {s}?",
+    ],
+    "colours": [
+        "Какие цвета есть у {s}?",
+        "{s} бывает в черном цвете?",
+        "Цвета {s}",
+        "Есть ли {s} другого цвета?",
+        "В каком цвете можно купить {s}?",
+    ],
+    "firmware": [
+        "Как обновить прошивку {s}?",
+        "Обновление {s}",
+        "Где скачать обновление для {s}?",
+        "Прошивка {s}",
+        "Нужно ли обновлять {s}?",
+    ],
+    "battery": [
+        "Сколько держит батарея {s}?",
+        "Как заряжать {s}?",
+        "{s} не заряжается",
+        "Аккумулятор {s}",
+        "Время работы {s} от батареи",
+    ],
+    "original": [
+        "{s} оригинал?",
+        "Как проверить подлинность {s}?",
+        "Это не подделка {s}?",
+        "Сертификат на {s}",
+        "Откуда поставляется {s}?",
+    ],
+}
+ANSWER = (
+    "По вопросу «{intent}» для <b>{s}</b>: подробности на странице товара в разделе "
+    "<b>Описание</b>. Если остались вопросы, напишите здесь номер заказа или ссылку на товар, "
+    "и специалист ответит в течение рабочего дня."
+)
+_SYLLABLE_TEXT = "ла ро ви де кс ан то ми ру зе ка ло ни ва ре по ли ма ну те бо са гу фи"
+SYLLABLES = _SYLLABLE_TEXT.split()
+_MODEL_TEXT = "Нова Макс Лайт Про Мини Эйр Плюс Ультра Смарт Классик Спорт Хоум"
+MODELS = _MODEL_TEXT.split()
+NEIGHBOURS = "йцукенгшщзхъфывапролджэячсмитьбю"
+COLLOQUIAL = {"сколько": "скока", "когда": "када", "сейчас": "щас", "можно": "можна"}
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    entry_id: str
+
+
+def product_names(rng: random.Random, count: int) -> list[str]:
+    names: set[str] = set()
+    while len(names) < count:
+        brand = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
+        model = rng.choice(MODELS)
+        suffix = f" {rng.randint(2, 9)}" if rng.random() < 0.3 else ""
+        names.add(f"{brand} {model}{suffix}")
+    return sorted(names)
+
+
+def synthetic_entries(
+    rng: random.Random, count: int
+) -> tuple[list[dict[str, object]], dict[str, list[str]]]:
+    """`count` generated entries and, per entry id, the phrasings kept back for queries."""
+    names = product_names(rng, count // len(INTENTS) + 1)
+    pairs = [(intent, name) for name in names for intent in INTENTS][:count]
+    entries: list[dict[str, object]] = []
+    held_back: dict[str, list[str]] = {}
+    for number, (intent, name) in enumerate(pairs):
+        phrasings = [p.format(s=name) for p in INTENTS[intent]]
+        rng.shuffle(phrasings)
+        entry_id = f"gen-{number:05d}-{intent}"
+        entries.append(
+            {
+                "id": entry_id,
+                "questions": phrasings[:3],
+                "answer": ANSWER.format(intent=intent, s=name),
+                "tags": [intent],
+            }
+        )
+        held_back[entry_id] = phrasings[3:]
+    return entries, held_back
+
+
+def typo(rng: random.Random, word: str) -> str:
+    if len(word) < 4:
+        return word
+    i = rng.randrange(1, len(word) - 1)
+    kind = rng.randrange(4)
+    if kind == 0:
+        return word[:i] + word[i + 1 :]
+    if kind == 1:
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    if kind == 2:
+        return word[:i] + word[i] * 2 + word[i:]
+    return word[:i] + rng.choice(NEIGHBOURS) + word[i + 1 :]
+
+
+def customer_query(rng: random.Random, phrasing: str) -> str:
+    """A phrasing as a customer would type it: case, punctuation, typos, slang, dropped word."""
+    words = phrasing.replace("?", "").replace(",", "").split()
+    if rng.random() < 0.7:
+        words = [w.lower() for w in words]
+    words = [COLLOQUIAL.get(w, w) if rng.random() < 0.5 else w for w in words]
+    for _ in range(rng.choice((0, 1, 1, 2))):
+        i = rng.randrange(len(words))
+        words[i] = typo(rng, words[i])
+    if len(words) > 3 and rng.random() < 0.2:
+        del words[rng.randrange(len(words))]
+    text = " ".join(words)
+    return text + "?" if rng.random() < 0.3 else text
+
+
+def phrasings(
+    entry: dict[str, object], held_back: dict[str, list[str]], rng: random.Random
+) -> list[str]:
+    """Half the queries reword a question of the entry, half use a phrasing it lacks."""
+    if rng.random() < 0.5:
+        return held_back[str(entry["id"])]
+    return [str(question) for question in entry["questions"]]  # type: ignore[attr-defined]
+
+
+def sample(queries: Sequence[Query], limit: int | None) -> list[Query]:
+    """At most `limit` queries, evenly spread."""
+    if limit is None or len(queries) <= limit:
+        return list(queries)
+    step = len(queries) / limit
+    return [queries[int(i * step)] for i in range(limit)]
+
+
+def real_queries() -> list[Query]:
+    raw = yaml.safe_load(EVAL_FILE.read_text(encoding="utf-8"))[LOCALE]
+    return [
+        Query(str(text), entry_id)
+        for entry_id, texts in raw.items()
+        if entry_id != "_offtopic"
+        for text in texts
+    ]
+
+
+def write_kb(root: Path, real: Sequence[Entry], generated: Sequence[dict[str, object]]) -> None:
+    locale_dir = root / LOCALE
+    locale_dir.mkdir(parents=True)
+    by_file: dict[str, list[dict[str, object]]] = {}
+    for entry in real:
+        source = entry.source.name if entry.source else "faq.yaml"
+        by_file.setdefault(source, []).append(
+            {
+                "id": entry.id,
+                "questions": list(entry.questions),
+                "answer": entry.answer,
+                "tags": list(entry.tags),
+            }
+        )
+    for start in range(0, len(generated), ENTRIES_PER_FILE):
+        name = f"products-{start // ENTRIES_PER_FILE:03d}.yaml"
+        by_file[name] = list(generated[start : start + ENTRIES_PER_FILE])
+    for name, items in by_file.items():
+        text = yaml.safe_dump(items, allow_unicode=True, sort_keys=False, width=100)
+        (locale_dir / name).write_text(text, encoding="utf-8")
+    synonyms = DATA_DIR / LOCALE / "_synonyms.yaml"
+    (locale_dir / "_synonyms.yaml").write_text(synonyms.read_text(encoding="utf-8"), "utf-8")
+
+
+def percentile(samples: Sequence[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def timed(function: Callable[[str], object], queries: Sequence[Query]) -> list[float]:
+    samples: list[float] = []
+    for query in queries:
+        start = time.perf_counter()
+        function(query.text)
+        samples.append((time.perf_counter() - start) * 1000.0)
+    return samples
+
+
+@dataclass
+class Row:
+    size: int
+    method: str
+    build_s: float | None
+    memory_mb: float | None
+    search_ms: tuple[float, float]
+    decide_ms: tuple[float, float] | None
+    generated_top1: float
+    real_top1: float
+    queries: int
+
+
+def accuracy(predict: Callable[[str], str | None], queries: Sequence[Query]) -> float:
+    return sum(predict(query.text) == query.entry_id for query in queries) / len(queries)
+
+
+def bench_ours(size: int, root: Path, generated: list[Query], real: list[Query]) -> Row:
+    gc.collect()
+    start = time.perf_counter()
+    kb = KnowledgeBase.from_dir(root)
+    build = time.perf_counter() - start
+    del kb
+    gc.collect()
+    tracemalloc.start()
+    kb = KnowledgeBase.from_dir(root)
+    gc.collect()
+    retained = tracemalloc.get_traced_memory()[0] / 2**20
+    tracemalloc.stop()
+    queries = generated + real
+    kb.search(queries[0].text)  # first call pays one-off imports
+
+    def top(text: str) -> str | None:
+        found = kb.search(text, LOCALE, 1)
+        return found[0].entry_id if found else None
+
+    search = timed(lambda text: kb.search(text, LOCALE, 3), queries)
+    decide = timed(lambda text: kb.decide(text, LOCALE), queries)
+    return Row(
+        size,
+        "KnowledgeBase (ours)",
+        build,
+        retained,
+        (statistics.median(search), percentile(search, 0.99)),
+        (statistics.median(decide), percentile(decide, 0.99)),
+        accuracy(top, generated),
+        accuracy(top, real),
+        len(queries),
+    )
+
+
+def bench_scan(
+    size: int,
+    name: str,
+    questions: list[str],
+    owners: list[str],
+    best_index: Callable[[str], int | None],
+    generated: list[Query],
+    real: list[Query],
+) -> Row:
+    def top(text: str) -> str | None:
+        found = best_index(text)
+        return None if found is None else owners[found]
+
+    queries = generated + real
+    search = timed(top, queries)
+    return Row(
+        size,
+        name,
+        None,
+        None,
+        (statistics.median(search), percentile(search, 0.99)),
+        None,
+        accuracy(top, generated),
+        accuracy(top, real),
+        len(queries),
+    )
+
+
+def rapidfuzz_scan(
+    questions: list[str], scorer: Callable[..., float]
+) -> Callable[[str], int | None]:
+    processed = [utils.default_process(q) for q in questions]
+
+    def best(text: str) -> int | None:
+        found = process.extractOne(
+            utils.default_process(text), processed, scorer=scorer, processor=None
+        )
+        return None if found is None else found[2]
+
+    return best
+
+
+def difflib_scan(questions: list[str]) -> Callable[[str], int | None]:
+    lowered = [q.lower() for q in questions]
+    position = {q: i for i, q in enumerate(lowered)}
+
+    def best(text: str) -> int | None:
+        found = difflib.get_close_matches(text.lower(), lowered, n=1, cutoff=0.0)
+        return position[found[0]] if found else None
+
+    return best
+
+
+def run(
+    sizes: Sequence[int], query_count: int, scan_queries: int, difflib_queries: int, seed: int
+) -> list[Row]:
+    real_entries = [e for e in load_dir(DATA_DIR).entries if e.locale == LOCALE]
+    real = real_queries()
+    rows: list[Row] = []
+    for size in sizes:
+        rng = random.Random(seed + size)
+        generated_entries, held_back = synthetic_entries(rng, max(size - len(real_entries), 0))
+        picked = rng.sample(generated_entries, min(query_count, len(generated_entries)))
+        generated = [
+            Query(customer_query(rng, rng.choice(phrasings(e, held_back, rng))), str(e["id"]))
+            for e in picked
+        ]
+        with tempfile.TemporaryDirectory() as temp:
+            root = Path(temp)
+            write_kb(root, real_entries, generated_entries)
+            rows.append(bench_ours(size, root, generated, real))
+        questions: list[str] = []
+        owners: list[str] = []
+        for entry in real_entries:
+            questions.extend(entry.questions)
+            owners.extend([entry.id] * len(entry.questions))
+        for item in generated_entries:
+            texts = [str(q) for q in item["questions"]]  # type: ignore[attr-defined]
+            questions.extend(texts)
+            owners.extend([str(item["id"])] * len(texts))
+        # The scans compare the query with every question, so at large sizes they time a
+        # sample of the queries (the table says how many).
+        scan_limit = scan_queries if len(questions) > 5_000 else None
+        difflib_limit = difflib_queries if len(questions) > 1_000 else None
+        scans: list[tuple[str, Callable[[str], int | None], int | None]] = [
+            (
+                "rapidfuzz extractOne scan, WRatio",
+                rapidfuzz_scan(questions, fuzz.WRatio),
+                scan_limit,
+            ),
+            (
+                "rapidfuzz extractOne scan, token_set_ratio",
+                rapidfuzz_scan(questions, fuzz.token_set_ratio),
+                scan_limit,
+            ),
+            ("difflib.get_close_matches", difflib_scan(questions), difflib_limit),
+        ]
+        for label, best_index, limit in scans:
+            share = (
+                None if limit is None else max(1, limit * len(generated) // len(generated + real))
+            )
+            rows.append(
+                bench_scan(
+                    size,
+                    label,
+                    questions,
+                    owners,
+                    best_index,
+                    sample(generated, share),
+                    sample(real, None if limit is None or share is None else limit - share),
+                )
+            )
+        print(f"size {size}: done", file=sys.stderr, flush=True)
+    return rows
+
+
+def table(rows: Sequence[Row]) -> str:
+    lines = [
+        "| entries | method | build s | memory MB | search p50 / p99 ms | decide p50 / p99 ms "
+        "| top-1 generated | top-1 real queries | queries timed |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        build = f"{row.build_s:.2f}" if row.build_s is not None else "—"
+        memory = f"{row.memory_mb:.1f}" if row.memory_mb is not None else "—"
+        decide = f"{row.decide_ms[0]:.2f} / {row.decide_ms[1]:.2f}" if row.decide_ms else "—"
+        lines.append(
+            f"| {row.size:,} | {row.method} | {build} | {memory} "
+            f"| {row.search_ms[0]:.2f} / {row.search_ms[1]:.2f} | {decide} "
+            f"| {row.generated_top1:.1%} | {row.real_top1:.1%} | {row.queries} |"
+        )
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}; nproc {os.cpu_count()}; Python {platform.python_version()}"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1_000, 10_000])
+    parser.add_argument("--queries", type=int, default=400, help="generated queries per size")
+    parser.add_argument(
+        "--scan-queries", type=int, default=200, help="queries for rapidfuzz scans at 10,000"
+    )
+    parser.add_argument(
+        "--difflib-queries", type=int, default=30, help="queries for difflib above 1,000"
+    )
+    parser.add_argument("--seed", type=int, default=20_240_601)
+    args = parser.parse_args(argv)
+    pinned = "not pinned"
+    if hasattr(os, "sched_setaffinity"):
+        core = min(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {core})
+        pinned = f"pinned to core {core}"
+    started = time.perf_counter()
+    rows = run(args.sizes, args.queries, args.scan_queries, args.difflib_queries, args.seed)
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"Machine: {machine()}; {pinned}; load average after the run {load}")
+    print(table(rows))
+    print(f"\nTotal time {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
