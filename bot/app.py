@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher, F, Router
@@ -56,7 +55,6 @@ class App:
     customers: CustomerService
     tickets: TicketService
     form_schema: FormSchema
-    closers: list[Any] = field(default_factory=list)
     staff: StaffDesk | None = None
     knowledge: KnowledgeService | None = None
 
@@ -68,13 +66,18 @@ class App:
         await self.database.dispose()
 
 
-def load_knowledge_base(settings: Settings) -> KnowledgeBase:
-    """Load every FAQ file; any broken file stops the start (KnowledgeBaseError lists all)."""
+def knowledge_base_folder(settings: Settings) -> Path:
+    """The FAQ folder; a relative one not found from here is taken from the project root."""
     folder = settings.knowledge_base_dir
     if not folder.is_absolute() and not folder.exists():
         folder = PROJECT_ROOT / folder
+    return folder
+
+
+def load_knowledge_base(settings: Settings) -> KnowledgeBase:
+    """Load every FAQ file; any broken file stops the start (KnowledgeBaseError lists all)."""
     return KnowledgeBase.from_dir(
-        folder,
+        knowledge_base_folder(settings),
         default_locale=settings.default_locale,
         answer_threshold=settings.kb_answer_threshold,
         suggest_threshold=settings.kb_suggest_threshold,
@@ -161,7 +164,7 @@ def build_app(
     sla = build_sla_policy(settings)
     ticket_service = TicketService(database, clock, sla)
     knowledge_service = KnowledgeService(
-        load_knowledge_base(settings), database, clock, source=settings.knowledge_base_dir
+        load_knowledge_base(settings), database, clock, source=knowledge_base_folder(settings)
     )
     storage, isolation = _fsm_backends(settings, database, clock)
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
@@ -196,6 +199,7 @@ def build_app(
         customers=customers,
         tickets=ticket_service,
         schema=schema,
+        knowledge=knowledge_service,
     )
     customer_router = build_customer_router(customers, i18n)
     staff.guard(customer_router)

@@ -277,9 +277,3 @@ class TicketService:
         if ticket is None or ticket.customer_id != customer_id:
             raise TicketNotFound(ticket_id)
         return ticket
-
-
-def first_response_window(ticket: Ticket) -> timedelta | None:
-    if ticket.first_response_due is None:
-        return None
-    return ticket.first_response_due - ticket.created_at
