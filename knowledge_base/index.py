@@ -48,6 +48,8 @@ class MatchParams:
     term_variants: int = 5
     # Entries kept for scoring after retrieval.
     candidates: int = 30
+    # Longer queries are cut: a pasted essay must not cost more than a question.
+    max_query_chars: int = 300
     # Answer terms used to find candidates only when this rare (entries containing them).
     answer_df_limit: int = 50
 
@@ -188,7 +190,7 @@ class LocaleIndex:
     def search(self, query: str, limit: int) -> list[Hit]:
         """Best entries for `query`, at most `limit`, best first."""
         params = self.params
-        keys = list(dict.fromkeys(self.normaliser.keys(query)))
+        keys = list(dict.fromkeys(self.normaliser.keys(query[: params.max_query_chars])))
         content = [key for key in keys if key not in self._stop_keys]
         if not content:
             return []

@@ -92,3 +92,8 @@ def test_unknown_locale_uses_the_default(kb: KnowledgeBase) -> None:
     assert kb.decide("скока идет доставка", locale="de") == kb.decide(
         "скока идет доставка", locale="ru"
     )
+
+
+def test_very_long_messages_are_matched_on_their_beginning(kb: KnowledgeBase) -> None:
+    text = "сколько стоит доставка " + "и еще кое-что " * 500
+    assert kb.search(text, locale="ru") == kb.search(text[:300], locale="ru")
