@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -11,7 +12,7 @@ from rapidfuzz import fuzz
 from sqlmodel import col, select
 
 from bot.domain.clock import Clock
-from knowledge_base import Decision, Entry, KnowledgeBase, KnowledgeBaseError
+from knowledge_base import Decision, Entry, KnowledgeBase, KnowledgeBaseError, LoadIssue
 from storage.kb_models import KbQuery
 from storage.unit_of_work import Database
 
@@ -158,9 +159,20 @@ class KnowledgeService:
                 suggest_threshold=self.base.suggest_threshold,
             )
         except KnowledgeBaseError as error:
-            return ReloadResult(False, self._count(), tuple(str(issue) for issue in error.errors))
+            issues = tuple(str(self._relative(issue)) for issue in error.errors)
+            return ReloadResult(False, self._count(), issues)
         self.base = fresh
         return ReloadResult(True, self._count())
+
+    def _relative(self, issue: LoadIssue) -> LoadIssue:
+        """The issue with its file named inside the knowledge base folder (no server paths)."""
+        assert self._source is not None
+        try:
+            name = Path(issue.file).relative_to(self._source).as_posix()
+        except ValueError:
+            name = issue.file
+        message = issue.message.replace(f"{self._source}{os.sep}", "")
+        return LoadIssue(name, issue.entry_id, message)
 
     def _count(self) -> int:
         return sum(len(self.base.entries(locale)) for locale in self.base.locales)

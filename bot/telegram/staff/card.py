@@ -13,6 +13,7 @@ from bot.locales.catalog import Catalogs, Markup
 from bot.services.desk import CardData, customer_name, mention
 from bot.telegram.formatting import local_date, local_datetime
 from bot.telegram.staff.callbacks import CardCallback
+from bot.telegram.staff.kb_card import related_rows, related_text
 from storage.staff_models import Agent
 
 MAX_TEXT = 4096
@@ -146,9 +147,12 @@ def render_card(data: CardData, style: CardStyle) -> str:
         )
     head = "\n".join(lines)
     label = style.text("desk.card.description")
-    budget = MAX_TEXT - len(head) - len(label) - 8
+    related = related_text(data, style)
+    tail = f"\n\n{related}" if related else ""
+    budget = MAX_TEXT - len(head) - len(label) - len(tail) - 8
     description = cut(ticket.description or "—", max(budget, 20))
-    return f"{head}\n\n{label}\n{style.text('desk.card.description_text', text=description)}"
+    body = style.text("desk.card.description_text", text=description)
+    return f"{head}\n\n{label}\n{body}{tail}"
 
 
 def _due(pending: bool, due: object, style: CardStyle) -> str:
@@ -194,6 +198,7 @@ def card_keyboard(data: CardData, style: CardStyle) -> InlineKeyboardMarkup:
             _button(style, "desk.button.priority", "priority", tid),
             _button(style, "desk.button.close", "close", tid),
         ],
+        *related_rows(data, style),
         [_button(style, "desk.button.history", "history", tid)],
     ]
     return InlineKeyboardMarkup(inline_keyboard=rows)

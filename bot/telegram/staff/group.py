@@ -34,6 +34,8 @@ STAFF_COMMANDS = (
     "note",
     "away",
     "back",
+    "kb_gaps",
+    "kb_reload",
 )
 NOTE_PREFIX = "#note"
 STATUS_WORDS = {

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, Dispatcher, Router
+from aiogram import Bot, Dispatcher, F, Router
 
 from bot.config import Settings
 from bot.domain.clock import Clock
@@ -15,6 +15,8 @@ from bot.domain.form import FormSchema
 from bot.locales.catalog import Catalogs
 from bot.services.customers import CustomerService
 from bot.services.desk import DeskConfig, DeskService
+from bot.services.kb_desk import KnowledgeDesk
+from bot.services.knowledge import KnowledgeService
 from bot.services.outbox import Buttons
 from bot.services.routing import load_routing
 from bot.services.tickets import TicketService
@@ -25,6 +27,7 @@ from bot.telegram.staff.access import StaffDirectory, StaffGate
 from bot.telegram.staff.callbacks import ConfirmCallback
 from bot.telegram.staff.card import CardStyle
 from bot.telegram.staff.group import StaffContext, build_group_router
+from bot.telegram.staff.kb import build_router as build_kb_router
 from bot.telegram.staff.listener import DeskListener
 from bot.telegram.staff.locks import LocalLocks, RedisLocks, TicketLocks
 from bot.telegram.staff.private import CustomerDeskMiddleware, build_private_router
@@ -100,6 +103,7 @@ def install_staff_desk(
     customers: CustomerService,
     tickets: TicketService,
     schema: FormSchema,
+    knowledge: KnowledgeService | None = None,
 ) -> StaffDesk:
     """Include the desk's routers (before the customer router) and register its listener."""
     locale = settings.default_locale
@@ -165,9 +169,27 @@ def install_staff_desk(
             StaffContext(desk, threads, style, load_templates(settings.templates_dir)),
             settings.staff_chat_id,
         )
+        routers = [group]
+        if knowledge is not None:
+            kb_desk = KnowledgeDesk(
+                database,
+                clock,
+                knowledge,
+                catalogs,
+                staff_chat_id=settings.staff_chat_id,
+                staff_locale=locale,
+                notify=delivery.notify,
+            )
+            threads.related = kb_desk
+            kb_router = build_kb_router(kb_desk, directory)
+            kb_router.message.filter(F.chat.id == settings.staff_chat_id)
+            kb_router.callback_query.filter(F.message.chat.id == settings.staff_chat_id)
+            # Before the group router: its catch-all handlers would swallow these commands.
+            routers.insert(0, kb_router)
         gate = StaffGate(directory, i18n, locale)
-        for observer in (group.message, group.callback_query, group.edited_message):
-            observer.middleware(gate)
-        dispatcher.include_router(group)
+        for router in routers:
+            for observer in (router.message, router.callback_query, router.edited_message):
+                observer.middleware(gate)
+            dispatcher.include_router(router)
         tickets.listeners.add(DeskListener(desk, threads, delivery.notify))
     return StaffDesk(desk, delivery, threads, middleware, locks)

@@ -11,9 +11,11 @@ from aiogram.exceptions import TelegramBadRequest
 
 from bot.domain.clock import Clock
 from bot.services.desk import CardData, DeskService
+from bot.services.kb_desk import KnowledgeDesk
 from bot.services.outbox import GROUPABLE_MEDIA, enqueue_media_group, media_item
 from bot.telegram.delivery import Pacer
 from bot.telegram.staff.card import CardStyle, card_keyboard, render_card, topic_name
+from bot.telegram.staff.kb_card import attach_related
 from bot.telegram.staff.locks import TicketLocks
 from storage.unit_of_work import Database
 
@@ -57,6 +59,8 @@ class StaffThreads:
         self._cards: dict[int, tuple[int, str, str]] = {}
         # Topics known to exist (ticket -> topic); saves a read per relayed message.
         self._known: dict[int, int] = {}
+        # Related knowledge-base articles on the card (set by the wiring when there is a base).
+        self.related: KnowledgeDesk | None = None
 
     # ------------------------------------------------------------------ worker's port
 
@@ -130,6 +134,7 @@ class StaffThreads:
     async def _post_card(self, data: CardData, topic: int | None) -> None:
         ticket = data.ticket
         assert ticket.id is not None
+        await attach_related(data, self.related)
         message = await self._bot.send_message(
             self.chat_id,
             render_card(data, self._style),
@@ -198,6 +203,7 @@ class StaffThreads:
         ticket = data.ticket
         if ticket.card_message_id is None:
             return
+        await attach_related(data, self.related)
         now = self._clock.now()
         text = render_card(data, self._style)
         keyboard = card_keyboard(data, self._style)
