@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain.clock import Clock
+from bot.domain.tickets import OPEN_STATUSES
+from bot.services.outbox import enqueue_card_refresh
 from storage.customer_cache import CustomerCache
 from storage.models import Customer
 from storage.unit_of_work import Database
@@ -61,7 +63,7 @@ class CustomerService:
         if self._cache is not None:
             cached = self._cache.get(profile.telegram_id)
             if cached is not None and _same_profile(cached, profile):
-                return cached
+                return await self._reachable(cached)
         async with self._database.unit_of_work() as uow:
             customer = await uow.customers.register(
                 telegram_id=profile.telegram_id,
@@ -76,7 +78,30 @@ class CustomerService:
             )
         if self._cache is not None:
             self._cache.put(customer)
-        return customer
+        return await self._reachable(customer)
+
+    async def _reachable(self, customer: Customer) -> Customer:
+        """Someone who writes to the bot again has unblocked it: clear the unreachable mark
+        (and refresh the cards that show it). Costs nothing when the mark is not set."""
+        if not customer.is_unreachable:
+            return customer
+        assert customer.id is not None
+        now = self._clock.now()
+        async with self._database.unit_of_work() as uow:
+            stored = await uow.customers.get(customer_id=customer.id)
+            if stored is None:
+                return customer
+            stored.is_unreachable = False
+            stored.updated_at = now
+            await uow.customers.save(customer=stored)
+            for ticket in await uow.tickets.open_for_customer(
+                customer_id=customer.id, statuses=[s.value for s in OPEN_STATUSES]
+            ):
+                assert ticket.id is not None
+                await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
+        if self._cache is not None:
+            self._cache.put(stored)
+        return stored
 
     async def set_locale(self, *, customer_id: int, locale: str) -> Customer:
         async with self._database.unit_of_work() as uow:

@@ -40,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal, TypedDict
+from uuid import uuid4
 
 from storage.unit_of_work import UnitOfWork
 
@@ -251,9 +252,13 @@ async def enqueue_edit(
 
 
 async def enqueue_card_refresh(uow: UnitOfWork, *, ticket_id: int, now: datetime) -> bool:
-    """Have the delivery worker re-render the ticket's card and topic name (after the commit)."""
+    """Have the delivery worker re-render the ticket's card and topic name (after the commit).
+
+    A refresh reads the ticket when it is delivered, so every request gets its own key (two
+    changes in the same instant must not be merged into one that ran before the second).
+    """
     return await uow.outbox.enqueue(
-        key=f"card:{ticket_id}:{now.isoformat()}",
+        key=f"card:{ticket_id}:{now.isoformat()}:{uuid4().hex[:12]}",
         chat_id=STAFF_GROUP,
         kind=REFRESH_CARD,
         payload={},

@@ -55,7 +55,7 @@ from aiogram.types import (
 
 from bot.domain.clock import Clock
 from bot.locales.catalog import Catalogs
-from bot.services.outbox import REFRESH_CARD, STAFF_GROUP, enqueue_text
+from bot.services.outbox import REFRESH_CARD, STAFF_GROUP, enqueue_card_refresh, enqueue_text
 from storage.outbox_models import OutboxMessage
 from storage.unit_of_work import Database
 
@@ -463,6 +463,8 @@ class DeliveryWorker:
                 customer.is_unreachable = True
                 customer.updated_at = now
                 await uow.customers.save(customer=customer)
+            if row.ticket_id is not None:
+                await enqueue_card_refresh(uow, ticket_id=row.ticket_id, now=now)
             notify = row.payload.get("notify_forbidden", True)
             if row.ticket_id is None or self._staff_chat_id is None or not notify:
                 return
