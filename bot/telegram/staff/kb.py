@@ -25,7 +25,6 @@ MAX_TEXT = 4096
 SAMPLE_LENGTH = 200
 ERROR_LENGTH = 500
 GAPS_SHOWN = 10
-KB_COMMANDS = ("kb_gaps", "kb_reload")
 
 
 def _short(text: str, limit: int) -> str:
@@ -39,7 +38,14 @@ def gaps_text(gaps: list[Gap]) -> str:
         return t("kb.gaps.empty")
     text = t("kb.gaps.title")
     for rank, gap in enumerate(gaps, start=1):
-        lines = [t("kb.gaps.line", rank=rank, count=gap.count, example=_short(gap.example, 200))]
+        lines = [
+            t(
+                "kb.gaps.line",
+                rank=rank,
+                count=gap.count,
+                example=_short(gap.example, SAMPLE_LENGTH),
+            )
+        ]
         lines += [
             t("kb.gaps.sample", text=_short(sample, SAMPLE_LENGTH)) for sample in gap.samples[1:3]
         ]
