@@ -31,7 +31,9 @@ from bot.telegram.customer import fallback, faq, form, knowledge, start, survey,
 from bot.telegram.customer.form import FormEngine
 from bot.telegram.fsm_storage import BatchWritesMiddleware, DatabaseStorage
 from bot.telegram.i18n import CatalogI18n
+from bot.telegram.inflight import InFlightUpdates
 from bot.telegram.middlewares import CustomerContextMiddleware
+from bot.telegram.response_types import PinResponseTypes
 from bot.telegram.staff.install import StaffDesk, install_staff_desk
 from knowledge_base import KnowledgeBase
 from storage.customer_cache import CustomerCache
@@ -55,6 +57,7 @@ class App:
     customers: CustomerService
     tickets: TicketService
     form_schema: FormSchema
+    in_flight: InFlightUpdates
     staff: StaffDesk | None = None
     knowledge: KnowledgeService | None = None
 
@@ -135,6 +138,7 @@ def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
         session = AiohttpSession()
         if settings.telegram_api_url:
             session.api = TelegramAPIServer.from_base(settings.telegram_api_url)
+    session.middleware(PinResponseTypes())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -168,6 +172,8 @@ def build_app(
     )
     storage, isolation = _fsm_backends(settings, database, clock)
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
+    in_flight = InFlightUpdates()
+    dispatcher.update.outer_middleware(in_flight)
     if isinstance(storage, DatabaseStorage):
         dispatcher.update.outer_middleware(BatchWritesMiddleware(storage))
     dispatcher.workflow_data.update(
@@ -215,6 +221,7 @@ def build_app(
         customers=customers,
         tickets=ticket_service,
         form_schema=schema,
+        in_flight=in_flight,
         staff=staff,
         knowledge=knowledge_service,
     )

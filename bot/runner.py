@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
@@ -13,6 +15,8 @@ from bot.jobs.scheduler import SweepScheduler, build_runner
 from storage.migrate import upgrade_database
 
 log = logging.getLogger("bot")
+
+SHUTDOWN_GRACE_SECONDS = 15.0
 
 
 async def prepare(app: App) -> None:
@@ -43,9 +47,15 @@ async def run(settings: Settings) -> None:
         if settings.webhook_url:
             await _run_webhook(app, settings)
         else:
+            # SIGINT / SIGTERM stop polling; updates already taken are then finished before
+            # the bot session closes, so none is lost half-way.
             await app.dispatcher.start_polling(
-                app.bot, allowed_updates=app.dispatcher.resolve_used_update_types()
+                app.bot,
+                allowed_updates=app.dispatcher.resolve_used_update_types(),
+                close_bot_session=False,
             )
+            if not await app.in_flight.drain(SHUTDOWN_GRACE_SECONDS):
+                log.warning("%d update(s) still running at shutdown", app.in_flight.count)
     finally:
         await sweeps.stop()
         await app.close()
@@ -68,9 +78,12 @@ async def _run_webhook(app: App, settings: Settings) -> None:
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
     await site.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
     try:
-        import asyncio
-
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await runner.cleanup()
+        await app.in_flight.drain(SHUTDOWN_GRACE_SECONDS)

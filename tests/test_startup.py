@@ -54,3 +54,29 @@ async def test_prepare_migrates_and_registers_commands(tmp_path: Path, clock: Fr
         assert {"customers", "tickets", "ticket_messages", "ticket_events", "outbox"} <= tables
         assert len(desk.fake.calls_of("setMyCommands")) == 2
     assert (tmp_path / "new" / "bot.db").exists()
+
+
+async def test_shutdown_waits_for_updates_being_handled(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    import asyncio
+
+    from tests.telegram_fake import TelegramUser
+
+    async with running_desk(tmp_path, clock) as desk:
+        release = asyncio.Event()
+        original = desk.app.customers.register
+
+        async def slow_register(profile):
+            await release.wait()
+            return await original(profile)
+
+        desk.app.customers.register = slow_register  # type: ignore[method-assign]
+        user = TelegramUser(9001, "Slow", language_code="en")
+        handling = asyncio.create_task(desk.command(user, "start"))
+        await asyncio.sleep(0)  # let the update enter the dispatcher
+        assert desk.app.in_flight.count == 1
+        release.set()
+        assert await desk.app.in_flight.drain(5) is True
+        await handling
+        assert desk.last_text(user).startswith("Hello, Slow!")
