@@ -56,9 +56,7 @@ async def test_prepare_migrates_and_registers_commands(tmp_path: Path, clock: Fr
     assert (tmp_path / "new" / "bot.db").exists()
 
 
-async def test_shutdown_waits_for_updates_being_handled(
-    tmp_path: Path, clock: FrozenClock
-) -> None:
+async def test_shutdown_waits_for_updates_being_handled(tmp_path: Path, clock: FrozenClock) -> None:
     import asyncio
 
     from tests.telegram_fake import TelegramUser
