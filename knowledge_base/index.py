@@ -155,9 +155,10 @@ class LocaleIndex:
             for terms, stops in zip(question_terms, question_stops, strict=True)
         ]
         self._vocab = vocab
-        self._entry_postings = entry_postings
+        # Tuples: smaller than lists, and not tracked by the garbage collector once scanned.
+        self._entry_postings = [tuple(entries) for entries in entry_postings]
         self._question_terms = question_terms
-        self._answer_postings = answer_postings
+        self._answer_postings = [tuple(entries) for entries in answer_postings]
         self._question_entry = question_entry
         self._first_question = first_question
         self._question_text = question_text
