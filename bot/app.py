@@ -36,6 +36,7 @@ from bot.telegram.middlewares import CustomerContextMiddleware
 from bot.telegram.response_types import PinResponseTypes
 from bot.telegram.staff.install import StaffDesk, install_staff_desk
 from knowledge_base import KnowledgeBase
+from knowledge_base.base import DEFAULT_ANSWER_THRESHOLD, DEFAULT_SUGGEST_THRESHOLD
 from storage.customer_cache import CustomerCache
 from storage.db import create_engine
 from storage.fsm_store import fsm_store_for
@@ -79,11 +80,12 @@ def knowledge_base_folder(settings: Settings) -> Path:
 
 def load_knowledge_base(settings: Settings) -> KnowledgeBase:
     """Load every FAQ file; any broken file stops the start (KnowledgeBaseError lists all)."""
+    answer, suggest = settings.kb_answer_threshold, settings.kb_suggest_threshold
     return KnowledgeBase.from_dir(
         knowledge_base_folder(settings),
         default_locale=settings.default_locale,
-        answer_threshold=settings.kb_answer_threshold,
-        suggest_threshold=settings.kb_suggest_threshold,
+        answer_threshold=DEFAULT_ANSWER_THRESHOLD if answer is None else answer,
+        suggest_threshold=DEFAULT_SUGGEST_THRESHOLD if suggest is None else suggest,
     )
 
 

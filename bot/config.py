@@ -63,8 +63,8 @@ class Settings(BaseSettings):
     default_locale: Literal["ru", "en"] = "ru"
     timezone: str = "Europe/Moscow"
     knowledge_base_dir: Path = Path("knowledge_base/data")
-    kb_answer_threshold: float = Field(default=70.0, ge=0, le=100)
-    kb_suggest_threshold: float = Field(default=40.0, ge=0, le=100)
+    kb_answer_threshold: float | None = Field(default=None, ge=0, le=100)  # None: tuned default
+    kb_suggest_threshold: float | None = Field(default=None, ge=0, le=100)
     complaint_form_file: Path | None = None
     staff_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     supervisor_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
