@@ -274,21 +274,27 @@ class OutboxRepository(_Repository):
         thread_id: int | None = None,
         not_before: datetime | None = None,
     ) -> bool:
-        """Add a message unless one with this key exists; True when it was added."""
-        existing = await self.session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key))
-        if existing.first() is not None:
-            return False
-        self.session.add(
-            OutboxMessage(
+        """Add a message unless one with this key exists; True when it was added.
+
+        One Core statement (insert, ignoring a key that exists), no ORM object.
+        """
+        bind = self.session.get_bind()
+        insert_ = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert_(OutboxMessage)
+            .values(
                 key=key,
                 chat_id=chat_id,
                 thread_id=thread_id,
                 kind=kind,
                 payload=payload,
                 ticket_id=ticket_id,
+                status="pending",
+                attempts=0,
                 next_attempt_at=not_before or now,
                 created_at=now,
             )
+            .on_conflict_do_nothing(index_elements=["key"])
         )
-        await self.session.flush()
-        return True
+        result = await self.session.exec(statement)
+        return bool(result.rowcount)

@@ -40,7 +40,7 @@ from bot.services.outbox import (
 )
 from bot.services.routing import Routing
 from bot.services.transitions import apply_transition, refresh_due_times
-from storage.models import Customer, Ticket, TicketMessage
+from storage.models import Attachment, Customer, Ticket, TicketMessage
 from storage.staff_models import Agent
 from storage.unit_of_work import Database, UnitOfWork
 
@@ -813,46 +813,73 @@ class DeskService:
     async def customer_wrote(self, ticket_id: int, message_id: int) -> bool:
         """A customer message was stored against a ticket: relay it, move the status.
 
-        Returns True when the ticket's status changed (the card needs a refresh).
+        The app relays inside the unit of work that stores the message
+        (`relay_customer_message`); this is the same in a unit of work of its own.
+        Returns True when the ticket's status changed.
+        """
+        async with self._database.unit_of_work() as uow:
+            ticket = await uow.tickets.get(ticket_id=ticket_id)
+            message = await uow.staff_tickets.message(message_id=message_id)
+            if ticket is None or message is None:
+                return False
+            files = [
+                a
+                for a in await uow.attachments.for_ticket(ticket_id=ticket_id)
+                if a.message_id == message_id
+            ]
+            changed = await self.relay_customer_message(
+                uow, ticket=ticket, message=message, files=files
+            )
+        self._notify()
+        return changed
+
+    async def relay_customer_message(
+        self,
+        uow: UnitOfWork,
+        *,
+        ticket: Ticket,
+        message: TicketMessage,
+        files: Sequence[Attachment],
+    ) -> bool:
+        """Relay a just-stored customer message into the ticket's topic and move the status,
+        in the caller's unit of work; returns True when the status changed.
+
+        The caller notifies the delivery worker after its commit.
         """
         now = self._clock.now()
         staff_chat = self.config.staff_chat_id
-        changed = False
-        async with self._database.unit_of_work() as uow:
-            ticket, customer = await self._load(uow, ticket_id)
-            message = await uow.staff_tickets.message(message_id=message_id)
-            if message is None or customer.is_banned:
-                return False
-            assert ticket.id is not None
-            if customer.is_unreachable:
-                customer.is_unreachable = False
-                await uow.customers.save(customer=customer)
-            changed = await self._customer_moves_status(uow, ticket, customer, now)
-            if staff_chat is None or message.telegram_message_id is None:
-                return changed
-            previous = await uow.staff_tickets.previous_message(
-                ticket_id=ticket.id, before_id=message_id
+        customer = await uow.customers.get(customer_id=ticket.customer_id)
+        assert customer is not None and ticket.id is not None and message.id is not None
+        if customer.is_banned:
+            return False
+        if customer.is_unreachable:
+            customer.is_unreachable = False
+            await uow.customers.save(customer=customer)
+        changed = await self._customer_moves_status(uow, ticket, customer, now)
+        if staff_chat is None or message.telegram_message_id is None:
+            return changed
+        previous = await uow.staff_tickets.previous_message(
+            ticket_id=ticket.id, before_id=message.id
+        )
+        if (
+            previous is None
+            or previous.direction != "in"
+            or now - previous.created_at > self.config.burst
+        ):
+            await enqueue_text(
+                uow,
+                key=f"relay-header:{message.id}",
+                chat_id=staff_chat,
+                html=self.staff_text(
+                    "desk.relay.header",
+                    number=ticket.number,
+                    name=mention(customer.telegram_id, customer_name(customer)),
+                ),
+                now=now,
+                ticket_id=ticket.id,
+                ticket_topic=True,
             )
-            if (
-                previous is None
-                or previous.direction != "in"
-                or now - previous.created_at > self.config.burst
-            ):
-                await enqueue_text(
-                    uow,
-                    key=f"relay-header:{message_id}",
-                    chat_id=staff_chat,
-                    html=self.staff_text(
-                        "desk.relay.header",
-                        number=ticket.number,
-                        name=mention(customer.telegram_id, customer_name(customer)),
-                    ),
-                    now=now,
-                    ticket_id=ticket.id,
-                    ticket_topic=True,
-                )
-            await self._relay_to_topic(uow, ticket, customer, message, staff_chat, now)
-        self._notify()
+        await self._relay_to_topic(uow, ticket, customer, message, files, staff_chat, now)
         return changed
 
     async def _customer_moves_status(
@@ -910,6 +937,7 @@ class DeskService:
         ticket: Ticket,
         customer: Customer,
         message: TicketMessage,
+        files: Sequence[Attachment],
         staff_chat: int,
         now: datetime,
     ) -> None:
@@ -921,11 +949,6 @@ class DeskService:
             reply_to = await uow.links.counterpart(
                 chat_id=source_chat, message_id=reply_source, other_chat_id=staff_chat
             )
-        files = [
-            a
-            for a in await uow.attachments.for_ticket(ticket_id=ticket.id or 0)
-            if a.message_id == message.id
-        ]
         if message.media_group_id and files and files[0].kind in GROUPABLE_MEDIA:
             caption = html.escape(message.text, quote=False) if message.text else None
             await add_to_album(

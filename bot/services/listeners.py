@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Protocol
+
+from storage.models import Attachment, Ticket, TicketMessage
+from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -14,14 +18,44 @@ class TicketListener(Protocol):
     async def customer_message(self, ticket_id: int, message_id: int) -> None: ...
 
 
+class StoredMessageListener(Protocol):
+    """Works inside the unit of work that stores a customer's message (one transaction for
+    storing and relaying it). An error here rolls the storing back too, and the update's
+    error path keeps the message, so such a listener must only do what has to be atomic."""
+
+    async def customer_message_stored(
+        self,
+        uow: UnitOfWork,
+        *,
+        ticket: Ticket,
+        message: TicketMessage,
+        files: Sequence[Attachment],
+    ) -> None: ...
+
+
 class TicketListeners:
     """Fans events out to every listener; one listener failing never breaks the customer's flow."""
 
     def __init__(self) -> None:
         self._listeners: list[TicketListener] = []
+        self._in_transaction: list[StoredMessageListener] = []
 
     def add(self, listener: TicketListener) -> None:
         self._listeners.append(listener)
+
+    def add_in_transaction(self, listener: StoredMessageListener) -> None:
+        self._in_transaction.append(listener)
+
+    async def customer_message_stored(
+        self,
+        uow: UnitOfWork,
+        *,
+        ticket: Ticket,
+        message: TicketMessage,
+        files: Sequence[Attachment],
+    ) -> None:
+        for listener in self._in_transaction:
+            await listener.customer_message_stored(uow, ticket=ticket, message=message, files=files)
 
     async def ticket_opened(self, ticket_id: int) -> None:
         for listener in self._listeners:

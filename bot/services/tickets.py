@@ -176,6 +176,7 @@ class TicketService:
     ) -> TicketMessage:
         """Store a customer's message (and its files), attached to a ticket when given one."""
         now = self._clock.now()
+        ticket: Ticket | None = None
         async with self._database.unit_of_work() as uow:
             if ticket_id is not None:
                 ticket = await self._owned(uow, customer_id=customer_id, ticket_id=ticket_id)
@@ -196,11 +197,15 @@ class TicketService:
                     created_at=now,
                 )
             )
+            files: list[Attachment] = []
             if message.files:
-                await uow.attachments.add_many(
-                    attachments=_attachments(
-                        message.files, ticket_id=ticket_id, message_id=stored.id, now=now
-                    )
+                files = _attachments(
+                    message.files, ticket_id=ticket_id, message_id=stored.id, now=now
+                )
+                await uow.attachments.add_many(attachments=files)
+            if ticket is not None:
+                await self.listeners.customer_message_stored(
+                    uow, ticket=ticket, message=stored, files=files
                 )
         if ticket_id is not None and stored.id is not None:
             await self.listeners.customer_message(ticket_id, stored.id)

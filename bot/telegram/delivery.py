@@ -5,9 +5,11 @@ after it, with the ids of what Telegram created (links for edits and replies).
 
 Delivery guarantee: **at least once**. Telegram has no idempotency key for sending, so a
 process that dies after Telegram accepted a message but before `sent` was committed cannot
-know whether it went out; when the lease expires the message is sent again. That window is
-the few milliseconds between the API answer and the commit, so a visible duplicate needs a
-crash at exactly that moment; losing an agent's reply silently would be worse. Edits are
+know whether it went out; when the lease expires the message is sent again. A round claims
+its rows in one transaction and records what it sent in another, after every `MARK_EVERY`
+sent messages and at its end, so the window is from the API answer to that record: at most
+that many messages, a few milliseconds each without network trouble. A visible duplicate
+needs a crash inside it; losing an agent's reply silently would be worse. Edits are
 idempotent (Telegram answers "message is not modified"), so for them a replay is invisible.
 
 Failures: 429 waits exactly `retry_after`; network and server errors back off exponentially
@@ -56,12 +58,14 @@ from aiogram.types import (
 from bot.domain.clock import Clock
 from bot.locales.catalog import Catalogs
 from bot.services.outbox import REFRESH_CARD, STAFF_GROUP, enqueue_card_refresh, enqueue_text
+from storage.delivery_store import DeliveryStore, NewLink, SentRow
 from storage.outbox_models import OutboxMessage
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
 
 MEDIA_GROUP_LIMIT = 10
+MARK_EVERY = 20  # sent messages recorded at least this often within a round
 HTML = ParseMode.HTML
 _INPUT_MEDIA: dict[str, Any] = {
     "photo": InputMediaPhoto,
@@ -177,6 +181,7 @@ class DeliveryWorker:
     ) -> None:
         self._bot = bot
         self._database = database
+        self._store = DeliveryStore(database)
         self._clock = clock
         self._catalogs = catalogs
         self._staff_chat_id = staff_chat_id
@@ -219,39 +224,67 @@ class DeliveryWorker:
         return min(max(delta, 0.0), self._idle_poll)
 
     async def run_once(self) -> int:
-        """Deliver everything due now that pacing allows; returns how many were delivered."""
+        """Deliver everything due now that pacing allows; returns how many were delivered.
+
+        One transaction reads and claims the round's rows, one records the outcomes (every
+        `MARK_EVERY` sent messages and at the end, which bounds what a crash can replay).
+        """
         now = self._clock.now()
         self._next_slot = None
-        async with self._database.unit_of_work() as uow:
-            rows = list(await uow.delivery.due(now=now, limit=self._batch_size))
-            held = await uow.delivery.retrying_chats(now=now)
+        coalesced: list[int] = []
+
+        def choose(rows: Sequence[OutboxMessage], held: set[int]) -> list[OutboxMessage]:
+            chosen: list[OutboxMessage] = []
+            refreshed: set[int] = set()
+            for row in rows:
+                assert row.id is not None
+                if row.kind == REFRESH_CARD and (
+                    row.ticket_id is None or self.threads is None or row.ticket_id in refreshed
+                ):
+                    coalesced.append(row.id)
+                    continue
+                chat = self._pacing_chat(row)
+                if row.chat_id in held or chat in held:
+                    continue
+                slot = self.pacer.next_slot(chat, now)
+                if slot is not None:
+                    held.add(chat)
+                    self._next_slot = (
+                        slot if self._next_slot is None else min(self._next_slot, slot)
+                    )
+                    continue
+                if row.kind == REFRESH_CARD:
+                    assert row.ticket_id is not None
+                    refreshed.add(row.ticket_id)  # the refresh records its own calls
+                else:
+                    self.pacer.record(chat, now)  # the slot is taken even if the send fails
+                chosen.append(row)
+            return chosen
+
+        rows = await self._store.claim_due(
+            now=now, limit=self._batch_size, lease_until=now + self._lease, choose=choose
+        )
+        sent: list[SentRow] = [SentRow(row_id, None) for row_id in coalesced]
+        links: list[NewLink] = []
+        released: list[int] = []
+        failed_chats: set[int] = set()
         delivered = 0
-        refreshed: set[int] = set()
         for row in rows:
             assert row.id is not None
-            if row.kind == REFRESH_CARD:
-                if row.ticket_id in refreshed or self.threads is None or row.ticket_id is None:
-                    await self._mark_sent(row, now, _Sent([]))
-                    continue
-                refreshed.add(row.ticket_id)
-            chat = self._pacing_chat(row)
-            if row.chat_id in held or chat in held:
+            if row.chat_id in failed_chats:
+                released.append(row.id)  # keeps the chat's order behind the failed message
                 continue
-            slot = self.pacer.next_slot(chat, now)
-            if slot is not None:
-                held.add(chat)
-                self._next_slot = slot if self._next_slot is None else min(self._next_slot, slot)
+            outcome = await self._attempt(row, now)
+            if outcome is None:
+                failed_chats.add(row.chat_id)
                 continue
-            async with self._database.unit_of_work() as uow:
-                claimed = await uow.delivery.claim(
-                    message_id=row.id, now=now, lease_until=now + self._lease
-                )
-            if not claimed:
-                continue
-            if await self._attempt(row, now):
-                delivered += 1
-            else:
-                held.add(row.chat_id)
+            delivered += 1
+            sent.append(SentRow(row.id, outcome.message_ids[0] if outcome.message_ids else None))
+            links.extend(self._new_links(row, outcome))
+            if len(sent) >= MARK_EVERY:
+                await self._store.finish(now=now, sent=sent, links=links, released=[])
+                sent, links = [], []
+        await self._store.finish(now=now, sent=sent, links=links, released=released)
         return delivered
 
     def _pacing_chat(self, row: OutboxMessage) -> int:
@@ -259,41 +292,33 @@ class DeliveryWorker:
             return self._staff_chat_id
         return row.chat_id
 
-    async def _attempt(self, row: OutboxMessage, now: datetime) -> bool:
+    async def _attempt(self, row: OutboxMessage, now: datetime) -> _Sent | None:
+        """Send one claimed row; None when it failed (already rescheduled or marked failed)."""
         assert row.id is not None
         attempts = row.attempts + 1
         try:
             try:
-                sent = await self._send(row)
+                return await self._send(row)
             except TelegramBadRequest as error:
                 if not (_is_thread_lost(error) and row.ticket_id and self.threads):
                     raise
                 await self.threads.thread_lost(row.ticket_id, row.thread_id)
-                sent = await self._send(row)
+                return await self._send(row)
         except TelegramRetryAfter as error:
             await self._reschedule(row, now + timedelta(seconds=error.retry_after), str(error))
-            return False
         except TelegramForbiddenError as error:
             await self._forbidden(row, now, str(error))
-            return False
         except TelegramBadRequest as error:
             if _is_not_modified(error):
-                await self._mark_sent(row, now, _Sent([]))
-                return True
+                return _Sent([])
             log.warning("outbox %s (%s) rejected: %s", row.id, row.kind, error.message)
             await self._fail(row, str(error))
-            return False
         except (TelegramAPIError, OSError, TimeoutError) as error:
             await self._backoff(row, now, attempts, repr(error))
-            return False
         except Exception as error:
             log.exception("outbox %s (%s) failed unexpectedly", row.id, row.kind)
             await self._backoff(row, now, attempts, repr(error))
-            return False
-        if row.kind != REFRESH_CARD:  # the refresh records its own calls
-            self.pacer.record(row.chat_id, now)
-        await self._mark_sent(row, now, sent)
-        return True
+        return None
 
     async def _send(self, row: OutboxMessage) -> _Sent:
         payload = row.payload
@@ -397,24 +422,13 @@ class DeliveryWorker:
         )
         return message.message_id
 
-    async def _mark_sent(self, row: OutboxMessage, now: datetime, sent: _Sent) -> None:
-        assert row.id is not None
-        async with self._database.unit_of_work() as uow:
-            await uow.delivery.mark_sent(
-                message_id=row.id,
-                now=now,
-                sent_message_id=sent.message_ids[0] if sent.message_ids else None,
-            )
-            if row.ticket_id is not None and sent.message_ids:
-                for source_chat, source_id, copy_id in self._links(row, sent):
-                    await uow.links.add(
-                        ticket_id=row.ticket_id,
-                        source_chat_id=source_chat,
-                        source_message_id=source_id,
-                        copy_chat_id=row.chat_id,
-                        copy_message_id=copy_id,
-                        now=now,
-                    )
+    def _new_links(self, row: OutboxMessage, sent: _Sent) -> list[NewLink]:
+        if row.ticket_id is None or not sent.message_ids:
+            return []
+        return [
+            NewLink(row.ticket_id, source_chat, source_id, row.chat_id, copy_id)
+            for source_chat, source_id, copy_id in self._links(row, sent)
+        ]
 
     def _links(self, row: OutboxMessage, sent: _Sent) -> list[tuple[int, int, int]]:
         payload = row.payload

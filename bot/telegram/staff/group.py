@@ -354,15 +354,15 @@ async def _card_action(
             return
         elif data.action == "priority" and message is not None:
             await query.answer()
+            ctx.threads.card_keyboard_replaced(tid)
             await message.edit_reply_markup(reply_markup=priority_keyboard(tid, ctx.style))
             return
-            ctx.threads.card_keyboard_replaced(tid)
         elif data.action == "assign" and message is not None:
             await query.answer()
             agents = list(await desk.agents())
+            ctx.threads.card_keyboard_replaced(tid)
             await message.edit_reply_markup(reply_markup=assign_keyboard(tid, agents, ctx.style))
             return
-            ctx.threads.card_keyboard_replaced(tid)
         elif data.action == "history":
             await query.answer()
             await _history(query, tid, ctx)

@@ -191,5 +191,7 @@ def install_staff_desk(
             for observer in (router.message, router.callback_query, router.edited_message):
                 observer.middleware(gate)
             dispatcher.include_router(router)
-        tickets.listeners.add(DeskListener(desk, threads, delivery.notify))
+        listener = DeskListener(desk, threads, delivery.notify)
+        tickets.listeners.add(listener)
+        tickets.listeners.add_in_transaction(listener)
     return StaffDesk(desk, delivery, threads, middleware, locks)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.services.desk import DeskService
 from bot.services.outbox import Notify
 from bot.telegram.staff.threads import StaffThreads
+from storage.models import Attachment, Ticket, TicketMessage
+from storage.unit_of_work import UnitOfWork
 
 
 class DeskListener:
@@ -20,7 +24,20 @@ class DeskListener:
         finally:
             self._notify()
 
+    async def customer_message_stored(
+        self,
+        uow: UnitOfWork,
+        *,
+        ticket: Ticket,
+        message: TicketMessage,
+        files: Sequence[Attachment],
+    ) -> None:
+        """In the storing transaction: the relay and the status change (its card refresh
+        included) are written with the message."""
+        await self._desk.relay_customer_message(uow, ticket=ticket, message=message, files=files)
+
     async def customer_message(self, ticket_id: int, message_id: int) -> None:
-        # A status change it causes refreshes the card through the outbox.
-        await self._desk.customer_wrote(ticket_id, message_id)
-        await self._threads.ensure(ticket_id)
+        try:
+            await self._threads.ensure(ticket_id)
+        finally:
+            self._notify()

@@ -1,0 +1,158 @@
+"""The delivery worker's hot path in two short transactions per round, with Core statements.
+
+A round reads what is due and claims the rows it will send in one transaction, then records
+every outcome of the round (sent rows, their message links, rows handed back) in a second one.
+Core statements on one connection cost a fraction of an ORM unit of work; with SQLite they
+take the process's write lock like every unit of work, so SQLite never sees two writers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.outbox_models import OutboxMessage
+from storage.staff_models import MessageLink
+from storage.staff_repositories import PENDING, SENDING, SENT
+from storage.unit_of_work import Database
+
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+LINKS: Table = MessageLink.__table__  # type: ignore[attr-defined]
+
+Choose = Callable[[Sequence[OutboxMessage], set[int]], list[OutboxMessage]]
+
+
+@dataclass(frozen=True, slots=True)
+class SentRow:
+    message_id: int
+    sent_message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewLink:
+    ticket_id: int
+    source_chat_id: int
+    source_message_id: int
+    copy_chat_id: int
+    copy_message_id: int
+
+
+class DeliveryStore:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def _run(self, work: Callable[[AsyncConnection], Any]) -> Any:
+        async with self._database.write_lock(), self._database.engine.begin() as connection:
+            return await work(connection)
+
+    async def claim_due(
+        self, *, now: datetime, limit: int, lease_until: datetime, choose: Choose
+    ) -> list[OutboxMessage]:
+        """Read the due rows and the chats held by a retry, let `choose` pick the rows to send
+        now, and claim those (`sending` with a lease); returns the rows actually claimed."""
+
+        async def work(connection: AsyncConnection) -> list[OutboxMessage]:
+            due = (
+                await connection.execute(
+                    select(OUTBOX)
+                    .where(
+                        OUTBOX.c.status.in_((PENDING, SENDING)),
+                        OUTBOX.c.next_attempt_at <= now,
+                    )
+                    .order_by(OUTBOX.c.id)
+                    .limit(limit)
+                )
+            ).all()
+            if not due:
+                return []
+            held = (
+                await connection.execute(
+                    select(OUTBOX.c.chat_id)
+                    .where(
+                        OUTBOX.c.status == PENDING,
+                        OUTBOX.c.attempts > 0,
+                        OUTBOX.c.next_attempt_at > now,
+                    )
+                    .distinct()
+                )
+            ).all()
+            rows = [OutboxMessage(**row._mapping) for row in due]
+            chosen = choose(rows, {int(chat) for (chat,) in held})
+            if not chosen:
+                return []
+            claimed = (
+                await connection.execute(
+                    update(OUTBOX)
+                    .where(
+                        OUTBOX.c.id.in_([row.id for row in chosen]),
+                        OUTBOX.c.status.in_((PENDING, SENDING)),
+                        OUTBOX.c.next_attempt_at <= now,
+                    )
+                    .values(
+                        status=SENDING,
+                        attempts=OUTBOX.c.attempts + 1,
+                        next_attempt_at=lease_until,
+                    )
+                    .returning(OUTBOX.c.id)
+                )
+            ).all()
+            won = {int(row_id) for (row_id,) in claimed}
+            return [row for row in chosen if row.id in won]
+
+        result: list[OutboxMessage] = await self._run(work)
+        return result
+
+    async def finish(
+        self,
+        *,
+        now: datetime,
+        sent: Sequence[SentRow],
+        links: Sequence[NewLink],
+        released: Sequence[int],
+    ) -> None:
+        """Record a round: rows sent (with the message links they made) and claimed rows that
+        were not tried after all (back to `pending`, the claim not counted as an attempt)."""
+        if not sent and not released:
+            return
+
+        async def work(connection: AsyncConnection) -> None:
+            if sent:
+                await connection.execute(
+                    update(OUTBOX)
+                    .where(OUTBOX.c.id == bindparam("row_id"))
+                    .values(
+                        status=SENT,
+                        sent_at=now,
+                        sent_message_id=bindparam("copy_id"),
+                        last_error=None,
+                    ),
+                    [{"row_id": s.message_id, "copy_id": s.sent_message_id} for s in sent],
+                )
+            if links:
+                await connection.execute(
+                    insert(LINKS),
+                    [
+                        {
+                            "ticket_id": link.ticket_id,
+                            "source_chat_id": link.source_chat_id,
+                            "source_message_id": link.source_message_id,
+                            "copy_chat_id": link.copy_chat_id,
+                            "copy_message_id": link.copy_message_id,
+                            "created_at": now,
+                        }
+                        for link in links
+                    ],
+                )
+            if released:
+                await connection.execute(
+                    update(OUTBOX)
+                    .where(and_(OUTBOX.c.id.in_(list(released)), OUTBOX.c.status == SENDING))
+                    .values(status=PENDING, next_attempt_at=now, attempts=OUTBOX.c.attempts - 1)
+                )
+
+        await self._run(work)
