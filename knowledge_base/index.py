@@ -2,10 +2,10 @@
 
 Retrieval works on term keys (normalised, stemmed words). A query term also matches
 vocabulary terms spelled similarly (typos, other word forms), found with rapidfuzz among
-the terms that start with the same letter. Candidate questions come from the inverted
-index, scored by the idf-weighted share of terms they have in common with the query; each
-candidate entry is then scored from several signals: its best question, how much of the
-query all its questions together cover, how much its answer covers, and a rapidfuzz
+the terms that start with the same letter. Candidate entries come from the inverted index,
+ranked by the idf-weighted query terms their questions (and, at half weight, answers)
+contain; each candidate is then scored from several signals: its best question, how much
+of the query all its questions together cover, how much its answer covers, and a rapidfuzz
 comparison of the whole normalised texts.
 """
 
@@ -61,7 +61,7 @@ class Hit:
     entry: int
     question: int
     score: float
-    # Distinct content terms of the query; one-word queries are too vague to answer outright.
+    # Distinct query terms found in the vocabulary; one word is too vague to answer outright.
     query_terms: int
 
 
@@ -248,13 +248,10 @@ class LocaleIndex:
         limit: int,
     ) -> list[Hit]:
         params = self.params
-        first = self._first_question
-        question_terms = self._question_terms
-        question_weight = self._question_weight
         choices = {
             question: self._question_text[question]
             for entry in candidates
-            for question in range(first[entry], first[entry] + len(self.entries[entry].questions))
+            for question in self._questions_of(entry)
         }
         fuzzy = {
             question: score
@@ -262,48 +259,65 @@ class LocaleIndex:
                 text, choices, scorer=fuzz.token_sort_ratio, limit=None
             )
         }
-        # query term index -> weight * similarity, per vocabulary term
-        lookup: dict[int, list[tuple[int, float]]] = {}
+        # vocabulary term -> [(position of the query term, its weight * similarity)]
+        gains: dict[int, list[tuple[int, float]]] = {}
         for position, (weight, variants) in enumerate(expanded):
             for term_id, similarity in variants.items():
-                lookup.setdefault(term_id, []).append((position, weight * similarity))
-        base = params.query_share * query_weight
-        rest = 1.0 - params.query_share
+                gains.setdefault(term_id, []).append((position, weight * similarity))
         hits: list[Hit] = []
         for entry in candidates:
-            entry_best = [0.0] * len(expanded)
-            best_question, question_score, fuzzy_score = first[entry], -1.0, 0.0
-            for question in range(first[entry], first[entry] + len(self.entries[entry].questions)):
-                best = [0.0] * len(expanded)
-                for term_id in question_terms[question]:
-                    for position, gain in lookup.get(term_id, ()):
-                        if best[position] < gain:
-                            best[position] = gain
-                score = sum(best) / (base + rest * question_weight[question])
-                if score > question_score:
-                    best_question, question_score = question, score
-                fuzzy_score = max(fuzzy_score, fuzzy[question])
-                entry_best = [max(a, b) for a, b in zip(entry_best, best, strict=True)]
-            answer_terms = self._answer_terms[entry]
-            answer_match = sum(
-                max(
-                    (weight * sim for term_id, sim in variants.items() if term_id in answer_terms),
-                    default=0.0,
-                )
-                for weight, variants in expanded
+            question, question_score, entry_match = self._question_signals(
+                entry, gains, len(expanded), query_weight
             )
+            answer_match = self._answer_match(entry, expanded)
+            fuzzy_score = max(fuzzy[q] for q in self._questions_of(entry))
             score = (
                 100.0
                 * (
                     params.question_weight * min(question_score, 1.0)
-                    + params.entry_weight * sum(entry_best) / query_weight
+                    + params.entry_weight * entry_match / query_weight
                     + params.answer_weight * answer_match / query_weight
                 )
                 + params.fuzzy_weight * fuzzy_score
             )
-            hits.append(Hit(entry, best_question, score, len(expanded)))
+            hits.append(Hit(entry, question, score, len(expanded)))
         hits.sort(key=lambda hit: -hit.score)
         return hits[:limit]
+
+    def _questions_of(self, entry: int) -> range:
+        first = self._first_question[entry]
+        return range(first, first + len(self.entries[entry].questions))
+
+    def _question_signals(
+        self,
+        entry: int,
+        gains: dict[int, list[tuple[int, float]]],
+        terms: int,
+        query_weight: float,
+    ) -> tuple[int, float, float]:
+        """The best question with its score, and the query weight all questions cover."""
+        base = self.params.query_share * query_weight
+        rest = 1.0 - self.params.query_share
+        covered = [0.0] * terms
+        best_question, best_score = self._first_question[entry], -1.0
+        for question in self._questions_of(entry):
+            matched = [0.0] * terms
+            for term_id in self._question_terms[question]:
+                for position, gain in gains.get(term_id, ()):
+                    if matched[position] < gain:
+                        matched[position] = gain
+            score = sum(matched) / (base + rest * self._question_weight[question])
+            if score > best_score:
+                best_question, best_score = question, score
+            covered = [max(a, b) for a, b in zip(covered, matched, strict=True)]
+        return best_question, best_score, sum(covered)
+
+    def _answer_match(self, entry: int, expanded: list[tuple[float, dict[int, float]]]) -> float:
+        answer = self._answer_terms[entry]
+        return sum(
+            max((weight * sim for term_id, sim in variants.items() if term_id in answer), default=0)
+            for weight, variants in expanded
+        )
 
     def question(self, hit: Hit) -> str:
         """The original text of the question a hit was matched on."""
