@@ -14,7 +14,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
 from bot.config import Settings
 from bot.domain.clock import Clock, SystemClock
@@ -44,6 +44,24 @@ from storage.unit_of_work import Database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CUSTOMER_COMMANDS = ("start", "complaint", "tickets", "faq", "language", "cancel", "help")
+STAFF_MENU = (
+    "take",
+    "assign",
+    "status",
+    "priority",
+    "resolve",
+    "close",
+    "reopen",
+    "note",
+    "templates",
+    "t",
+    "ban",
+    "unban",
+    "away",
+    "back",
+    "kb_gaps",
+    "kb_reload",
+)
 
 
 @dataclass
@@ -230,7 +248,8 @@ def build_app(
 
 
 async def register_commands(app: App) -> None:
-    """The command menu in each language (Telegram picks it by the user's language)."""
+    """The command menus in each language (Telegram picks one by the user's language): the
+    customers' in private chats and, with a staff group, the agents' in that group."""
     for locale in app.catalogs.locales:
         commands = [
             BotCommand(command=name, description=app.catalogs.plain(f"command.{name}", locale))
@@ -240,3 +259,15 @@ async def register_commands(app: App) -> None:
         await app.bot.set_my_commands(
             commands, scope=BotCommandScopeAllPrivateChats(), language_code=language
         )
+        if app.settings.staff_chat_id is not None:
+            staff = [
+                BotCommand(
+                    command=name, description=app.catalogs.plain(f"desk.command.{name}", locale)
+                )
+                for name in STAFF_MENU
+            ]
+            await app.bot.set_my_commands(
+                staff,
+                scope=BotCommandScopeChat(chat_id=app.settings.staff_chat_id),
+                language_code=language,
+            )

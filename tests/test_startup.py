@@ -52,7 +52,7 @@ async def test_prepare_migrates_and_registers_commands(tmp_path: Path, clock: Fr
         async with desk.database.engine.connect() as connection:
             tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
         assert {"customers", "tickets", "ticket_messages", "ticket_events", "outbox"} <= tables
-        assert len(desk.fake.calls_of("setMyCommands")) == 2
+        assert len(desk.fake.calls_of("setMyCommands")) == 4  # customers' and staff menus
     assert (tmp_path / "new" / "bot.db").exists()
 
 
