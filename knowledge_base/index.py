@@ -20,6 +20,7 @@ from operator import itemgetter
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import JaroWinkler
 
+from knowledge_base.layout import switch_layout
 from knowledge_base.models import Entry
 from knowledge_base.normaliser import Normaliser, term_key
 
@@ -191,7 +192,7 @@ class LocaleIndex:
     def search(self, query: str, limit: int) -> list[Hit]:
         """Best entries for `query`, at most `limit`, best first."""
         params = self.params
-        keys = list(dict.fromkeys(self.normaliser.keys(query[: params.max_query_chars])))
+        keys = self._query_keys(query[: params.max_query_chars])
         content = [key for key in keys if key not in self._stop_keys]
         if not content:
             return []
@@ -209,6 +210,19 @@ class LocaleIndex:
             return []
         candidates = self._candidates(expanded)
         return self._rank(" ".join(content), candidates, expanded, query_weight, limit)
+
+    def _query_keys(self, text: str) -> list[str]:
+        """Distinct keys of the query, retyped first if it was typed in the wrong layout."""
+        keys = list(dict.fromkeys(self.normaliser.keys(text)))
+        switched = switch_layout(text, self.normaliser.locale)
+        if switched is not None:
+            other = list(dict.fromkeys(self.normaliser.keys(switched)))
+            if self._known(other) > self._known(keys):
+                return other
+        return keys
+
+    def _known(self, keys: list[str]) -> int:
+        return sum(key in self._vocab and key not in self._stop_keys for key in keys)
 
     def _candidates(self, expanded: list[tuple[float, dict[int, float]]]) -> list[int]:
         """Entries sharing the most query weight in their questions (answers count half)."""

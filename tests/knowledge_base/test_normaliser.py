@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from knowledge_base import Normaliser
+from knowledge_base.layout import switch_layout
 from knowledge_base.loader import load_dir
 from knowledge_base.normaliser import term_key
 
@@ -69,3 +70,20 @@ def test_shipped_synonyms_cover_colloquial_forms(
     assert ru.normalise("скока идёт доставочка") == "сколько идет доставка"
     assert ru.normalise("где мои бабки") == "где мои деньги"
     assert en.normalise("I want my money back!") == "i want my refund"
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "expected"),
+    [
+        ("ljcnfdrf", "ru", "доставка"),
+        ("Ult vjq pfrfp?", "ru", "Где мой заказ?"),
+        ("руддщ", "en", "hello"),
+        ("доставка", "ru", None),
+        ("hello", "en", None),
+        ("mixed смесь", "ru", None),
+        ("12345", "ru", None),
+        ("ljcnfdrf", "de", None),
+    ],
+)
+def test_switch_layout(text: str, locale: str, expected: str | None) -> None:
+    assert switch_layout(text, locale) == expected

@@ -97,3 +97,23 @@ def test_unknown_locale_uses_the_default(kb: KnowledgeBase) -> None:
 def test_very_long_messages_are_matched_on_their_beginning(kb: KnowledgeBase) -> None:
     text = "сколько стоит доставка " + "и еще кое-что " * 500
     assert kb.search(text, locale="ru") == kb.search(text[:300], locale="ru")
+
+
+@pytest.mark.parametrize(
+    ("query", "locale", "entry_id"),
+    [
+        ("crjkmrj bltn ljcnfdrf", "ru", "delivery-time"),  # "сколько идет доставка"
+        ("ult vjq pfrfp", "ru", "delivery-tracking"),  # "где мой заказ"
+        ("ьн сфкв цфы вусдштув", "en", "payment-failed"),  # "my card was declined"
+    ],
+)
+def test_wrong_keyboard_layout_is_retyped(
+    kb: KnowledgeBase, query: str, locale: str, entry_id: str
+) -> None:
+    assert kb.search(query, locale=locale, limit=1)[0].entry_id == entry_id
+
+
+def test_text_in_the_other_script_is_kept_when_it_matches_better(kb: KnowledgeBase) -> None:
+    # "iphone" is a synonym in the Russian data; retyped it would be gibberish.
+    assert kb.search("приложение iphone", locale="ru", limit=1)[0].entry_id == "mobile-app"
+    assert kb.search("iphone app", locale="ru", limit=1)[0].entry_id == "mobile-app"
