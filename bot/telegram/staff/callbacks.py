@@ -6,8 +6,8 @@ from aiogram.filters.callback_data import CallbackData
 
 
 class CardCallback(CallbackData, prefix="dk"):
-    # take, assign, assign_to, status, resolve, priority, priority_set, close, reopen,
-    # history, back
+    # take, assign, assign_to, status, resolve, resolve_type, resolve_cancel, priority,
+    # priority_set, close, reopen, history, back
     action: str
     ticket_id: int
     value: str = ""

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.domain.tickets import IllegalTransition, Priority, ResolutionType, TicketStatus
@@ -15,6 +16,12 @@ from bot.services.desk import AgentMessage, AgentRef, DeskError, DeskService, Me
 from bot.telegram.i18n import t, t_plain
 from bot.telegram.staff.callbacks import CardCallback
 from bot.telegram.staff.card import CardStyle, assign_keyboard, priority_keyboard
+from bot.telegram.staff.resolve_flow import (
+    ask_decision,
+    cancel,
+    register_decision,
+    resolution_keyboard,
+)
 from bot.telegram.staff.templates import Template
 from bot.telegram.staff.threads import StaffThreads
 from storage.models import Customer, Ticket
@@ -294,6 +301,8 @@ def build_group_router(ctx: StaffContext, staff_chat_id: int) -> Router:
             lambda tid: desk.add_note(tid, agent, agent_message(message, strip_prefix="/note")),
         )
 
+    register_decision(router, desk, ctx.threads.refresh)
+
     @router.message(F.text.startswith("/"))
     async def unknown_command(message: Message) -> None:
         """Commands never reach the customer."""
@@ -324,15 +333,19 @@ def build_group_router(ctx: StaffContext, staff_chat_id: int) -> Router:
 
     @router.callback_query(CardCallback.filter())
     async def card_button(
-        query: CallbackQuery, callback_data: CardCallback, agent: AgentRef
+        query: CallbackQuery, callback_data: CardCallback, agent: AgentRef, state: FSMContext
     ) -> None:
-        await _card_action(query, callback_data, agent, ctx)
+        await _card_action(query, callback_data, agent, ctx, state)
 
     return router
 
 
 async def _card_action(
-    query: CallbackQuery, data: CardCallback, agent: AgentRef, ctx: StaffContext
+    query: CallbackQuery,
+    data: CardCallback,
+    agent: AgentRef,
+    ctx: StaffContext,
+    state: FSMContext,
 ) -> None:
     desk, tid, cause = ctx.desk, data.ticket_id, f"cb:{query.id}"
     message = query.message if isinstance(query.message, Message) else None
@@ -349,8 +362,17 @@ async def _card_action(
             await desk.set_priority(tid, agent, Priority(data.value), cause=cause)
         elif data.action == "assign_to":
             await desk.assign(tid, agent, assignee=int(data.value), cause=cause)
-        elif data.action == "resolve":
-            await query.answer(t_plain("desk.usage.resolve_alert"), show_alert=True)
+        elif data.action == "resolve" and message is not None:
+            await query.answer()
+            ctx.threads.card_keyboard_replaced(tid)
+            await message.edit_reply_markup(reply_markup=resolution_keyboard(tid, ctx.style))
+            return
+        elif data.action == "resolve_type" and message is not None:
+            await ask_decision(query, message, data, agent, state)
+            await ctx.threads.refresh(tid)
+            return
+        elif data.action == "resolve_cancel":
+            await cancel(query, state)
             return
         elif data.action == "priority" and message is not None:
             await query.answer()
