@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
 # Entry ids travel in Telegram callback data (64 bytes in all), so they stay short and ASCII.
 EntryId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=40)]
@@ -42,6 +42,7 @@ class Match(BaseModel):
     score: float = Field(ge=0, le=100)
     question: str
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def entry_id(self) -> str:
         return self.entry.id

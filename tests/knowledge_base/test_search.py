@@ -23,6 +23,7 @@ def test_search_returns_best_first_with_scores_in_range(kb: KnowledgeBase) -> No
     assert all(0 <= score <= 100 for score in scores)
     assert matches[0].question in kb.entry("delivery-time", "ru").questions
     assert matches[0].entry == kb.entry("delivery-time", "ru")
+    assert matches[0].model_dump()["entry_id"] == "delivery-time"
 
 
 def test_search_limit_and_empty_queries(kb: KnowledgeBase) -> None:
