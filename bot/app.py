@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -186,7 +187,9 @@ def build_app(
         cache=None if settings.redis_url else CustomerCache(),
     )
     sla = build_sla_policy(settings)
-    ticket_service = TicketService(database, clock, sla)
+    ticket_service = TicketService(
+        database, clock, sla, reopen_window=timedelta(days=settings.reopen_window_days)
+    )
     knowledge_service = KnowledgeService(
         load_knowledge_base(settings), database, clock, source=knowledge_base_folder(settings)
     )

@@ -43,6 +43,24 @@ class TicketNotFound(LookupError):
     pass
 
 
+def _incoming_row(
+    message: IncomingMessage, *, customer_id: int, ticket_id: int | None, now: datetime
+) -> TicketMessage:
+    return TicketMessage(
+        ticket_id=ticket_id,
+        customer_id=customer_id,
+        direction="in",
+        author_id=message.chat_id,
+        content_type=message.content_type,
+        text=message.text,
+        chat_id=message.chat_id,
+        telegram_message_id=message.message_id,
+        media_group_id=message.media_group_id,
+        update_id=message.update_id,
+        created_at=now,
+    )
+
+
 def _attachments(
     files: Sequence[FileRef], *, ticket_id: int | None, message_id: int | None, now: datetime
 ) -> list[Attachment]:
@@ -70,11 +88,14 @@ class TicketService:
         clock: Clock,
         sla: SlaPolicy,
         listeners: TicketListeners | None = None,
+        *,
+        reopen_window: timedelta = timedelta(days=30),
     ) -> None:
         self._database = database
         self._clock = clock
         self._sla = sla
         self.listeners = listeners or TicketListeners()
+        self.reopen_window = reopen_window
 
     @property
     def sla(self) -> SlaPolicy:
@@ -175,41 +196,54 @@ class TicketService:
         self, *, customer_id: int, ticket_id: int | None, message: IncomingMessage
     ) -> TicketMessage:
         """Store a customer's message (and its files), attached to a ticket when given one."""
-        now = self._clock.now()
-        ticket: Ticket | None = None
         async with self._database.unit_of_work() as uow:
+            ticket = None
             if ticket_id is not None:
                 ticket = await self._owned(uow, customer_id=customer_id, ticket_id=ticket_id)
-                ticket.updated_at = now
-                await uow.tickets.save(ticket=ticket)
-            stored = await uow.messages.add(
-                message=TicketMessage(
-                    ticket_id=ticket_id,
-                    customer_id=customer_id,
-                    direction="in",
-                    author_id=message.chat_id,
-                    content_type=message.content_type,
-                    text=message.text,
-                    chat_id=message.chat_id,
-                    telegram_message_id=message.message_id,
-                    media_group_id=message.media_group_id,
-                    update_id=message.update_id,
-                    created_at=now,
-                )
-            )
-            files: list[Attachment] = []
-            if message.files:
-                files = _attachments(
-                    message.files, ticket_id=ticket_id, message_id=stored.id, now=now
-                )
-                await uow.attachments.add_many(attachments=files)
-            if ticket is not None:
-                await self.listeners.customer_message_stored(
-                    uow, ticket=ticket, message=stored, files=files
-                )
-        if ticket_id is not None and stored.id is not None:
-            await self.listeners.customer_message(ticket_id, stored.id)
+            stored = await self._store(uow, customer_id=customer_id, ticket=ticket, message=message)
+        await self._announce(ticket, stored)
         return stored
+
+    async def place_customer_message(
+        self, *, customer_id: int, message: IncomingMessage
+    ) -> tuple[Ticket | None, TicketMessage]:
+        """Store a free message with the ticket it belongs to (see `ticket_for_message`),
+        choosing and storing in one transaction."""
+        async with self._database.unit_of_work() as uow:
+            ticket = await self._ticket_for_message(uow, customer_id=customer_id)
+            stored = await self._store(uow, customer_id=customer_id, ticket=ticket, message=message)
+        await self._announce(ticket, stored)
+        return ticket, stored
+
+    async def _store(
+        self,
+        uow: UnitOfWork,
+        *,
+        customer_id: int,
+        ticket: Ticket | None,
+        message: IncomingMessage,
+    ) -> TicketMessage:
+        now = self._clock.now()
+        if ticket is not None:
+            ticket.updated_at = now
+            await uow.tickets.save(ticket=ticket)
+        ticket_id = ticket.id if ticket is not None else None
+        stored = await uow.messages.add(
+            message=_incoming_row(message, customer_id=customer_id, ticket_id=ticket_id, now=now)
+        )
+        files: list[Attachment] = []
+        if message.files:
+            files = _attachments(message.files, ticket_id=ticket_id, message_id=stored.id, now=now)
+            await uow.attachments.add_many(attachments=files)
+        if ticket is not None:
+            await self.listeners.customer_message_stored(
+                uow, ticket=ticket, message=stored, files=files
+            )
+        return stored
+
+    async def _announce(self, ticket: Ticket | None, stored: TicketMessage) -> None:
+        if ticket is not None and ticket.id is not None and stored.id is not None:
+            await self.listeners.customer_message(ticket.id, stored.id)
 
     async def store_after_failure(
         self, *, customer_id: int, message: IncomingMessage
@@ -225,49 +259,39 @@ class TicketService:
                 if ticket is None or ticket.status not in OPEN_STATUS_VALUES:
                     ticket_id = None
             return await uow.messages.add(
-                message=TicketMessage(
-                    ticket_id=ticket_id,
-                    customer_id=customer_id,
-                    direction="in",
-                    author_id=message.chat_id,
-                    content_type=message.content_type,
-                    text=message.text,
-                    chat_id=message.chat_id,
-                    telegram_message_id=message.message_id,
-                    media_group_id=message.media_group_id,
-                    update_id=message.update_id,
-                    created_at=now,
+                message=_incoming_row(
+                    message, customer_id=customer_id, ticket_id=ticket_id, now=now
                 )
             )
 
-    async def ticket_for_message(
-        self, *, customer_id: int, reopen_window: timedelta = timedelta(days=30)
-    ) -> Ticket | None:
+    async def ticket_for_message(self, *, customer_id: int) -> Ticket | None:
         """Which ticket a free message of the customer belongs to.
 
         The current (last written about or chosen) open ticket, else the most recently updated
-        open one; with none open, the current ticket if it was resolved or closed within
-        `reopen_window` (writing to it reopens it); otherwise None.
+        open one; with none open, the current ticket if it was resolved or closed within the
+        reopen window (writing to it reopens it); otherwise None.
         """
-        now = self._clock.now()
         async with self._database.unit_of_work() as uow:
-            customer = await uow.customers.get(customer_id=customer_id)
-            current_id = customer.current_ticket_id if customer else None
-            open_tickets = await uow.tickets.open_for_customer(
-                customer_id=customer_id, statuses=OPEN_STATUS_VALUES
-            )
-            chosen = next((tk for tk in open_tickets if tk.id == current_id), None)
-            if chosen is not None or open_tickets:
-                return chosen or open_tickets[0]
-            if current_id is None:
-                return None
-            recent = await uow.tickets.get(ticket_id=current_id)
-            if recent is None or recent.customer_id != customer_id:
-                return None
-            finished = recent.closed_at or recent.resolved_at
-            if finished is not None and now - finished <= reopen_window:
-                return recent
+            return await self._ticket_for_message(uow, customer_id=customer_id)
+
+    async def _ticket_for_message(self, uow: UnitOfWork, *, customer_id: int) -> Ticket | None:
+        customer = await uow.customers.get(customer_id=customer_id)
+        current_id = customer.current_ticket_id if customer else None
+        open_tickets = await uow.tickets.open_for_customer(
+            customer_id=customer_id, statuses=OPEN_STATUS_VALUES
+        )
+        chosen = next((tk for tk in open_tickets if tk.id == current_id), None)
+        if chosen is not None or open_tickets:
+            return chosen or open_tickets[0]
+        if current_id is None:
             return None
+        recent = await uow.tickets.get(ticket_id=current_id)
+        if recent is None or recent.customer_id != customer_id:
+            return None
+        finished = recent.closed_at or recent.resolved_at
+        if finished is not None and self._clock.now() - finished <= self.reopen_window:
+            return recent
+        return None
 
     async def unplaced_text(self, *, customer_id: int) -> str:
         """What the customer wrote outside any ticket most recently (for a new question)."""

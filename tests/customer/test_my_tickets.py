@@ -166,10 +166,10 @@ async def test_an_unexpected_error_keeps_the_message_and_tells_everyone(
 ) -> None:
     await _open_tickets(desk, clock, ANNA, 1)
 
-    async def broken(*_: object, **__: object) -> Ticket | None:
+    async def broken(*_: object, **__: object) -> tuple[Ticket | None, TicketMessage]:
         raise RuntimeError("database went away")
 
-    desk.app.tickets.ticket_for_message = broken  # type: ignore[method-assign]
+    desk.app.tickets.place_customer_message = broken  # type: ignore[method-assign]
     await desk.say(ANNA, "Hello? Anyone there?")
     assert desk.last_text(ANNA).startswith("Your message is received and saved.")
     staff_texts = desk.fake.texts_to(desk.settings.staff_chat_id or 0)

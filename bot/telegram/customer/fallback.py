@@ -23,10 +23,8 @@ async def anything_else(
     event_update: Update | None = None,
 ) -> None:
     assert customer.id is not None
-    target = await tickets.ticket_for_message(customer_id=customer.id)
-    await tickets.add_customer_message(
+    target, _ = await tickets.place_customer_message(
         customer_id=customer.id,
-        ticket_id=target.id if target else None,
         message=incoming(message, event_update.update_id if event_update else None),
     )
     if target is not None:
