@@ -112,12 +112,3 @@ class CustomerService:
             customer.updated_at = self._clock.now()
             await uow.customers.save(customer=customer)
             return customer
-
-    async def set_phone(self, *, customer_id: int, phone: str) -> None:
-        async with self._database.unit_of_work() as uow:
-            customer = await uow.customers.get(customer_id=customer_id)
-            if customer is None:
-                raise LookupError(f"no customer {customer_id}")
-            customer.phone = phone
-            customer.updated_at = self._clock.now()
-            await uow.customers.save(customer=customer)

@@ -66,6 +66,14 @@ async def test_no_tickets_yet(desk: Desk) -> None:
     assert desk.last_text(OLGA) == "У вас пока нет обращений."
 
 
+async def test_my_tickets_from_the_main_menu(desk: Desk, clock: FrozenClock) -> None:
+    await _open_tickets(desk, clock, ANNA, 2)
+    await desk.command(ANNA, "start")
+    await desk.press(ANNA, "📋 My tickets")
+    assert desk.last_text(ANNA).startswith("Your tickets (page 1 of 1, 2 in all)")
+    assert desk.buttons(ANNA) == ["Open C-000002", "Open C-000001"]
+
+
 async def test_opening_a_ticket_shows_its_history_and_details_can_be_added(
     desk: Desk, clock: FrozenClock
 ) -> None:

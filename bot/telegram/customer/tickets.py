@@ -177,42 +177,24 @@ async def tickets_command(
     )
 
 
-async def tickets_menu(
-    query: CallbackQuery,
-    bot: Bot,
-    tickets: TicketService,
-    customer: Customer,
-    business_zone: ZoneInfo,
-    category_titles: dict[str, dict[str, str]],
-) -> None:
-    await query.answer()
-    await _send_page(
-        bot,
-        query.from_user.id,
-        tickets,
-        customer,
-        0,
-        business_zone,
-        category_titles[customer.locale],
-    )
-
-
 async def tickets_page(
     query: CallbackQuery,
-    callback_data: TicketsCallback,
+    callback_data: TicketsCallback | MenuCallback,
     bot: Bot,
     tickets: TicketService,
     customer: Customer,
     business_zone: ZoneInfo,
     category_titles: dict[str, dict[str, str]],
 ) -> None:
+    """ "My tickets" from the menu (first page) or a page of the list."""
     await query.answer()
+    page = callback_data.page if isinstance(callback_data, TicketsCallback) else 0
     await _send_page(
         bot,
         query.from_user.id,
         tickets,
         customer,
-        callback_data.page,
+        page,
         business_zone,
         category_titles[customer.locale],
     )
@@ -313,7 +295,7 @@ async def ticket_add_message(
 def build_router() -> Router:
     router = Router(name="customer_tickets")
     router.message.register(tickets_command, Command("tickets"))
-    router.callback_query.register(tickets_menu, MenuCallback.filter(F.action == "tickets"))
+    router.callback_query.register(tickets_page, MenuCallback.filter(F.action == "tickets"))
     router.callback_query.register(tickets_page, TicketsCallback.filter(F.action == "page"))
     router.callback_query.register(ticket_open, TicketsCallback.filter(F.action == "open"))
     router.callback_query.register(ticket_add, TicketsCallback.filter(F.action == "add"))
