@@ -6,9 +6,9 @@ after it, with the ids of what Telegram created (links for edits and replies).
 Delivery guarantee: **at least once**. Telegram has no idempotency key for sending, so a
 process that dies after Telegram accepted a message but before `sent` was committed cannot
 know whether it went out; when the lease expires the message is sent again. A round claims
-its rows in one transaction and records what it sent in another, after every `MARK_EVERY`
-sent messages and at its end, so the window is from the API answer to that record: at most
-that many messages, a few milliseconds each without network trouble. A visible duplicate
+its rows in one transaction and records each sent message right after Telegram's answer, so
+the window is from that answer to that record: one message, a few milliseconds without
+network trouble. A visible duplicate
 needs a crash inside it; losing an agent's reply silently would be worse. Edits are
 idempotent (Telegram answers "message is not modified"), so for them a replay is invisible.
 
@@ -65,7 +65,9 @@ from storage.unit_of_work import Database
 log = logging.getLogger(__name__)
 
 MEDIA_GROUP_LIMIT = 10
-MARK_EVERY = 20  # sent messages recorded at least this often within a round
+# Each sent message is recorded before the next is sent: the window in which a crash can
+# repeat a message stays one message wide (Telegram itself caps sending at about 30/s).
+MARK_EVERY = 1
 HTML = ParseMode.HTML
 _INPUT_MEDIA: dict[str, Any] = {
     "photo": InputMediaPhoto,
