@@ -78,3 +78,22 @@ async def test_shutdown_waits_for_updates_being_handled(tmp_path: Path, clock: F
         assert await desk.app.in_flight.drain(5) is True
         await handling
         assert desk.last_text(user).startswith("Hello, Slow!")
+
+
+def test_a_broken_knowledge_base_stops_the_start(tmp_path: Path) -> None:
+    import shutil
+
+    data = tmp_path / "kb"
+    shutil.copytree(ROOT / "knowledge_base" / "data", data)
+    broken = data / "en" / "delivery.yaml"
+    broken.write_text(broken.read_text(encoding="utf-8") + "\n- id: [unclosed\n", encoding="utf-8")
+    result = _run_bot(
+        tmp_path,
+        BOT_TOKEN="1:x",
+        KNOWLEDGE_BASE_DIR=str(data),
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+    )
+    assert result.returncode == 2
+    assert "The bot did not start" in result.stderr
+    assert "delivery.yaml" in result.stderr
+    assert "Traceback" not in result.stderr
