@@ -175,6 +175,13 @@ class FormSchema:
         index = ids.index(current)
         return sequence[index - 1] if index > 0 else None
 
+    def next_unanswered(self, current: str, answers: Mapping[str, Any]) -> Step | None:
+        """The first step after `current` without an answer (answers given in advance, such
+        as a question carried over from the knowledge base, are not asked again)."""
+        sequence = self.sequence(answers)
+        index = [s.id for s in sequence].index(current)
+        return next((s for s in sequence[index + 1 :] if s.id not in answers), None)
+
     def first_unanswered(self, answers: Mapping[str, Any]) -> Step | None:
         """After an edit (say, a new category), the next step still missing an answer."""
         for step in self.sequence(answers):

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from bot.domain.clock import Clock
 from knowledge_base import Decision, Entry, KnowledgeBase, KnowledgeBaseError, LoadIssue
 from storage.kb_models import KbQuery
+from storage.models import Ticket
 from storage.unit_of_work import Database
 
 GAP_SIMILARITY = 72.0
@@ -123,6 +124,15 @@ class KnowledgeService:
             query.helpful = helpful
             uow.session.add(query)
             return query
+
+    async def link_ticket(self, *, query_id: int, customer_id: int | None, ticket: Ticket) -> None:
+        """The question led to this ticket (for reporting what the base could not answer)."""
+        async with self._database.unit_of_work() as uow:
+            query = await uow.session.get(KbQuery, query_id)
+            if query is None or query.customer_id != customer_id or ticket.id is None:
+                return
+            query.ticket_id = ticket.id
+            uow.session.add(query)
 
     async def question_text(self, *, query_id: int, customer_id: int) -> str | None:
         async with self._database.unit_of_work() as uow:

@@ -107,3 +107,22 @@ async def test_feedback_on_someone_elses_question_is_refused(desk: Desk) -> None
     answer = desk.fake.calls_of("answerCallbackQuery")[-1]
     assert answer.params["text"] == "Этот ответ больше недоступен. Пожалуйста, спросите ещё раз."
     assert (await _queries(desk))[0].helpful is None
+
+
+async def test_a_complaint_after_no_starts_with_the_question_as_description(desk: Desk) -> None:
+    await desk.say(ANNA, "my parcel came soaked and the box was torn")
+    assert desk.buttons(ANNA)[0] == "📝 File a complaint"
+    await desk.press(ANNA, "📝 File a complaint")
+    assert desk.last_text(ANNA) == "What is your complaint about?"
+    await desk.press(ANNA, "Other")
+    assert desk.last_text(ANNA).startswith("When did it happen?")  # description not asked again
+    await desk.press(ANNA, "Today")
+    await desk.press(ANNA, "Skip")
+    await desk.say(ANNA, "Skip")
+    assert "Description: my parcel came soaked and the box was torn" in desk.last_text(ANNA)
+    await desk.press(ANNA, "✅ Submit")
+    async with desk.database.unit_of_work() as uow:
+        ticket = (await uow.session.exec(select(Ticket))).one()
+    assert ticket.description == "my parcel came soaked and the box was torn"
+    [query] = await _queries(desk)
+    assert query.ticket_id == ticket.id

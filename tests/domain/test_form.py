@@ -142,3 +142,10 @@ def test_a_custom_form_is_just_data() -> None:
     )
     assert schema.step("mood").kind is StepKind.CHOICE
     assert schema.category("x").title("ru") == "X"  # type: ignore[union-attr]
+
+
+def test_answers_given_in_advance_are_not_asked_again() -> None:
+    schema = load_form()
+    answers = {"category": "service", "description": "Given before the form started"}
+    assert schema.next_unanswered("category", answers).id == "incident_date"  # type: ignore[union-attr]
+    assert schema.next_unanswered("contact", {**answers, "contact": None}) is None

@@ -25,6 +25,7 @@ from bot.domain.form import (
     validate_text,
 )
 from bot.services.intake import ComplaintForm, FileRef
+from bot.services.knowledge import KnowledgeService
 from bot.services.tickets import TicketService
 from bot.telegram.callbacks import FormCallback, MenuCallback
 from bot.telegram.customer.attachments import files_of
@@ -38,7 +39,7 @@ from bot.telegram.customer.states import ComplaintFlow
 from bot.telegram.formatting import iso_date, local_datetime
 from bot.telegram.i18n import current_locale, t
 from bot.telegram.keyboards import after_registration, main_menu
-from storage.models import Customer
+from storage.models import Customer, Ticket
 
 FORM_STATES = StateFilter(ComplaintFlow.filling, ComplaintFlow.summary)
 
@@ -120,7 +121,7 @@ async def _accept(
         else:
             await _go_to(bot, chat_id, engine, state, missing, answers, editing=True)
         return
-    following = engine.schema.next_step(step.id, answers)
+    following = engine.schema.next_unanswered(step.id, answers)
     if following is None:
         await _show_summary(bot, chat_id, engine, state, answers)
     else:
@@ -136,9 +137,21 @@ def _problem_text(step: Step, verdict: Verdict) -> str:
     return t(f"form.problem.{verdict.problem.value}", **verdict.params)
 
 
-async def start_form(bot: Bot, chat_id: int, engine: FormEngine, state: FSMContext) -> None:
+async def start_form(
+    bot: Bot,
+    chat_id: int,
+    engine: FormEngine,
+    state: FSMContext,
+    *,
+    prefill: dict[str, Any] | None = None,
+    kb_query: int | None = None,
+) -> None:
+    """Start the complaint form; `prefill` answers steps in advance (they are not asked but
+    stay editable from the summary), `kb_query` links the ticket to the question it came from."""
+    await state.set_data({"kb_query": kb_query} if kb_query else {})
     await bot.send_message(chat_id, t("form.intro"))
-    await _go_to(bot, chat_id, engine, state, engine.schema.first_step(), {}, editing=False)
+    answers = dict(prefill or {})
+    await _go_to(bot, chat_id, engine, state, engine.schema.first_step(), answers, editing=False)
 
 
 async def complaint_command(
@@ -303,6 +316,7 @@ async def form_button(
     state: FSMContext,
     form_engine: FormEngine,
     tickets: TicketService,
+    knowledge: KnowledgeService,
     customer: Customer,
 ) -> None:
     data = await state.get_data()
@@ -321,7 +335,11 @@ async def form_button(
             return
         await query.answer()
         if action == "submit":
-            await _submit(bot, chat_id, form_engine, state, tickets, customer, answers)
+            ticket = await _submit(bot, chat_id, form_engine, state, tickets, customer, answers)
+            if ticket is not None and data.get("kb_query"):
+                await knowledge.link_ticket(
+                    query_id=int(data["kb_query"]), customer_id=customer.id, ticket=ticket
+                )
         else:
             step = form_engine.schema.step(callback_data.step, answers)
             await _go_to(bot, chat_id, form_engine, state, step, answers, editing=True)
@@ -368,13 +386,14 @@ async def _submit(
     tickets: TicketService,
     customer: Customer,
     answers: dict[str, Any],
-) -> None:
+) -> Ticket | None:
+    """Register the complaint; None when an answer is still missing (it is asked instead)."""
     schema = engine.schema
     if not schema.is_complete(answers):
         missing = schema.first_unanswered(answers)
         assert missing is not None
         await _go_to(bot, chat_id, engine, state, missing, answers, editing=True)
-        return
+        return None
     category = schema.category(answers.get("category"))
     main_ids = {"category", "description", "incident_date", "attachments", "contact"}
     form = ComplaintForm(
@@ -400,6 +419,7 @@ async def _submit(
         ),
         reply_markup=after_registration(ticket.id),
     )
+    return ticket
 
 
 def _due_text(due: datetime | None, zone: ZoneInfo) -> str:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.domain.form import validate_text
 from bot.locales.catalog import Markup
 from bot.services.knowledge import KnowledgeService
 from bot.telegram.callbacks import KbCallback, MenuCallback
+from bot.telegram.customer.form import FormEngine, start_form
 from bot.telegram.i18n import current_locale, t
 from knowledge_base import Entry
 from storage.models import Customer
 
 SUGGESTION_LABEL_LENGTH = 60
+DESCRIPTION_STEP = "description"
 
 
 def _feedback_keyboard(query_id: int) -> InlineKeyboardMarkup:
@@ -24,9 +28,12 @@ def _feedback_keyboard(query_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def escalation_keyboard() -> InlineKeyboardMarkup:
+def escalation_keyboard(query_id: int) -> InlineKeyboardMarkup:
+    """A complaint (with the question already filled in as its description) or a person."""
     builder = InlineKeyboardBuilder()
-    builder.button(text=t("menu.complaint"), callback_data=MenuCallback(action="complaint"))
+    builder.button(
+        text=t("menu.complaint"), callback_data=KbCallback(action="complaint", query=query_id)
+    )
     builder.button(text=t("kb.button.person"), callback_data=MenuCallback(action="person"))
     builder.adjust(1)
     return builder.as_markup()
@@ -70,7 +77,7 @@ async def answer_question(
         builder.adjust(1)
         await message.answer(t("kb.suggest"), reply_markup=builder.as_markup())
         return
-    await message.answer(t("kb.none"), reply_markup=escalation_keyboard())
+    await message.answer(t("kb.none"), reply_markup=escalation_keyboard(answered.query_id))
 
 
 async def show_suggestion(
@@ -117,12 +124,44 @@ async def feedback(
         await bot.send_message(customer.telegram_id, t("kb.glad"))
     else:
         await bot.send_message(
-            customer.telegram_id, t("kb.sorry"), reply_markup=escalation_keyboard()
+            customer.telegram_id,
+            t("kb.sorry"),
+            reply_markup=escalation_keyboard(callback_data.query),
         )
+
+
+async def complaint_from_question(
+    query: CallbackQuery,
+    callback_data: KbCallback,
+    bot: Bot,
+    state: FSMContext,
+    form_engine: FormEngine,
+    knowledge: KnowledgeService,
+    customer: Customer,
+) -> None:
+    """Start the complaint form with the unanswered question as its description."""
+    assert customer.id is not None
+    await query.answer()
+    question = await knowledge.question_text(query_id=callback_data.query, customer_id=customer.id)
+    prefill: dict[str, str] = {}
+    step = next((s for s in form_engine.schema.steps if s.id == DESCRIPTION_STEP), None)
+    if question and step is not None and validate_text(step, question).ok:
+        prefill[DESCRIPTION_STEP] = question.strip()
+    await start_form(
+        bot,
+        customer.telegram_id,
+        form_engine,
+        state,
+        prefill=prefill,
+        kb_query=callback_data.query if question else None,
+    )
 
 
 def build_router() -> Router:
     router = Router(name="customer_knowledge")
     router.callback_query.register(show_suggestion, KbCallback.filter(F.action == "show"))
+    router.callback_query.register(
+        complaint_from_question, KbCallback.filter(F.action == "complaint")
+    )
     router.callback_query.register(feedback, KbCallback.filter(F.action.in_({"yes", "no"})))
     return router
