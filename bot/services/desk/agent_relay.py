@@ -1,0 +1,226 @@
+"""What an agent writes in a ticket's topic goes to the customer (and edits follow)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.domain.tickets import Actor, TicketStatus
+from bot.locales.catalog import Markup
+from bot.services.desk.common import ALBUM_WAIT, AgentMessage, AgentRef, DeskError
+from bot.services.desk.status import StatusChanges
+from bot.services.outbox import (
+    GROUPABLE_MEDIA,
+    Link,
+    add_to_album,
+    enqueue_copy,
+    enqueue_edit,
+    enqueue_text,
+    media_item,
+)
+from bot.services.transitions import apply_transition, refresh_due_times
+from storage.models import Customer, Ticket, TicketMessage
+from storage.unit_of_work import UnitOfWork
+
+
+class AgentRelay(StatusChanges):
+    async def agent_reply(self, ticket_id: int, agent: AgentRef, message: AgentMessage) -> None:
+        """An agent wrote in the topic: store it and send it to the customer."""
+        now = self._clock.now()
+        async with self._database.unit_of_work() as uow:
+            await self._agent(uow, agent)
+            ticket, customer = await self._load(uow, ticket_id)
+            assert ticket.id is not None
+            status = TicketStatus(ticket.status)
+            if not status.is_open:
+                raise DeskError("desk.error.ticket_finished", number=ticket.number)
+            if status in (TicketStatus.NEW, TicketStatus.REOPENED):
+                await apply_transition(
+                    uow,
+                    ticket=ticket,
+                    target=TicketStatus.IN_PROGRESS,
+                    actor=Actor.agent(agent.user_id),
+                    now=now,
+                    sla=self._sla,
+                )
+                if ticket.assignee_id is None:
+                    await self._assign(uow, ticket, agent.user_id, actor=agent, now=now)
+            if ticket.first_response_at is None:
+                ticket.first_response_at = now
+                refresh_due_times(ticket, sla=self._sla, now=now)
+            ticket.updated_at = now
+            await uow.tickets.save(ticket=ticket)
+            await uow.messages.add(
+                message=TicketMessage(
+                    ticket_id=ticket.id,
+                    customer_id=customer.id,
+                    direction="out",
+                    author_id=agent.user_id,
+                    content_type=message.content_type,
+                    text=message.plain,
+                    chat_id=message.chat_id,
+                    telegram_message_id=message.message_id,
+                    media_group_id=message.media_group_id,
+                    created_at=now,
+                )
+            )
+            reply_to = None
+            if message.reply_to is not None:
+                reply_to = await uow.links.counterpart(
+                    chat_id=message.chat_id,
+                    message_id=message.reply_to,
+                    other_chat_id=customer.telegram_id,
+                )
+            await self._relay_to_customer(uow, ticket, customer, agent, message, reply_to, now)
+        self._notify()
+
+    async def agent_text(
+        self,
+        ticket_id: int,
+        agent: AgentRef,
+        render: Callable[[Customer, Ticket], str],
+        *,
+        cause: str,
+    ) -> str:
+        """Send a prepared HTML text (a canned reply) to the customer and show it in the topic."""
+        now = self._clock.now()
+        async with self._database.unit_of_work() as uow:
+            await self._agent(uow, agent)
+            ticket, customer = await self._load(uow, ticket_id)
+            if not TicketStatus(ticket.status).is_open:
+                raise DeskError("desk.error.ticket_finished", number=ticket.number)
+            body = render(customer, ticket)
+            if ticket.first_response_at is None:
+                ticket.first_response_at = now
+                refresh_due_times(ticket, sla=self._sla, now=now)
+            ticket.updated_at = now
+            await uow.tickets.save(ticket=ticket)
+            await uow.messages.add(
+                message=TicketMessage(
+                    ticket_id=ticket.id,
+                    customer_id=customer.id,
+                    direction="out",
+                    author_id=agent.user_id,
+                    content_type="text",
+                    text=html.unescape(body),
+                    created_at=now,
+                )
+            )
+            await self._to_customer(
+                uow,
+                ticket,
+                customer,
+                key=f"{cause}:customer",
+                html_text=self._agent_html(customer, agent, body),
+                now=now,
+            )
+            await self._to_topic(
+                uow,
+                ticket,
+                key=f"{cause}:topic",
+                html_text=self.staff_text("desk.template.sent", text=Markup(body)),
+                now=now,
+                silent=True,
+            )
+        self._notify()
+        return body
+
+    def _agent_html(self, customer: Customer, agent: AgentRef, body: str | None) -> str:
+        signature = self._signature(customer, agent)
+        if not body:
+            return self._customer_text(customer, "desk.reply.header", agent=signature)
+        return self._customer_text(
+            customer, "desk.reply.with_text", agent=signature, text=Markup(body)
+        )
+
+    async def _relay_to_customer(
+        self,
+        uow: UnitOfWork,
+        ticket: Ticket,
+        customer: Customer,
+        agent: AgentRef,
+        message: AgentMessage,
+        reply_to: int | None,
+        now: datetime,
+    ) -> None:
+        key = f"reply:{message.chat_id}:{message.message_id}"
+        link: Link = {"source_chat_id": message.chat_id, "source_message_id": message.message_id}
+        if message.media_group_id and message.media and message.media.type in GROUPABLE_MEDIA:
+            caption = self._agent_html(customer, agent, message.html) if message.html else None
+            await add_to_album(
+                uow,
+                key=f"reply-album:{message.chat_id}:{message.media_group_id}",
+                chat_id=customer.telegram_id,
+                item=media_item(
+                    message.media.type,
+                    message.media.file_id,
+                    caption=caption,
+                    source_message_id=message.message_id,
+                ),
+                now=now,
+                wait_until=now + ALBUM_WAIT,
+                source_chat_id=message.chat_id,
+                ticket_id=ticket.id,
+                reply_to=reply_to,
+            )
+            return
+        if message.content_type == "text":
+            await enqueue_text(
+                uow,
+                key=key,
+                chat_id=customer.telegram_id,
+                html=self._agent_html(customer, agent, message.html),
+                now=now,
+                ticket_id=ticket.id,
+                reply_to=reply_to,
+                link=link,
+            )
+            return
+        caption = None
+        if message.media is not None:
+            caption = self._agent_html(customer, agent, message.html)
+        await enqueue_copy(
+            uow,
+            key=key,
+            chat_id=customer.telegram_id,
+            from_chat_id=message.chat_id,
+            message_id=message.message_id,
+            caption=caption,
+            now=now,
+            ticket_id=ticket.id,
+            reply_to=reply_to,
+            link=link,
+        )
+
+    async def agent_edited(self, agent: AgentRef, message: AgentMessage) -> bool:
+        """An agent edited a message the customer got: edit the copy too."""
+        now = self._clock.now()
+        async with self._database.unit_of_work() as uow:
+            ticket_id = await uow.links.ticket_for(
+                chat_id=message.chat_id, message_id=message.message_id
+            )
+            if ticket_id is None:
+                return False
+            ticket, customer = await self._load(uow, ticket_id)
+            copies = await uow.links.copies_of(
+                source_chat_id=message.chat_id,
+                source_message_id=message.message_id,
+                copy_chat_id=customer.telegram_id,
+            )
+            if not copies:
+                return False
+            is_caption = message.content_type != "text"
+            for copy in copies:
+                await enqueue_edit(
+                    uow,
+                    key=f"edit:{message.chat_id}:{message.message_id}:{now.isoformat()}:{copy.id}",
+                    chat_id=customer.telegram_id,
+                    message_id=copy.copy_message_id,
+                    html=self._agent_html(customer, agent, message.html),
+                    caption=is_caption,
+                    now=now,
+                    ticket_id=ticket.id,
+                )
+        self._notify()
+        return True

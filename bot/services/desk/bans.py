@@ -1,0 +1,60 @@
+"""Banning a customer from the desk and telling them once."""
+
+from __future__ import annotations
+
+from bot.services.desk.common import AgentRef, DeskError, mention
+from bot.services.desk.core import DeskCore
+from bot.services.outbox import enqueue_card_refresh
+from storage.models import Customer
+
+
+class Bans(DeskCore):
+    async def set_banned(
+        self, ticket_id: int, agent: AgentRef, *, banned: bool, cause: str
+    ) -> Customer:
+        now = self._clock.now()
+        async with self._database.unit_of_work() as uow:
+            await self._agent(uow, agent)
+            ticket, customer = await self._load(uow, ticket_id)
+            assert ticket.id is not None and customer.id is not None
+            if customer.is_banned == banned:
+                raise DeskError("desk.error.already_banned" if banned else "desk.error.not_banned")
+            customer.is_banned = banned
+            customer.updated_at = now
+            await uow.customers.save(customer=customer)
+            active = await uow.bans.active(customer_id=customer.id)
+            if banned and active is None:
+                await uow.bans.add(customer_id=customer.id, banned_by=agent.user_id, now=now)
+            if not banned and active is not None:
+                active.lifted_at = now
+                await uow.bans.save(ban=active)
+            await uow.events.add(
+                ticket_id=ticket.id,
+                at=now,
+                kind="ban" if banned else "unban",
+                actor_kind="agent",
+                actor_id=agent.user_id,
+            )
+            await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
+            await self._to_topic(
+                uow,
+                ticket,
+                key=f"{cause}:topic",
+                html_text=self.staff_text(
+                    "desk.event.banned" if banned else "desk.event.unbanned",
+                    agent=mention(agent.user_id, agent.name),
+                ),
+                now=now,
+            )
+        self._notify()
+        return customer
+
+    async def ban_notice_due(self, customer_id: int) -> bool:
+        """True exactly once per ban: the first time a banned customer writes."""
+        async with self._database.unit_of_work() as uow:
+            ban = await uow.bans.active(customer_id=customer_id)
+            if ban is None or ban.notified_at is not None:
+                return False
+            ban.notified_at = self._clock.now()
+            await uow.bans.save(ban=ban)
+            return True

@@ -1,0 +1,43 @@
+"""What the staff group shows: ticket cards, a customer's history, the agents."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.services.desk.common import CardData
+from bot.services.desk.core import DeskCore
+from storage.models import Ticket
+from storage.staff_models import Agent
+
+
+class DeskQueries(DeskCore):
+    async def card_data(self, ticket_id: int) -> CardData:
+        async with self._database.unit_of_work() as uow:
+            ticket, customer = await self._load(uow, ticket_id)
+            assert ticket.id is not None and customer.id is not None
+            earlier = await uow.staff_tickets.count_earlier(
+                customer_id=customer.id, before_id=ticket.id
+            )
+            assignee = (
+                await uow.agents.get(telegram_id=ticket.assignee_id) if ticket.assignee_id else None
+            )
+            return CardData(ticket, customer, earlier, assignee)
+
+    async def ticket_by_topic(self, topic_id: int) -> Ticket | None:
+        async with self._database.unit_of_work() as uow:
+            return await uow.staff_tickets.by_topic(topic_id=topic_id)
+
+    async def ticket_by_message(self, chat_id: int, message_id: int) -> Ticket | None:
+        async with self._database.unit_of_work() as uow:
+            ticket_id = await uow.links.ticket_for(chat_id=chat_id, message_id=message_id)
+            return await uow.tickets.get(ticket_id=ticket_id) if ticket_id else None
+
+    async def customer_history(self, ticket_id: int) -> tuple[Ticket, Sequence[Ticket]]:
+        async with self._database.unit_of_work() as uow:
+            ticket, customer = await self._load(uow, ticket_id)
+            assert customer.id is not None
+            return ticket, await uow.tickets.for_customer(customer_id=customer.id, limit=20)
+
+    async def agents(self) -> Sequence[Agent]:
+        async with self._database.unit_of_work() as uow:
+            return await uow.agents.all()

@@ -1,0 +1,97 @@
+"""The desk's vocabulary: who acts, what they wrote, its settings and errors, and name helpers."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from bot.domain.tickets import IllegalTransition
+from bot.locales.catalog import Catalogs, Markup
+from bot.services.outbox import Buttons
+from storage.models import Customer, Ticket
+from storage.staff_models import Agent
+
+ALBUM_WAIT = timedelta(seconds=1)
+
+
+class DeskError(Exception):
+    """A staff action that cannot be done; `key` is the catalogue text explaining why."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRef:
+    user_id: int
+    name: str
+    username: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRef:
+    type: str
+    file_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentMessage:
+    """What an agent wrote in a ticket's topic, already turned into safe HTML by the adapter."""
+
+    chat_id: int
+    message_id: int
+    content_type: str
+    html: str | None = None
+    plain: str | None = None
+    media: MediaRef | None = None
+    media_group_id: str | None = None
+    reply_to: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeskConfig:
+    staff_chat_id: int | None
+    staff_locale: str = "ru"
+    show_agent_names: bool = True
+    company_name: str = ""
+    burst: timedelta = timedelta(minutes=10)
+    reopen_window: timedelta = timedelta(days=30)
+
+
+class CustomerButtons(Protocol):
+    """Buttons the adapter packs for messages the desk sends to customers."""
+
+    def resolution_feedback(self, ticket_id: int, locale: str) -> Buttons: ...
+
+
+@dataclass(slots=True)
+class CardData:
+    ticket: Ticket
+    customer: Customer
+    earlier_tickets: int
+    assignee: Agent | None
+    fallback_mode: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def mention(user_id: int, name: str) -> Markup:
+    return Markup(f'<a href="tg://user?id={user_id}">{html.escape(name, quote=False)}</a>')
+
+
+def customer_name(customer: Customer) -> str:
+    if customer.last_name:
+        return f"{customer.first_name} {customer.last_name[:1]}."
+    return customer.first_name or str(customer.telegram_id)
+
+
+def illegal_transition_params(
+    error: IllegalTransition, locale: str, catalogs: Catalogs
+) -> dict[str, str]:
+    return {
+        "current": catalogs.plain(f"desk.status.{error.current.value}", locale),
+        "target": catalogs.plain(f"desk.status.{error.target.value}", locale),
+    }

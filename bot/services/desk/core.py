@@ -1,0 +1,133 @@
+"""What every staff use case needs: loading a ticket, the acting agent, texts, messages.
+
+Every change and the messages it causes are written in one unit of work; the delivery
+worker sends the messages. `cause` identifies the staff action (an update) and makes the
+messages' idempotency keys, so a re-delivered update sends nothing twice. Texts for the
+staff group are rendered in the desk's locale, texts for the customer in the customer's
+locale.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import datetime
+from typing import Any
+
+from bot.domain.clock import Clock
+from bot.domain.sla import SlaPolicy
+from bot.locales.catalog import Catalogs, Markup
+from bot.services.desk.common import AgentRef, CustomerButtons, DeskConfig, DeskError
+from bot.services.outbox import Buttons, Notify, enqueue_text
+from bot.services.routing import Routing
+from storage.models import Customer, Ticket
+from storage.staff_models import Agent
+from storage.unit_of_work import Database, UnitOfWork
+
+
+class DeskCore:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        sla: SlaPolicy,
+        catalogs: Catalogs,
+        config: DeskConfig,
+        buttons: CustomerButtons,
+        *,
+        routing: Routing | None = None,
+        notify: Notify | None = None,
+    ) -> None:
+        self._database = database
+        self._clock = clock
+        self._sla = sla
+        self._catalogs = catalogs
+        self.config = config
+        self._buttons = buttons
+        self.routing = routing or Routing()
+        self._notify = notify or (lambda: None)
+        # Customer message -> the message it replies to, until relayed (see CustomerRelay).
+        self._replies: OrderedDict[tuple[int, int], int] = OrderedDict()
+
+    def set_notify(self, notify: Notify) -> None:
+        self._notify = notify
+
+    # ------------------------------------------------------------------ rendering helpers
+
+    def staff_text(self, key: str, /, **params: Any) -> str:
+        return self._catalogs.render(key, self.config.staff_locale, **params)
+
+    def _customer_text(self, customer: Customer, key: str, /, **params: Any) -> str:
+        return self._catalogs.render(key, customer.locale, **params)
+
+    def _signature(self, customer: Customer, agent: AgentRef) -> str:
+        if self.config.show_agent_names:
+            return agent.name
+        return self.config.company_name or self._catalogs.plain("desk.company", customer.locale)
+
+    async def _to_customer(
+        self,
+        uow: UnitOfWork,
+        ticket: Ticket,
+        customer: Customer,
+        *,
+        key: str,
+        html_text: str,
+        now: datetime,
+        buttons: Buttons | None = None,
+    ) -> None:
+        await enqueue_text(
+            uow,
+            key=key,
+            chat_id=customer.telegram_id,
+            html=html_text,
+            now=now,
+            ticket_id=ticket.id,
+            buttons=buttons,
+        )
+
+    async def _to_topic(
+        self,
+        uow: UnitOfWork,
+        ticket: Ticket,
+        *,
+        key: str,
+        html_text: str,
+        now: datetime,
+        reply_to: int | None = None,
+        silent: bool = False,
+    ) -> None:
+        if self.config.staff_chat_id is None:
+            return
+        await enqueue_text(
+            uow,
+            key=key,
+            chat_id=self.config.staff_chat_id,
+            html=self.staff_text("desk.event.frame", number=ticket.number, text=Markup(html_text)),
+            now=now,
+            ticket_id=ticket.id,
+            ticket_topic=True,
+            reply_to=reply_to,
+            silent=silent,
+        )
+
+    # --------------------------------------------------------------------------- loading
+
+    async def _load(self, uow: UnitOfWork, ticket_id: int) -> tuple[Ticket, Customer]:
+        ticket = await uow.tickets.get(ticket_id=ticket_id)
+        if ticket is None:
+            raise DeskError("desk.error.no_ticket")
+        customer = await uow.customers.get(customer_id=ticket.customer_id)
+        assert customer is not None
+        return ticket, customer
+
+    async def remember_agent(self, agent: AgentRef) -> Agent:
+        async with self._database.unit_of_work() as uow:
+            return await self._agent(uow, agent)
+
+    async def _agent(self, uow: UnitOfWork, agent: AgentRef) -> Agent:
+        return await uow.agents.upsert(
+            telegram_id=agent.user_id,
+            display_name=agent.name,
+            username=agent.username,
+            now=self._clock.now(),
+        )

@@ -1,0 +1,39 @@
+"""Internal notes: what an agent writes for colleagues, never sent to the customer."""
+
+from __future__ import annotations
+
+from bot.services.desk.common import AgentMessage, AgentRef
+from bot.services.desk.core import DeskCore
+from storage.models import TicketMessage
+
+
+class Notes(DeskCore):
+    async def add_note(self, ticket_id: int, agent: AgentRef, message: AgentMessage) -> None:
+        now = self._clock.now()
+        async with self._database.unit_of_work() as uow:
+            await self._agent(uow, agent)
+            ticket, customer = await self._load(uow, ticket_id)
+            await uow.messages.add(
+                message=TicketMessage(
+                    ticket_id=ticket.id,
+                    customer_id=customer.id,
+                    direction="note",
+                    author_id=agent.user_id,
+                    content_type=message.content_type,
+                    text=message.plain,
+                    chat_id=message.chat_id,
+                    telegram_message_id=message.message_id,
+                    visible_to_customer=False,
+                    created_at=now,
+                )
+            )
+            await self._to_topic(
+                uow,
+                ticket,
+                key=f"note:{message.chat_id}:{message.message_id}",
+                html_text=self.staff_text("desk.note.saved"),
+                now=now,
+                reply_to=message.message_id,
+                silent=True,
+            )
+        self._notify()

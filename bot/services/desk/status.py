@@ -1,0 +1,269 @@
+"""Status, priority and resolution changes, and the notices they send to customer and topic."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.domain.tickets import Actor, Priority, ResolutionType, TicketStatus
+from bot.services.desk.assignment import Assignment
+from bot.services.desk.common import AgentRef, DeskError, mention
+from bot.services.outbox import enqueue_card_refresh
+from bot.services.transitions import apply_transition, refresh_due_times
+from storage.models import Customer, Ticket
+from storage.unit_of_work import UnitOfWork
+
+CUSTOMER_STATUS_NOTICES = frozenset(
+    {TicketStatus.IN_PROGRESS, TicketStatus.WAITING_CUSTOMER, TicketStatus.CLOSED}
+)
+
+
+class StatusChanges(Assignment):
+    async def take(self, ticket_id: int, agent: AgentRef, *, cause: str) -> Ticket:
+        now = self._clock.now()
+        async with self._database.unit_of_work() as uow:
+            await self._agent(uow, agent)
+            ticket, customer = await self._load(uow, ticket_id)
+            status = TicketStatus(ticket.status)
+            if ticket.assignee_id == agent.user_id and status is TicketStatus.IN_PROGRESS:
+                raise DeskError("desk.error.already_yours", number=ticket.number)
+            if status is not TicketStatus.IN_PROGRESS:
+                await apply_transition(
+                    uow,
+                    ticket=ticket,
+                    target=TicketStatus.IN_PROGRESS,
+                    actor=Actor.agent(agent.user_id),
+                    now=now,
+                    sla=self._sla,
+                )
+            await self._assign(uow, ticket, agent.user_id, actor=agent, now=now)
+            await self._to_customer(
+                uow,
+                ticket,
+                customer,
+                key=f"{cause}:customer",
+                html_text=self._customer_text(
+                    customer,
+                    "desk.customer.taken",
+                    number=ticket.number,
+                    agent=self._signature(customer, agent),
+                ),
+                now=now,
+            )
+            await self._to_topic(
+                uow,
+                ticket,
+                key=f"{cause}:topic",
+                html_text=self.staff_text(
+                    "desk.event.taken", agent=mention(agent.user_id, agent.name)
+                ),
+                now=now,
+                silent=True,
+            )
+        self._notify()
+        return ticket
+
+    async def set_status(
+        self, ticket_id: int, agent: AgentRef, target: TicketStatus, *, cause: str
+    ) -> Ticket:
+        if target is TicketStatus.RESOLVED:
+            raise DeskError("desk.error.resolve_needs_text")
+        now = self._clock.now()
+        async with self._database.unit_of_work() as uow:
+            await self._agent(uow, agent)
+            ticket, customer = await self._load(uow, ticket_id)
+            previous = TicketStatus(ticket.status)
+            await apply_transition(
+                uow,
+                ticket=ticket,
+                target=target,
+                actor=Actor.agent(agent.user_id),
+                now=now,
+                sla=self._sla,
+            )
+            if target is TicketStatus.IN_PROGRESS and ticket.assignee_id is None:
+                await self._assign(uow, ticket, agent.user_id, actor=agent, now=now)
+            await self._status_messages(uow, ticket, customer, agent, previous, now, cause)
+        self._notify()
+        return ticket
+
+    async def _status_messages(
+        self,
+        uow: UnitOfWork,
+        ticket: Ticket,
+        customer: Customer,
+        agent: AgentRef | None,
+        previous: TicketStatus,
+        now: datetime,
+        cause: str,
+    ) -> None:
+        status = TicketStatus(ticket.status)
+        if status in CUSTOMER_STATUS_NOTICES or status is TicketStatus.REOPENED:
+            await self._to_customer(
+                uow,
+                ticket,
+                customer,
+                key=f"{cause}:customer",
+                html_text=self._customer_text(
+                    customer, f"desk.customer.status.{status.value}", number=ticket.number
+                ),
+                now=now,
+            )
+        who = mention(agent.user_id, agent.name) if agent else self.staff_text("desk.who.customer")
+        await self._to_topic(
+            uow,
+            ticket,
+            key=f"{cause}:topic",
+            html_text=self.staff_text(
+                "desk.event.status",
+                who=who,
+                old=self._catalogs.plain(f"desk.status.{previous.value}", self.config.staff_locale),
+                new=self._catalogs.plain(f"desk.status.{status.value}", self.config.staff_locale),
+            ),
+            now=now,
+            silent=True,
+        )
+
+    async def resolve(
+        self,
+        ticket_id: int,
+        agent: AgentRef,
+        *,
+        resolution: ResolutionType,
+        text: str,
+        cause: str,
+    ) -> Ticket:
+        if not text.strip():
+            raise DeskError("desk.error.resolve_needs_text")
+        now = self._clock.now()
+        async with self._database.unit_of_work() as uow:
+            await self._agent(uow, agent)
+            ticket, customer = await self._load(uow, ticket_id)
+            await apply_transition(
+                uow,
+                ticket=ticket,
+                target=TicketStatus.RESOLVED,
+                actor=Actor.agent(agent.user_id),
+                now=now,
+                sla=self._sla,
+                comment=text,
+            )
+            assert ticket.id is not None
+            ticket.resolution_type = resolution.value
+            ticket.resolution_text = text
+            if ticket.first_response_at is None:
+                ticket.first_response_at = now
+            await uow.tickets.save(ticket=ticket)
+            await self._to_customer(
+                uow,
+                ticket,
+                customer,
+                key=f"{cause}:customer",
+                html_text=self._customer_text(
+                    customer,
+                    "desk.customer.resolved",
+                    number=ticket.number,
+                    decision=self._catalogs.plain(
+                        f"desk.resolution.{resolution.value}", customer.locale
+                    ),
+                    text=text,
+                ),
+                now=now,
+                buttons=self._buttons.resolution_feedback(ticket.id, customer.locale),
+            )
+            await self._to_topic(
+                uow,
+                ticket,
+                key=f"{cause}:topic",
+                html_text=self.staff_text(
+                    "desk.event.resolved",
+                    agent=mention(agent.user_id, agent.name),
+                    decision=self._catalogs.plain(
+                        f"desk.resolution.{resolution.value}", self.config.staff_locale
+                    ),
+                    text=text,
+                ),
+                now=now,
+            )
+        self._notify()
+        return ticket
+
+    async def set_priority(
+        self, ticket_id: int, agent: AgentRef, priority: Priority, *, cause: str
+    ) -> Ticket:
+        now = self._clock.now()
+        async with self._database.unit_of_work() as uow:
+            await self._agent(uow, agent)
+            ticket, _customer = await self._load(uow, ticket_id)
+            assert ticket.id is not None
+            old = ticket.priority
+            ticket.priority = priority.value
+            ticket.updated_at = now
+            refresh_due_times(ticket, sla=self._sla, now=now)
+            await uow.tickets.save(ticket=ticket)
+            await uow.events.add(
+                ticket_id=ticket.id,
+                at=now,
+                kind="priority",
+                actor_kind="agent",
+                actor_id=agent.user_id,
+                data={"from": old, "to": priority.value},
+            )
+            await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
+            await self._to_topic(
+                uow,
+                ticket,
+                key=f"{cause}:topic",
+                html_text=self.staff_text(
+                    "desk.event.priority",
+                    agent=mention(agent.user_id, agent.name),
+                    priority=self._catalogs.plain(
+                        f"desk.priority.{priority.value}", self.config.staff_locale
+                    ),
+                ),
+                now=now,
+                silent=True,
+            )
+        self._notify()
+        return ticket
+
+    async def customer_confirms(
+        self, *, customer_id: int, ticket_id: int, solved: bool, cause: str
+    ) -> Ticket:
+        """The customer answered "Did this solve it?"; No reopens the ticket."""
+        now = self._clock.now()
+        async with self._database.unit_of_work() as uow:
+            ticket, customer = await self._load(uow, ticket_id)
+            if ticket.customer_id != customer_id:
+                raise DeskError("desk.error.no_ticket")
+            assert ticket.id is not None
+            status = TicketStatus(ticket.status)
+            await uow.events.add(
+                ticket_id=ticket.id,
+                at=now,
+                kind="confirmation",
+                actor_kind="customer",
+                actor_id=customer_id,
+                data={"solved": solved},
+            )
+            if solved:
+                await self._to_topic(
+                    uow,
+                    ticket,
+                    key=f"{cause}:topic",
+                    html_text=self.staff_text("desk.event.confirmed"),
+                    now=now,
+                    silent=True,
+                )
+            elif status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+                await apply_transition(
+                    uow,
+                    ticket=ticket,
+                    target=TicketStatus.REOPENED,
+                    actor=Actor.customer(customer_id),
+                    now=now,
+                    sla=self._sla,
+                    comment="not solved",
+                )
+                await self._status_messages(uow, ticket, customer, None, status, now, cause)
+        self._notify()
+        return ticket
