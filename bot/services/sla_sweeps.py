@@ -16,9 +16,8 @@ from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy, add_service_time
 from bot.domain.tickets import Actor, Priority, TicketStatus
 from bot.locales.catalog import Catalogs
-from bot.services.outbox import enqueue_card_refresh
 from bot.services.sweep_messages import StaffTexts, local_time, text_payload, user_mention
-from bot.services.transitions import apply_transition, refresh_due_times
+from bot.services.transitions import apply_transition, change_priority
 from storage.sweep_repository import (
     ClaimedTicket,
     EventDraft,
@@ -217,19 +216,15 @@ class SlaSweeps:
             new = raised_priority(ticket.priority)
             if new == ticket.priority:
                 continue
-            old, ticket.priority = ticket.priority, new
-            ticket.updated_at = now
-            refresh_due_times(ticket, sla=self._sla, now=now)
-            await uow.tickets.save(ticket=ticket)
-            await uow.events.add(
-                ticket_id=row.id,
-                at=now,
-                actor_kind="system",
-                actor_id=None,
-                kind="priority",
-                data={"from": old, "to": new, "reason": "sla_breach"},
+            await change_priority(
+                uow,
+                ticket=ticket,
+                priority=new,
+                actor=Actor.system(),
+                now=now,
+                sla=self._sla,
+                reason="sla_breach",
             )
-            await enqueue_card_refresh(uow, ticket_id=row.id, now=now)
 
     # ----------------------------------------------------------------- still working
 

@@ -75,3 +75,35 @@ def refresh_due_times(ticket: Ticket, *, sla: SlaPolicy, now: datetime) -> None:
     )
     ticket.first_response_due = due.first_response_due
     ticket.resolution_due = due.resolution_due
+
+
+async def change_priority(
+    uow: UnitOfWork,
+    *,
+    ticket: Ticket,
+    priority: str,
+    actor: Actor,
+    now: datetime,
+    sla: SlaPolicy,
+    reason: str | None = None,
+) -> str:
+    """Set the priority, move the due times with it, store the event and refresh the card;
+    returns the previous priority."""
+    assert ticket.id is not None
+    old, ticket.priority = ticket.priority, priority
+    ticket.updated_at = now
+    refresh_due_times(ticket, sla=sla, now=now)
+    await uow.tickets.save(ticket=ticket)
+    data = {"from": old, "to": priority}
+    if reason is not None:
+        data["reason"] = reason
+    await uow.events.add(
+        ticket_id=ticket.id,
+        at=now,
+        actor_kind=actor.kind.value,
+        actor_id=actor.user_id,
+        kind="priority",
+        data=data,
+    )
+    await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
+    return old

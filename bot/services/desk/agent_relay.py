@@ -29,8 +29,7 @@ class AgentRelay(StatusChanges):
         """An agent wrote in the topic: store it and send it to the customer."""
         now = self._clock.now()
         async with self._database.unit_of_work() as uow:
-            await self._agent(uow, agent)
-            ticket, customer = await self._load(uow, ticket_id)
+            ticket, customer = await self._load_for_agent(uow, ticket_id, agent)
             assert ticket.id is not None
             status = TicketStatus(ticket.status)
             if not status.is_open:
@@ -46,24 +45,17 @@ class AgentRelay(StatusChanges):
                 )
                 if ticket.assignee_id is None:
                     await self._assign(uow, ticket, agent.user_id, actor=agent, now=now)
-            if ticket.first_response_at is None:
-                ticket.first_response_at = now
-                refresh_due_times(ticket, sla=self._sla, now=now)
-            ticket.updated_at = now
-            await uow.tickets.save(ticket=ticket)
-            await uow.messages.add(
-                message=TicketMessage(
-                    ticket_id=ticket.id,
-                    customer_id=customer.id,
-                    direction="out",
-                    author_id=agent.user_id,
-                    content_type=message.content_type,
-                    text=message.plain,
-                    chat_id=message.chat_id,
-                    telegram_message_id=message.message_id,
-                    media_group_id=message.media_group_id,
-                    created_at=now,
-                )
+            await self._store_answer(
+                uow,
+                ticket,
+                customer,
+                agent,
+                now,
+                content_type=message.content_type,
+                text=message.plain,
+                chat_id=message.chat_id,
+                telegram_message_id=message.message_id,
+                media_group_id=message.media_group_id,
             )
             reply_to = None
             if message.reply_to is not None:
@@ -86,26 +78,12 @@ class AgentRelay(StatusChanges):
         """Send a prepared HTML text (a canned reply) to the customer and show it in the topic."""
         now = self._clock.now()
         async with self._database.unit_of_work() as uow:
-            await self._agent(uow, agent)
-            ticket, customer = await self._load(uow, ticket_id)
+            ticket, customer = await self._load_for_agent(uow, ticket_id, agent)
             if not TicketStatus(ticket.status).is_open:
                 raise DeskError("desk.error.ticket_finished", number=ticket.number)
             body = render(customer, ticket)
-            if ticket.first_response_at is None:
-                ticket.first_response_at = now
-                refresh_due_times(ticket, sla=self._sla, now=now)
-            ticket.updated_at = now
-            await uow.tickets.save(ticket=ticket)
-            await uow.messages.add(
-                message=TicketMessage(
-                    ticket_id=ticket.id,
-                    customer_id=customer.id,
-                    direction="out",
-                    author_id=agent.user_id,
-                    content_type="text",
-                    text=html.unescape(body),
-                    created_at=now,
-                )
+            await self._store_answer(
+                uow, ticket, customer, agent, now, content_type="text", text=html.unescape(body)
             )
             await self._to_customer(
                 uow,
@@ -125,6 +103,41 @@ class AgentRelay(StatusChanges):
             )
         self._notify()
         return body
+
+    async def _store_answer(
+        self,
+        uow: UnitOfWork,
+        ticket: Ticket,
+        customer: Customer,
+        agent: AgentRef,
+        now: datetime,
+        *,
+        content_type: str,
+        text: str | None,
+        chat_id: int | None = None,
+        telegram_message_id: int | None = None,
+        media_group_id: str | None = None,
+    ) -> None:
+        """Store what an agent sent the customer; the first one is the ticket's first response."""
+        if ticket.first_response_at is None:
+            ticket.first_response_at = now
+            refresh_due_times(ticket, sla=self._sla, now=now)
+        ticket.updated_at = now
+        await uow.tickets.save(ticket=ticket)
+        await uow.messages.add(
+            message=TicketMessage(
+                ticket_id=ticket.id,
+                customer_id=customer.id,
+                direction="out",
+                author_id=agent.user_id,
+                content_type=content_type,
+                text=text,
+                chat_id=chat_id,
+                telegram_message_id=telegram_message_id,
+                media_group_id=media_group_id,
+                created_at=now,
+            )
+        )
 
     def _agent_html(self, customer: Customer, agent: AgentRef, body: str | None) -> str:
         signature = self._signature(customer, agent)

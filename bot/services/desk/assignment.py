@@ -44,8 +44,7 @@ class Assignment(DeskCore):
     ) -> Agent:
         now = self._clock.now()
         async with self._database.unit_of_work() as uow:
-            await self._agent(uow, agent)
-            ticket, _customer = await self._load(uow, ticket_id)
+            ticket, _customer = await self._load_for_agent(uow, ticket_id, agent)
             if isinstance(assignee, int):
                 target = await uow.agents.get(telegram_id=assignee)
             else:
@@ -53,16 +52,14 @@ class Assignment(DeskCore):
             if target is None:
                 raise DeskError("desk.error.unknown_agent", who=str(assignee))
             await self._assign(uow, ticket, target.telegram_id, actor=agent, now=now)
-            await self._to_topic(
+            await self._agent_event(
                 uow,
                 ticket,
-                key=f"{cause}:topic",
-                html_text=self.staff_text(
-                    "desk.event.assigned",
-                    agent=mention(agent.user_id, agent.name),
-                    assignee=mention(target.telegram_id, target.display_name),
-                ),
+                agent,
+                "desk.event.assigned",
+                cause=cause,
                 now=now,
+                assignee=mention(target.telegram_id, target.display_name),
             )
         self._notify()
         return target

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.services.desk.common import AgentRef, DeskError, mention
+from bot.services.desk.common import AgentRef, DeskError
 from bot.services.desk.core import DeskCore
 from bot.services.outbox import enqueue_card_refresh
 from storage.models import Customer
@@ -14,8 +14,7 @@ class Bans(DeskCore):
     ) -> Customer:
         now = self._clock.now()
         async with self._database.unit_of_work() as uow:
-            await self._agent(uow, agent)
-            ticket, customer = await self._load(uow, ticket_id)
+            ticket, customer = await self._load_for_agent(uow, ticket_id, agent)
             assert ticket.id is not None and customer.id is not None
             if customer.is_banned == banned:
                 raise DeskError("desk.error.already_banned" if banned else "desk.error.not_banned")
@@ -36,14 +35,12 @@ class Bans(DeskCore):
                 actor_id=agent.user_id,
             )
             await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
-            await self._to_topic(
+            await self._agent_event(
                 uow,
                 ticket,
-                key=f"{cause}:topic",
-                html_text=self.staff_text(
-                    "desk.event.banned" if banned else "desk.event.unbanned",
-                    agent=mention(agent.user_id, agent.name),
-                ),
+                agent,
+                "desk.event.banned" if banned else "desk.event.unbanned",
+                cause=cause,
                 now=now,
             )
         self._notify()

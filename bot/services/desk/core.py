@@ -16,7 +16,7 @@ from typing import Any
 from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy
 from bot.locales.catalog import Catalogs, Markup
-from bot.services.desk.common import AgentRef, CustomerButtons, DeskConfig, DeskError
+from bot.services.desk.common import AgentRef, CustomerButtons, DeskConfig, DeskError, mention
 from bot.services.outbox import Buttons, Notify, enqueue_text
 from bot.services.routing import Routing
 from storage.models import Customer, Ticket
@@ -55,6 +55,9 @@ class DeskCore:
 
     def staff_text(self, key: str, /, **params: Any) -> str:
         return self._catalogs.render(key, self.config.staff_locale, **params)
+
+    def _staff_plain(self, key: str) -> str:
+        return self._catalogs.plain(key, self.config.staff_locale)
 
     def _customer_text(self, customer: Customer, key: str, /, **params: Any) -> str:
         return self._catalogs.render(key, customer.locale, **params)
@@ -110,6 +113,29 @@ class DeskCore:
             silent=silent,
         )
 
+    async def _agent_event(
+        self,
+        uow: UnitOfWork,
+        ticket: Ticket,
+        agent: AgentRef,
+        key: str,
+        /,
+        *,
+        cause: str,
+        now: datetime,
+        silent: bool = False,
+        **params: Any,
+    ) -> None:
+        """Tell the ticket's topic what an agent did (text `key`, the agent as `agent`)."""
+        await self._to_topic(
+            uow,
+            ticket,
+            key=f"{cause}:topic",
+            html_text=self.staff_text(key, agent=mention(agent.user_id, agent.name), **params),
+            now=now,
+            silent=silent,
+        )
+
     # --------------------------------------------------------------------------- loading
 
     async def _load(self, uow: UnitOfWork, ticket_id: int) -> tuple[Ticket, Customer]:
@@ -119,6 +145,13 @@ class DeskCore:
         customer = await uow.customers.get(customer_id=ticket.customer_id)
         assert customer is not None
         return ticket, customer
+
+    async def _load_for_agent(
+        self, uow: UnitOfWork, ticket_id: int, agent: AgentRef
+    ) -> tuple[Ticket, Customer]:
+        """Load the ticket a staff action is about, recording the acting agent first."""
+        await self._agent(uow, agent)
+        return await self._load(uow, ticket_id)
 
     async def remember_agent(self, agent: AgentRef) -> Agent:
         async with self._database.unit_of_work() as uow:

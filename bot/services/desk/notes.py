@@ -11,8 +11,7 @@ class Notes(DeskCore):
     async def add_note(self, ticket_id: int, agent: AgentRef, message: AgentMessage) -> None:
         now = self._clock.now()
         async with self._database.unit_of_work() as uow:
-            await self._agent(uow, agent)
-            ticket, customer = await self._load(uow, ticket_id)
+            ticket, customer = await self._load_for_agent(uow, ticket_id, agent)
             await uow.messages.add(
                 message=TicketMessage(
                     ticket_id=ticket.id,

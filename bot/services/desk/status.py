@@ -7,8 +7,7 @@ from datetime import datetime
 from bot.domain.tickets import Actor, Priority, ResolutionType, TicketStatus
 from bot.services.desk.assignment import Assignment
 from bot.services.desk.common import AgentRef, DeskError, mention
-from bot.services.outbox import enqueue_card_refresh
-from bot.services.transitions import apply_transition, refresh_due_times
+from bot.services.transitions import apply_transition, change_priority
 from storage.models import Customer, Ticket
 from storage.unit_of_work import UnitOfWork
 
@@ -21,8 +20,7 @@ class StatusChanges(Assignment):
     async def take(self, ticket_id: int, agent: AgentRef, *, cause: str) -> Ticket:
         now = self._clock.now()
         async with self._database.unit_of_work() as uow:
-            await self._agent(uow, agent)
-            ticket, customer = await self._load(uow, ticket_id)
+            ticket, customer = await self._load_for_agent(uow, ticket_id, agent)
             status = TicketStatus(ticket.status)
             if ticket.assignee_id == agent.user_id and status is TicketStatus.IN_PROGRESS:
                 raise DeskError("desk.error.already_yours", number=ticket.number)
@@ -49,15 +47,8 @@ class StatusChanges(Assignment):
                 ),
                 now=now,
             )
-            await self._to_topic(
-                uow,
-                ticket,
-                key=f"{cause}:topic",
-                html_text=self.staff_text(
-                    "desk.event.taken", agent=mention(agent.user_id, agent.name)
-                ),
-                now=now,
-                silent=True,
+            await self._agent_event(
+                uow, ticket, agent, "desk.event.taken", cause=cause, now=now, silent=True
             )
         self._notify()
         return ticket
@@ -69,8 +60,7 @@ class StatusChanges(Assignment):
             raise DeskError("desk.error.resolve_needs_text")
         now = self._clock.now()
         async with self._database.unit_of_work() as uow:
-            await self._agent(uow, agent)
-            ticket, customer = await self._load(uow, ticket_id)
+            ticket, customer = await self._load_for_agent(uow, ticket_id, agent)
             previous = TicketStatus(ticket.status)
             await apply_transition(
                 uow,
@@ -116,8 +106,8 @@ class StatusChanges(Assignment):
             html_text=self.staff_text(
                 "desk.event.status",
                 who=who,
-                old=self._catalogs.plain(f"desk.status.{previous.value}", self.config.staff_locale),
-                new=self._catalogs.plain(f"desk.status.{status.value}", self.config.staff_locale),
+                old=self._staff_plain(f"desk.status.{previous.value}"),
+                new=self._staff_plain(f"desk.status.{status.value}"),
             ),
             now=now,
             silent=True,
@@ -136,8 +126,7 @@ class StatusChanges(Assignment):
             raise DeskError("desk.error.resolve_needs_text")
         now = self._clock.now()
         async with self._database.unit_of_work() as uow:
-            await self._agent(uow, agent)
-            ticket, customer = await self._load(uow, ticket_id)
+            ticket, customer = await self._load_for_agent(uow, ticket_id, agent)
             await apply_transition(
                 uow,
                 ticket=ticket,
@@ -170,19 +159,15 @@ class StatusChanges(Assignment):
                 now=now,
                 buttons=self._buttons.resolution_feedback(ticket.id, customer.locale),
             )
-            await self._to_topic(
+            await self._agent_event(
                 uow,
                 ticket,
-                key=f"{cause}:topic",
-                html_text=self.staff_text(
-                    "desk.event.resolved",
-                    agent=mention(agent.user_id, agent.name),
-                    decision=self._catalogs.plain(
-                        f"desk.resolution.{resolution.value}", self.config.staff_locale
-                    ),
-                    text=text,
-                ),
+                agent,
+                "desk.event.resolved",
+                cause=cause,
                 now=now,
+                decision=self._staff_plain(f"desk.resolution.{resolution.value}"),
+                text=text,
             )
         self._notify()
         return ticket
@@ -192,36 +177,24 @@ class StatusChanges(Assignment):
     ) -> Ticket:
         now = self._clock.now()
         async with self._database.unit_of_work() as uow:
-            await self._agent(uow, agent)
-            ticket, _customer = await self._load(uow, ticket_id)
-            assert ticket.id is not None
-            old = ticket.priority
-            ticket.priority = priority.value
-            ticket.updated_at = now
-            refresh_due_times(ticket, sla=self._sla, now=now)
-            await uow.tickets.save(ticket=ticket)
-            await uow.events.add(
-                ticket_id=ticket.id,
-                at=now,
-                kind="priority",
-                actor_kind="agent",
-                actor_id=agent.user_id,
-                data={"from": old, "to": priority.value},
+            ticket, _customer = await self._load_for_agent(uow, ticket_id, agent)
+            await change_priority(
+                uow,
+                ticket=ticket,
+                priority=priority.value,
+                actor=Actor.agent(agent.user_id),
+                now=now,
+                sla=self._sla,
             )
-            await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
-            await self._to_topic(
+            await self._agent_event(
                 uow,
                 ticket,
-                key=f"{cause}:topic",
-                html_text=self.staff_text(
-                    "desk.event.priority",
-                    agent=mention(agent.user_id, agent.name),
-                    priority=self._catalogs.plain(
-                        f"desk.priority.{priority.value}", self.config.staff_locale
-                    ),
-                ),
+                agent,
+                "desk.event.priority",
+                cause=cause,
                 now=now,
                 silent=True,
+                priority=self._staff_plain(f"desk.priority.{priority.value}"),
             )
         self._notify()
         return ticket
