@@ -9,11 +9,12 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
 from bot.domain.clock import Clock
 from bot.services.desk import AgentRef
 from bot.telegram.i18n import CatalogI18n
+from bot.telegram.users import human_sender
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class StaffDirectory:
         return self._admins
 
 
-def agent_of(user: Any) -> AgentRef:
+def agent_of(user: User) -> AgentRef:
     return AgentRef(user_id=user.id, name=user.full_name, username=user.username)
 
 
@@ -72,8 +73,8 @@ class StaffGate(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        user = getattr(event, "from_user", None)
-        if user is None or user.is_bot:
+        user = human_sender(event)
+        if user is None:
             return None
         with self._i18n.context(), self._i18n.use_locale(self._locale):
             if not await self._directory.is_staff(user.id):

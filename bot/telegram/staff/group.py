@@ -178,13 +178,6 @@ def build_group_router(ctx: StaffContext, staff_chat_id: int) -> Router:
         if target is None:
             await message.reply(t("desk.usage.status"))
             return
-        if target is TicketStatus.REOPENED:
-            await _run(
-                message,
-                ctx,
-                lambda tid: desk.set_status(tid, agent, target, cause=_cause(message)),
-            )
-            return
         await _run(
             message, ctx, lambda tid: desk.set_status(tid, agent, target, cause=_cause(message))
         )
@@ -219,37 +212,28 @@ def build_group_router(ctx: StaffContext, staff_chat_id: int) -> Router:
             ),
         )
 
-    @router.message(Command("close"))
-    async def close(message: Message, agent: AgentRef) -> None:
-        await _run(
-            message,
-            ctx,
-            lambda tid: desk.set_status(tid, agent, TicketStatus.CLOSED, cause=_cause(message)),
-        )
+    def set_status(target: TicketStatus) -> Callable[[Message, AgentRef], Awaitable[None]]:
+        async def handler(message: Message, agent: AgentRef) -> None:
+            await _run(
+                message, ctx, lambda tid: desk.set_status(tid, agent, target, cause=_cause(message))
+            )
 
-    @router.message(Command("reopen"))
-    async def reopen(message: Message, agent: AgentRef) -> None:
-        await _run(
-            message,
-            ctx,
-            lambda tid: desk.set_status(tid, agent, TicketStatus.REOPENED, cause=_cause(message)),
-        )
+        return handler
 
-    @router.message(Command("ban"))
-    async def ban(message: Message, agent: AgentRef) -> None:
-        await _run(
-            message,
-            ctx,
-            lambda tid: desk.set_banned(tid, agent, banned=True, cause=_cause(message)),
-        )
+    def set_banned(banned: bool) -> Callable[[Message, AgentRef], Awaitable[None]]:
+        async def handler(message: Message, agent: AgentRef) -> None:
+            await _run(
+                message,
+                ctx,
+                lambda tid: desk.set_banned(tid, agent, banned=banned, cause=_cause(message)),
+            )
 
-    @router.message(Command("unban"))
-    async def unban(message: Message, agent: AgentRef) -> None:
-        await _run(
-            message,
-            ctx,
-            lambda tid: desk.set_banned(tid, agent, banned=False, cause=_cause(message)),
-        )
+        return handler
+
+    router.message.register(set_status(TicketStatus.CLOSED), Command("close"))
+    router.message.register(set_status(TicketStatus.REOPENED), Command("reopen"))
+    router.message.register(set_banned(True), Command("ban"))
+    router.message.register(set_banned(False), Command("unban"))
 
     @router.message(Command("away"))
     async def away(message: Message, agent: AgentRef) -> None:
