@@ -19,7 +19,7 @@ from bot.services.outbox import (
     enqueue_text,
     media_item,
 )
-from bot.services.transitions import apply_transition, refresh_due_times
+from bot.services.transitions import refresh_due_times
 from storage.models import Customer, Ticket, TicketMessage
 from storage.unit_of_work import UnitOfWork
 
@@ -35,13 +35,8 @@ class AgentRelay(StatusChanges):
             if not status.is_open:
                 raise DeskError("desk.error.ticket_finished", number=ticket.number)
             if status in (TicketStatus.NEW, TicketStatus.REOPENED):
-                await apply_transition(
-                    uow,
-                    ticket=ticket,
-                    target=TicketStatus.IN_PROGRESS,
-                    actor=Actor.agent(agent.user_id),
-                    now=now,
-                    sla=self._sla,
+                await self._move(
+                    uow, ticket, TicketStatus.IN_PROGRESS, Actor.agent(agent.user_id), now
                 )
                 if ticket.assignee_id is None:
                     await self._assign(uow, ticket, agent.user_id, actor=agent, now=now)

@@ -15,10 +15,12 @@ from typing import Any
 
 from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy
+from bot.domain.tickets import Actor, TicketStatus
 from bot.locales.catalog import Catalogs, Markup
 from bot.services.desk.common import AgentRef, CustomerButtons, DeskConfig, DeskError, mention
 from bot.services.outbox import Buttons, Notify, enqueue_text
 from bot.services.routing import Routing
+from bot.services.transitions import apply_transition
 from storage.models import Customer, Ticket
 from storage.staff_models import Agent
 from storage.unit_of_work import Database, UnitOfWork
@@ -111,6 +113,19 @@ class DeskCore:
             ticket_topic=True,
             reply_to=reply_to,
             silent=silent,
+        )
+
+    async def _move(
+        self,
+        uow: UnitOfWork,
+        ticket: Ticket,
+        target: TicketStatus,
+        actor: Actor,
+        now: datetime,
+        comment: str | None = None,
+    ) -> None:
+        await apply_transition(
+            uow, ticket=ticket, target=target, actor=actor, now=now, sla=self._sla, comment=comment
         )
 
     async def _agent_event(

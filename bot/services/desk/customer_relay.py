@@ -17,7 +17,6 @@ from bot.services.outbox import (
     enqueue_text,
     media_item,
 )
-from bot.services.transitions import apply_transition
 from storage.models import Attachment, Customer, Ticket, TicketMessage
 from storage.unit_of_work import UnitOfWork
 
@@ -108,14 +107,7 @@ class CustomerRelay(StatusChanges):
         actor = Actor.customer(customer.id or 0)
         cause = f"customer-wrote:{ticket.id}:{now.isoformat()}"
         if status is TicketStatus.WAITING_CUSTOMER:
-            await apply_transition(
-                uow,
-                ticket=ticket,
-                target=TicketStatus.IN_PROGRESS,
-                actor=actor,
-                now=now,
-                sla=self._sla,
-            )
+            await self._move(uow, ticket, TicketStatus.IN_PROGRESS, actor, now)
             who = (
                 mention(ticket.assignee_id, await self._agent_name(uow, ticket.assignee_id))
                 if ticket.assignee_id
@@ -133,14 +125,8 @@ class CustomerRelay(StatusChanges):
             finished = ticket.closed_at or ticket.resolved_at or ticket.updated_at
             if now - finished > self.config.reopen_window:
                 return False
-            await apply_transition(
-                uow,
-                ticket=ticket,
-                target=TicketStatus.REOPENED,
-                actor=actor,
-                now=now,
-                sla=self._sla,
-                comment="customer wrote",
+            await self._move(
+                uow, ticket, TicketStatus.REOPENED, actor, now, comment="customer wrote"
             )
             await self._status_messages(uow, ticket, customer, None, status, now, cause)
             return True

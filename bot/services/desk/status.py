@@ -7,7 +7,7 @@ from datetime import datetime
 from bot.domain.tickets import Actor, Priority, ResolutionType, TicketStatus
 from bot.services.desk.assignment import Assignment
 from bot.services.desk.common import AgentRef, DeskError, mention
-from bot.services.transitions import apply_transition, change_priority
+from bot.services.transitions import change_priority
 from storage.models import Customer, Ticket
 from storage.unit_of_work import UnitOfWork
 
@@ -25,13 +25,8 @@ class StatusChanges(Assignment):
             if ticket.assignee_id == agent.user_id and status is TicketStatus.IN_PROGRESS:
                 raise DeskError("desk.error.already_yours", number=ticket.number)
             if status is not TicketStatus.IN_PROGRESS:
-                await apply_transition(
-                    uow,
-                    ticket=ticket,
-                    target=TicketStatus.IN_PROGRESS,
-                    actor=Actor.agent(agent.user_id),
-                    now=now,
-                    sla=self._sla,
+                await self._move(
+                    uow, ticket, TicketStatus.IN_PROGRESS, Actor.agent(agent.user_id), now
                 )
             await self._assign(uow, ticket, agent.user_id, actor=agent, now=now)
             await self._to_customer(
@@ -62,14 +57,7 @@ class StatusChanges(Assignment):
         async with self._database.unit_of_work() as uow:
             ticket, customer = await self._load_for_agent(uow, ticket_id, agent)
             previous = TicketStatus(ticket.status)
-            await apply_transition(
-                uow,
-                ticket=ticket,
-                target=target,
-                actor=Actor.agent(agent.user_id),
-                now=now,
-                sla=self._sla,
-            )
+            await self._move(uow, ticket, target, Actor.agent(agent.user_id), now)
             if target is TicketStatus.IN_PROGRESS and ticket.assignee_id is None:
                 await self._assign(uow, ticket, agent.user_id, actor=agent, now=now)
             await self._status_messages(uow, ticket, customer, agent, previous, now, cause)
@@ -127,14 +115,8 @@ class StatusChanges(Assignment):
         now = self._clock.now()
         async with self._database.unit_of_work() as uow:
             ticket, customer = await self._load_for_agent(uow, ticket_id, agent)
-            await apply_transition(
-                uow,
-                ticket=ticket,
-                target=TicketStatus.RESOLVED,
-                actor=Actor.agent(agent.user_id),
-                now=now,
-                sla=self._sla,
-                comment=text,
+            await self._move(
+                uow, ticket, TicketStatus.RESOLVED, Actor.agent(agent.user_id), now, comment=text
             )
             assert ticket.id is not None
             ticket.resolution_type = resolution.value
@@ -228,13 +210,12 @@ class StatusChanges(Assignment):
                     silent=True,
                 )
             elif status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
-                await apply_transition(
+                await self._move(
                     uow,
-                    ticket=ticket,
-                    target=TicketStatus.REOPENED,
-                    actor=Actor.customer(customer_id),
-                    now=now,
-                    sla=self._sla,
+                    ticket,
+                    TicketStatus.REOPENED,
+                    Actor.customer(customer_id),
+                    now,
                     comment="not solved",
                 )
                 await self._status_messages(uow, ticket, customer, None, status, now, cause)
