@@ -6,10 +6,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject, User
+from aiogram.types import TelegramObject, User
 
 from bot.services.customers import CustomerService, TelegramProfile
 from bot.telegram.i18n import CatalogI18n
+from bot.telegram.users import human_sender
 
 
 def profile_of(user: User) -> TelegramProfile:
@@ -35,10 +36,8 @@ class CustomerContextMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        user: User | None = None
-        if isinstance(event, Message | CallbackQuery):
-            user = event.from_user
-        if user is None or user.is_bot:
+        user = human_sender(event)
+        if user is None:
             return await handler(event, data)
         customer = await self._customers.register(profile_of(user))
         data["customer"] = customer

@@ -10,7 +10,6 @@ from bot.services.desk.common import (
     DeskError,
     MediaRef,
     customer_name,
-    illegal_transition_params,
     mention,
 )
 from bot.services.desk.service import DeskService
@@ -28,6 +27,5 @@ __all__ = [
     "DeskService",
     "MediaRef",
     "customer_name",
-    "illegal_transition_params",
     "mention",
 ]

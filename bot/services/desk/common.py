@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
-from bot.domain.tickets import IllegalTransition
-from bot.locales.catalog import Catalogs, Markup
+from bot.locales.catalog import Markup
 from bot.services.outbox import Buttons
 from storage.models import Customer, Ticket
 from storage.staff_models import Agent
@@ -86,12 +85,3 @@ def customer_name(customer: Customer) -> str:
     if customer.last_name:
         return f"{customer.first_name} {customer.last_name[:1]}."
     return customer.first_name or str(customer.telegram_id)
-
-
-def illegal_transition_params(
-    error: IllegalTransition, locale: str, catalogs: Catalogs
-) -> dict[str, str]:
-    return {
-        "current": catalogs.plain(f"desk.status.{error.current.value}", locale),
-        "target": catalogs.plain(f"desk.status.{error.target.value}", locale),
-    }
