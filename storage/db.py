@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -44,6 +45,31 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+DIRECT_BUSY_TIMEOUT_MS = 250
+
+
+def _direct_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={DIRECT_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def create_direct_sqlite_engine(url: str) -> Engine | None:
+    """A synchronous engine on the same SQLite file, for a few very short hot-path
+    transactions run on the event loop (see `Database.direct`); None for other databases
+    and for in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:":
+        return None
+    engine = create_sync_engine(parsed.set(drivername="sqlite"))
+    event.listen(engine, "connect", _direct_pragmas)
     return engine
 
 

@@ -2,8 +2,8 @@
 
 A round reads what is due and claims the rows it will send in one transaction, then records
 every outcome of the round (sent rows, their message links, rows handed back) in a second one.
-Core statements on one connection cost a fraction of an ORM unit of work; with SQLite they
-take the process's write lock like every unit of work, so SQLite never sees two writers.
+Both run through `Database.run_short`: on SQLite synchronously under the process's write
+lock (microseconds instead of milliseconds), elsewhere on the async engine.
 """
 
 from __future__ import annotations
@@ -11,10 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, Table, and_, bindparam, insert, select, update
 
 from storage.outbox_models import OutboxMessage
 from storage.staff_models import MessageLink
@@ -46,19 +44,15 @@ class DeliveryStore:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    async def _run(self, work: Callable[[AsyncConnection], Any]) -> Any:
-        async with self._database.write_lock(), self._database.engine.begin() as connection:
-            return await work(connection)
-
     async def claim_due(
         self, *, now: datetime, limit: int, lease_until: datetime, choose: Choose
     ) -> list[OutboxMessage]:
         """Read the due rows and the chats held by a retry, let `choose` pick the rows to send
         now, and claim those (`sending` with a lease); returns the rows actually claimed."""
 
-        async def work(connection: AsyncConnection) -> list[OutboxMessage]:
+        def work(connection: Connection) -> list[OutboxMessage]:
             due = (
-                await connection.execute(
+                connection.execute(
                     select(OUTBOX)
                     .where(
                         OUTBOX.c.status.in_((PENDING, SENDING)),
@@ -71,7 +65,7 @@ class DeliveryStore:
             if not due:
                 return []
             held = (
-                await connection.execute(
+                connection.execute(
                     select(OUTBOX.c.chat_id)
                     .where(
                         OUTBOX.c.status == PENDING,
@@ -86,7 +80,7 @@ class DeliveryStore:
             if not chosen:
                 return []
             claimed = (
-                await connection.execute(
+                connection.execute(
                     update(OUTBOX)
                     .where(
                         OUTBOX.c.id.in_([row.id for row in chosen]),
@@ -104,8 +98,7 @@ class DeliveryStore:
             won = {int(row_id) for (row_id,) in claimed}
             return [row for row in chosen if row.id in won]
 
-        result: list[OutboxMessage] = await self._run(work)
-        return result
+        return await self._database.run_short(work)
 
     async def finish(
         self,
@@ -120,9 +113,9 @@ class DeliveryStore:
         if not sent and not released:
             return
 
-        async def work(connection: AsyncConnection) -> None:
+        def work(connection: Connection) -> None:
             if sent:
-                await connection.execute(
+                connection.execute(
                     update(OUTBOX)
                     .where(OUTBOX.c.id == bindparam("row_id"))
                     .values(
@@ -134,7 +127,7 @@ class DeliveryStore:
                     [{"row_id": s.message_id, "copy_id": s.sent_message_id} for s in sent],
                 )
             if links:
-                await connection.execute(
+                connection.execute(
                     insert(LINKS),
                     [
                         {
@@ -149,10 +142,10 @@ class DeliveryStore:
                     ],
                 )
             if released:
-                await connection.execute(
+                connection.execute(
                     update(OUTBOX)
                     .where(and_(OUTBOX.c.id.in_(list(released)), OUTBOX.c.status == SENDING))
                     .values(status=PENDING, next_attempt_at=now, attempts=OUTBOX.c.attempts - 1)
                 )
 
-        await self._run(work)
+        await self._database.run_short(work)
