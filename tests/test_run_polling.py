@@ -78,6 +78,15 @@ async def _read_until(stream: asyncio.StreamReader, marker: str, seen: list[str]
             return
 
 
+async def _terminate(process: asyncio.subprocess.Process, log: list[str]) -> tuple[int, str]:
+    """SIGTERM, as a service manager stops the bot; the exit code and everything it logged."""
+    assert process.stderr is not None
+    process.send_signal(signal.SIGTERM)
+    log.append((await asyncio.wait_for(process.stderr.read(), 60)).decode())
+    code = await asyncio.wait_for(process.wait(), 30)
+    return code, "".join(log)
+
+
 async def _serve(api: LocalBotApi) -> tuple[web.AppRunner, int]:
     app = web.Application()
     app.router.add_post("/bot{token}/{method}", api.handle)
@@ -119,16 +128,12 @@ async def test_polling_start_answer_and_clean_sigterm(tmp_path: Path) -> None:
     try:
         await asyncio.wait_for(_read_until(process.stderr, "started", log), 90)
         await asyncio.wait_for(api.sent.wait(), 30)
-        process.send_signal(signal.SIGTERM)
-        rest = await asyncio.wait_for(process.stderr.read(), 60)
-        log.append(rest.decode())
-        code = await asyncio.wait_for(process.wait(), 30)
+        code, output = await _terminate(process, log)
     finally:
         if process.returncode is None:
             process.kill()
         api.release()
         await runner.cleanup()
-    output = "".join(log)
     assert code == 0, output
     assert "@desk_bot started (polling" in output
     assert "stopped" in output
@@ -182,16 +187,12 @@ async def test_webhook_mode_takes_an_update_and_stops_cleanly(tmp_path: Path) ->
             async with client.post(url, json=update, headers=headers) as accepted:
                 assert accepted.status == 200
         await asyncio.wait_for(api.sent.wait(), 30)
-        process.send_signal(signal.SIGTERM)
-        rest = await asyncio.wait_for(process.stderr.read(), 60)
-        log.append(rest.decode())
-        code = await asyncio.wait_for(process.wait(), 30)
+        code, output = await _terminate(process, log)
     finally:
         if process.returncode is None:
             process.kill()
         api.release()
         await runner.cleanup()
-    output = "".join(log)
     assert code == 0, output
     assert "Traceback" not in output
     webhook = next(p for name, p in api.calls if name == "setWebhook")
