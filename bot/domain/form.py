@@ -83,7 +83,6 @@ class Problem(StrEnum):
     DATE_FUTURE = "date_future"
     DATE_TOO_OLD = "date_too_old"
     UNKNOWN_OPTION = "unknown_option"
-    NOT_REQUIRED_SKIP = "cannot_skip"
     PHONE_INVALID = "phone_invalid"
     TOO_MANY_FILES = "too_many_files"
 
@@ -100,7 +99,6 @@ class Verdict:
 
 
 _PHONE = re.compile(r"^\+?[0-9][0-9\s()\-]{5,20}$")
-CATEGORY_STEP = "category"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,12 +160,6 @@ class FormSchema:
 
     def first_step(self) -> Step:
         return self.steps[0]
-
-    def next_step(self, current: str, answers: Mapping[str, Any]) -> Step | None:
-        sequence = self.sequence(answers)
-        ids = [s.id for s in sequence]
-        index = ids.index(current)
-        return sequence[index + 1] if index + 1 < len(sequence) else None
 
     def previous_step(self, current: str, answers: Mapping[str, Any]) -> Step | None:
         sequence = self.sequence(answers)

@@ -121,10 +121,6 @@ def allowed_targets(current: TicketStatus) -> frozenset[TicketStatus]:
     return _ALLOWED[current]
 
 
-def can_transition(current: TicketStatus, target: TicketStatus) -> bool:
-    return target in _ALLOWED[current]
-
-
 def transition(
     current: TicketStatus,
     target: TicketStatus,

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
 from uuid import uuid4
 
 from storage.unit_of_work import UnitOfWork
@@ -47,7 +47,6 @@ from storage.unit_of_work import UnitOfWork
 Notify = Callable[[], None]
 STAFF_GROUP = 0  # chat id of outbox rows meant for "the staff group", whichever it is
 REFRESH_CARD = "refresh_card"
-MediaType = Literal["photo", "video", "document", "audio"]
 GROUPABLE_MEDIA: frozenset[str] = frozenset({"photo", "video", "document", "audio"})
 
 

@@ -66,9 +66,6 @@ class Routing:
                 return RouteDecision(self.teams.get(rule.team), rule.priority)
         return RouteDecision(None, None)
 
-    def team_of(self, name: str | None) -> Team | None:
-        return self.teams.get(name) if name else None
-
 
 def _names(value: Any) -> frozenset[str]:
     if value is None:

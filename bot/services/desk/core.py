@@ -168,10 +168,6 @@ class DeskCore:
         await self._agent(uow, agent)
         return await self._load(uow, ticket_id)
 
-    async def remember_agent(self, agent: AgentRef) -> Agent:
-        async with self._database.unit_of_work() as uow:
-            return await self._agent(uow, agent)
-
     async def _agent(self, uow: UnitOfWork, agent: AgentRef) -> Agent:
         return await uow.agents.upsert(
             telegram_id=agent.user_id,

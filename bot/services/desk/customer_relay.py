@@ -28,29 +28,6 @@ class CustomerRelay(StatusChanges):
         while len(self._replies) > 10_000:
             self._replies.popitem(last=False)
 
-    async def customer_wrote(self, ticket_id: int, message_id: int) -> bool:
-        """A customer message was stored against a ticket: relay it, move the status.
-
-        The app relays inside the unit of work that stores the message
-        (`relay_customer_message`); this is the same in a unit of work of its own.
-        Returns True when the ticket's status changed.
-        """
-        async with self._database.unit_of_work() as uow:
-            ticket = await uow.tickets.get(ticket_id=ticket_id)
-            message = await uow.staff_tickets.message(message_id=message_id)
-            if ticket is None or message is None:
-                return False
-            files = [
-                a
-                for a in await uow.attachments.for_ticket(ticket_id=ticket_id)
-                if a.message_id == message_id
-            ]
-            changed = await self.relay_customer_message(
-                uow, ticket=ticket, message=message, files=files
-            )
-        self._notify()
-        return changed
-
     async def relay_customer_message(
         self,
         uow: UnitOfWork,
