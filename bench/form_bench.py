@@ -122,7 +122,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--session",
         choices=["light", "fake", "both"],
-        default="both",
+        default="light",
         help="which session to measure (one per process gives the steadiest numbers)",
     )
     args = parser.parse_args()
