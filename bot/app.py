@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, Dispatcher, F, Router
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
@@ -30,6 +30,7 @@ from bot.services.tickets import TicketService
 from bot.telegram import errors
 from bot.telegram.customer import fallback, faq, form, knowledge, start, survey, tickets
 from bot.telegram.customer.form import FormEngine
+from bot.telegram.filters import PrivateChat
 from bot.telegram.fsm_storage import BatchWritesMiddleware, DatabaseStorage
 from bot.telegram.i18n import CatalogI18n
 from bot.telegram.inflight import InFlightUpdates
@@ -137,8 +138,8 @@ def _fsm_backends(
 
 def build_customer_router(customers: CustomerService, i18n: CatalogI18n) -> Router:
     customer = Router(name="customer")
-    customer.message.filter(F.chat.type == "private")
-    customer.callback_query.filter(F.message.chat.type == "private")
+    customer.message.filter(PrivateChat())
+    customer.callback_query.filter(PrivateChat())
     middleware = CustomerContextMiddleware(customers, i18n)
     customer.message.outer_middleware(middleware)
     customer.callback_query.outer_middleware(middleware)

@@ -435,8 +435,8 @@ def build_router() -> Router:
     router.message.register(complaint_command, Command("complaint"))
     router.callback_query.register(complaint_button, MenuCallback.filter(F.action == "complaint"))
     router.message.register(cancel_command, Command("cancel"))
-    router.message.register(summary_input, ComplaintFlow.summary)
-    router.message.register(step_input, ComplaintFlow.filling)
+    router.message.register(summary_input, StateFilter(ComplaintFlow.summary))
+    router.message.register(step_input, StateFilter(ComplaintFlow.filling))
     router.callback_query.register(form_button, FormCallback.filter(), FORM_STATES)
     router.callback_query.register(stale_form_button, FormCallback.filter())
     return router

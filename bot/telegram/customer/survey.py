@@ -18,6 +18,7 @@ from bot.services.surveys import (
     ReopenOutcome,
     SurveyService,
 )
+from bot.telegram.filters import PlainText
 from bot.telegram.i18n import t
 from storage.models import Customer
 
@@ -163,7 +164,5 @@ def build_router() -> Router:
     router.callback_query.register(rate, SurveyCallback.filter(F.action == "rate"))
     router.callback_query.register(skip, SurveyCallback.filter(F.action == "skip"))
     router.callback_query.register(decide, SurveyCallback.filter(F.action.in_({"reopen", "keep"})))
-    router.message.register(
-        comment, StateFilter(SurveyFlow.comment), F.text, ~F.text.startswith("/")
-    )
+    router.message.register(comment, StateFilter(SurveyFlow.comment), PlainText())
     return router

@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -300,5 +300,5 @@ def build_router() -> Router:
     router.callback_query.register(ticket_open, TicketsCallback.filter(F.action == "open"))
     router.callback_query.register(ticket_add, TicketsCallback.filter(F.action == "add"))
     router.callback_query.register(ticket_add_done, TicketsCallback.filter(F.action == "done"))
-    router.message.register(ticket_add_message, TicketFlow.adding)
+    router.message.register(ticket_add_message, StateFilter(TicketFlow.adding))
     return router

@@ -6,13 +6,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.domain.tickets import IllegalTransition, Priority, ResolutionType, TicketStatus
 from bot.services.desk import AgentMessage, AgentRef, DeskError, DeskService, MediaRef
+from bot.telegram.filters import CommandLike, InChat
 from bot.telegram.i18n import t, t_plain
 from bot.telegram.staff.callbacks import CardCallback
 from bot.telegram.staff.card import CardStyle, assign_keyboard, priority_keyboard
@@ -150,9 +151,9 @@ async def _run(message: Message, ctx: StaffContext, action: Action) -> bool:
 
 def build_group_router(ctx: StaffContext, staff_chat_id: int) -> Router:
     router = Router(name="staff_group")
-    router.message.filter(F.chat.id == staff_chat_id)
-    router.edited_message.filter(F.chat.id == staff_chat_id)
-    router.callback_query.filter(F.message.chat.id == staff_chat_id)
+    router.message.filter(InChat(staff_chat_id))
+    router.edited_message.filter(InChat(staff_chat_id))
+    router.callback_query.filter(InChat(staff_chat_id))
     desk = ctx.desk
 
     @router.message(Command("take"))
@@ -287,7 +288,7 @@ def build_group_router(ctx: StaffContext, staff_chat_id: int) -> Router:
 
     register_decision(router, desk, ctx.threads.refresh)
 
-    @router.message(F.text.startswith("/"))
+    @router.message(CommandLike())
     async def unknown_command(message: Message) -> None:
         """Commands never reach the customer."""
 

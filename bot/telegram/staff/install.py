@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, Dispatcher, F, Router
+from aiogram import Bot, Dispatcher, Router
 
 from bot.config import Settings
 from bot.domain.clock import Clock
@@ -21,6 +21,7 @@ from bot.services.outbox import Buttons
 from bot.services.routing import load_routing
 from bot.services.tickets import TicketService
 from bot.telegram.delivery import DeliveryWorker, Pacer, stop_worker
+from bot.telegram.filters import InChat
 from bot.telegram.i18n import CatalogI18n
 from bot.telegram.middlewares import CustomerContextMiddleware
 from bot.telegram.staff.access import StaffDirectory, StaffGate
@@ -182,8 +183,8 @@ def install_staff_desk(
             )
             threads.related = kb_desk
             kb_router = build_kb_router(kb_desk, directory)
-            kb_router.message.filter(F.chat.id == settings.staff_chat_id)
-            kb_router.callback_query.filter(F.message.chat.id == settings.staff_chat_id)
+            kb_router.message.filter(InChat(settings.staff_chat_id))
+            kb_router.callback_query.filter(InChat(settings.staff_chat_id))
             # Before the group router: its catch-all handlers would swallow these commands.
             routers.insert(0, kb_router)
         gate = StaffGate(directory, i18n, locale)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware, F, Router
+from aiogram import BaseMiddleware, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 
@@ -13,6 +13,7 @@ from bot.services.desk import DeskError, DeskService
 from bot.services.tickets import TicketService
 from bot.telegram.customer.attachments import incoming
 from bot.telegram.customer.person import build_person_router
+from bot.telegram.filters import PrivateChat
 from bot.telegram.i18n import t, t_plain
 from bot.telegram.staff.callbacks import ConfirmCallback
 from bot.telegram.staff.group import STAFF_COMMANDS
@@ -62,9 +63,9 @@ class CustomerDeskMiddleware(BaseMiddleware):
 
 def build_private_router(desk: DeskService) -> Router:
     router = Router(name="desk_private")
-    router.message.filter(F.chat.type == "private")
-    router.edited_message.filter(F.chat.type == "private")
-    router.callback_query.filter(F.message.chat.type == "private")
+    router.message.filter(PrivateChat())
+    router.edited_message.filter(PrivateChat())
+    router.callback_query.filter(PrivateChat())
 
     @router.message(Command(*STAFF_COMMANDS))
     async def staff_command_in_private(message: Message) -> None:

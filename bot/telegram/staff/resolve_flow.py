@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -20,6 +20,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from bot.domain.tickets import IllegalTransition, ResolutionType
 from bot.services.desk import AgentRef, DeskError, DeskService, mention
+from bot.telegram.filters import PlainText
 from bot.telegram.i18n import t, t_plain
 from bot.telegram.staff.callbacks import CardCallback
 from bot.telegram.staff.card import CardStyle
@@ -120,8 +121,7 @@ def register_decision(router: Router, desk: DeskService, refresh: Refresh) -> No
 
     @router.message(
         StateFilter(ResolveFlow.decision),
-        F.text,
-        ~F.text.startswith("/"),
+        PlainText(),
         _in_pending_topic,
     )
     async def decision(
