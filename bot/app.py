@@ -136,14 +136,19 @@ def _fsm_backends(
     return DatabaseStorage(fsm_store_for(database), clock), SimpleEventIsolation()
 
 
-def build_customer_router(customers: CustomerService, i18n: CatalogI18n) -> Router:
+def build_customer_router(
+    customers: CustomerService, i18n: CatalogI18n, staff: StaffDesk
+) -> Router:
+    """Everything in private chats: the customer is registered and their language chosen
+    (then the desk's checks run) before any handler; the desk's handlers come first."""
     customer = Router(name="customer")
-    customer.message.filter(PrivateChat())
-    customer.callback_query.filter(PrivateChat())
-    middleware = CustomerContextMiddleware(customers, i18n)
-    customer.message.outer_middleware(middleware)
-    customer.callback_query.outer_middleware(middleware)
+    context = CustomerContextMiddleware(customers, i18n)
+    for observer in (customer.message, customer.callback_query, customer.edited_message):
+        observer.filter(PrivateChat())
+        observer.outer_middleware(context)
+        observer.outer_middleware(staff.customer_middleware)
     customer.include_routers(
+        staff.private_router,
         start.build_router(),
         tickets.build_router(),
         form.build_router(),
@@ -216,24 +221,23 @@ def build_app(
         knowledge=knowledge_service,
         surveys=build_survey_service(settings, database, clock, sla, catalogs),
     )
-    dispatcher.include_router(errors.build_router())
+    dispatcher.errors.register(errors.on_error)
     bot = build_bot(settings, session)
     staff = install_staff_desk(
-        dispatcher,
         bot=bot,
         settings=settings,
         database=database,
         clock=clock,
         catalogs=catalogs,
         i18n=i18n,
-        customers=customers,
         tickets=ticket_service,
         schema=schema,
         knowledge=knowledge_service,
     )
-    customer_router = build_customer_router(customers, i18n)
-    staff.guard(customer_router)
-    dispatcher.include_router(customer_router)
+    # Private chats first: they carry most of the traffic and skip the staff router entirely.
+    dispatcher.include_router(build_customer_router(customers, i18n, staff))
+    if staff.staff_router is not None:
+        dispatcher.include_router(staff.staff_router)
     return App(
         settings=settings,
         bot=bot,

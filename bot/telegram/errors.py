@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.types import ErrorEvent, Message
 
 from bot.services.customers import CustomerService
@@ -52,9 +52,3 @@ async def on_error(
             ),
         )
     return True
-
-
-def build_router() -> Router:
-    router = Router(name="errors")
-    router.errors.register(on_error)
-    return router

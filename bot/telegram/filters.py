@@ -54,3 +54,12 @@ class PlainText(Filter):
     async def __call__(self, message: Message) -> bool:
         text = message.text
         return text is not None and text != "" and not text.startswith("/")
+
+
+class MaybeCommand(Filter):
+    """A text or caption that starts with a slash, as aiogram's `Command` reads them: one
+    cheap check in front of a router whose message handlers are all commands."""
+
+    async def __call__(self, message: Message) -> bool:
+        text = message.text or message.caption
+        return text is not None and text.startswith("/")

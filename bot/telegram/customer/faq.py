@@ -10,6 +10,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.services.knowledge import KnowledgeService
 from bot.telegram.callbacks import FaqCallback
 from bot.telegram.customer.knowledge import article_text
+from bot.telegram.filters import MaybeCommand
 from bot.telegram.i18n import current_locale, t, t_plain
 from knowledge_base import Entry
 
@@ -108,6 +109,7 @@ async def faq_entry(
 
 def build_router() -> Router:
     router = Router(name="customer_faq")
+    router.message.filter(MaybeCommand())  # its message handler is a command
     router.message.register(faq_command, Command("faq"))
     router.callback_query.register(faq_topics, FaqCallback.filter(F.action == "tags"))
     router.callback_query.register(faq_tag, FaqCallback.filter(F.action == "tag"))

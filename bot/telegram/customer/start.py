@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.services.customers import CustomerService
 from bot.telegram.callbacks import LanguageCallback, MenuCallback
+from bot.telegram.filters import MaybeCommand
 from bot.telegram.i18n import CatalogI18n, t
 from bot.telegram.keyboards import language_menu, main_menu
 from storage.models import Customer
@@ -69,6 +70,7 @@ async def language_chosen(
 
 def build_router() -> Router:
     router = Router(name="customer_start")
+    router.message.filter(MaybeCommand())  # its message handlers are all commands
     router.message.register(start, CommandStart())
     router.message.register(help_command, Command("help"))
     router.message.register(menu_command, Command("menu"))

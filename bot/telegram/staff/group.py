@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.domain.tickets import IllegalTransition, Priority, ResolutionType, TicketStatus
 from bot.services.desk import AgentMessage, AgentRef, DeskError, DeskService, MediaRef
-from bot.telegram.filters import CommandLike, InChat
+from bot.telegram.filters import CommandLike
 from bot.telegram.i18n import t, t_plain
 from bot.telegram.staff.callbacks import CardCallback
 from bot.telegram.staff.card import CardStyle, assign_keyboard, priority_keyboard
@@ -149,11 +149,8 @@ async def _run(message: Message, ctx: StaffContext, action: Action) -> bool:
     return True
 
 
-def build_group_router(ctx: StaffContext, staff_chat_id: int) -> Router:
+def build_group_router(ctx: StaffContext) -> Router:
     router = Router(name="staff_group")
-    router.message.filter(InChat(staff_chat_id))
-    router.edited_message.filter(InChat(staff_chat_id))
-    router.callback_query.filter(InChat(staff_chat_id))
     desk = ctx.desk
 
     @router.message(Command("take"))

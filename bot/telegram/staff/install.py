@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, Dispatcher, Router
+from aiogram import Bot, Router
 
 from bot.config import Settings
 from bot.domain.clock import Clock
 from bot.domain.form import FormSchema
 from bot.locales.catalog import Catalogs
-from bot.services.customers import CustomerService
 from bot.services.desk import DeskConfig, DeskService
 from bot.services.kb_desk import KnowledgeDesk
 from bot.services.knowledge import KnowledgeService
@@ -23,7 +22,6 @@ from bot.services.tickets import TicketService
 from bot.telegram.delivery import DeliveryWorker, Pacer, stop_worker
 from bot.telegram.filters import InChat
 from bot.telegram.i18n import CatalogI18n
-from bot.telegram.middlewares import CustomerContextMiddleware
 from bot.telegram.staff.access import StaffDirectory, StaffGate
 from bot.telegram.staff.callbacks import ConfirmCallback
 from bot.telegram.staff.card import CardStyle
@@ -63,13 +61,12 @@ class StaffDesk:
     threads: StaffThreads | None
     customer_middleware: CustomerDeskMiddleware
     locks: TicketLocks
+    private_router: Router
+    """The desk's part of the private chat: the customer router includes it first."""
+    staff_router: Router | None
+    """Everything in the staff group (None without one); only staff get past its gate."""
     _task: asyncio.Task[None] | None = None
     _stop: asyncio.Event | None = None
-
-    def guard(self, customer_router: Router) -> None:
-        """Put the desk's customer middleware on the customer router (after its own)."""
-        customer_router.message.outer_middleware(self.customer_middleware)
-        customer_router.callback_query.outer_middleware(self.customer_middleware)
 
     def start(self) -> None:
         self._stop = asyncio.Event()
@@ -93,7 +90,6 @@ def _field_titles(schema: FormSchema, locale: str) -> dict[str, str]:
 
 
 def install_staff_desk(
-    dispatcher: Dispatcher,
     *,
     bot: Bot,
     settings: Settings,
@@ -101,12 +97,11 @@ def install_staff_desk(
     clock: Clock,
     catalogs: Catalogs,
     i18n: CatalogI18n,
-    customers: CustomerService,
     tickets: TicketService,
     schema: FormSchema,
     knowledge: KnowledgeService | None = None,
 ) -> StaffDesk:
-    """Include the desk's routers (before the customer router) and register its listener."""
+    """Build the desk, its routers (for the caller to include) and register its listener."""
     locale = settings.default_locale
     pacer = Pacer(
         group_limit=settings.staff_group_messages_per_minute,
@@ -140,13 +135,8 @@ def install_staff_desk(
     )
     desk.set_notify(delivery.notify)
     middleware = CustomerDeskMiddleware(desk, tickets)
-    private = build_private_router(desk)
-    context = CustomerContextMiddleware(customers, i18n)
-    for observer in (private.message, private.callback_query, private.edited_message):
-        observer.middleware(context)
-        observer.middleware(middleware)
-    dispatcher.include_router(private)
     threads: StaffThreads | None = None
+    staff_router: Router | None = None
     if settings.staff_chat_id is not None:
         style = CardStyle(
             catalogs,
@@ -167,8 +157,7 @@ def install_staff_desk(
             ttl=timedelta(seconds=settings.staff_admin_cache_seconds),
         )
         group = build_group_router(
-            StaffContext(desk, threads, style, load_templates(settings.templates_dir)),
-            settings.staff_chat_id,
+            StaffContext(desk, threads, style, load_templates(settings.templates_dir))
         )
         routers = [group]
         if knowledge is not None:
@@ -182,17 +171,23 @@ def install_staff_desk(
                 notify=delivery.notify,
             )
             threads.related = kb_desk
-            kb_router = build_kb_router(kb_desk, directory)
-            kb_router.message.filter(InChat(settings.staff_chat_id))
-            kb_router.callback_query.filter(InChat(settings.staff_chat_id))
             # Before the group router: its catch-all handlers would swallow these commands.
-            routers.insert(0, kb_router)
+            routers.insert(0, build_kb_router(kb_desk, directory))
         gate = StaffGate(directory, i18n, locale)
         for router in routers:
             for observer in (router.message, router.callback_query, router.edited_message):
                 observer.middleware(gate)
-            dispatcher.include_router(router)
+        staff_router = Router(name="staff")
+        for observer in (
+            staff_router.message,
+            staff_router.callback_query,
+            staff_router.edited_message,
+        ):
+            observer.filter(InChat(settings.staff_chat_id))
+        staff_router.include_routers(*routers)
         listener = DeskListener(desk, threads, delivery.notify)
         tickets.listeners.add(listener)
         tickets.listeners.add_in_transaction(listener)
-    return StaffDesk(desk, delivery, threads, middleware, locks)
+    return StaffDesk(
+        desk, delivery, threads, middleware, locks, build_private_router(desk), staff_router
+    )

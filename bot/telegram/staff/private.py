@@ -13,7 +13,7 @@ from bot.services.desk import DeskError, DeskService
 from bot.services.tickets import TicketService
 from bot.telegram.customer.attachments import incoming
 from bot.telegram.customer.person import build_person_router
-from bot.telegram.filters import PrivateChat
+from bot.telegram.filters import MaybeCommand
 from bot.telegram.i18n import t, t_plain
 from bot.telegram.staff.callbacks import ConfirmCallback
 from bot.telegram.staff.group import STAFF_COMMANDS
@@ -63,9 +63,7 @@ class CustomerDeskMiddleware(BaseMiddleware):
 
 def build_private_router(desk: DeskService) -> Router:
     router = Router(name="desk_private")
-    router.message.filter(PrivateChat())
-    router.edited_message.filter(PrivateChat())
-    router.callback_query.filter(PrivateChat())
+    router.message.filter(MaybeCommand())  # its message handler is a command
 
     @router.message(Command(*STAFF_COMMANDS))
     async def staff_command_in_private(message: Message) -> None:
