@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -59,6 +61,17 @@ def _direct_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class _DirectCursor(sqlite3.Cursor):
+    async def _async_soft_close(self) -> None:
+        """Called by SQLAlchemy's asyncio results on statement cursors (they expect the async
+        driver's cursor); a standard-library cursor has nothing to release there."""
+
+
+class _DirectConnection(sqlite3.Connection):
+    def cursor(self, factory: Any = _DirectCursor) -> Any:
+        return super().cursor(factory)
+
+
 def create_direct_sqlite_engine(url: str) -> Engine | None:
     """A synchronous engine on the same SQLite file, for a few very short hot-path
     transactions run on the event loop (see `Database.direct`); None for other databases
@@ -68,10 +81,27 @@ def create_direct_sqlite_engine(url: str) -> Engine | None:
         return None
     if parsed.database == ":memory:":
         return None
-    engine = create_sync_engine(parsed.set(drivername="sqlite"))
+    engine = create_sync_engine(
+        parsed.set(drivername="sqlite"), connect_args={"factory": _DirectConnection}
+    )
     event.listen(engine, "connect", _direct_pragmas)
     return engine
 
 
-def create_session_factory(engine: AsyncEngine) -> SessionFactory:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def create_session_factory(engine: AsyncEngine, *, direct: Engine | None = None) -> SessionFactory:
+    """Async sessions; with `direct` (a synchronous SQLite engine) their ORM work runs on
+    the event loop through it instead of crossing into the async driver's thread for every
+    statement (see `Database`)."""
+    if direct is None:
+        return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+    def on_direct_engine(**options: Any) -> Session:
+        options.pop("bind", None)
+        options.pop("binds", None)
+        return Session(bind=direct, **options)
+
+    return async_sessionmaker(
+        class_=AsyncSession,
+        sync_session_class=cast(type[Session], on_direct_engine),
+        expire_on_commit=False,
+    )

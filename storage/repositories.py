@@ -24,6 +24,11 @@ from storage.models import (
 from storage.outbox_models import OutboxMessage
 
 
+def dialect_of(session: AsyncSession) -> str:
+    """The database behind a session: "sqlite" or "postgresql"."""
+    return session.get_bind().dialect.name
+
+
 class _Keep:
     """Marker: leave this part of a record as it is."""
 
@@ -100,8 +105,7 @@ class TicketRepository(_Repository):
         On PostgreSQL the upsert takes a row lock held until commit, so concurrent
         registrations queue on it and never share a number.
         """
-        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        insert = pg_insert if dialect_of(self.session) == "postgresql" else sqlite_insert
         statement = (
             insert(Counter)
             .values(name=name, value=1)
@@ -278,8 +282,7 @@ class OutboxRepository(_Repository):
 
         One Core statement (insert, ignoring a key that exists), no ORM object.
         """
-        bind = self.session.get_bind()
-        insert_ = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
+        insert_ = pg_insert if dialect_of(self.session) == "postgresql" else sqlite_insert
         statement = (
             insert_(OutboxMessage)
             .values(

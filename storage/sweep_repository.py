@@ -39,6 +39,7 @@ from storage.models import (
     TicketMessage,
 )
 from storage.outbox_models import OutboxMessage
+from storage.repositories import dialect_of
 
 SlaTargetName = Literal["first_response", "resolution"]
 
@@ -113,7 +114,7 @@ class SweepRepository:
 
     @property
     def _dialect(self) -> str:
-        return self.session.bind.dialect.name if self.session.bind else "sqlite"
+        return dialect_of(self.session)
 
     async def _rows(self, statement: Select[Any]) -> list[tuple[Any, ...]]:
         # sqlmodel types exec() for its own select(); plain Core selects run the same way.

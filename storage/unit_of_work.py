@@ -48,12 +48,12 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.sessions: SessionFactory = create_session_factory(engine)
         self._sqlite_lock: asyncio.Lock | None = (
             asyncio.Lock() if is_sqlite(str(engine.url)) else None
         )
         url = engine.url.render_as_string(hide_password=False)
         self._direct: Engine | None = create_direct_sqlite_engine(url)
+        self.sessions: SessionFactory = create_session_factory(engine, direct=self._direct)
 
     @property
     def dialect(self) -> str:
