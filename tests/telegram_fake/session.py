@@ -202,17 +202,33 @@ class RecordedCall:
     """The raw JSON ``result`` the fake answered with."""
     error: Exception | None = None
     """The exception the bot received (aiogram's own types), or None."""
-    delivered: list[Message] = field(default_factory=list)
-    """Messages this call put into a chat, as they were at that moment (copies included)."""
+    delivered_raw: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    """What `delivered` is read from: JSON snapshots taken when the call was answered."""
     injected: bool = False
     """True when the answer came from ``fail_next``."""
     unknown: bool = False
     """True when the fake has no model of this method."""
     timeout: int | None = None
 
+    _delivered: list[Message] | None = field(default=None, repr=False)
+    _bot: Bot | None = field(default=None, repr=False)
+
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def delivered(self) -> list[Message]:
+        """Messages this call put into a chat, as they were at that moment (copies included).
+
+        Typed on first use: most calls are never looked at this way, and building the models
+        for every call would make the fake dominate what benchmarks measure."""
+        if self._delivered is None:
+            self._delivered = [
+                Message.model_validate(raw, context={"bot": self._bot})
+                for raw in self.delivered_raw
+            ]
+        return self._delivered
 
     @property
     def chat_id(self) -> int | str | None:
@@ -484,10 +500,8 @@ class FakeTelegram(BaseSession):
             call.error = exc
             raise
         call.result = response.result
-        call.delivered = [
-            Message.model_validate(copy.deepcopy(raw), context={"bot": bot})
-            for raw in request.delivered
-        ]
+        call._bot = bot
+        call.delivered_raw = [json.loads(json.dumps(raw)) for raw in request.delivered]
         return cast(TelegramType, response.result)
 
     async def stream_content(
