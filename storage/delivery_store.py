@@ -3,7 +3,8 @@
 A round reads what is due and claims the rows it will send in one transaction, then records
 every outcome of the round (sent rows, their message links, rows handed back) in a second one.
 Both run through `Database.run_short`: on SQLite synchronously under the process's write
-lock (microseconds instead of milliseconds), elsewhere on the async engine.
+lock (microseconds instead of milliseconds), elsewhere on the async engine. The statements
+are built once, with bound parameters: building a statement costs more than running it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Table, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from storage.outbox_models import OutboxMessage
 from storage.staff_models import MessageLink
@@ -40,6 +41,54 @@ class NewLink:
     copy_message_id: int
 
 
+# What is due: pending rows and rows whose sending lease ran out.
+_DUE = (
+    select(OUTBOX)
+    .where(
+        OUTBOX.c.status.in_((PENDING, SENDING)),
+        OUTBOX.c.next_attempt_at <= bindparam("now"),
+    )
+    .order_by(OUTBOX.c.id)
+    .limit(bindparam("limit"))
+)
+# Chats held by a retry: their later messages wait, so a chat's messages stay in order.
+_HELD = (
+    select(OUTBOX.c.chat_id)
+    .where(
+        OUTBOX.c.status == PENDING,
+        OUTBOX.c.attempts > 0,
+        OUTBOX.c.next_attempt_at > bindparam("now"),
+    )
+    .distinct()
+)
+_CLAIM = (
+    update(OUTBOX)
+    .where(
+        OUTBOX.c.id.in_(bindparam("ids", expanding=True)),
+        OUTBOX.c.status.in_((PENDING, SENDING)),
+        OUTBOX.c.next_attempt_at <= bindparam("now"),
+    )
+    .values(status=SENDING, attempts=OUTBOX.c.attempts + 1, next_attempt_at=bindparam("lease"))
+    .returning(OUTBOX.c.id)
+)
+_MARK_SENT = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("row_id"))
+    .values(
+        status=SENT,
+        sent_at=bindparam("now"),
+        sent_message_id=bindparam("copy_id"),
+        last_error=None,
+    )
+)
+_ADD_LINK = insert(LINKS)
+_RELEASE = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)), OUTBOX.c.status == SENDING)
+    .values(status=PENDING, next_attempt_at=bindparam("now"), attempts=OUTBOX.c.attempts - 1)
+)
+
+
 class DeliveryStore:
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -51,49 +100,16 @@ class DeliveryStore:
         now, and claim those (`sending` with a lease); returns the rows actually claimed."""
 
         def work(connection: Connection) -> list[OutboxMessage]:
-            due = (
-                connection.execute(
-                    select(OUTBOX)
-                    .where(
-                        OUTBOX.c.status.in_((PENDING, SENDING)),
-                        OUTBOX.c.next_attempt_at <= now,
-                    )
-                    .order_by(OUTBOX.c.id)
-                    .limit(limit)
-                )
-            ).all()
+            due = connection.execute(_DUE, {"now": now, "limit": limit}).all()
             if not due:
                 return []
-            held = (
-                connection.execute(
-                    select(OUTBOX.c.chat_id)
-                    .where(
-                        OUTBOX.c.status == PENDING,
-                        OUTBOX.c.attempts > 0,
-                        OUTBOX.c.next_attempt_at > now,
-                    )
-                    .distinct()
-                )
-            ).all()
+            held = connection.execute(_HELD, {"now": now}).all()
             rows = [OutboxMessage(**row._mapping) for row in due]
             chosen = choose(rows, {int(chat) for (chat,) in held})
             if not chosen:
                 return []
-            claimed = (
-                connection.execute(
-                    update(OUTBOX)
-                    .where(
-                        OUTBOX.c.id.in_([row.id for row in chosen]),
-                        OUTBOX.c.status.in_((PENDING, SENDING)),
-                        OUTBOX.c.next_attempt_at <= now,
-                    )
-                    .values(
-                        status=SENDING,
-                        attempts=OUTBOX.c.attempts + 1,
-                        next_attempt_at=lease_until,
-                    )
-                    .returning(OUTBOX.c.id)
-                )
+            claimed = connection.execute(
+                _CLAIM, {"ids": [row.id for row in chosen], "now": now, "lease": lease_until}
             ).all()
             won = {int(row_id) for (row_id,) in claimed}
             return [row for row in chosen if row.id in won]
@@ -116,19 +132,15 @@ class DeliveryStore:
         def work(connection: Connection) -> None:
             if sent:
                 connection.execute(
-                    update(OUTBOX)
-                    .where(OUTBOX.c.id == bindparam("row_id"))
-                    .values(
-                        status=SENT,
-                        sent_at=now,
-                        sent_message_id=bindparam("copy_id"),
-                        last_error=None,
-                    ),
-                    [{"row_id": s.message_id, "copy_id": s.sent_message_id} for s in sent],
+                    _MARK_SENT,
+                    [
+                        {"row_id": row.message_id, "copy_id": row.sent_message_id, "now": now}
+                        for row in sent
+                    ],
                 )
             if links:
                 connection.execute(
-                    insert(LINKS),
+                    _ADD_LINK,
                     [
                         {
                             "ticket_id": link.ticket_id,
@@ -142,10 +154,6 @@ class DeliveryStore:
                     ],
                 )
             if released:
-                connection.execute(
-                    update(OUTBOX)
-                    .where(and_(OUTBOX.c.id.in_(list(released)), OUTBOX.c.status == SENDING))
-                    .values(status=PENDING, next_attempt_at=now, attempts=OUTBOX.c.attempts - 1)
-                )
+                connection.execute(_RELEASE, {"ids": list(released), "now": now})
 
         await self._database.run_short(work)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Table, bindparam, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -98,6 +98,17 @@ class CustomerRepository(_Repository):
         await self.session.flush()
 
 
+# Built once: a customer's every free message looks their open tickets up.
+_OPEN_FOR_CUSTOMER = (
+    select(Ticket)
+    .where(
+        Ticket.customer_id == bindparam("customer_id"),
+        col(Ticket.status).in_(bindparam("statuses", expanding=True)),
+    )
+    .order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc())
+)
+
+
 class TicketRepository(_Repository):
     async def next_sequence(self, *, name: str = "ticket") -> int:
         """Increment a named counter atomically and return the new value.
@@ -149,9 +160,7 @@ class TicketRepository(_Repository):
         self, *, customer_id: int, statuses: Sequence[str]
     ) -> Sequence[Ticket]:
         result = await self.session.exec(
-            select(Ticket)
-            .where(Ticket.customer_id == customer_id, col(Ticket.status).in_(list(statuses)))
-            .order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc())
+            _OPEN_FOR_CUSTOMER, params={"customer_id": customer_id, "statuses": list(statuses)}
         )
         return result.all()
 
@@ -265,6 +274,15 @@ class FsmRepository(_Repository):
         self.session.add(record)
 
 
+# Built once (building costs more than running it); the values come as parameters.
+# A table (not an entity) insert: an entity insert with parameters would be an ORM bulk insert.
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+_ENQUEUE = {
+    "sqlite": sqlite_insert(_OUTBOX).on_conflict_do_nothing(index_elements=["key"]),
+    "postgresql": pg_insert(_OUTBOX).on_conflict_do_nothing(index_elements=["key"]),
+}
+
+
 class OutboxRepository(_Repository):
     async def enqueue(
         self,
@@ -282,22 +300,20 @@ class OutboxRepository(_Repository):
 
         One Core statement (insert, ignoring a key that exists), no ORM object.
         """
-        insert_ = pg_insert if dialect_of(self.session) == "postgresql" else sqlite_insert
-        statement = (
-            insert_(OutboxMessage)
-            .values(
-                key=key,
-                chat_id=chat_id,
-                thread_id=thread_id,
-                kind=kind,
-                payload=payload,
-                ticket_id=ticket_id,
-                status="pending",
-                attempts=0,
-                next_attempt_at=not_before or now,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["key"])
+        statement = _ENQUEUE[dialect_of(self.session)]
+        result = await self.session.exec(
+            statement,
+            params={
+                "key": key,
+                "chat_id": chat_id,
+                "thread_id": thread_id,
+                "kind": kind,
+                "payload": payload,
+                "ticket_id": ticket_id,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": not_before or now,
+                "created_at": now,
+            },
         )
-        result = await self.session.exec(statement)
         return bool(result.rowcount)

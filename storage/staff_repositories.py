@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, bindparam, func, or_, update
 from sqlmodel import col, select
 
 from storage.models import Ticket, TicketMessage
@@ -168,6 +168,18 @@ class BanRepository(_Repository):
         await self.session.flush()
 
 
+# Built once: every relayed customer message looks at the one before it.
+_PREVIOUS_MESSAGE = (
+    select(TicketMessage)
+    .where(
+        TicketMessage.ticket_id == bindparam("ticket_id"),
+        col(TicketMessage.id) < bindparam("before_id"),
+    )
+    .order_by(col(TicketMessage.id).desc())
+    .limit(1)
+)
+
+
 class StaffTicketRepository(_Repository):
     """Ticket queries of the staff side (topics, cards, relays)."""
 
@@ -202,10 +214,7 @@ class StaffTicketRepository(_Repository):
 
     async def previous_message(self, *, ticket_id: int, before_id: int) -> TicketMessage | None:
         result = await self.session.exec(
-            select(TicketMessage)
-            .where(TicketMessage.ticket_id == ticket_id, col(TicketMessage.id) < before_id)
-            .order_by(col(TicketMessage.id).desc())
-            .limit(1)
+            _PREVIOUS_MESSAGE, params={"ticket_id": ticket_id, "before_id": before_id}
         )
         return result.first()
 
