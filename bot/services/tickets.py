@@ -17,7 +17,7 @@ from bot.domain.tickets import (
 )
 from bot.services.intake import ComplaintForm, FileRef, IncomingMessage
 from bot.services.listeners import TicketListeners
-from storage.models import Attachment, Ticket, TicketEvent, TicketMessage
+from storage.models import Attachment, Customer, Ticket, TicketEvent, TicketMessage
 from storage.unit_of_work import Database, UnitOfWork
 
 OPEN_STATUS_VALUES: tuple[str, ...] = tuple(sorted(s.value for s in OPEN_STATUSES))
@@ -210,7 +210,10 @@ class TicketService:
         """Store a free message with the ticket it belongs to (see `ticket_for_message`),
         choosing and storing in one transaction."""
         async with self._database.unit_of_work() as uow:
-            ticket = await self._ticket_for_message(uow, customer_id=customer_id)
+            # Held for the whole unit of work: the session's identity map keeps only what is
+            # referenced, and the relay inside `_store` reads the customer again.
+            customer = await uow.customers.get(customer_id=customer_id)
+            ticket = await self._ticket_for_message(uow, customer_id=customer_id, customer=customer)
             stored = await self._store(uow, customer_id=customer_id, ticket=ticket, message=message)
         await self._announce(ticket, stored)
         return ticket, stored
@@ -274,8 +277,11 @@ class TicketService:
         async with self._database.unit_of_work() as uow:
             return await self._ticket_for_message(uow, customer_id=customer_id)
 
-    async def _ticket_for_message(self, uow: UnitOfWork, *, customer_id: int) -> Ticket | None:
-        customer = await uow.customers.get(customer_id=customer_id)
+    async def _ticket_for_message(
+        self, uow: UnitOfWork, *, customer_id: int, customer: Customer | None = None
+    ) -> Ticket | None:
+        if customer is None:
+            customer = await uow.customers.get(customer_id=customer_id)
         current_id = customer.current_ticket_id if customer else None
         open_tickets = await uow.tickets.open_for_customer(
             customer_id=customer_id, statuses=OPEN_STATUS_VALUES
