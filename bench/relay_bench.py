@@ -2,7 +2,9 @@
 delivery worker) against a bare aiogram echo handler, both over the same fake Bot API session.
 
 `python -m bench.relay_bench [messages]`; SQLite in a temporary folder, pacing switched off (it
-would measure Telegram's limits, not our code).
+would measure Telegram's limits, not our code). Two cases: a new ticket (nobody has answered
+yet, so the customer is also told where each message went) and a ticket an agent has taken
+(a conversation: the message is only relayed).
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from aiogram.types import Message
 from bench.common import Latencies, machine, pin_to_one_core
 from bot.domain.clock import FrozenClock
 from bot.services.intake import ComplaintForm
+from storage.models import Ticket
 from tests.harness import STAFF_CHAT_ID, running_desk
 from tests.telegram_fake import FakeTelegram, TelegramUser, UpdateFactory
 
 CUSTOMER = TelegramUser(1001, "Ivan", "Petrov", "ivanp", "en")
+AGENT = TelegramUser(2001, "Anna", "Agent", "anna", "en")
 
 
 async def echo_latencies(count: int) -> Latencies:
@@ -47,7 +51,7 @@ async def echo_latencies(count: int) -> Latencies:
     return Latencies(samples)
 
 
-async def relay_latencies(count: int, folder: Path) -> Latencies:
+async def relay_latencies(count: int, folder: Path, *, taken: bool) -> Latencies:
     clock = FrozenClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     async with running_desk(
         folder,
@@ -56,7 +60,7 @@ async def relay_latencies(count: int, folder: Path) -> Latencies:
         private_chat_min_interval_seconds=0,
     ) as desk:
         desk.fake.set_forum(STAFF_CHAT_ID, True)
-        desk.fake.set_admins(STAFF_CHAT_ID, [2001])
+        desk.fake.set_admins(STAFF_CHAT_ID, [AGENT.id])
         await desk.command(CUSTOMER, "start")
         async with desk.database.unit_of_work() as uow:
             customer = await uow.customers.by_telegram_id(telegram_id=CUSTOMER.id)
@@ -68,6 +72,16 @@ async def relay_latencies(count: int, folder: Path) -> Latencies:
         staff = desk.app.staff
         assert staff is not None
         await staff.delivery.run_once()
+        if taken:
+            async with desk.database.unit_of_work() as uow:
+                ticket = await uow.session.get(Ticket, 1)
+            assert ticket is not None and ticket.topic_id is not None
+            take = desk.updates.group_text(AGENT, STAFF_CHAT_ID, "/take", thread_id=ticket.topic_id)
+            await desk.app.dispatcher.feed_update(desk.app.bot, take)
+            await staff.delivery.run_once()
+            async with desk.database.unit_of_work() as uow:
+                ticket = await uow.session.get(Ticket, 1)
+            assert ticket is not None and ticket.status == "in_progress", ticket
         samples = []
         for number in range(count):
             update = desk.updates.text(CUSTOMER, f"message {number}")
@@ -83,16 +97,21 @@ async def relay_latencies(count: int, folder: Path) -> Latencies:
 def main() -> int:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     pinning = pin_to_one_core()
+    asyncio.run(echo_latencies(200))  # warm-up: imports, first-call caches
     echo = asyncio.run(echo_latencies(count))
-    with tempfile.TemporaryDirectory() as folder:
-        relay = asyncio.run(relay_latencies(count, Path(folder)))
+    results = {"echo handler": echo}
+    for name, taken in (("relay, new ticket", False), ("relay, taken ticket", True)):
+        with tempfile.TemporaryDirectory() as folder:
+            results[name] = asyncio.run(relay_latencies(count, Path(folder), taken=taken))
     print(f"machine: {machine()} ({pinning})")
     print(f"messages: {count} each, SQLite, pacing off")
-    print("| path | msg/s | p50 ms | p99 ms |")
-    print("|---|---|---|---|")
-    for name, result in (("echo handler", echo), ("relay to topic", relay)):
-        print(f"| {name} | {result.per_second:.0f} | {result.p50:.2f} | {result.p99:.2f} |")
-    print(f"relay / echo (p50): {relay.p50 / echo.p50:.1f}x")
+    print("| path | msg/s | p50 ms | p99 ms | p50 / echo |")
+    print("|---|---|---|---|---|")
+    for name, result in results.items():
+        print(
+            f"| {name} | {result.per_second:.0f} | {result.p50:.2f} | {result.p99:.2f} | "
+            f"{result.p50 / echo.p50:.1f}x |"
+        )
     return 0
 
 
