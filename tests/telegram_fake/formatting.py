@@ -154,6 +154,9 @@ def _skip_spaces(source: str, j: int) -> int:
     return j
 
 
+_PLAIN_RUN = re.compile(r"[^&<]+")  # text up to the next entity or tag, added in one piece
+
+
 def parse_html(source: str) -> FormattedText:
     """Parse Telegram's HTML subset (b, i, u, s, tg-spoiler, a, code, pre, blockquote, ...)."""
     out = _Output()
@@ -174,8 +177,10 @@ def parse_html(source: str) -> FormattedText:
                 i += 1
             continue
         if char != "<":
-            out.add(char)
-            i += 1
+            run = _PLAIN_RUN.match(source, i)
+            assert run is not None
+            out.add(run.group())
+            i = run.end()
             continue
 
         begin = _byte_offset(source, i)
