@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from sqlmodel import col, select
 
 from bot.domain.clock import Clock
@@ -48,19 +49,36 @@ class ReloadResult:
 def group_similar(
     texts: Sequence[tuple[str, str]], *, threshold: float = GAP_SIMILARITY
 ) -> list[Gap]:
-    """Greedy clustering: each text joins the first group whose example it resembles."""
+    """Greedy clustering: each text joins the first group whose example it resembles.
+
+    Quadratic in the number of distinct questions, so the comparisons run in rapidfuzz's
+    native loop (`extract_iter` yields matches in the examples' order; the first is taken),
+    and a question asked again in the same words goes straight to the group it joined.
+    """
     groups: list[Gap] = []
+    examples: list[str] = []  # each group's example, as compared
+    group_of: dict[str, int] = {}
     for text, locale in texts:
         key = text.casefold().strip()
-        for group in groups:
-            if fuzz.token_set_ratio(key, group.example.casefold()) >= threshold:
-                group.count += 1
-                group.locales.add(locale)
-                if len(group.samples) < 3 and text not in group.samples:
-                    group.samples.append(text)
-                break
-        else:
-            groups.append(Gap(example=text, count=1, samples=[text], locales={locale}))
+        index = group_of.get(key)
+        if index is None:
+            match = next(
+                process.extract_iter(
+                    key, examples, scorer=fuzz.token_set_ratio, score_cutoff=threshold
+                ),
+                None,
+            )
+            if match is None:
+                group_of[key] = len(groups)
+                groups.append(Gap(example=text, count=1, samples=[text], locales={locale}))
+                examples.append(text.casefold())
+                continue
+            index = group_of[key] = match[2]
+        group = groups[index]
+        group.count += 1
+        group.locales.add(locale)
+        if len(group.samples) < 3 and text not in group.samples:
+            group.samples.append(text)
     return sorted(groups, key=lambda g: (-g.count, g.example))
 
 
@@ -155,7 +173,8 @@ class KnowledgeService:
                 .limit(GAP_SCAN_LIMIT)
             )
             texts = [(text, locale) for text, locale in rows.all()]
-        return group_similar(texts)[:limit]
+        # Up to GAP_SCAN_LIMIT distinct questions compared pairwise: off the event loop.
+        return (await asyncio.to_thread(group_similar, texts))[:limit]
 
     def reload(self) -> ReloadResult:
         """Load the files again; on any error keep serving the base already loaded."""
