@@ -3,8 +3,9 @@
 Run: `python -m bench.form_bench [--customers N]`. Both bots get real `Update` objects via
 `Dispatcher.feed_update` and answer through the same session (no network), so the difference
 is what the desk itself costs: customer lookup, durable FSM state in SQLite (WAL), validation
-and rendering the next question. Each pair is measured twice: with a light session that only
-parses Telegram-shaped JSON results (closest to production) and with the tests' recording fake.
+and rendering the next question. The session is either a light one that only parses
+Telegram-shaped JSON results (closest to production) or the tests' recording fake; echo updates
+and form steps are timed in alternating chunks of 50 so that both see the same machine.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.base import BaseSession
-from aiogram.types import Message
+from aiogram.types import Message, Update
 
 from bench.common import Latencies, machine, pin_to_one_core
 from bench.light_session import LightSession
@@ -32,6 +33,7 @@ from tests.harness import make_settings
 from tests.telegram_fake import FakeTelegram, TelegramUser, UpdateFactory
 
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+CHUNK = 50  # updates of one kind in a row before switching to the other
 SESSIONS = {
     "light": "light (JSON result parsed as the HTTP session does, no bookkeeping)",
     "fake": "recording fake Bot API of the tests (state, HTML parsing, copies)",
@@ -42,8 +44,8 @@ def make_session(kind: str) -> BaseSession:
     return LightSession() if kind == "light" else FakeTelegram()
 
 
-async def echo_latencies(count: int, session_kind: str) -> Latencies:
-    fake = make_session(session_kind)
+def echo_dispatcher(session_kind: str) -> tuple[Dispatcher, Bot, UpdateFactory]:
+    session = make_session(session_kind)
     router = Router()
 
     async def echo(message: Message) -> None:
@@ -52,21 +54,32 @@ async def echo_latencies(count: int, session_kind: str) -> Latencies:
     router.message.register(echo)
     dispatcher = Dispatcher()
     dispatcher.include_router(router)
-    bot = Bot("42:BENCH", session=fake)
-    factory = UpdateFactory(fake if isinstance(fake, FakeTelegram) else None)
-    users = [TelegramUser(10_000 + i, f"User{i}") for i in range(count)]
-    updates = [factory.text(user, "The parcel arrived damaged and wet") for user in users]
+    factory = UpdateFactory(session if isinstance(session, FakeTelegram) else None)
+    return dispatcher, Bot("42:BENCH", session=session), factory
+
+
+async def timed(dispatcher: Dispatcher, bot: Bot, updates: list[Update]) -> list[float]:
     samples = []
     for update in updates:
         began = time.perf_counter()
         await dispatcher.feed_update(bot, update)
         samples.append((time.perf_counter() - began) * 1000)
-    return Latencies(samples)
+    return samples
 
 
-async def form_step_latencies(customers: int, session_kind: str) -> Latencies:
+async def echo_latencies(count: int, session_kind: str) -> Latencies:
+    dispatcher, bot, factory = echo_dispatcher(session_kind)
+    users = [TelegramUser(10_000 + i, f"User{i}") for i in range(count)]
+    updates = [factory.text(user, "The parcel arrived damaged and wet") for user in users]
+    return Latencies(await timed(dispatcher, bot, updates))
+
+
+async def paired_latencies(customers: int, session_kind: str) -> tuple[Latencies, Latencies]:
+    """Echo updates and form steps in alternating chunks, so both see the same machine (a
+    shared machine's speed drifts over seconds)."""
     clock = FrozenClock(START)
     pick_other = FormCallback(action="pick", step="category", value="other").pack()
+    echo, echo_bot, echo_factory = echo_dispatcher(session_kind)
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         database = Database(create_engine(url))
@@ -79,17 +92,24 @@ async def form_step_latencies(customers: int, session_kind: str) -> Latencies:
             await app.dispatcher.feed_update(app.bot, factory.command(user, "complaint"))
             press = factory.callback(user, pick_other, chat_id=user.id, message_id=1)
             await app.dispatcher.feed_update(app.bot, press)
-        samples: list[float] = []
-        for text in ("The parcel arrived damaged and wet", "21.11.2026"):
-            updates = [factory.text(user, text) for user in users]
-            for update in updates:
-                began = time.perf_counter()
-                await app.dispatcher.feed_update(app.bot, update)
-                samples.append((time.perf_counter() - began) * 1000)
+        steps = [
+            factory.text(user, text)
+            for text in ("The parcel arrived damaged and wet", "21.11.2026")
+            for user in users
+        ]
+        echoes = [
+            echo_factory.text(TelegramUser(10_000 + i, f"User{i}"), "The parcel arrived damaged")
+            for i in range(len(steps))
+        ]
+        echo_samples: list[float] = []
+        form_samples: list[float] = []
+        for chunk in range(0, len(steps), CHUNK):
+            echo_samples += await timed(echo, echo_bot, echoes[chunk : chunk + CHUNK])
+            form_samples += await timed(app.dispatcher, app.bot, steps[chunk : chunk + CHUNK])
         state = await app.dispatcher.fsm.get_context(app.bot, users[-1].id, users[-1].id).get_data()
         assert state["step"] == "attachments", state
         await app.close()
-    return Latencies(samples)
+    return Latencies(echo_samples), Latencies(form_samples)
 
 
 def report(echo: Latencies, form: Latencies) -> str:
@@ -110,8 +130,7 @@ async def main(customers: int, sessions: list[str]) -> None:
     print(f"machine: {machine()}; {pinning}")
     for kind in sessions:
         await echo_latencies(200, kind)  # warm-up: imports, first-call caches
-        echo = await echo_latencies(customers * 2, kind)
-        form = await form_step_latencies(customers, kind)
+        echo, form = await paired_latencies(customers, kind)
         print(f"\nsession: {SESSIONS[kind]}")
         print(report(echo, form))
 

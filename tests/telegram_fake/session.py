@@ -1034,7 +1034,8 @@ class FakeTelegram(BaseSession):
                         "Bad Request: can't parse inline keyboard button: "
                         "Text buttons are unallowed in the inline keyboard"
                     )
-        return {"inline_keyboard": copy.deepcopy(markup["inline_keyboard"])}
+        # JSON-shaped: a JSON round trip copies it several times faster than deepcopy.
+        return {"inline_keyboard": json.loads(json.dumps(markup["inline_keyboard"]))}
 
     def _file_record(self, file_id: str, kind: str) -> _FileRecord:
         record = self._files.get(file_id)
