@@ -177,11 +177,13 @@ def counting(database: Database) -> Iterator[list[int]]:
     def count(*_args: Any) -> None:
         counter[0] += 1
 
-    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+    for engine in database.sync_engines:
+        event.listen(engine, "before_cursor_execute", count)
     try:
         yield counter
     finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", count)
+        for engine in database.sync_engines:
+            event.remove(engine, "before_cursor_execute", count)
 
 
 def build_runner(database: Database, clock: FrozenClock, policy: SlaPolicy) -> SweepRunner:

@@ -59,6 +59,12 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def sync_engines(self) -> list[Engine]:
+        """Every engine statements run on, for engine events (counting, logging): the async
+        engine's synchronous core and, on a SQLite file, the direct engine."""
+        return [self.engine.sync_engine] + ([self._direct] if self._direct is not None else [])
+
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self)
 
