@@ -14,7 +14,9 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.domain.clock import Clock
+from bot.domain.sla import SlaPolicy
 from bot.locales.catalog import Catalogs, Markup
+from bot.services.answers import html_to_plain, record_staff_answer
 from bot.services.desk import AgentRef, DeskError, mention
 from bot.services.knowledge import KnowledgeService
 from bot.services.outbox import Notify, enqueue_text
@@ -49,6 +51,7 @@ class KnowledgeDesk:
         clock: Clock,
         knowledge: KnowledgeService,
         catalogs: Catalogs,
+        sla: SlaPolicy,
         *,
         staff_chat_id: int | None,
         staff_locale: str,
@@ -58,6 +61,7 @@ class KnowledgeDesk:
         self._clock = clock
         self._knowledge = knowledge
         self._catalogs = catalogs
+        self._sla = sla
         self._staff_chat_id = staff_chat_id
         self._staff_locale = staff_locale
         self._notify = notify or (lambda: None)
@@ -133,15 +137,25 @@ class KnowledgeDesk:
                 for at, data in rows.all()
                 if data.get("entry_id") == entry.id and now - at >= REPEAT_WINDOW
             )
+            article = self._article_html(entry, customer.locale)
             added = await enqueue_text(
                 uow,
                 key=f"kb-article:{ticket.id}:{entry.id}:{earlier}",
                 chat_id=customer.telegram_id,
-                html=self._article_html(entry, customer.locale),
+                html=article,
                 now=now,
                 ticket_id=ticket.id,
             )
             if added:
+                await record_staff_answer(
+                    uow,
+                    ticket=ticket,
+                    agent_id=agent.user_id,
+                    now=now,
+                    sla=self._sla,
+                    content_type="text",
+                    text=html_to_plain(article),
+                )
                 await uow.events.add(
                     ticket_id=ticket.id,
                     at=now,

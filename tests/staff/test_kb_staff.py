@@ -8,11 +8,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from bot.app import PROJECT_ROOT
 from bot.domain.clock import FrozenClock
 from bot.telegram.staff.kb_card import KbArticleCallback
 from knowledge_base import Match
+from storage.models import TicketMessage
 from tests.harness import Desk
 from tests.staff.conftest import (
     ANNA,
@@ -232,6 +234,31 @@ async def test_the_card_shows_related_articles_and_sends_one(desk: Desk) -> None
     assert topic_texts(desk, current.topic_id)[-1] == (
         "C-000001 · 📤 Anna Agent отправил(а) клиенту статью «The parcel arrived damaged»."
     )
+
+
+async def test_a_sent_article_is_the_first_response_and_stays_in_the_history(desk: Desk) -> None:
+    opened = await open_ticket(desk, IVAN, description="My parcel arrived damaged")
+    tid = opened.id or 0
+    assert (await ticket(desk, tid)).first_response_at is None
+    desk.clock.advance(timedelta(minutes=7))
+
+    await _press_article(desk, tid, "📤 The parcel arrived damaged")
+    await deliver(desk)
+
+    answered = await ticket(desk, tid)
+    assert answered.first_response_at == desk.clock.now()
+    assert answered.first_response_due is None  # that clock has stopped
+    async with desk.database.unit_of_work() as uow:
+        sent = (
+            await uow.session.exec(select(TicketMessage).where(TicketMessage.direction == "out"))
+        ).all()
+    assert [(m.ticket_id, m.author_id) for m in sent] == [(tid, ANNA.id)]
+    assert (sent[0].text or "").startswith("📄 The parcel arrived damaged\n\n")
+    await desk.command(IVAN, "tickets")
+    await desk.press(IVAN, next(b for b in desk.buttons(IVAN) if "C-000001" in b))
+    history = desk.last_text(IVAN)
+    assert "📄 The parcel arrived damaged" in history
+    assert "Expect the first answer by" not in history
 
 
 async def test_a_double_press_sends_the_article_once(desk: Desk) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from datetime import datetime
 
 from bot.domain.tickets import Actor, TicketStatus
 from bot.locales.catalog import Markup
+from bot.services.answers import html_to_plain, record_staff_answer
 from bot.services.desk.common import ALBUM_WAIT, AgentMessage, AgentRef, DeskError
 from bot.services.desk.status import StatusChanges
 from bot.services.outbox import (
@@ -19,8 +19,7 @@ from bot.services.outbox import (
     enqueue_text,
     media_item,
 )
-from bot.services.transitions import refresh_due_times
-from storage.models import Customer, Ticket, TicketMessage
+from storage.models import Customer, Ticket
 from storage.unit_of_work import UnitOfWork
 
 
@@ -78,7 +77,7 @@ class AgentRelay(StatusChanges):
                 raise DeskError("desk.error.ticket_finished", number=ticket.number)
             body = render(customer, ticket)
             await self._store_answer(
-                uow, ticket, customer, agent, now, content_type="text", text=html.unescape(body)
+                uow, ticket, customer, agent, now, content_type="text", text=html_to_plain(body)
             )
             await self._to_customer(
                 uow,
@@ -113,25 +112,18 @@ class AgentRelay(StatusChanges):
         telegram_message_id: int | None = None,
         media_group_id: str | None = None,
     ) -> None:
-        """Store what an agent sent the customer; the first one is the ticket's first response."""
-        if ticket.first_response_at is None:
-            ticket.first_response_at = now
-            refresh_due_times(ticket, sla=self._sla, now=now)
-        ticket.updated_at = now
-        await uow.tickets.save(ticket=ticket)
-        await uow.messages.add(
-            message=TicketMessage(
-                ticket_id=ticket.id,
-                customer_id=customer.id,
-                direction="out",
-                author_id=agent.user_id,
-                content_type=content_type,
-                text=text,
-                chat_id=chat_id,
-                telegram_message_id=telegram_message_id,
-                media_group_id=media_group_id,
-                created_at=now,
-            )
+        assert ticket.customer_id == customer.id
+        await record_staff_answer(
+            uow,
+            ticket=ticket,
+            agent_id=agent.user_id,
+            now=now,
+            sla=self._sla,
+            content_type=content_type,
+            text=text,
+            chat_id=chat_id,
+            telegram_message_id=telegram_message_id,
+            media_group_id=media_group_id,
         )
 
     def _agent_html(self, customer: Customer, agent: AgentRef, body: str | None) -> str:

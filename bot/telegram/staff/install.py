@@ -166,6 +166,7 @@ def install_staff_desk(
                 clock,
                 knowledge,
                 catalogs,
+                tickets.sla,
                 staff_chat_id=settings.staff_chat_id,
                 staff_locale=locale,
                 notify=delivery.notify,
