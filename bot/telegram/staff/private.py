@@ -62,6 +62,8 @@ class CustomerDeskMiddleware(BaseMiddleware):
 
 
 def build_private_router(desk: DeskService) -> Router:
+    """The desk's handlers for private chats; it relies on being included in the customer
+    router, which keeps it to private chats and has registered the customer."""
     router = Router(name="desk_private")
     router.message.filter(MaybeCommand())  # its message handler is a command
 
