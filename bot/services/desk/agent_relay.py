@@ -39,12 +39,12 @@ class AgentRelay(StatusChanges):
                 )
                 if ticket.assignee_id is None:
                     await self._assign(uow, ticket, agent.user_id, actor=agent, now=now)
-            await self._store_answer(
+            await record_staff_answer(
                 uow,
-                ticket,
-                customer,
-                agent,
-                now,
+                ticket=ticket,
+                agent_id=agent.user_id,
+                now=now,
+                sla=self._sla,
                 content_type=message.content_type,
                 text=message.plain,
                 chat_id=message.chat_id,
@@ -76,8 +76,14 @@ class AgentRelay(StatusChanges):
             if not TicketStatus(ticket.status).is_open:
                 raise DeskError("desk.error.ticket_finished", number=ticket.number)
             body = render(customer, ticket)
-            await self._store_answer(
-                uow, ticket, customer, agent, now, content_type="text", text=html_to_plain(body)
+            await record_staff_answer(
+                uow,
+                ticket=ticket,
+                agent_id=agent.user_id,
+                now=now,
+                sla=self._sla,
+                content_type="text",
+                text=html_to_plain(body),
             )
             await self._to_customer(
                 uow,
@@ -97,34 +103,6 @@ class AgentRelay(StatusChanges):
             )
         self._notify()
         return body
-
-    async def _store_answer(
-        self,
-        uow: UnitOfWork,
-        ticket: Ticket,
-        customer: Customer,
-        agent: AgentRef,
-        now: datetime,
-        *,
-        content_type: str,
-        text: str | None,
-        chat_id: int | None = None,
-        telegram_message_id: int | None = None,
-        media_group_id: str | None = None,
-    ) -> None:
-        assert ticket.customer_id == customer.id
-        await record_staff_answer(
-            uow,
-            ticket=ticket,
-            agent_id=agent.user_id,
-            now=now,
-            sla=self._sla,
-            content_type=content_type,
-            text=text,
-            chat_id=chat_id,
-            telegram_message_id=telegram_message_id,
-            media_group_id=media_group_id,
-        )
 
     def _agent_html(self, customer: Customer, agent: AgentRef, body: str | None) -> str:
         signature = self._signature(customer, agent)
