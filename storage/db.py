@@ -73,9 +73,9 @@ class _DirectConnection(sqlite3.Connection):
 
 
 def create_direct_sqlite_engine(url: str) -> Engine | None:
-    """A synchronous engine on the same SQLite file, for a few very short hot-path
-    transactions run on the event loop (see `Database.direct`); None for other databases
-    and for in-memory SQLite."""
+    """A synchronous engine on the same SQLite file: units of work and short Core
+    transactions run through it on the event loop (see `Database`); None for other
+    databases and for in-memory SQLite."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return None

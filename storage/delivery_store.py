@@ -15,12 +15,11 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
-from storage.outbox_models import OutboxMessage
+from storage.outbox_models import OUTBOX, OutboxMessage
 from storage.staff_models import MessageLink
 from storage.staff_repositories import PENDING, SENDING, SENT
 from storage.unit_of_work import Database
 
-OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 LINKS: Table = MessageLink.__table__  # type: ignore[attr-defined]
 
 Choose = Callable[[Sequence[OutboxMessage], set[int]], list[OutboxMessage]]

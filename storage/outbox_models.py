@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text
+from sqlalchemy import JSON, BigInteger, Column, Index, Table, Text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -29,3 +29,6 @@ class OutboxMessage(SQLModel, table=True):
     sent_message_id: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func
+from sqlalchemy import bindparam, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -21,7 +21,7 @@ from storage.models import (
     TicketEvent,
     TicketMessage,
 )
-from storage.outbox_models import OutboxMessage
+from storage.outbox_models import OUTBOX
 
 
 def dialect_of(session: AsyncSession) -> str:
@@ -274,12 +274,12 @@ class FsmRepository(_Repository):
         self.session.add(record)
 
 
-# Built once (building costs more than running it); the values come as parameters.
-# A table (not an entity) insert: an entity insert with parameters would be an ORM bulk insert.
-_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
-_ENQUEUE = {
-    "sqlite": sqlite_insert(_OUTBOX).on_conflict_do_nothing(index_elements=["key"]),
-    "postgresql": pg_insert(_OUTBOX).on_conflict_do_nothing(index_elements=["key"]),
+# Adding outbox rows, leaving a key that exists alone, per dialect. Built once (building costs
+# more than running it); the rows come as parameters. A table (not an entity) insert: an
+# entity insert with parameters would be an ORM bulk insert.
+OUTBOX_INSERT_NEW = {
+    "sqlite": sqlite_insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"]),
+    "postgresql": pg_insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"]),
 }
 
 
@@ -300,9 +300,8 @@ class OutboxRepository(_Repository):
 
         One Core statement (insert, ignoring a key that exists), no ORM object.
         """
-        statement = _ENQUEUE[dialect_of(self.session)]
         result = await self.session.exec(
-            statement,
+            OUTBOX_INSERT_NEW[dialect_of(self.session)],
             params={
                 "key": key,
                 "chat_id": chat_id,

@@ -26,8 +26,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
@@ -38,14 +36,12 @@ from storage.models import (
     TicketEvent,
     TicketMessage,
 )
-from storage.outbox_models import OutboxMessage
-from storage.repositories import dialect_of
+from storage.repositories import OUTBOX_INSERT_NEW, dialect_of
 
 SlaTargetName = Literal["first_response", "resolution"]
 
 TICKETS: Table = Ticket.__table__  # type: ignore[attr-defined]
 EVENTS: Table = TicketEvent.__table__  # type: ignore[attr-defined]
-OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 CUSTOMERS: Table = Customer.__table__  # type: ignore[attr-defined]
 MESSAGES: Table = TicketMessage.__table__  # type: ignore[attr-defined]
 
@@ -363,10 +359,8 @@ class SweepRepository:
         """Add outbox rows in bulk; a key that already exists is left alone."""
         if not messages:
             return
-        insert_ = pg_insert if self._dialect == "postgresql" else sqlite_insert
-        statement = insert_(OUTBOX).on_conflict_do_nothing(index_elements=["key"])
         await self.session.exec(
-            statement,
+            OUTBOX_INSERT_NEW[self._dialect],
             params=[
                 {
                     "key": message.key,
