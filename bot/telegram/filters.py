@@ -4,7 +4,7 @@ aiogram calls any filter that is not a coroutine (a magic `F...` expression, a b
 a plain function) through `asyncio.to_thread`: a thread round trip per check, and a private
 message passes several router-level checks before it reaches its handler. These filters do
 the same checks as coroutines, so no check ever leaves the event loop
-(`tests/test_architecture.py` keeps it that way).
+(`tests/test_routing.py` keeps it that way).
 """
 
 from __future__ import annotations

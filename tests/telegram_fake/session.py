@@ -351,6 +351,12 @@ def _as_int(value: Any) -> int | None:
     return None
 
 
+def _json_copy(value: Any) -> Any:
+    """A deep copy of JSON-shaped data; a JSON round trip is several times faster than
+    `copy.deepcopy`, and the fake copies every message it delivers."""
+    return json.loads(json.dumps(value))
+
+
 def _shallow(message: dict[str, Any]) -> dict[str, Any]:
     """A message as it appears inside another one (Telegram does not nest replies further)."""
     inner = copy.deepcopy(message)
@@ -501,7 +507,7 @@ class FakeTelegram(BaseSession):
             raise
         call.result = response.result
         call._bot = bot
-        call.delivered_raw = [json.loads(json.dumps(raw)) for raw in request.delivered]
+        call.delivered_raw = [_json_copy(raw) for raw in request.delivered]
         return cast(TelegramType, response.result)
 
     async def stream_content(
@@ -1034,8 +1040,7 @@ class FakeTelegram(BaseSession):
                         "Bad Request: can't parse inline keyboard button: "
                         "Text buttons are unallowed in the inline keyboard"
                     )
-        # JSON-shaped: a JSON round trip copies it several times faster than deepcopy.
-        return {"inline_keyboard": json.loads(json.dumps(markup["inline_keyboard"]))}
+        return {"inline_keyboard": _json_copy(markup["inline_keyboard"])}
 
     def _file_record(self, file_id: str, kind: str) -> _FileRecord:
         record = self._files.get(file_id)
