@@ -1,4 +1,5 @@
-"""Helpers shared by the benchmarks: timing statistics and a description of the machine."""
+"""Helpers shared by the benchmarks: the echo baseline, timing statistics and a description of
+the machine."""
 
 from __future__ import annotations
 
@@ -6,7 +7,12 @@ import os
 import platform
 import statistics
 import sys
+import time
 from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.base import BaseSession
+from aiogram.types import Message, Update
 
 
 @dataclass(frozen=True)
@@ -47,3 +53,26 @@ def machine() -> str:
     except OSError:
         pass
     return f"{cpu}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, {platform.system()}"
+
+
+def echo_bot(session: BaseSession) -> tuple[Dispatcher, Bot]:
+    """The baseline: a bare aiogram dispatcher with one `message.answer(message.text)` handler."""
+    router = Router()
+
+    async def echo(message: Message) -> None:
+        await message.answer(message.text or "")
+
+    router.message.register(echo)
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    return dispatcher, Bot("42:BENCH", session=session)
+
+
+async def time_updates(dispatcher: Dispatcher, bot: Bot, updates: list[Update]) -> list[float]:
+    """Feed the updates one by one; milliseconds each."""
+    samples = []
+    for update in updates:
+        began = time.perf_counter()
+        await dispatcher.feed_update(bot, update)
+        samples.append((time.perf_counter() - began) * 1000)
+    return samples

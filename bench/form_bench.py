@@ -13,15 +13,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aiogram import Bot, Dispatcher, Router
+from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
-from aiogram.types import Message, Update
 
-from bench.common import Latencies, machine, pin_to_one_core
+from bench.common import Latencies, echo_bot, machine, pin_to_one_core, time_updates
 from bench.light_session import LightSession
 from bot.app import build_app
 from bot.domain.clock import FrozenClock
@@ -46,32 +44,15 @@ def make_session(kind: str) -> BaseSession:
 
 def echo_dispatcher(session_kind: str) -> tuple[Dispatcher, Bot, UpdateFactory]:
     session = make_session(session_kind)
-    router = Router()
-
-    async def echo(message: Message) -> None:
-        await message.answer(message.text or "")
-
-    router.message.register(echo)
-    dispatcher = Dispatcher()
-    dispatcher.include_router(router)
     factory = UpdateFactory(session if isinstance(session, FakeTelegram) else None)
-    return dispatcher, Bot("42:BENCH", session=session), factory
-
-
-async def timed(dispatcher: Dispatcher, bot: Bot, updates: list[Update]) -> list[float]:
-    samples = []
-    for update in updates:
-        began = time.perf_counter()
-        await dispatcher.feed_update(bot, update)
-        samples.append((time.perf_counter() - began) * 1000)
-    return samples
+    return *echo_bot(session), factory
 
 
 async def echo_latencies(count: int, session_kind: str) -> Latencies:
     dispatcher, bot, factory = echo_dispatcher(session_kind)
     users = [TelegramUser(10_000 + i, f"User{i}") for i in range(count)]
     updates = [factory.text(user, "The parcel arrived damaged and wet") for user in users]
-    return Latencies(await timed(dispatcher, bot, updates))
+    return Latencies(await time_updates(dispatcher, bot, updates))
 
 
 async def paired_latencies(customers: int, session_kind: str) -> tuple[Latencies, Latencies]:
@@ -79,7 +60,7 @@ async def paired_latencies(customers: int, session_kind: str) -> tuple[Latencies
     shared machine's speed drifts over seconds)."""
     clock = FrozenClock(START)
     pick_other = FormCallback(action="pick", step="category", value="other").pack()
-    echo, echo_bot, echo_factory = echo_dispatcher(session_kind)
+    echo, echo_client, echo_factory = echo_dispatcher(session_kind)
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         database = Database(create_engine(url))
@@ -104,8 +85,10 @@ async def paired_latencies(customers: int, session_kind: str) -> tuple[Latencies
         echo_samples: list[float] = []
         form_samples: list[float] = []
         for chunk in range(0, len(steps), CHUNK):
-            echo_samples += await timed(echo, echo_bot, echoes[chunk : chunk + CHUNK])
-            form_samples += await timed(app.dispatcher, app.bot, steps[chunk : chunk + CHUNK])
+            echo_samples += await time_updates(echo, echo_client, echoes[chunk : chunk + CHUNK])
+            form_samples += await time_updates(
+                app.dispatcher, app.bot, steps[chunk : chunk + CHUNK]
+            )
         state = await app.dispatcher.fsm.get_context(app.bot, users[-1].id, users[-1].id).get_data()
         assert state["step"] == "attachments", state
         await app.close()

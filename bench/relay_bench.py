@@ -17,10 +17,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aiogram import Bot, Dispatcher, Router
-from aiogram.types import Message
+from aiogram.types import Update
 
-from bench.common import Latencies, machine, pin_to_one_core
+from bench.common import Latencies, echo_bot, machine, pin_to_one_core, time_updates
 from bot.domain.clock import FrozenClock
 from bot.services.intake import ComplaintForm
 from storage.models import Ticket
@@ -32,36 +31,16 @@ AGENT = TelegramUser(2001, "Anna", "Agent", "anna", "en")
 CHUNK = 50  # messages of one kind in a row before switching to the other
 
 
-class EchoBot:
-    """A bare aiogram dispatcher with one `message.answer(message.text)` handler."""
-
-    def __init__(self) -> None:
-        fake = FakeTelegram()
-        self.bot = Bot("42:BENCH", session=fake)
-        router = Router()
-
-        @router.message()
-        async def echo(message: Message) -> None:
-            await message.answer(message.text or "")
-
-        self.dispatcher = Dispatcher()
-        self.dispatcher.include_router(router)
-        self.updates = UpdateFactory(fake)
-
-    async def timed(self, count: int) -> list[float]:
-        samples = []
-        for number in range(count):
-            update = self.updates.text(CUSTOMER, f"message {number}")
-            start = time.perf_counter()
-            await self.dispatcher.feed_update(self.bot, update)
-            samples.append((time.perf_counter() - start) * 1000)
-        return samples
-
-
 async def paired_latencies(count: int, folder: Path, *, taken: bool) -> tuple[Latencies, Latencies]:
     """Echo updates and relayed messages in alternating chunks, so both see the same machine."""
-    echo = EchoBot()
-    await echo.timed(200)  # warm-up: imports, first-call caches
+    fake = FakeTelegram()
+    echo, echo_client = echo_bot(fake)
+    echo_updates = UpdateFactory(fake)
+
+    def echoes(count: int) -> list[Update]:
+        return [echo_updates.text(CUSTOMER, f"message {number}") for number in range(count)]
+
+    await time_updates(echo, echo_client, echoes(200))  # warm-up: imports, first-call caches
     clock = FrozenClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     async with running_desk(
         folder,
@@ -96,7 +75,7 @@ async def paired_latencies(count: int, folder: Path, *, taken: bool) -> tuple[La
         relay_samples: list[float] = []
         for chunk in range(0, count, CHUNK):
             size = min(CHUNK, count - chunk)
-            echo_samples += await echo.timed(size)
+            echo_samples += await time_updates(echo, echo_client, echoes(size))
             for number in range(chunk, chunk + size):
                 update = desk.updates.text(CUSTOMER, f"message {number}")
                 start = time.perf_counter()
