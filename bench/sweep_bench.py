@@ -20,9 +20,8 @@ import platform
 import random
 import sys
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +29,6 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 from sqlalchemy import event, insert, text
-from sqlalchemy.engine import make_url
 
 from bot.domain.clock import FrozenClock
 from bot.domain.sla import SlaPolicy
@@ -43,6 +41,7 @@ from storage.db import create_engine
 from storage.migrate import upgrade_database
 from storage.models import Customer, Ticket
 from storage.unit_of_work import Database
+from tests.postgres import temporary_database
 
 OPEN_TICKETS = 100_000
 RESOLVED_TICKETS = 10_000
@@ -230,33 +229,6 @@ async def measure(url: str, backend: str, scenario: str) -> Measurement:
         await database.dispose()
 
 
-@asynccontextmanager
-async def postgres_database(admin_url: str) -> AsyncIterator[str]:
-    import asyncpg
-
-    parsed = make_url(admin_url)
-    name = f"bot_bench_{uuid.uuid4().hex[:12]}"
-
-    async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(
-            host=parsed.host or "127.0.0.1",
-            port=parsed.port or 5432,
-            user=parsed.username or "postgres",
-            password=parsed.password,
-            database=parsed.database or "postgres",
-        )
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    await admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield parsed.set(database=name).render_as_string(hide_password=False)
-    finally:
-        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 async def run() -> list[Measurement]:
     results: list[Measurement] = []
     for scenario in ("steady state", "backlog"):
@@ -265,7 +237,7 @@ async def run() -> list[Measurement]:
             results.append(await measure(url, "SQLite", scenario))
         postgres = os.environ.get("TEST_POSTGRES_URL")
         if postgres:
-            async with postgres_database(postgres) as url:
+            async with temporary_database(postgres, prefix="bot_bench") as url:
                 results.append(await measure(url, "PostgreSQL", scenario))
     return results
 

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from bot.domain.clock import FrozenClock
 from storage.db import create_engine
 from storage.migrate import upgrade_database
 from storage.unit_of_work import Database
+from tests.postgres import temporary_database
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -40,33 +40,12 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
 
 
-async def _admin_execute(url: str, statement: str) -> None:
-    import asyncpg
-
-    parsed = make_url(url)
-    connection = await asyncpg.connect(
-        host=parsed.host or "127.0.0.1",
-        port=parsed.port or 5432,
-        user=parsed.username or "postgres",
-        password=parsed.password,
-        database=parsed.database or "postgres",
-    )
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 @asynccontextmanager
 async def temporary_postgres_database() -> AsyncIterator[str]:
     """A fresh PostgreSQL database for one test, dropped afterwards, so runs never collide."""
     assert POSTGRES_URL
-    name = f"bot_test_{uuid.uuid4().hex[:12]}"
-    await _admin_execute(POSTGRES_URL, f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        await _admin_execute(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with temporary_database(POSTGRES_URL, prefix="bot_test") as url:
+        yield url
 
 
 @pytest.fixture
