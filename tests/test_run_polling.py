@@ -11,11 +11,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
 USER = {"id": 5005, "is_bot": False, "first_name": "Polly", "language_code": "en"}
 BOT = {"id": 42, "is_bot": True, "first_name": "Support Desk", "username": "desk_bot"}
+
+pytestmark = pytest.mark.process
 
 
 class LocalBotApi:
