@@ -38,11 +38,22 @@ def parse_sla_targets(text: str) -> dict[str, tuple[float, float]]:
 
 
 def _split_ids(value: object) -> object:
-    if isinstance(value, str):
-        return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
     if isinstance(value, int):
         return [value]
-    return value
+    if not isinstance(value, str):
+        return value
+    ids: list[int] = []
+    for part in value.replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        try:
+            ids.append(int(part.strip()))
+        except ValueError:
+            raise ValueError(
+                f"{part.strip()!r} is not a Telegram user id: use numeric ids separated by "
+                "commas, e.g. '123456789,987654321'"
+            ) from None
+    return ids
 
 
 class Settings(BaseSettings):
@@ -105,7 +116,32 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_holidays(cls, value: object) -> object:
         if isinstance(value, str):
-            return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+            from bot.domain.sla import parse_holidays
+
+            parts = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+            try:
+                return sorted(parse_holidays(parts))
+            except ValueError as exc:
+                raise ValueError(f"{exc}, e.g. '2026-01-01,2026-01-07'") from None
+        return value
+
+    @field_validator("business_hours")
+    @classmethod
+    def _check_business_hours(cls, value: str) -> str:
+        from bot.domain.sla import parse_business_hours
+
+        parse_business_hours(value)
+        return value
+
+    @field_validator("business_days")
+    @classmethod
+    def _check_business_days(cls, value: str) -> str:
+        from bot.domain.sla import parse_weekdays
+
+        try:
+            parse_weekdays(value)
+        except ValueError as exc:
+            raise ValueError(f"{exc}; e.g. 'mon-fri' or 'mon,tue,wed,thu,fri,sat'") from None
         return value
 
     @field_validator("sla_targets")
