@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.domain.clock import FrozenClock
-from storage.db import create_engine
-from storage.migrate import upgrade_database
 from storage.unit_of_work import Database
+from tests.migrated import migrated_database
 from tests.postgres import temporary_database
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
@@ -57,9 +56,7 @@ async def postgres_url() -> AsyncIterator[str]:
 
 
 async def open_database(url: str) -> Database:
-    database = Database(create_engine(url))
-    await upgrade_database(database.engine)
-    return database
+    return await migrated_database(url)
 
 
 @pytest.fixture

@@ -13,9 +13,8 @@ from pydantic import SecretStr
 from bot.app import App, build_app
 from bot.config import Settings
 from bot.domain.clock import FrozenClock
-from storage.db import create_engine
-from storage.migrate import upgrade_database
 from storage.unit_of_work import Database
+from tests.migrated import migrated_database
 from tests.telegram_fake import FakeTelegram, TelegramUser, UpdateFactory
 
 STAFF_CHAT_ID = -1001234567890
@@ -92,8 +91,7 @@ class Desk:
 @asynccontextmanager
 async def running_desk(tmp_path: Path, clock: FrozenClock, **overrides: Any) -> AsyncIterator[Desk]:
     url = overrides.pop("database_url", None) or f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
-    database = Database(create_engine(url))
-    await upgrade_database(database.engine)
+    database = await migrated_database(url)
     fake = FakeTelegram(clock=clock)
     desk = Desk(make_settings(url, **overrides), database, clock, fake)
     try:
