@@ -76,6 +76,7 @@ async def run(settings: Settings) -> None:
         else:
             # Each batch is stored in the inbox before the next poll confirms it to Telegram.
             await inbox.poll(stop, allowed_updates=app.dispatcher.resolve_used_update_types())
+        log.info("stopping: finishing %d update(s) being handled", inbox.running)
         # Updates already taken are finished before the bot session closes.
         if not await inbox.drain(SHUTDOWN_GRACE_SECONDS):
             log.warning("%d update(s) still running at shutdown", inbox.running)

@@ -180,14 +180,20 @@ class InboxStore:
 
         await self._database.run_short(work)
 
-    async def release(self, update_id: int, *, error: str) -> None:
-        """Handling failed this time: leave it pending for another attempt."""
+    async def release(self, update_id: int, *, error: str | None) -> None:
+        """Not handled this time (stopping, or a failure worth another attempt): pending and
+        free for the next start or another instance; the claim's attempt does not count."""
 
         def work(connection: Connection) -> None:
             connection.execute(
                 update(INBOX)
                 .where(INBOX.c.update_id == update_id, INBOX.c.claimed_by == self.instance)
-                .values(error=error, claimed_by=None, lease_until=None)
+                .values(
+                    error=error,
+                    claimed_by=None,
+                    lease_until=None,
+                    attempts=INBOX.c.attempts - 1,
+                )
             )
 
         await self._database.run_short(work)

@@ -72,6 +72,7 @@ class Inbox:
         lease: timedelta,
         single_instance: bool,
         instance: str | None = None,
+        concurrency: int = 32,
     ) -> None:
         self._bot = bot
         self._dispatcher = dispatcher
@@ -80,6 +81,10 @@ class Inbox:
         self._single_instance = single_instance
         self.store = InboxStore(database, instance=instance or instance_name())
         self._running: dict[int, asyncio.Task[None]] = {}
+        # At most this many updates are handled at once; the others wait their turn in order
+        # and, when the bot stops, stay in the inbox for the next start instead of delaying it.
+        self._slots = asyncio.Semaphore(concurrency)
+        self._stopping = False
         self._last_prune: datetime | None = None
 
     @property
@@ -147,6 +152,19 @@ class Inbox:
         self._running.pop(update_id, None)
 
     async def _handle(self, item: Claimed) -> None:
+        async with self._slots:
+            if self._stopping:
+                await self._hand_back(item.update_id)
+                return
+            await self._handle_now(item)
+
+    async def _hand_back(self, update_id: int) -> None:
+        try:
+            await self.store.release(update_id, error=None)
+        except Exception:
+            log.exception("update %s could not be handed back; its lease runs out", update_id)
+
+    async def _handle_now(self, item: Claimed) -> None:
         now = self._clock.now()
         if item.attempts > MAX_ATTEMPTS:
             log.error("update %s given up after %d attempts", item.update_id, item.attempts - 1)
@@ -206,11 +224,17 @@ class Inbox:
                 log.exception("inbox housekeeping failed; it runs again shortly")
 
     async def drain(self, grace_seconds: float) -> bool:
-        """Wait until every update taken is handled and marked; False if time ran out."""
+        """Stop: wait for the updates being handled to finish and be marked (those still
+        waiting for their turn are handed back to the inbox); False if time ran out."""
+        self._stopping = True
+        return await self.settle(grace_seconds)
+
+    async def settle(self, timeout_seconds: float) -> bool:
+        """Wait until every update taken so far is handled and marked; False on time out."""
         tasks = list(self._running.values())
         if not tasks:
             return True
-        _done, pending = await asyncio.wait(tasks, timeout=grace_seconds)
+        _done, pending = await asyncio.wait(tasks, timeout=timeout_seconds)
         return not pending
 
     # ------------------------------------------------------------------------------ sources

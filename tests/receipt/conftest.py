@@ -162,7 +162,7 @@ class Receipt:
         polling = asyncio.create_task(self.inbox.poll(stop, allowed_updates=None))
         try:
             await asyncio.wait_for(self.queue.drained.wait(), 20)
-            assert await self.inbox.drain(20)
+            assert await self.inbox.settle(20)
         finally:
             stop.set()
             await asyncio.wait_for(polling, 20)

@@ -3,6 +3,7 @@ handled after a restart; the webhook answers 200 only once the update is stored.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 
@@ -115,7 +116,7 @@ async def test_updates_a_killed_process_had_stored_are_handled_at_the_next_start
 
     restarted = receipt.rebuild()
     assert await restarted.take_left_over(at_start=True) == 2
-    assert await restarted.drain(20)
+    assert await restarted.settle(20)
 
     assert await _stored_texts(receipt, IVAN.id) == ["stored, then the process died"]
     assert await _stored_texts(receipt, MARIA.id) == ["me too"]
@@ -142,7 +143,7 @@ async def test_with_several_instances_a_dead_ones_updates_wait_for_its_lease(
     assert await other.take_left_over(at_start=True) == 0  # the lease still runs
     receipt.desk.clock.advance(lease + timedelta(seconds=1))
     assert await other.take_left_over() == 1
-    assert await other.drain(20)
+    assert await other.settle(20)
     assert await _stored_texts(receipt, IVAN.id) == ["held by a dead instance"]
 
 
@@ -165,10 +166,41 @@ async def test_the_webhook_answers_200_only_once_the_update_is_stored(receipt: R
         assert unreadable.status == 200  # kept; Telegram need not send it again
         again = await client.post("/hook/path", json=update, headers=headers)
         assert again.status == 200
-        assert await receipt.inbox.drain(20)
+        assert await receipt.inbox.settle(20)
 
     assert await _states(receipt) == {
         update["update_id"]: "done",
         broken["update_id"]: "unreadable",
     }
     assert await _stored_texts(receipt, IVAN.id) == ["through the webhook"]
+
+
+async def test_a_stop_finishes_what_runs_and_leaves_the_rest_for_the_next_start(
+    receipt: Receipt,
+) -> None:
+    await open_ticket(receipt.desk, IVAN)
+    app = receipt.desk.app
+    inbox = Inbox(
+        app.bot,
+        app.dispatcher,
+        app.database,
+        app.clock,
+        lease=timedelta(seconds=30),
+        single_instance=True,
+        concurrency=1,
+    )
+    updates = [raw(receipt.desk.updates.text(IVAN, f"burst {n}")) for n in range(1, 4)]
+    await inbox.receive(updates)
+    async with app.database.write_lock():
+        await asyncio.sleep(0)  # the first update starts (and waits for the database)
+        stopping = asyncio.create_task(inbox.drain(20))  # the bot stops
+        await asyncio.sleep(0)
+    assert await stopping
+
+    assert await _stored_texts(receipt, IVAN.id) == ["burst 1"]
+    ids = [u["update_id"] for u in updates]
+    assert await _states(receipt) == {ids[0]: "done", ids[1]: "pending", ids[2]: "pending"}
+    restarted = receipt.rebuild()
+    assert await restarted.take_left_over(at_start=True) == 2
+    assert await restarted.settle(20)
+    assert await _stored_texts(receipt, IVAN.id) == ["burst 1", "burst 2", "burst 3"]
