@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import sys
 
@@ -51,6 +52,9 @@ def main() -> int:
     except (KnowledgeBaseError, FormSchemaError) as error:
         print(f"The bot did not start: {error}", file=sys.stderr)
         return 2
+    # Everything is closed: spare the interpreter's last garbage collection over the whole
+    # heap (seconds with a loaded knowledge base), so a stop by SIGTERM ends at once.
+    gc.freeze()
     return 0
 
 

@@ -165,3 +165,6 @@ class Settings(BaseSettings):
     private_chat_min_interval_seconds: float = Field(default=1.0, ge=0)
     relay_burst_minutes: float = Field(default=10, ge=0)
     reopen_window_days: float = Field(default=30, ge=0)
+
+    # Receipt of updates (the inbox).
+    inbox_lease_seconds: float = Field(default=30, gt=0, le=3600)

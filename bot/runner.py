@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+from datetime import timedelta
+from urllib.parse import urlsplit
 
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
 from bot.app import App, build_app, register_commands
 from bot.config import Settings
 from bot.jobs.scheduler import SweepScheduler, build_runner
+from bot.telegram.inbox import Inbox
 from storage.migrate import upgrade_database
 
 log = logging.getLogger("bot")
@@ -24,12 +27,34 @@ async def prepare(app: App) -> None:
     await register_commands(app)
 
 
+def build_inbox(app: App) -> Inbox:
+    return Inbox(
+        app.bot,
+        app.dispatcher,
+        app.database,
+        app.clock,
+        lease=timedelta(seconds=app.settings.inbox_lease_seconds),
+        single_instance=app.database.dialect == "sqlite",
+    )
+
+
+def webhook_path(url: str) -> str:
+    """The path the webhook server listens on: the one of the URL given to Telegram."""
+    return urlsplit(url).path or "/"
+
+
 async def run(settings: Settings) -> None:
     app = build_app(settings)
     sweeps = SweepScheduler(
         build_runner(settings, app.database, app.clock, app.tickets.sla, app.catalogs),
         settings.sweep_interval_seconds,
     )
+    inbox = build_inbox(app)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    housekeeping: asyncio.Task[None] | None = None
     try:
         await prepare(app)
         sweeps.start()
@@ -44,47 +69,47 @@ async def run(settings: Settings) -> None:
             app.database.engine.url.render_as_string(hide_password=True),
             settings.staff_chat_id or "not set",
         )
+        await inbox.take_left_over(at_start=True)
+        housekeeping = asyncio.create_task(inbox.keep_claims(stop))
         if settings.webhook_url:
-            await _run_webhook(app, settings)
+            await _run_webhook(app, settings, inbox, stop)
         else:
-            # SIGINT / SIGTERM stop polling; updates already taken are then finished before
-            # the bot session closes, so none is lost half-way.
-            await app.dispatcher.start_polling(
-                app.bot,
-                allowed_updates=app.dispatcher.resolve_used_update_types(),
-                close_bot_session=False,
-            )
-            if not await app.in_flight.drain(SHUTDOWN_GRACE_SECONDS):
-                log.warning("%d update(s) still running at shutdown", app.in_flight.count)
+            # Each batch is stored in the inbox before the next poll confirms it to Telegram.
+            await inbox.poll(stop, allowed_updates=app.dispatcher.resolve_used_update_types())
+        log.info("stopping: finishing %d update(s) being handled", inbox.running)
+        # Updates already taken are finished before the bot session closes.
+        if not await inbox.drain(SHUTDOWN_GRACE_SECONDS):
+            log.warning("%d update(s) still running at shutdown", inbox.running)
+        await app.in_flight.drain(SHUTDOWN_GRACE_SECONDS)
     finally:
+        stop.set()
+        if housekeeping is not None:
+            with contextlib.suppress(Exception):
+                await housekeeping
         await sweeps.stop()
         await app.close()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signal_number)
         log.info("stopped")
 
 
-async def _run_webhook(app: App, settings: Settings) -> None:
+async def _run_webhook(app: App, settings: Settings, inbox: Inbox, stop: asyncio.Event) -> None:
+    assert settings.webhook_url is not None
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     await app.bot.set_webhook(
         str(settings.webhook_url),
         secret_token=secret,
         allowed_updates=app.dispatcher.resolve_used_update_types(),
     )
+    path = webhook_path(settings.webhook_url)
     web_app = web.Application()
-    SimpleRequestHandler(dispatcher=app.dispatcher, bot=app.bot, secret_token=secret).register(
-        web_app, path="/webhook"
-    )
-    setup_application(web_app, app.dispatcher, bot=app.bot)
+    web_app.router.add_post(path, inbox.webhook_handler(secret))
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
     await site.start()
-    log.info("webhook listening on %s:%s/webhook", settings.webhook_host, settings.webhook_port)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signal_number, stop.set)
+    log.info("webhook listening on %s:%s%s", settings.webhook_host, settings.webhook_port, path)
     try:
         await stop.wait()
     finally:
         await runner.cleanup()
-        await app.in_flight.drain(SHUTDOWN_GRACE_SECONDS)

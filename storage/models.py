@@ -131,6 +131,10 @@ class TicketMessage(SQLModel, table=True):
     """Everything said about a ticket, both directions, plus what customers wrote outside one."""
 
     __tablename__ = "ticket_messages"
+    # A Telegram message is stored once: an update delivered again makes no second row.
+    __table_args__ = (
+        Index("uq_ticket_messages_telegram", "chat_id", "telegram_message_id", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)

@@ -159,7 +159,7 @@ async def test_webhook_mode_takes_an_update_and_stops_cleanly(tmp_path: Path) ->
     env = _bot_env(
         tmp_path,
         api_port,
-        WEBHOOK_URL="https://desk.example.com/webhook",
+        WEBHOOK_URL="https://desk.example.com/tg/desk-bot",
         WEBHOOK_SECRET="s3cret-token",
         WEBHOOK_HOST="127.0.0.1",
         WEBHOOK_PORT=str(hook_port),
@@ -180,7 +180,7 @@ async def test_webhook_mode_takes_an_update_and_stops_cleanly(tmp_path: Path) ->
             "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
         },
     }
-    url = f"http://127.0.0.1:{hook_port}/webhook"
+    url = f"http://127.0.0.1:{hook_port}/tg/desk-bot"  # the path of WEBHOOK_URL
     try:
         await asyncio.wait_for(_read_until(process.stderr, "webhook listening", log), 90)
         async with ClientSession() as client:
@@ -199,7 +199,7 @@ async def test_webhook_mode_takes_an_update_and_stops_cleanly(tmp_path: Path) ->
     assert code == 0, output
     assert "Traceback" not in output
     webhook = next(p for name, p in api.calls if name == "setWebhook")
-    assert webhook["url"] == "https://desk.example.com/webhook"
+    assert webhook["url"] == "https://desk.example.com/tg/desk-bot"
     assert webhook["secret_token"] == "s3cret-token"
     greeting = next(p for name, p in api.calls if name == "sendMessage")
     assert str(greeting["text"]).startswith("Hello, Polly!")

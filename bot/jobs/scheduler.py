@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -94,16 +95,22 @@ def build_runner(
 class SweepScheduler:
     """Starts and stops the periodic job; the runner holds no state between ticks."""
 
-    def __init__(self, runner: SweepRunner, interval_seconds: float) -> None:
+    def __init__(
+        self, runner: SweepRunner, interval_seconds: float, *, stop_grace_seconds: float = 30.0
+    ) -> None:
         self.runner = runner
         self._interval = interval_seconds
+        self._stop_grace = stop_grace_seconds
         self._scheduler: AsyncIOScheduler | None = None
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def start(self) -> None:
         """Needs a running event loop (call from async code)."""
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(
-            self.runner.safe_tick,
+            self.tick,
             "interval",
             seconds=self._interval,
             id=JOB_ID,
@@ -114,8 +121,24 @@ class SweepScheduler:
         scheduler.start()
         self._scheduler = scheduler
 
+    async def tick(self) -> None:
+        """One scheduled run (the job); `stop` waits for it to finish."""
+        self._running += 1
+        self._idle.clear()
+        try:
+            await self.runner.safe_tick()
+        finally:
+            self._running -= 1
+            if self._running == 0:
+                self._idle.set()
+
     async def stop(self) -> None:
+        """No new tick starts; a tick already running is waited for (it uses the database,
+        which is closed right after)."""
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        await self.runner.leadership.release()
+        try:
+            await asyncio.wait_for(self._idle.wait(), self._stop_grace)
+        except TimeoutError:
+            log.warning("a sweep was still running at shutdown")

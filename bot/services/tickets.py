@@ -226,6 +226,11 @@ class TicketService:
         ticket: Ticket | None,
         message: IncomingMessage,
     ) -> TicketMessage:
+        already = await uow.staff_tickets.message_by_telegram_id(
+            chat_id=message.chat_id, telegram_message_id=message.message_id
+        )
+        if already is not None:
+            return already  # the update came again: stored and relayed the first time
         now = self._clock.now()
         if ticket is not None:
             ticket.updated_at = now
@@ -255,6 +260,11 @@ class TicketService:
         there is one, else on its own. Deliberately simple, so it works when much else fails."""
         now = self._clock.now()
         async with self._database.unit_of_work() as uow:
+            already = await uow.staff_tickets.message_by_telegram_id(
+                chat_id=message.chat_id, telegram_message_id=message.message_id
+            )
+            if already is not None:
+                return already  # stored before the handling failed
             customer = await uow.customers.get(customer_id=customer_id)
             ticket_id = customer.current_ticket_id if customer else None
             if ticket_id is not None:

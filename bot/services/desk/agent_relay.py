@@ -28,6 +28,10 @@ class AgentRelay(StatusChanges):
         """An agent wrote in the topic: store it and send it to the customer."""
         now = self._clock.now()
         async with self._database.unit_of_work() as uow:
+            if await uow.staff_tickets.message_by_telegram_id(
+                chat_id=message.chat_id, telegram_message_id=message.message_id
+            ):
+                return  # the update came again: stored and queued the first time
             ticket, customer = await self._load_for_agent(uow, ticket_id, agent)
             assert ticket.id is not None
             status = TicketStatus(ticket.status)

@@ -11,6 +11,10 @@ class Notes(DeskCore):
     async def add_note(self, ticket_id: int, agent: AgentRef, message: AgentMessage) -> None:
         now = self._clock.now()
         async with self._database.unit_of_work() as uow:
+            if await uow.staff_tickets.message_by_telegram_id(
+                chat_id=message.chat_id, telegram_message_id=message.message_id
+            ):
+                return  # the update came again: kept the first time
             ticket, customer = await self._load_for_agent(uow, ticket_id, agent)
             await uow.messages.add(
                 message=TicketMessage(

@@ -1,0 +1,232 @@
+"""The inbox of incoming updates: stored before they are confirmed, claimed, marked handled.
+
+Every statement runs in a short transaction through `Database.run_short` (on SQLite on the
+event loop under the process's write lock). Several instances share the table: an update is
+handled by the instance that holds its claim (`claimed_by`, `lease_until`); a lease that ran
+out (its instance died) lets another instance, or the next start, take the update over. The
+update id is the key, so an update delivered twice is stored once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from storage.inbox_models import DONE, FAILED, INBOX, PENDING, UNREADABLE
+from storage.unit_of_work import Database
+
+_INSERT_NEW = {
+    "sqlite": sqlite_insert(INBOX).on_conflict_do_nothing(index_elements=["update_id"]),
+    "postgresql": pg_insert(INBOX).on_conflict_do_nothing(index_elements=["update_id"]),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One update as it came: its id, its JSON text, and why it is unreadable (if it is)."""
+
+    update_id: int
+    payload: str
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    update_id: int
+    payload: str
+    attempts: int
+
+
+class InboxStore:
+    def __init__(self, database: Database, *, instance: str) -> None:
+        self._database = database
+        self.instance = instance
+        dialect = database.dialect
+        self._insert = _INSERT_NEW.get(dialect, insert(INBOX))
+        # Several instances look for left-over updates at once on PostgreSQL: each takes
+        # rows the others have not locked.
+        self._skip_locked = dialect == "postgresql"
+
+    async def receive(
+        self, updates: Sequence[Received], *, now: datetime, lease_until: datetime
+    ) -> list[Claimed]:
+        """Store the updates (one transaction; an id already stored is left as it is) and
+        claim for this instance those that still wait to be handled. When this returns, the
+        updates are durable and may be confirmed to Telegram."""
+        if not updates:
+            return []
+        ids = [u.update_id for u in updates]
+
+        def work(connection: Connection) -> list[Claimed]:
+            connection.execute(
+                self._insert,
+                [
+                    {
+                        "update_id": u.update_id,
+                        "payload": u.payload,
+                        "received_at": now,
+                        "state": UNREADABLE if u.error else PENDING,
+                        "attempts": 0,
+                        "error": u.error,
+                        "claimed_by": None,
+                        "lease_until": None,
+                        "done_at": None,
+                    }
+                    for u in updates
+                ],
+            )
+            return self._claim(connection, INBOX.c.update_id.in_(ids), now, lease_until)
+
+        return await self._database.run_short(work)
+
+    async def claim_left_over(
+        self, *, now: datetime, lease_until: datetime, limit: int, take_all: bool
+    ) -> list[Claimed]:
+        """Claim updates left unhandled: never claimed, or whose lease ran out (its instance
+        died). `take_all` (one instance only, e.g. at the start on SQLite) takes every
+        pending update whatever its lease says."""
+        chosen = select(INBOX.c.update_id).where(INBOX.c.state == PENDING)
+        if not take_all:
+            chosen = chosen.where(
+                or_(INBOX.c.claimed_by.is_(None), INBOX.c.lease_until < now),
+            )
+        chosen = chosen.order_by(INBOX.c.update_id).limit(limit)
+        if self._skip_locked:
+            chosen = chosen.with_for_update(skip_locked=True)
+
+        def work(connection: Connection) -> list[Claimed]:
+            ids = list(connection.execute(chosen).scalars())
+            if not ids:
+                return []
+            return self._claim(
+                connection, INBOX.c.update_id.in_(ids), now, lease_until, take_all=True
+            )
+
+        return await self._database.run_short(work)
+
+    def _claim(
+        self,
+        connection: Connection,
+        which: object,
+        now: datetime,
+        lease_until: datetime,
+        *,
+        take_all: bool = False,
+    ) -> list[Claimed]:
+        condition = and_(which, INBOX.c.state == PENDING)  # type: ignore[arg-type]
+        if not take_all:
+            condition = and_(
+                condition,
+                or_(
+                    INBOX.c.claimed_by.is_(None),
+                    INBOX.c.claimed_by == self.instance,
+                    INBOX.c.lease_until < now,
+                ),
+            )
+        rows = connection.execute(
+            update(INBOX)
+            .where(condition)
+            .values(
+                claimed_by=self.instance,
+                lease_until=lease_until,
+                attempts=INBOX.c.attempts + 1,
+            )
+            .returning(INBOX.c.update_id, INBOX.c.payload, INBOX.c.attempts)
+        ).all()
+        claimed = [Claimed(r.update_id, r.payload, r.attempts) for r in rows]
+        claimed.sort(key=lambda c: c.update_id)
+        return claimed
+
+    async def renew(self, *, update_ids: Sequence[int], lease_until: datetime) -> None:
+        """Extend this instance's claims on the updates it is still handling."""
+        if not update_ids:
+            return
+        ids = list(update_ids)
+
+        def work(connection: Connection) -> None:
+            connection.execute(
+                update(INBOX)
+                .where(
+                    INBOX.c.update_id.in_(ids),
+                    INBOX.c.claimed_by == self.instance,
+                    INBOX.c.state == PENDING,
+                )
+                .values(lease_until=lease_until)
+            )
+
+        await self._database.run_short(work)
+
+    async def finish(
+        self, update_id: int, *, now: datetime, error: str | None = None, failed: bool = False
+    ) -> None:
+        """Handled (`failed`: given up on, with the error kept)."""
+
+        def work(connection: Connection) -> None:
+            connection.execute(
+                update(INBOX)
+                .where(INBOX.c.update_id == update_id)
+                .values(
+                    state=FAILED if failed else DONE,
+                    error=error,
+                    lease_until=None,
+                    done_at=now,
+                )
+            )
+
+        await self._database.run_short(work)
+
+    async def release(self, update_id: int, *, error: str | None) -> None:
+        """Not handled this time (stopping, or a failure worth another attempt): pending and
+        free for the next start or another instance; the claim's attempt does not count."""
+
+        def work(connection: Connection) -> None:
+            connection.execute(
+                update(INBOX)
+                .where(INBOX.c.update_id == update_id, INBOX.c.claimed_by == self.instance)
+                .values(
+                    error=error,
+                    claimed_by=None,
+                    lease_until=None,
+                    attempts=INBOX.c.attempts - 1,
+                )
+            )
+
+        await self._database.run_short(work)
+
+    async def mark_unreadable(self, update_id: int, *, error: str, now: datetime) -> None:
+        def work(connection: Connection) -> None:
+            connection.execute(
+                update(INBOX)
+                .where(INBOX.c.update_id == update_id)
+                .values(state=UNREADABLE, error=error, lease_until=None, done_at=now)
+            )
+
+        await self._database.run_short(work)
+
+    async def prune(self, *, handled_before: datetime) -> int:
+        """Forget handled updates received before the given moment (kept a while, so an
+        update Telegram delivers again is still recognised)."""
+
+        def work(connection: Connection) -> int:
+            result = connection.execute(
+                delete(INBOX).where(INBOX.c.state == DONE, INBOX.c.received_at < handled_before)
+            )
+            return int(result.rowcount or 0)
+
+        return await self._database.run_short(work)
+
+    async def counts(self) -> dict[str, int]:
+        """How many updates are in each state."""
+
+        def work(connection: Connection) -> dict[str, int]:
+            rows = connection.execute(
+                select(INBOX.c.state, func.count()).group_by(INBOX.c.state)
+            ).all()
+            return {str(state): int(count) for state, count in rows}
+
+        return await self._database.run_short(work)
