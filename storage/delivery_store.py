@@ -13,16 +13,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, case, func, insert, or_, select, text, update
 
-from storage.outbox_models import OUTBOX, OutboxMessage
+from storage.outbox_models import CONVERSATION, LANES, OUTBOX, OutboxMessage
 from storage.staff_models import MessageLink
 from storage.staff_repositories import PENDING, SENDING, SENT
 from storage.unit_of_work import Database
 
 LINKS: Table = MessageLink.__table__  # type: ignore[attr-defined]
 
-Choose = Callable[[Sequence[OutboxMessage], set[int]], list[OutboxMessage]]
+Choose = Callable[[Sequence[OutboxMessage]], list[OutboxMessage]]
+# Claims of several instances on PostgreSQL take turns (a transaction-level advisory lock),
+# so two instances never claim two messages of one chat at once and send them out of order.
+_CLAIM_LOCK = text("SELECT pg_advisory_xact_lock(7300310001)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,26 +43,40 @@ class NewLink:
     copy_message_id: int
 
 
-# What is due: pending rows and rows whose sending lease ran out.
-_DUE = (
-    select(OUTBOX)
+# A chat is held while one of its messages waits for a retry or is being sent (a lease not
+# run out): its later messages wait, so a chat gets them in order, also across instances.
+_HELD = select(OUTBOX.c.chat_id).where(
+    OUTBOX.c.status.in_((PENDING, SENDING)),
+    OUTBOX.c.next_attempt_at > bindparam("now"),
+    or_(OUTBOX.c.status == SENDING, OUTBOX.c.attempts > 0),
+)
+LANE = case(LANES, value=OUTBOX.c.kind, else_=CONVERSATION)
+# What is due, per chat: the first `per_chat` rows of every chat not held or paced, by lane
+# then age, heads of all chats before the second rows of any (one busy chat cannot fill a
+# round). Pending rows and rows whose sending lease ran out are due.
+_RANKED = (
+    select(
+        OUTBOX.c.id,
+        LANE.label("lane"),
+        func.row_number()
+        .over(partition_by=OUTBOX.c.chat_id, order_by=(LANE, OUTBOX.c.id))
+        .label("rank"),
+    )
     .where(
         OUTBOX.c.status.in_((PENDING, SENDING)),
         OUTBOX.c.next_attempt_at <= bindparam("now"),
+        OUTBOX.c.chat_id.not_in(_HELD.scalar_subquery()),
+        OUTBOX.c.chat_id.not_in(bindparam("paced", expanding=True)),
     )
-    .order_by(OUTBOX.c.id)
+    .subquery()
+)
+_HEADS = (
+    select(_RANKED.c.id)
+    .where(_RANKED.c.rank <= bindparam("per_chat"))
+    .order_by(_RANKED.c.lane, _RANKED.c.rank, _RANKED.c.id)
     .limit(bindparam("limit"))
 )
-# Chats held by a retry: their later messages wait, so a chat's messages stay in order.
-_HELD = (
-    select(OUTBOX.c.chat_id)
-    .where(
-        OUTBOX.c.status == PENDING,
-        OUTBOX.c.attempts > 0,
-        OUTBOX.c.next_attempt_at > bindparam("now"),
-    )
-    .distinct()
-)
+_ROWS = select(OUTBOX).where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
 _CLAIM = (
     update(OUTBOX)
     .where(
@@ -81,6 +98,14 @@ _MARK_SENT = (
     )
 )
 _ADD_LINK = insert(LINKS)
+_NEXT_DUE = select(func.min(OUTBOX.c.next_attempt_at)).where(
+    OUTBOX.c.status.in_((PENDING, SENDING)), OUTBOX.c.next_attempt_at > bindparam("now")
+)
+_RENEW = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)), OUTBOX.c.status == SENDING)
+    .values(next_attempt_at=bindparam("lease"))
+)
 _RELEASE = (
     update(OUTBOX)
     .where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)), OUTBOX.c.status == SENDING)
@@ -93,18 +118,34 @@ class DeliveryStore:
         self._database = database
 
     async def claim_due(
-        self, *, now: datetime, limit: int, lease_until: datetime, choose: Choose
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        per_chat: int,
+        paced: Sequence[int],
+        lease_until: datetime,
+        choose: Choose,
     ) -> list[OutboxMessage]:
-        """Read the due rows and the chats held by a retry, let `choose` pick the rows to send
-        now, and claim those (`sending` with a lease); returns the rows actually claimed."""
+        """Read the due rows of every chat that may send (see `_RANKED`; `paced` chats are
+        left out), let `choose` pick the rows to send now (in the order to send them), and
+        claim those (`sending` with a lease); returns the rows actually claimed, in order."""
 
         def work(connection: Connection) -> list[OutboxMessage]:
-            due = connection.execute(_DUE, {"now": now, "limit": limit}).all()
-            if not due:
+            if connection.dialect.name == "postgresql":
+                connection.execute(_CLAIM_LOCK)
+            ids = connection.scalars(
+                _HEADS, {"now": now, "limit": limit, "per_chat": per_chat, "paced": list(paced)}
+            ).all()
+            if not ids:
                 return []
-            held = connection.execute(_HELD, {"now": now}).all()
-            rows = [OutboxMessage(**row._mapping) for row in due]
-            chosen = choose(rows, {int(chat) for (chat,) in held})
+            position = {row_id: index for index, row_id in enumerate(ids)}
+            found = connection.execute(_ROWS, {"ids": list(ids)}).all()
+            rows = sorted(
+                (OutboxMessage(**row._mapping) for row in found),
+                key=lambda row: position[row.id],
+            )
+            chosen = choose(rows)
             if not chosen:
                 return []
             claimed = connection.execute(
@@ -114,6 +155,25 @@ class DeliveryStore:
             return [row for row in chosen if row.id in won]
 
         return await self._database.run_short(work)
+
+    async def next_due_after(self, *, now: datetime) -> datetime | None:
+        """When the next row that is not due yet falls due (a retry, a lease, a delay)."""
+
+        def work(connection: Connection) -> datetime | None:
+            value = connection.scalar(_NEXT_DUE, {"now": now})
+            return value if isinstance(value, datetime) else None
+
+        return await self._database.run_short(work)
+
+    async def renew(self, *, ids: Sequence[int], lease_until: datetime) -> None:
+        """Extend the lease of rows still being sent (a live sender keeps its claim)."""
+        if not ids:
+            return
+
+        def work(connection: Connection) -> None:
+            connection.execute(_RENEW, {"ids": list(ids), "lease": lease_until})
+
+        await self._database.run_short(work)
 
     async def finish(
         self,

@@ -32,3 +32,27 @@ class OutboxMessage(SQLModel, table=True):
 
 
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+# Delivery lanes, first served first: the conversation between customers and agents, then
+# what the desk says about it (cards, notices), then messages to many (broadcasts, digests).
+CONVERSATION = 0
+DESK = 1
+BROADCAST = 2
+# The one mapping from a row's kind to its lane (a kind not listed is conversation). A new
+# kind is added here and, with how it is sent, in the delivery worker's `SENDERS`.
+LANES: dict[str, int] = {
+    "text": CONVERSATION,
+    "copy": CONVERSATION,
+    "media_group": CONVERSATION,
+    "edit_text": CONVERSATION,
+    "edit_caption": CONVERSATION,
+    "notice": DESK,
+    "refresh_card": DESK,
+    "incident_update": BROADCAST,
+    "incident_resolved": BROADCAST,
+    "digest": BROADCAST,
+}
+
+
+def lane_of(kind: str) -> int:
+    return LANES.get(kind, CONVERSATION)
