@@ -51,7 +51,8 @@ from datetime import datetime
 from typing import Any, TypedDict
 from uuid import uuid4
 
-from storage.unit_of_work import UnitOfWork
+from bot.domain.clock import Clock
+from storage.unit_of_work import Database, UnitOfWork
 
 Notify = Callable[[], None]
 STAFF_GROUP = 0  # chat id of outbox rows meant for "the staff group", whichever it is
@@ -293,3 +294,29 @@ async def enqueue_card_refresh(uow: UnitOfWork, *, ticket_id: int, now: datetime
         now=now,
         ticket_id=ticket_id,
     )
+
+
+class Outbox:
+    """For handlers that answer about something already stored (the "added to your ticket"
+    acknowledgement): the answer goes through the outbox in its own short unit of work, so a
+    delivery problem (a 500, a 429) is retried by the worker instead of failing the update.
+    The key makes it idempotent: a re-delivered update adds no second answer."""
+
+    def __init__(self, database: Database, clock: Clock, notify: Notify | None = None) -> None:
+        self._database = database
+        self._clock = clock
+        self._notify: Notify = notify or (lambda: None)
+
+    def set_notify(self, notify: Notify) -> None:
+        self._notify = notify
+
+    async def send_text(
+        self, *, key: str, chat_id: int, html: str, buttons: Buttons | None = None
+    ) -> bool:
+        async with self._database.unit_of_work() as uow:
+            added = await enqueue_text(
+                uow, key=key, chat_id=chat_id, html=html, now=self._clock.now(), buttons=buttons
+            )
+        if added:
+            self._notify()
+        return added

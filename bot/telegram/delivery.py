@@ -621,7 +621,7 @@ class DeliveryWorker:
             hours = int(self._give_up_after.total_seconds() // 3600)
             await self._refused(row, now, error, reason="gave_up", hours=hours)
             return
-        delay = min(timedelta(seconds=2 ** min(row.attempts, 20)), MAX_BACKOFF)
+        delay = min(timedelta(seconds=2 ** min(row.attempts + 1, 20)), MAX_BACKOFF)
         await self._retry(row, now, now + delay, error)
 
     async def _retry(self, row: OutboxMessage, now: datetime, at: datetime, error: str) -> None:

@@ -12,10 +12,13 @@ is the authoritative check before each message.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections import OrderedDict, deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 MAX_CHATS = 10_000
 
@@ -169,7 +172,11 @@ class RedisPacer(Pacer):
         return datetime.fromtimestamp(int(result) / 1000, tz=UTC)
 
     async def acquire(self, chat_id: int, now: datetime) -> datetime | None:
-        slot = await self._take(chat_id, now, force=False)
+        try:
+            slot = await self._take(chat_id, now, force=False)
+        except Exception as error:  # Redis away: pace on our own rather than stop sending
+            log.warning("shared pacing unavailable, pacing in this process: %r", error)
+            return await super().acquire(chat_id, now)
         if slot is None:
             super().record(chat_id, now)
         else:
@@ -178,9 +185,15 @@ class RedisPacer(Pacer):
 
     def record(self, chat_id: int, now: datetime) -> None:
         super().record(chat_id, now)
-        task = asyncio.ensure_future(self._take(chat_id, now, force=True))
+        task = asyncio.ensure_future(self._record_shared(chat_id, now))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+
+    async def _record_shared(self, chat_id: int, now: datetime) -> None:
+        try:
+            await self._take(chat_id, now, force=True)
+        except Exception as error:
+            log.warning("shared pacing unavailable, call not counted: %r", error)
 
     async def flush(self) -> None:
         """Wait until every recorded call has reached Redis."""

@@ -4,6 +4,7 @@ texts and captions longer than Telegram allows."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -166,3 +167,32 @@ async def test_a_short_caption_stays_with_its_photo(desk: Desk) -> None:
 
     (photo,) = desk.fake.messages_to(IVAN.id)[before:]
     assert photo.caption == f"{SIGNATURE}\nThe label"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param({"error_code": 500}, id="500"),
+        pytest.param({"retry_after": 7}, id="429"),
+    ],
+)
+async def test_the_added_to_your_ticket_answer_survives_a_fault(
+    desk: Desk, fault: dict[str, Any]
+) -> None:
+    topic = await _topic(desk)
+    desk.fake.fail_next("sendMessage", chat_id=IVAN.id, **fault)
+
+    await desk.say(IVAN, "Any news?")
+    await deliver(desk)
+
+    after_start = desk.texts(IVAN)[1:]
+    assert after_start == ["✓ Added to your ticket C-000001."]  # once, nothing about an error
+    assert not any("failed" in text or "Не удалось" in text for text in desk.fake.texts_to(STAFF))
+    assert topic_texts(desk, topic)[-1] == "Any news?"  # the message itself was relayed
+    assert len([c for c in desk.fake.sent_to(IVAN.id, include_failed=True) if not c.ok]) == 1
+    async with desk.database.unit_of_work() as uow:
+        rows = (await uow.session.exec(select(OutboxMessage))).all()
+    (ack,) = [row for row in rows if row.key.startswith("ack:")]
+    assert ack.sent_at is not None
+    waited = ack.sent_at - ack.created_at
+    assert waited >= timedelta(seconds=fault.get("retry_after", 2))

@@ -218,3 +218,22 @@ async def test_two_instances_share_a_private_chats_pace(
     clock.advance(timedelta(seconds=1))
     assert await second.run_once() == 1
     assert fake.texts_to(CUSTOMER) == ["one", "two"]
+
+
+async def test_a_supervisor_who_never_started_the_bot_is_named_once_in_the_group(
+    database: Database, clock: FrozenClock
+) -> None:
+    supervisor = 7007
+    fake = FakeTelegram(clock=clock)
+    fake.never_started(supervisor)
+    worker = _worker(database, clock, fake)
+    await _text(database, clock, "escalation-1", supervisor)
+    await _text(database, clock, "escalation-2", supervisor)
+
+    for _ in range(3):
+        await worker.run_once()
+        clock.advance(timedelta(seconds=1))
+
+    (notice,) = fake.texts_to(STAFF, thread_id=None)
+    assert "7007" in notice and "/start" in notice
+    assert fake.texts_to(supervisor) == []
