@@ -90,6 +90,7 @@ log = logging.getLogger(__name__)
 MEDIA_GROUP_LIMIT = 10
 HTML = ParseMode.HTML
 MAX_BACKOFF = timedelta(minutes=5)
+PER_CHAT = 20  # rows of one chat a round may take (more when the group allows more a minute)
 _INPUT_MEDIA: dict[str, Any] = {
     "photo": InputMediaPhoto,
     "video": InputMediaVideo,
@@ -312,7 +313,7 @@ class DeliveryWorker:
 
     @property
     def _per_chat(self) -> int:
-        return max(self.pacer.group_limit, 1)
+        return max(self.pacer.group_limit, PER_CHAT)
 
     async def run_once(self) -> int:
         """Deliver everything due now that pacing allows; returns how many were delivered."""

@@ -196,3 +196,19 @@ async def test_the_added_to_your_ticket_answer_survives_a_fault(
     assert ack.sent_at is not None
     waited = ack.sent_at - ack.created_at
     assert waited >= timedelta(seconds=fault.get("retry_after", 2))
+
+
+async def test_a_reply_is_retried_for_two_days_then_shown_as_not_delivered(desk: Desk) -> None:
+    topic = await _topic(desk)
+    desk.fake.fail_until(
+        "sendMessage", desk.clock.now() + timedelta(days=5), error_code=500, chat_id=IVAN.id
+    )
+
+    await _agent_writes(desk, topic, "We are checking it")
+    await deliver(desk, max_wait=timedelta(days=1, hours=12))
+    assert [s for k, s in (await _statuses(desk)).items() if k.startswith("reply:")] == ["pending"]
+
+    await deliver(desk, max_wait=timedelta(days=1))
+    assert [s for k, s in (await _statuses(desk)).items() if k.startswith("reply:")] == ["failed"]
+    notice = topic_texts(desk, topic)[-1]
+    assert "Telegram не принимал его 48 ч." in notice

@@ -11,7 +11,7 @@ from aiogram import Bot
 
 from bot.domain.clock import FrozenClock
 from bot.locales.catalog import Catalogs
-from bot.services.outbox import enqueue_copy, enqueue_text
+from bot.services.outbox import enqueue_copy, enqueue_notice, enqueue_text
 from bot.telegram.delivery import SENDERS, DeliveryWorker
 from bot.telegram.pacing import Pacer, RedisPacer
 from storage.outbox_models import LANES, OUTBOX
@@ -237,3 +237,19 @@ async def test_a_supervisor_who_never_started_the_bot_is_named_once_in_the_group
     (notice,) = fake.texts_to(STAFF, thread_id=None)
     assert "7007" in notice and "/start" in notice
     assert fake.texts_to(supervisor) == []
+
+
+async def test_in_the_staff_group_the_conversation_goes_before_notices(
+    database: Database, clock: FrozenClock
+) -> None:
+    fake = FakeTelegram(clock=clock)
+    worker = _worker(database, clock, fake, Pacer(group_limit=1))
+    async with database.unit_of_work() as uow:
+        await enqueue_notice(uow, key="notice", chat_id=STAFF, html="notice", now=clock.now())
+        await enqueue_text(uow, key="relayed", chat_id=STAFF, html="relayed", now=clock.now())
+
+    await worker.run_once()
+    assert fake.texts_to(STAFF) == ["relayed"]
+    clock.advance(timedelta(minutes=1))
+    await worker.run_once()
+    assert fake.texts_to(STAFF) == ["relayed", "notice"]
