@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Table, bindparam, case, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, or_, select, text, update
 
 from storage.outbox_models import CONVERSATION, LANES, OUTBOX, OutboxMessage
 from storage.staff_models import MessageLink
@@ -50,31 +50,26 @@ _HELD = select(OUTBOX.c.chat_id).where(
     OUTBOX.c.next_attempt_at > bindparam("now"),
     or_(OUTBOX.c.status == SENDING, OUTBOX.c.attempts > 0),
 )
-LANE = case(LANES, value=OUTBOX.c.kind, else_=CONVERSATION)
-# What is due, per chat: the first `per_chat` rows of every chat not held or paced, by lane
-# then age, heads of all chats before the second rows of any (one busy chat cannot fill a
-# round). Pending rows and rows whose sending lease ran out are due.
-_RANKED = (
-    select(
-        OUTBOX.c.id,
-        LANE.label("lane"),
-        func.row_number()
-        .over(partition_by=OUTBOX.c.chat_id, order_by=(LANE, OUTBOX.c.id))
-        .label("rank"),
-    )
-    .where(
-        OUTBOX.c.status.in_((PENDING, SENDING)),
-        OUTBOX.c.next_attempt_at <= bindparam("now"),
-        OUTBOX.c.chat_id.not_in(_HELD.scalar_subquery()),
-        OUTBOX.c.chat_id.not_in(bindparam("paced", expanding=True)),
-    )
-    .subquery()
+_NOT_HELD_OR_PACED = (
+    OUTBOX.c.chat_id.not_in(_HELD.scalar_subquery()),
+    OUTBOX.c.chat_id.not_in(bindparam("paced", expanding=True)),
 )
-_HEADS = (
-    select(_RANKED.c.id)
-    .where(_RANKED.c.rank <= bindparam("per_chat"))
-    .order_by(_RANKED.c.lane, _RANKED.c.rank, _RANKED.c.id)
-    .limit(bindparam("limit"))
+# One lane's pending rows, oldest first, read off `ix_outbox_lane_queue`: the cost follows the
+# rows read, not the length of the queue behind them. Whether a row is due is checked on the
+# rows read (pending rows not due yet are few: albums collecting their parts; rows waiting
+# for a retry hold their chat and are left out here); with the due time in the query SQLite
+# would take the due-time index and sort every due row of the lane.
+_LANE_PENDING = (
+    select(OUTBOX.c.id, OUTBOX.c.chat_id, OUTBOX.c.next_attempt_at)
+    .where(OUTBOX.c.status == PENDING, OUTBOX.c.lane == bindparam("lane"), *_NOT_HELD_OR_PACED)
+    .order_by(OUTBOX.c.id)
+    .limit(bindparam("scan"))
+)
+# Rows whose sending lease ran out (their sender died): few, taken first in their lane.
+_LEASE_EXPIRED = select(OUTBOX.c.id, OUTBOX.c.chat_id, OUTBOX.c.lane).where(
+    OUTBOX.c.status == SENDING,
+    OUTBOX.c.next_attempt_at <= bindparam("now"),
+    *_NOT_HELD_OR_PACED,
 )
 _ROWS = select(OUTBOX).where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
 _CLAIM = (
@@ -113,6 +108,35 @@ _RELEASE = (
 )
 
 
+def _due_ids(
+    connection: Connection, now: datetime, limit: int, per_chat: int, paced: list[int]
+) -> list[int]:
+    """Ids of due rows, lane by lane and oldest first, at most `per_chat` of one chat and
+    `limit` in all. A lane is read up to twice `limit` rows: a chat with many rows early in
+    the queue takes `per_chat` and leaves room for the others."""
+    expired: dict[int, list[tuple[int, int]]] = {}
+    for row_id, chat_id, lane in connection.execute(_LEASE_EXPIRED, {"now": now, "paced": paced}):
+        expired.setdefault(int(lane), []).append((int(row_id), int(chat_id)))
+    taken: list[int] = []
+    per: dict[int, int] = {}
+    for lane in sorted(set(LANES.values()) | {CONVERSATION} | set(expired)):
+        rows = sorted(expired.get(lane, [])) + [
+            (int(row_id), int(chat_id))
+            for row_id, chat_id, due in connection.execute(
+                _LANE_PENDING, {"now": now, "lane": lane, "paced": paced, "scan": 2 * limit}
+            )
+            if due <= now
+        ]
+        for row_id, chat_id in rows:
+            if per.get(chat_id, 0) >= per_chat:
+                continue
+            per[chat_id] = per.get(chat_id, 0) + 1
+            taken.append(row_id)
+            if len(taken) >= limit:
+                return taken
+    return taken
+
+
 class DeliveryStore:
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -127,23 +151,21 @@ class DeliveryStore:
         lease_until: datetime,
         choose: Choose,
     ) -> list[OutboxMessage]:
-        """Read the due rows of every chat that may send (see `_RANKED`; `paced` chats are
+        """Read the due rows of every chat that may send (see `_due_ids`; `paced` chats are
         left out), let `choose` pick the rows to send now (in the order to send them), and
         claim those (`sending` with a lease); returns the rows actually claimed, in order."""
 
         def work(connection: Connection) -> list[OutboxMessage]:
             if connection.dialect.name == "postgresql":
                 connection.execute(_CLAIM_LOCK)
-            ids = connection.scalars(
-                _HEADS, {"now": now, "limit": limit, "per_chat": per_chat, "paced": list(paced)}
-            ).all()
+            ids = _due_ids(connection, now, limit, per_chat, list(paced))
             if not ids:
                 return []
             position = {row_id: index for index, row_id in enumerate(ids)}
             found = connection.execute(_ROWS, {"ids": list(ids)}).all()
             rows = sorted(
                 (OutboxMessage(**row._mapping) for row in found),
-                key=lambda row: position[row.id],
+                key=lambda row: position[row.id or 0],
             )
             chosen = choose(rows)
             if not chosen:

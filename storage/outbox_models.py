@@ -5,33 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Table, Text
+from sqlalchemy import JSON, BigInteger, Column, Index, SmallInteger, Table, Text
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
-
-
-class OutboxMessage(SQLModel, table=True):
-    __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=200, unique=True)  # idempotency key: one message per cause
-    chat_id: int = Field(sa_type=BigInteger, index=True)
-    thread_id: int | None = Field(default=None, sa_type=BigInteger)
-    kind: str = Field(max_length=32)  # how the delivery worker sends it: text, copy, ...
-    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
-    status: str = Field(default="pending", max_length=16)  # pending, sending, sent, failed
-    attempts: int = Field(default=0)
-    next_attempt_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    last_error: str | None = Field(default=None, sa_type=Text)
-    sent_message_id: int | None = Field(default=None, sa_type=BigInteger)
-    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
-
-
-OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 # Delivery lanes, first served first: the conversation between customers and agents, then
 # what the desk says about it (cards, notices), then messages to many (broadcasts, digests).
@@ -56,3 +34,40 @@ LANES: dict[str, int] = {
 
 def lane_of(kind: str) -> int:
     return LANES.get(kind, CONVERSATION)
+
+
+def _lane_of_row(context: DefaultExecutionContext) -> int:
+    """The lane column's default: every insert gets the lane of its kind."""
+    return lane_of(str(context.get_current_parameters()["kind"]))
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # The worker reads each lane's pending rows in order of age straight off this index.
+        Index("ix_outbox_lane_queue", "status", "lane", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)  # idempotency key: one message per cause
+    chat_id: int = Field(sa_type=BigInteger, index=True)
+    thread_id: int | None = Field(default=None, sa_type=BigInteger)
+    kind: str = Field(max_length=32)  # how the delivery worker sends it: text, copy, ...
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
+    status: str = Field(default="pending", max_length=16)  # pending, sending, sent, failed
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    sent_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    # Set from `kind` on insert (see `_lane_of_row`); rows are added with Core inserts.
+    lane: int = Field(
+        default=CONVERSATION,
+        sa_column=Column(SmallInteger, nullable=False, default=_lane_of_row, server_default="0"),
+    )
+
+
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]

@@ -589,9 +589,10 @@ class DeliveryWorker:
         payload = row.payload
         link = payload.get("link")
         if link:
+            # The first message stands for the original: an edit of the original edits it
+            # (not the later parts of a split text, nor a caption sent apart).
             return [
-                (int(link["source_chat_id"]), int(link["source_message_id"]), copy_id)
-                for copy_id in sent.message_ids
+                (int(link["source_chat_id"]), int(link["source_message_id"]), sent.message_ids[0])
             ]
         if row.kind == "media_group" and payload.get("source_chat_id") is not None:
             pairs = zip(payload.get("items", []), sent.message_ids, strict=False)

@@ -212,3 +212,24 @@ async def test_a_reply_is_retried_for_two_days_then_shown_as_not_delivered(desk:
     assert [s for k, s in (await _statuses(desk)).items() if k.startswith("reply:")] == ["failed"]
     notice = topic_texts(desk, topic)[-1]
     assert "Telegram не принимал его 48 ч." in notice
+
+
+async def test_editing_a_split_reply_edits_its_first_part(desk: Desk) -> None:
+    topic = await _topic(desk)
+    body = _sentences(5000)
+    update = desk.updates.group_text(ANNA, STAFF, body, thread_id=topic)
+    assert update.message is not None
+    before = len(desk.fake.messages_to(IVAN.id))
+    await desk.feed(update)
+    await deliver(desk)
+    first, second = desk.fake.messages_to(IVAN.id)[before:]
+
+    edit = desk.updates.edited_text(ANNA, update.message.message_id, "Short now", chat_id=STAFF)
+    await desk.feed(edit)
+    await deliver(desk)
+
+    edited_first = desk.fake.message(IVAN.id, first.message_id)
+    assert edited_first is not None and edited_first.text == f"{SIGNATURE}\nShort now"
+    unchanged = desk.fake.message(IVAN.id, second.message_id)
+    assert unchanged is not None and unchanged.text == second.text
+    assert "failed" not in (await _statuses(desk)).values()
