@@ -1,10 +1,11 @@
 """The outbox delivery worker: sends what `bot/services/outbox.py` queued, paced and retried.
 
-**Fetching.** A round reads, per chat, the oldest due rows of every chat that may send now
-(`DeliveryStore.claim_due`): chats held by a retry or by another sender's lease and chats
-being paced are left out in the query, so one busy chat (the staff group at 20 a minute) never
-fills a round. Rows are served by lane (`storage/outbox_models.py` `LANES`: the conversation
-first, desk notices and cards next, broadcasts last), heads of all chats before second rows.
+**Fetching.** A round reads the oldest due rows of every chat that may send now
+(`DeliveryStore.claim_due`), lane by lane (`storage/outbox_models.py` `LANES`: the
+conversation first, desk notices and cards next, broadcasts last) and at most as many of one
+chat as its pace allows: chats held by a retry or by another sender's lease and chats being
+paced are left out in the query, so one busy chat (the staff group at 20 a minute) never fills
+a round and a reply never waits behind a broadcast.
 Within a chat, messages relayed from one source chat go in the order of their source message
 ids, whichever instance stored them first.
 

@@ -253,3 +253,36 @@ async def test_in_the_staff_group_the_conversation_goes_before_notices(
     clock.advance(timedelta(minutes=1))
     await worker.run_once()
     assert fake.texts_to(STAFF) == ["relayed", "notice"]
+
+
+async def test_two_workers_at_once_send_a_chats_messages_once_and_in_order(
+    any_database: Database, clock: FrozenClock
+) -> None:
+    database = any_database
+    fake = FakeTelegram(clock=clock)
+    for message_id in range(1, 7):
+        fake.record_incoming(
+            {
+                "message_id": message_id,
+                "date": 0,
+                "chat": {"id": CUSTOMER, "type": "private", "first_name": "C"},
+                "text": f"m{message_id}",
+            }
+        )
+    async with database.unit_of_work() as uow:
+        for message_id in (2, 1, 3, 5, 4, 6):
+            await enqueue_copy(
+                uow,
+                key=f"relay:{message_id}",
+                chat_id=STAFF,
+                from_chat_id=CUSTOMER,
+                message_id=message_id,
+                now=clock.now(),
+                link={"source_chat_id": CUSTOMER, "source_message_id": message_id},
+            )
+    workers = [_worker(database, clock, fake) for _ in range(2)]
+
+    sent = await asyncio.gather(*(worker.run_once() for worker in workers))
+
+    assert sorted(sent) == [0, 6]  # the chat was held by the first worker's claim
+    assert fake.texts_to(STAFF) == [f"m{number}" for number in range(1, 7)]
