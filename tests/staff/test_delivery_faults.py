@@ -233,3 +233,20 @@ async def test_editing_a_split_reply_edits_its_first_part(desk: Desk) -> None:
     unchanged = desk.fake.message(IVAN.id, second.message_id)
     assert unchanged is not None and unchanged.text == second.text
     assert "failed" not in (await _statuses(desk)).values()
+
+
+async def test_an_album_with_a_full_caption_gets_its_caption_as_a_text(desk: Desk) -> None:
+    topic = await _topic(desk)
+    caption = _sentences(CAPTION_LIMIT)
+    before = len(desk.fake.messages_to(IVAN.id))
+
+    await desk.feed(
+        *desk.updates.album(ANNA, ("photo", "photo"), caption, chat_id=STAFF, thread_id=topic)
+    )
+    await deliver(desk)
+
+    first, second, text = desk.fake.messages_to(IVAN.id)[before:]
+    assert first.photo and second.photo and not first.caption
+    assert text.text == f"{SIGNATURE}\n{caption}"
+    assert text.reply_to_message is not None
+    assert text.reply_to_message.message_id == first.message_id

@@ -240,8 +240,9 @@ async def test_a_supervisor_who_never_started_the_bot_is_named_once_in_the_group
 
 
 async def test_in_the_staff_group_the_conversation_goes_before_notices(
-    database: Database, clock: FrozenClock
+    any_database: Database, clock: FrozenClock
 ) -> None:
+    database = any_database
     fake = FakeTelegram(clock=clock)
     worker = _worker(database, clock, fake, Pacer(group_limit=1))
     async with database.unit_of_work() as uow:
