@@ -26,6 +26,7 @@ from bot.jobs.scheduler import build_survey_service
 from bot.locales.catalog import Catalogs
 from bot.services.customers import CustomerService
 from bot.services.knowledge import KnowledgeService
+from bot.services.outbox import Outbox
 from bot.services.tickets import TicketService
 from bot.telegram import errors
 from bot.telegram.customer import fallback, faq, form, knowledge, start, survey, tickets
@@ -234,6 +235,7 @@ def build_app(
         schema=schema,
         knowledge=knowledge_service,
     )
+    dispatcher.workflow_data["outbox"] = Outbox(database, clock, staff.delivery.notify)
     # Private chats first: they carry most of the traffic and skip the staff router entirely.
     dispatcher.include_router(build_customer_router(customers, i18n, staff))
     if staff.staff_router is not None:

@@ -13,16 +13,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, or_, select, text, update
 
-from storage.outbox_models import OUTBOX, OutboxMessage
+from storage.outbox_models import CONVERSATION, LANES, OUTBOX, OutboxMessage
 from storage.staff_models import MessageLink
 from storage.staff_repositories import PENDING, SENDING, SENT
 from storage.unit_of_work import Database
 
 LINKS: Table = MessageLink.__table__  # type: ignore[attr-defined]
 
-Choose = Callable[[Sequence[OutboxMessage], set[int]], list[OutboxMessage]]
+Choose = Callable[[Sequence[OutboxMessage]], list[OutboxMessage]]
+# Claims of several instances on PostgreSQL take turns (a transaction-level advisory lock),
+# so two instances never claim two messages of one chat at once and send them out of order.
+_CLAIM_LOCK = text("SELECT pg_advisory_xact_lock(7300310001)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,26 +43,35 @@ class NewLink:
     copy_message_id: int
 
 
-# What is due: pending rows and rows whose sending lease ran out.
-_DUE = (
-    select(OUTBOX)
-    .where(
-        OUTBOX.c.status.in_((PENDING, SENDING)),
-        OUTBOX.c.next_attempt_at <= bindparam("now"),
-    )
+# A chat is held while one of its messages waits for a retry or is being sent (a lease not
+# run out): its later messages wait, so a chat gets them in order, also across instances.
+_HELD = select(OUTBOX.c.chat_id).where(
+    OUTBOX.c.status.in_((PENDING, SENDING)),
+    OUTBOX.c.next_attempt_at > bindparam("now"),
+    or_(OUTBOX.c.status == SENDING, OUTBOX.c.attempts > 0),
+)
+_NOT_HELD_OR_PACED = (
+    OUTBOX.c.chat_id.not_in(_HELD.scalar_subquery()),
+    OUTBOX.c.chat_id.not_in(bindparam("paced", expanding=True)),
+)
+# One lane's pending rows, oldest first, read off `ix_outbox_lane_queue`: the cost follows the
+# rows read, not the length of the queue behind them. Whether a row is due is checked on the
+# rows read (pending rows not due yet are few: albums collecting their parts; rows waiting
+# for a retry hold their chat and are left out here); with the due time in the query SQLite
+# would take the due-time index and sort every due row of the lane.
+_LANE_PENDING = (
+    select(OUTBOX.c.id, OUTBOX.c.chat_id, OUTBOX.c.next_attempt_at)
+    .where(OUTBOX.c.status == PENDING, OUTBOX.c.lane == bindparam("lane"), *_NOT_HELD_OR_PACED)
     .order_by(OUTBOX.c.id)
-    .limit(bindparam("limit"))
+    .limit(bindparam("scan"))
 )
-# Chats held by a retry: their later messages wait, so a chat's messages stay in order.
-_HELD = (
-    select(OUTBOX.c.chat_id)
-    .where(
-        OUTBOX.c.status == PENDING,
-        OUTBOX.c.attempts > 0,
-        OUTBOX.c.next_attempt_at > bindparam("now"),
-    )
-    .distinct()
+# Rows whose sending lease ran out (their sender died): few, taken first in their lane.
+_LEASE_EXPIRED = select(OUTBOX.c.id, OUTBOX.c.chat_id, OUTBOX.c.lane).where(
+    OUTBOX.c.status == SENDING,
+    OUTBOX.c.next_attempt_at <= bindparam("now"),
+    *_NOT_HELD_OR_PACED,
 )
+_ROWS = select(OUTBOX).where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
 _CLAIM = (
     update(OUTBOX)
     .where(
@@ -81,6 +93,14 @@ _MARK_SENT = (
     )
 )
 _ADD_LINK = insert(LINKS)
+_NEXT_DUE = select(func.min(OUTBOX.c.next_attempt_at)).where(
+    OUTBOX.c.status.in_((PENDING, SENDING)), OUTBOX.c.next_attempt_at > bindparam("now")
+)
+_RENEW = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)), OUTBOX.c.status == SENDING)
+    .values(next_attempt_at=bindparam("lease"))
+)
 _RELEASE = (
     update(OUTBOX)
     .where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)), OUTBOX.c.status == SENDING)
@@ -88,23 +108,66 @@ _RELEASE = (
 )
 
 
+def _due_ids(
+    connection: Connection, now: datetime, limit: int, per_chat: int, paced: list[int]
+) -> list[int]:
+    """Ids of due rows, lane by lane and oldest first, at most `per_chat` of one chat and
+    `limit` in all. A lane is read up to twice `limit` rows: a chat with many rows early in
+    the queue takes `per_chat` and leaves room for the others."""
+    expired: dict[int, list[tuple[int, int]]] = {}
+    for row_id, chat_id, lane in connection.execute(_LEASE_EXPIRED, {"now": now, "paced": paced}):
+        expired.setdefault(int(lane), []).append((int(row_id), int(chat_id)))
+    taken: list[int] = []
+    per: dict[int, int] = {}
+    for lane in sorted(set(LANES.values()) | {CONVERSATION} | set(expired)):
+        rows = sorted(expired.get(lane, [])) + [
+            (int(row_id), int(chat_id))
+            for row_id, chat_id, due in connection.execute(
+                _LANE_PENDING, {"now": now, "lane": lane, "paced": paced, "scan": 2 * limit}
+            )
+            if due <= now
+        ]
+        for row_id, chat_id in rows:
+            if per.get(chat_id, 0) >= per_chat:
+                continue
+            per[chat_id] = per.get(chat_id, 0) + 1
+            taken.append(row_id)
+            if len(taken) >= limit:
+                return taken
+    return taken
+
+
 class DeliveryStore:
     def __init__(self, database: Database) -> None:
         self._database = database
 
     async def claim_due(
-        self, *, now: datetime, limit: int, lease_until: datetime, choose: Choose
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        per_chat: int,
+        paced: Sequence[int],
+        lease_until: datetime,
+        choose: Choose,
     ) -> list[OutboxMessage]:
-        """Read the due rows and the chats held by a retry, let `choose` pick the rows to send
-        now, and claim those (`sending` with a lease); returns the rows actually claimed."""
+        """Read the due rows of every chat that may send (see `_due_ids`; `paced` chats are
+        left out), let `choose` pick the rows to send now (in the order to send them), and
+        claim those (`sending` with a lease); returns the rows actually claimed, in order."""
 
         def work(connection: Connection) -> list[OutboxMessage]:
-            due = connection.execute(_DUE, {"now": now, "limit": limit}).all()
-            if not due:
+            if connection.dialect.name == "postgresql":
+                connection.execute(_CLAIM_LOCK)
+            ids = _due_ids(connection, now, limit, per_chat, list(paced))
+            if not ids:
                 return []
-            held = connection.execute(_HELD, {"now": now}).all()
-            rows = [OutboxMessage(**row._mapping) for row in due]
-            chosen = choose(rows, {int(chat) for (chat,) in held})
+            position = {row_id: index for index, row_id in enumerate(ids)}
+            found = connection.execute(_ROWS, {"ids": list(ids)}).all()
+            rows = sorted(
+                (OutboxMessage(**row._mapping) for row in found),
+                key=lambda row: position[row.id or 0],
+            )
+            chosen = choose(rows)
             if not chosen:
                 return []
             claimed = connection.execute(
@@ -114,6 +177,25 @@ class DeliveryStore:
             return [row for row in chosen if row.id in won]
 
         return await self._database.run_short(work)
+
+    async def next_due_after(self, *, now: datetime) -> datetime | None:
+        """When the next row that is not due yet falls due (a retry, a lease, a delay)."""
+
+        def work(connection: Connection) -> datetime | None:
+            value = connection.scalar(_NEXT_DUE, {"now": now})
+            return value if isinstance(value, datetime) else None
+
+        return await self._database.run_short(work)
+
+    async def renew(self, *, ids: Sequence[int], lease_until: datetime) -> None:
+        """Extend the lease of rows still being sent (a live sender keeps its claim)."""
+        if not ids:
+            return
+
+        def work(connection: Connection) -> None:
+            connection.execute(_RENEW, {"ids": list(ids), "lease": lease_until})
+
+        await self._database.run_short(work)
 
     async def finish(
         self,

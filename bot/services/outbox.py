@@ -15,6 +15,11 @@ adds nothing), a target `chat_id`, an optional `thread_id` and a `kind` with its
     ``{"items": [{"type": "photo" | "video" | "document" | "audio", "file_id": str,
     "caption"?: str (HTML), "source_message_id"?: int}], "source_chat_id"?: int,
     "reply_to"?: int}`` — sendMediaGroup, so an album stays one album.
+``notice``
+    like ``text``: what the desk says about a ticket (delivery problems, ...); it goes in the
+    desk lane, after the conversation between customers and agents.
+``incident_update`` / ``incident_resolved`` / ``digest``
+    like ``text``, in the broadcast lane (last).
 ``edit_text`` / ``edit_caption``
     ``{"message_id": int, "html": str, "buttons"?: [...]}`` — edit a message already sent.
 ``refresh_card``
@@ -23,6 +28,10 @@ adds nothing), a target `chat_id`, an optional `thread_id` and a `kind` with its
     Enqueued by every change the card shows (`apply_transition` does it for every status
     change); the worker reads the ticket when it delivers, so several refreshes of one ticket
     due together are done once.
+
+Each kind has a delivery lane (`storage/outbox_models.py` `LANES`) and a sender (the worker's
+`SENDERS`); a new kind is added to both. A text longer than Telegram allows is split by the
+worker, a caption too long for its media is sent as a text after it.
 
 Common optional fields:
 
@@ -42,11 +51,13 @@ from datetime import datetime
 from typing import Any, TypedDict
 from uuid import uuid4
 
-from storage.unit_of_work import UnitOfWork
+from bot.domain.clock import Clock
+from storage.unit_of_work import Database, UnitOfWork
 
 Notify = Callable[[], None]
 STAFF_GROUP = 0  # chat id of outbox rows meant for "the staff group", whichever it is
 REFRESH_CARD = "refresh_card"
+NOTICE = "notice"
 GROUPABLE_MEDIA: frozenset[str] = frozenset({"photo", "video", "document", "audio"})
 
 
@@ -112,6 +123,25 @@ async def enqueue_text(
         ticket_id=ticket_id,
         thread_id=thread_id,
         not_before=not_before,
+    )
+
+
+async def enqueue_notice(
+    uow: UnitOfWork,
+    *,
+    key: str,
+    chat_id: int,
+    html: str,
+    now: datetime,
+    ticket_id: int | None = None,
+    ticket_topic: bool = False,
+    reply_to: int | None = None,
+) -> bool:
+    """A desk notice (sent like a text, after the conversation's messages)."""
+    payload: dict[str, Any] = {"html": html}
+    _common(payload, reply_to=reply_to, silent=False, link=None, ticket_topic=ticket_topic)
+    return await uow.outbox.enqueue(
+        key=key, chat_id=chat_id, kind=NOTICE, payload=payload, now=now, ticket_id=ticket_id
     )
 
 
@@ -264,3 +294,29 @@ async def enqueue_card_refresh(uow: UnitOfWork, *, ticket_id: int, now: datetime
         now=now,
         ticket_id=ticket_id,
     )
+
+
+class Outbox:
+    """For handlers that answer about something already stored (the "added to your ticket"
+    acknowledgement): the answer goes through the outbox in its own short unit of work, so a
+    delivery problem (a 500, a 429) is retried by the worker instead of failing the update.
+    The key makes it idempotent: a re-delivered update adds no second answer."""
+
+    def __init__(self, database: Database, clock: Clock, notify: Notify | None = None) -> None:
+        self._database = database
+        self._clock = clock
+        self._notify: Notify = notify or (lambda: None)
+
+    def set_notify(self, notify: Notify) -> None:
+        self._notify = notify
+
+    async def send_text(
+        self, *, key: str, chat_id: int, html: str, buttons: Buttons | None = None
+    ) -> bool:
+        async with self._database.unit_of_work() as uow:
+            added = await enqueue_text(
+                uow, key=key, chat_id=chat_id, html=html, now=self._clock.now(), buttons=buttons
+            )
+        if added:
+            self._notify()
+        return added

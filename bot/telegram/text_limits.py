@@ -60,16 +60,21 @@ def shorten_escaped(text: str, limit: int) -> str:
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Plain `text` split into parts of at most `limit` UTF-16 units each, at the widest
     boundary that fits: paragraph, then line, sentence, word; a part with no boundary at all
-    is cut where the limit falls."""
+    is cut where the limit falls. A boundary in the first third of the room is passed over
+    for a narrower one further on (a short header line does not become a part of its own)
+    unless nothing else fits."""
     parts: list[str] = []
     rest = text.strip()
     while utf16_len(rest) > limit:
         window = _prefix_within(rest, limit)
         cut = 0
-        for boundary in _BOUNDARIES:
-            ends = [match.start() for match in boundary.finditer(window) if match.start() > 0]
-            if ends:
-                cut = ends[-1]
+        for least in (len(window) // 3, 0):
+            for boundary in _BOUNDARIES:
+                ends = [m.start() for m in boundary.finditer(window) if m.start() > least]
+                if ends:
+                    cut = ends[-1]
+                    break
+            if cut:
                 break
         if cut == 0:
             cut = len(window)

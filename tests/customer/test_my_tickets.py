@@ -11,6 +11,7 @@ from bot.domain.tickets import TicketStatus
 from bot.services.intake import ComplaintForm
 from storage.models import Customer, Ticket, TicketMessage
 from tests.harness import Desk
+from tests.staff.conftest import deliver
 from tests.telegram_fake import TelegramUser
 
 ANNA = TelegramUser(2001, "Anna", language_code="en")
@@ -95,6 +96,7 @@ async def test_opening_a_ticket_shows_its_history_and_details_can_be_added(
         "Send the details or files for C-000001. Press Done when finished."
     )
     await desk.say(ANNA, "I paid twice, the second charge was at 14:02")
+    await deliver(desk)
     assert desk.last_text(ANNA) == "Added to the ticket. Send more or press Done."
     await desk.feed(desk.updates.photo(ANNA, caption="bank statement"))
     await desk.press(ANNA, "✅ Done")
@@ -149,6 +151,7 @@ async def test_a_message_with_an_open_ticket_goes_to_that_ticket(
 ) -> None:
     await _open_tickets(desk, clock, ANNA, 1)
     await desk.say(ANNA, "Any news?")
+    await deliver(desk)
     assert desk.last_text(ANNA) == "✓ Added to your ticket C-000001."
     async with desk.database.unit_of_work() as uow:
         ticket = (await uow.session.exec(select(Ticket))).one()

@@ -96,9 +96,11 @@ async def test_403_marks_the_message_failed_without_retrying(
 
     assert await worker.run_once() == 0
     clock.advance(timedelta(hours=1))
+    assert await worker.run_once() == 1  # the staff group hears that this user cannot be reached
     assert await worker.run_once() == 0
     row = (await _rows(database))["blocked"]
     assert (row.status, row.attempts) == ("failed", 1)
+    assert fake.texts_to(CUSTOMER) == []
 
 
 async def test_group_pacing_queues_beyond_twenty_a_minute(

@@ -10,6 +10,7 @@ ones and errors become aiogram's real exceptions (``TelegramBadRequest``,
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import mimetypes
@@ -266,6 +267,18 @@ class _Failure:
     retry_after: int | None
     network: bool
     network_message: str
+    until: datetime | None = None
+    """A timed outage: every matching call fails until then (the failure is not used up)."""
+
+
+@dataclass
+class HeldCall:
+    """A call kept waiting by :meth:`FakeTelegram.hold`."""
+
+    called: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the call arrives."""
+    answer: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set it to let the call be answered."""
 
 
 @dataclass
@@ -398,6 +411,8 @@ class FakeTelegram(BaseSession):
         self._chats: dict[int, _Chat] = {}
         self._users: dict[int, TelegramUser] = {}
         self._failures: list[_Failure] = []
+        self._unknown_chats: set[int] = set()
+        self._holds: dict[str, list[HeldCall]] = {}
         self._files: dict[str, _FileRecord] = {}
         self._file_contents: dict[str, bytes] = {}
         self._callback_queries: dict[str, bool] = {}
@@ -471,6 +486,11 @@ class FakeTelegram(BaseSession):
         call = RecordedCall(name=name, params=params, method=method, files=files, timeout=timeout)
         self.calls.append(call)
         request = _Request(bot=bot, method=method, name=name, params=params, files=files)
+        holds = self._holds.get(_normalise_method_name(name))
+        if holds:
+            held = holds.pop(0)
+            held.called.set()
+            await held.answer.wait()
 
         status, payload = 200, {"ok": True, "result": True}
         failure = self._take_failure(name, params)
@@ -652,6 +672,42 @@ class FakeTelegram(BaseSession):
                     network_message=network_message,
                 )
             )
+
+    def fail_until(
+        self,
+        method_name: str,
+        until: datetime,
+        *,
+        error_code: int = 500,
+        description: str | None = None,
+        chat_id: int | None = None,
+    ) -> None:
+        """An outage: every call of the method (into one chat, if given) fails with
+        ``error_code`` until the fake's clock reaches ``until``."""
+        self._failures.append(
+            _Failure(
+                method=_normalise_method_name(method_name),
+                chat_id=chat_id,
+                error_code=error_code,
+                description=description or _DEFAULT_DESCRIPTIONS.get(error_code, "Error"),
+                retry_after=None,
+                network=False,
+                network_message="",
+                until=until,
+            )
+        )
+
+    def never_started(self, user_id: int) -> None:
+        """A user who never opened a chat with the bot: calls into it answer 400 "chat not
+        found", as Telegram does."""
+        self._unknown_chats.add(user_id)
+
+    def hold(self, method_name: str) -> HeldCall:
+        """The next call of the method is recorded, then waits until ``answer`` is set before
+        it is answered (a slow Bot API, a process killed mid-call)."""
+        held = HeldCall()
+        self._holds.setdefault(_normalise_method_name(method_name), []).append(held)
+        return held
 
     def create_topic(
         self, chat_id: int, name: str, *, icon_color: int = DEFAULT_TOPIC_COLOR
@@ -864,6 +920,10 @@ class FakeTelegram(BaseSession):
                 continue
             if failure.chat_id is not None and failure.chat_id != chat_id:
                 continue
+            if failure.until is not None:
+                if self.now() < failure.until:
+                    return failure
+                continue
             return self._failures.pop(index)
         return None
 
@@ -916,6 +976,8 @@ class FakeTelegram(BaseSession):
     def _resolve_chat(self, value: Any) -> _Chat:
         as_int = _as_int(value)
         if as_int is not None:
+            if as_int in self._unknown_chats:
+                raise _bad_request(CHAT_NOT_FOUND)
             return self._chat(as_int)
         if isinstance(value, str):
             for chat in self._chats.values():

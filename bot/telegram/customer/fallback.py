@@ -7,6 +7,7 @@ from aiogram.types import Message, Update
 
 from bot.domain.tickets import TicketStatus
 from bot.services.knowledge import KnowledgeService
+from bot.services.outbox import Outbox
 from bot.services.tickets import TicketService
 from bot.telegram.customer.attachments import incoming
 from bot.telegram.customer.knowledge import answer_question
@@ -20,6 +21,7 @@ async def anything_else(
     tickets: TicketService,
     knowledge: KnowledgeService,
     customer: Customer,
+    outbox: Outbox,
     event_update: Update | None = None,
 ) -> None:
     assert customer.id is not None
@@ -30,7 +32,11 @@ async def anything_else(
     if target is not None:
         # Until someone answers, say where the message went; after that it is a conversation.
         if target.status == TicketStatus.NEW and message.media_group_id is None:
-            await message.answer(t("ticket.added_to", number=target.number))
+            await outbox.send_text(
+                key=f"ack:{message.chat.id}:{message.message_id}",
+                chat_id=message.chat.id,
+                html=t("ticket.added_to", number=target.number),
+            )
         return
     question = (message.text or "").strip()
     if question and not question.startswith("/"):

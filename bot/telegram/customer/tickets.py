@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.tickets import TicketStatus
+from bot.services.outbox import Outbox
 from bot.services.tickets import TicketHistory, TicketNotFound, TicketPage, TicketService
 from bot.telegram.callbacks import MenuCallback, TicketsCallback
 from bot.telegram.customer.attachments import incoming
@@ -272,6 +273,7 @@ async def ticket_add_message(
     state: FSMContext,
     tickets: TicketService,
     customer: Customer,
+    outbox: Outbox,
     event_update: Update | None = None,
 ) -> None:
     data = await state.get_data()
@@ -288,7 +290,19 @@ async def ticket_add_message(
         await message.answer(t("tickets.not_found"), reply_markup=main_menu())
         return
     if message.media_group_id is None or data.get("last_group") != message.media_group_id:
-        await message.answer(t("ticket.added"), reply_markup=_done_keyboard())
+        await outbox.send_text(
+            key=f"ack:{message.chat.id}:{message.message_id}",
+            chat_id=message.chat.id,
+            html=t("ticket.added"),
+            buttons=[
+                [
+                    {
+                        "text": t_plain("ticket.button.done_adding"),
+                        "callback_data": TicketsCallback(action="done").pack(),
+                    }
+                ]
+            ],
+        )
     await state.update_data(last_group=message.media_group_id)
 
 

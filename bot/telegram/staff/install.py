@@ -22,6 +22,7 @@ from bot.services.tickets import TicketService
 from bot.telegram.delivery import DeliveryWorker, Pacer, stop_worker
 from bot.telegram.filters import InChat
 from bot.telegram.i18n import CatalogI18n
+from bot.telegram.pacing import RedisPacer
 from bot.telegram.staff.access import StaffDirectory, StaffGate
 from bot.telegram.staff.callbacks import ConfirmCallback
 from bot.telegram.staff.card import CardStyle
@@ -75,6 +76,7 @@ class StaffDesk:
     async def stop(self) -> None:
         if self._task is not None and self._stop is not None:
             await stop_worker(self._task, self._stop)
+        await self.delivery.pacer.close()
         if isinstance(self.locks, RedisLocks):
             await self.locks.close()
 
@@ -103,9 +105,18 @@ def install_staff_desk(
 ) -> StaffDesk:
     """Build the desk, its routers (for the caller to include) and register its listener."""
     locale = settings.default_locale
-    pacer = Pacer(
-        group_limit=settings.staff_group_messages_per_minute,
-        private_interval=timedelta(seconds=settings.private_chat_min_interval_seconds),
+    group_limit = settings.staff_group_messages_per_minute
+    interval = timedelta(seconds=settings.private_chat_min_interval_seconds)
+    # With REDIS_URL several instances may run: they share the pace of every chat.
+    pacer = (
+        RedisPacer.from_url(
+            settings.redis_url,
+            prefix=settings.redis_prefix,
+            group_limit=group_limit,
+            private_interval=interval,
+        )
+        if settings.redis_url
+        else Pacer(group_limit=group_limit, private_interval=interval)
     )
     desk = DeskService(
         database,
