@@ -13,6 +13,7 @@ from bot.services.knowledge import KnowledgeService
 from bot.telegram.callbacks import KbCallback, MenuCallback
 from bot.telegram.customer.form import FormEngine, start_form
 from bot.telegram.i18n import current_locale, t
+from bot.telegram.text_limits import shorten
 from knowledge_base import Entry
 from storage.models import Customer
 
@@ -39,12 +40,6 @@ def escalation_keyboard(query_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def _label(text: str) -> str:
-    if len(text) <= SUGGESTION_LABEL_LENGTH:
-        return text
-    return text[: SUGGESTION_LABEL_LENGTH - 1].rstrip() + "…"
-
-
 def article_text(entry: Entry) -> str:
     """The article as sent; its answer is Telegram HTML the loader has already validated."""
     return t("kb.article", answer=Markup(entry.answer.strip()))
@@ -65,7 +60,7 @@ async def answer_question(
         builder = InlineKeyboardBuilder()
         for match in decision.matches:
             builder.button(
-                text=_label(match.entry.questions[0]),
+                text=shorten(match.entry.questions[0], SUGGESTION_LABEL_LENGTH),
                 callback_data=KbCallback(
                     action="show", query=answered.query_id, entry=match.entry_id
                 ),

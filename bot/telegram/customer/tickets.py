@@ -18,6 +18,7 @@ from bot.telegram.customer.states import TicketFlow
 from bot.telegram.formatting import local_datetime
 from bot.telegram.i18n import t, t_plain
 from bot.telegram.keyboards import main_menu
+from bot.telegram.text_limits import TEXT_LIMIT, shorten, utf16_len
 from storage.models import Customer
 
 PAGE_SIZE = 5
@@ -126,12 +127,16 @@ def _history_text(history: TicketHistory, zone: ZoneInfo, categories: dict[str, 
         )
     if timeline:
         lines += ["", t("history.title")]
-        lines += [entry for _, entry in timeline[-HISTORY_LIMIT:]]
+        entries = [entry for _, entry in timeline[-HISTORY_LIMIT:]]
+        # Long messages full of escaped characters: show fewer of the older ones.
+        while len(entries) > 1 and utf16_len("\n".join(lines + entries)) > TEXT_LIMIT:
+            entries.pop(0)
+        lines += entries
     return "\n".join(lines)
 
 
 def _preview(text: str) -> str:
-    return text if len(text) <= PREVIEW_LENGTH else text[: PREVIEW_LENGTH - 1] + "…"
+    return shorten(text, PREVIEW_LENGTH)
 
 
 def _history_keyboard(history: TicketHistory, page: int) -> InlineKeyboardMarkup:
