@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.domain.tickets import IllegalTransition, Priority, ResolutionType, TicketStatus
 from bot.services.desk import AgentMessage, AgentRef, DeskError, DeskService, MediaRef
-from bot.telegram.filters import CommandLike
+from bot.telegram.filters import CommandLike, ServiceMessage
 from bot.telegram.i18n import t, t_plain
 from bot.telegram.staff.callbacks import CardCallback
 from bot.telegram.staff.card import CardStyle, assign_keyboard, priority_keyboard
@@ -152,6 +152,10 @@ async def _run(message: Message, ctx: StaffContext, action: Action) -> bool:
 def build_group_router(ctx: StaffContext) -> Router:
     router = Router(name="staff_group")
     desk = ctx.desk
+
+    @router.message(ServiceMessage())
+    async def service_message(message: Message) -> None:
+        """A topic closed, reopened or renamed by hand, a pin, members joining: not a reply."""
 
     @router.message(Command("take"))
     async def take(message: Message, agent: AgentRef) -> None:
