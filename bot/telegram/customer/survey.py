@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal, Self
+
 from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
@@ -9,6 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import model_validator
 
 from bot.services.surveys import (
     SCORES,
@@ -18,15 +21,22 @@ from bot.services.surveys import (
     ReopenOutcome,
     SurveyService,
 )
+from bot.telegram.callbacks import RowId
 from bot.telegram.filters import PlainText
 from bot.telegram.i18n import t
 from storage.models import Customer
 
 
 class SurveyCallback(CallbackData, prefix=SURVEY_PREFIX):
-    action: str  # rate, skip, reopen, keep
-    ticket_id: int
+    action: Literal["rate", "skip", "reopen", "keep"]
+    ticket_id: RowId
     score: int = 0
+
+    @model_validator(mode="after")
+    def _rating_in_range(self) -> Self:
+        if self.action == "rate" and self.score not in SCORES:
+            raise ValueError(f"a rating is one of {SCORES}, got {self.score}")
+        return self
 
 
 class SurveyFlow(StatesGroup):

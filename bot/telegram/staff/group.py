@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from bot.telegram.staff.resolve_flow import (
 )
 from bot.telegram.staff.templates import Template
 from bot.telegram.staff.threads import StaffThreads
+from bot.telegram.stale_buttons import out_of_date
 from storage.models import Customer, Ticket
 
 STAFF_COMMANDS = (
@@ -323,6 +325,7 @@ def build_group_router(ctx: StaffContext) -> Router:
     ) -> None:
         await _card_action(query, callback_data, agent, ctx, state)
 
+    router.callback_query.register(out_of_date)
     return router
 
 
@@ -377,7 +380,8 @@ async def _card_action(
             return
     except (IllegalTransition, DeskError) as error:
         await query.answer(_plain_explanation(error), show_alert=True)
-        await ctx.threads.refresh(tid)
+        with suppress(DeskError):  # a forged press may name a ticket that does not exist
+            await ctx.threads.refresh(tid)
         return
     await query.answer(t_plain("desk.done"))
     await ctx.threads.refresh(tid)

@@ -9,6 +9,7 @@ from aiogram.types import InlineKeyboardButton
 
 from bot.services.desk import CardData
 from bot.services.kb_desk import KnowledgeDesk, RelatedArticle
+from bot.telegram.callbacks import Name, RowId
 from bot.telegram.text_limits import shorten
 
 if TYPE_CHECKING:
@@ -22,8 +23,8 @@ LINE_TITLE_LENGTH = 120
 class KbArticleCallback(CallbackData, prefix="ka"):
     """Send this entry to the ticket's customer ("ka:<ticket>:<entry>", at most 55 bytes)."""
 
-    ticket_id: int
-    entry: str
+    ticket_id: RowId
+    entry: Name
 
 
 def related_of(data: CardData) -> list[RelatedArticle]:
