@@ -327,7 +327,7 @@ class SlaSweeps:
                                     "sla.auto_closed.customer",
                                     recipient.locale,
                                     number=ticket.number,
-                                    days=days,
+                                    days=self._catalogs.count("count.days", recipient.locale, days),
                                 )
                             ),
                         )
@@ -341,7 +341,11 @@ class SlaSweeps:
                             ticket_id=ticket_id,
                             payload=text_payload(
                                 self._staff.render(
-                                    "sla.auto_closed.staff", number=ticket.number, days=days
+                                    "sla.auto_closed.staff",
+                                    number=ticket.number,
+                                    days=self._catalogs.count(
+                                        "count.days", self._staff.locale, days
+                                    ),
                                 ),
                                 ticket_topic=True,
                             ),

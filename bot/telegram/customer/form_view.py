@@ -18,7 +18,7 @@ from bot.domain.form import FormSchema, Step, StepKind
 from bot.locales.catalog import Markup
 from bot.telegram.callbacks import FormCallback
 from bot.telegram.formatting import iso_date, local_date
-from bot.telegram.i18n import current_locale, t, t_plain
+from bot.telegram.i18n import current_locale, t, t_count, t_plain
 from bot.telegram.text_limits import TEXT_LIMIT, fit_escaped, utf16_len
 
 
@@ -143,7 +143,7 @@ def answer_text(schema: FormSchema, step: Step, answers: Mapping[str, Any]) -> s
         return local_date(day) if day else t("form.summary.empty")
     if step.kind is StepKind.FILES:
         count = len(value or [])
-        return t("form.summary.files", count=count) if count else t("form.summary.no_files")
+        return t_count("count.files", count) if count else t("form.summary.no_files")
     if step.kind is StepKind.CONTACT:
         return _escape(value) if value else t("form.summary.no_phone")
     return _escape(str(value)) if value else t("form.summary.empty")

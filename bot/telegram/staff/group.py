@@ -151,6 +151,18 @@ async def _run(message: Message, ctx: StaffContext, action: Action) -> bool:
     return True
 
 
+async def _ask_resolution(message: Message, ctx: StaffContext) -> None:
+    """`/status resolved`: a decision is needed, so offer its kinds as the card's button does."""
+    ticket = await ticket_of(message, ctx.desk)
+    if ticket is None or ticket.id is None:
+        await message.reply(t("desk.error.not_in_topic"))
+        return
+    await message.reply(
+        t("desk.resolve.choose", number=ticket.number),
+        reply_markup=resolution_keyboard(ticket.id, ctx.style),
+    )
+
+
 def build_group_router(ctx: StaffContext) -> Router:
     router = Router(name="staff_group")
     desk = ctx.desk
@@ -181,6 +193,9 @@ def build_group_router(ctx: StaffContext) -> Router:
         target = STATUS_WORDS.get((command.args or "").strip().lower())
         if target is None:
             await message.reply(t("desk.usage.status"))
+            return
+        if target is TicketStatus.RESOLVED:
+            await _ask_resolution(message, ctx)
             return
         await _run(
             message, ctx, lambda tid: desk.set_status(tid, agent, target, cause=_cause(message))

@@ -1,0 +1,79 @@
+"""The smaller defects seen from outside (issue 10, item 10): one test each."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain.clock import FrozenClock
+from bot.domain.tickets import TicketStatus
+from bot.locales.catalog import Catalogs
+from storage.unit_of_work import Database
+from tests.harness import Desk
+from tests.sla import helpers as sla
+from tests.staff.conftest import ANNA, IVAN, STAFF, deliver, open_ticket, ticket
+
+
+async def test_status_resolved_asks_for_the_decision(desk: Desk) -> None:
+    opened = await open_ticket(desk, IVAN)
+    await deliver(desk)
+    topic = (await ticket(desk, opened.id or 0)).topic_id
+    await desk.feed(desk.updates.group_text(ANNA, STAFF, "/status resolved", thread_id=topic))
+    prompt = desk.fake.sent_to(STAFF, thread_id=topic)[-1]
+    assert "Какое решение" in (prompt.text or "")
+    await desk.press(ANNA, "возврат денег", chat_id=STAFF)
+    await desk.feed(
+        desk.updates.group_text(ANNA, STAFF, "Money is back on your card", thread_id=topic)
+    )
+    await deliver(desk)
+    resolved = await ticket(desk, opened.id or 0)
+    assert (resolved.status, resolved.resolution_type) == ("resolved", "refund")
+    assert "Money is back on your card" in desk.last_text(IVAN)
+
+
+def test_usage_of_status_names_what_the_readme_lists() -> None:
+    catalogs = Catalogs()
+    for locale in ("en", "ru"):
+        usage = catalogs.plain("desk.usage.status", locale)
+        assert "in_progress|waiting_customer|resolved" in usage
+
+
+async def test_auto_close_after_one_day_speaks_good_english(
+    database: Database, clock: FrozenClock
+) -> None:
+    customer_id = await sla.add_customer(database, clock, telegram_id=4343, locale="en")
+    opened = await sla.open_ticket(database, clock, customer_id)
+    await sla.respond(database, clock, opened.id or 0)
+    await sla.move(database, clock, opened.id or 0, TicketStatus.IN_PROGRESS, TicketStatus.RESOLVED)
+    sweeps = sla.make_sweeps(database, clock, auto_close_after=timedelta(days=1))
+    clock.advance(timedelta(days=1))
+    assert (await sweeps.run_once()).auto_closed == 1
+    rows = [row for row in await sla.outbox(database) if row.key.startswith("auto-close")]
+    texts = sorted(row.payload["html"] for row in rows)
+    assert all("for 1 day " in text for text in texts), texts
+    assert not any("1 days" in text for text in texts)
+
+
+def test_plural_forms_in_both_languages() -> None:
+    catalogs = Catalogs()
+    assert [catalogs.count("count.days", "en", n) for n in (1, 2, 7)] == [
+        "1 day",
+        "2 days",
+        "7 days",
+    ]
+    assert [catalogs.count("count.days", "ru", n) for n in (1, 3, 5, 21)] == [
+        "1 день",
+        "3 дня",
+        "5 дней",
+        "21 день",
+    ]
+
+
+async def test_the_summary_counts_files_in_good_english(desk: Desk) -> None:
+    await desk.command(IVAN, "complaint")
+    await desk.press(IVAN, "Service and staff")
+    await desk.say(IVAN, "The courier was rude to me")
+    await desk.press(IVAN, "Yesterday")
+    await desk.feed(desk.updates.photo(IVAN))
+    await desk.press(IVAN, "✅ Done (1)")
+    await desk.say(IVAN, "Skip")
+    assert "Files: 1 file\n" in desk.last_text(IVAN)
