@@ -77,3 +77,26 @@ async def test_the_summary_counts_files_in_good_english(desk: Desk) -> None:
     await desk.press(IVAN, "✅ Done (1)")
     await desk.say(IVAN, "Skip")
     assert "Files: 1 file\n" in desk.last_text(IVAN)
+
+
+async def test_an_edited_customer_message_keeps_plain_text_in_the_history(desk: Desk) -> None:
+    opened = await open_ticket(desk, IVAN)
+    await deliver(desk)
+    original = desk.updates.text(IVAN, "The parcel is wet")
+    assert original.message is not None
+    await desk.feed(original)
+    await deliver(desk)
+    edited = desk.updates.update(
+        edited_message={
+            **original.message.model_dump(mode="json", exclude_none=True),
+            "text": "The parcel is wet & <cold>",
+            "entities": [{"type": "bold", "offset": 0, "length": 10}],
+            "edit_date": int(desk.clock.now().timestamp()),
+        }
+    )
+    await desk.feed(edited)
+    async with desk.database.unit_of_work() as uow:
+        messages = await uow.messages.for_ticket(ticket_id=opened.id or 0)
+    texts = [m.text for m in messages if m.direction == "in"]
+    assert "The parcel is wet & <cold>" in texts
+    assert not any("<b>" in (text or "") for text in texts)
