@@ -100,3 +100,25 @@ async def test_an_edited_customer_message_keeps_plain_text_in_the_history(desk: 
     texts = [m.text for m in messages if m.direction == "in"]
     assert "The parcel is wet & <cold>" in texts
     assert not any("<b>" in (text or "") for text in texts)
+
+
+async def test_a_reopened_card_no_longer_shows_the_old_decision(desk: Desk) -> None:
+    opened = await open_ticket(desk, IVAN)
+    await deliver(desk)
+    topic = (await ticket(desk, opened.id or 0)).topic_id
+    await desk.feed(
+        desk.updates.group_text(ANNA, STAFF, "/resolve refund Money returned", thread_id=topic)
+    )
+    await deliver(desk)
+    card_id = (await ticket(desk, opened.id or 0)).card_message_id or 0
+    card = desk.fake.message(STAFF, card_id)
+    assert card is not None and "Решение: возврат денег — Money returned" in (card.text or "")
+
+    await desk.feed(desk.updates.group_text(ANNA, STAFF, "/reopen", thread_id=topic))
+    await deliver(desk)
+    assert (await ticket(desk, opened.id or 0)).status == "reopened"
+    card = desk.fake.message(STAFF, card_id)
+    assert card is not None and "Решение:" not in (card.text or "")
+    await desk.command(IVAN, "tickets")
+    await desk.press(IVAN, "Open C-000001")
+    assert "Money returned" not in desk.last_text(IVAN)

@@ -101,7 +101,7 @@ def _history_text(history: TicketHistory, zone: ZoneInfo, categories: dict[str, 
         lines.append(
             t("sla.ticket.expect_resolution", due=local_datetime(ticket.resolution_due, zone))
         )
-    if ticket.resolution_text:
+    if ticket.resolution_text and not TicketStatus(ticket.status).is_open:
         lines.append(t("ticket.resolution", text=_preview(ticket.resolution_text)))
     timeline: list[tuple[object, str]] = []
     for event in history.events:

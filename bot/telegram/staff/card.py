@@ -138,7 +138,7 @@ def _card_text(data: CardData, style: CardStyle, shown: Mapping[str, str]) -> st
             resolution=_due(not finished, ticket.resolution_due, style),
         )
     )
-    if ticket.resolution_type:
+    if ticket.resolution_type and finished:  # a reopened ticket's old decision is history
         lines.append(
             style.text(
                 "desk.card.resolution",
