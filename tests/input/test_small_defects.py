@@ -122,3 +122,20 @@ async def test_a_reopened_card_no_longer_shows_the_old_decision(desk: Desk) -> N
     await desk.command(IVAN, "tickets")
     await desk.press(IVAN, "Open C-000001")
     assert "Money returned" not in desk.last_text(IVAN)
+
+
+async def test_a_good_rating_closes_the_ticket_and_tells_the_customer(
+    tmp_path, clock: FrozenClock
+) -> None:
+    from tests.harness import running_desk
+    from tests.sla.desk_helpers import resolved_ticket, sweep_and_deliver
+    from tests.telegram_fake import TelegramUser
+
+    customer = TelegramUser(3001, "Anna", language_code="en")
+    async with running_desk(tmp_path, clock, survey_delay_minutes=30) as desk:
+        opened = await resolved_ticket(desk, customer)
+        clock.advance(timedelta(minutes=30))
+        await sweep_and_deliver(desk)
+        await desk.press(customer, "3")
+        assert (await sla.ticket(desk.database, opened.id or 0)).status == "closed"
+        assert f"Ticket {opened.number} is now closed" in desk.last_text(customer)

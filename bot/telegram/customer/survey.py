@@ -104,7 +104,10 @@ async def rate(
     await state.set_state(SurveyFlow.comment)
     await state.update_data(survey_ticket_id=callback_data.ticket_id)
     if query.message is not None:
-        key = "survey.low" if result.low else "survey.comment_prompt"
+        if result.low:
+            key = "survey.low"
+        else:
+            key = "survey.closed_comment_prompt" if result.closed else "survey.comment_prompt"
         await query.message.answer(
             t(key, number=result.number),
             reply_markup=_after_rating_keyboard(callback_data.ticket_id, result.low),
