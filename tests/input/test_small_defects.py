@@ -139,3 +139,28 @@ async def test_a_good_rating_closes_the_ticket_and_tells_the_customer(
         await desk.press(customer, "3")
         assert (await sla.ticket(desk.database, opened.id or 0)).status == "closed"
         assert f"Ticket {opened.number} is now closed" in desk.last_text(customer)
+
+
+async def test_ask_a_question_with_a_ticket_open_tries_the_knowledge_base(desk: Desk) -> None:
+    opened = await open_ticket(desk, IVAN)
+    await deliver(desk)
+    await desk.command(IVAN, "menu")
+    await desk.press(IVAN, "❓ Ask a question")
+    await desk.say(IVAN, "how long does delivery take")
+    assert desk.last_text(IVAN).startswith("Orders are usually delivered in 2-5 working days")
+    async with desk.database.unit_of_work() as uow:
+        on_ticket = await uow.messages.for_ticket(ticket_id=opened.id or 0)
+        loose = await uow.messages.for_customer_without_ticket(customer_id=opened.customer_id)
+    assert not any(m.text == "how long does delivery take" for m in on_ticket)
+    assert [m.text for m in loose] == ["how long does delivery take"]  # stored all the same
+
+    # A question the knowledge base cannot answer goes on to the open ticket, and says so.
+    await desk.press(IVAN, "❓ Ask a question")
+    await desk.say(IVAN, "zqxv wplk frobnicate")
+    assert "added your question to your ticket C-000001" in desk.last_text(IVAN)
+    async with desk.database.unit_of_work() as uow:
+        on_ticket = await uow.messages.for_ticket(ticket_id=opened.id or 0)
+    assert any(m.text == "zqxv wplk frobnicate" for m in on_ticket)
+    # Afterwards a message is a message to the ticket again.
+    await desk.say(IVAN, "how long does delivery take")
+    assert not desk.last_text(IVAN).startswith("Orders are usually delivered")
