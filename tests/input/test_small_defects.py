@@ -164,3 +164,56 @@ async def test_ask_a_question_with_a_ticket_open_tries_the_knowledge_base(desk: 
     # Afterwards a message is a message to the ticket again.
     await desk.say(IVAN, "how long does delivery take")
     assert not desk.last_text(IVAN).startswith("Orders are usually delivered")
+
+
+async def _agent(database: Database, clock: FrozenClock, telegram_id: int, name: str) -> None:
+    from storage.staff_models import Agent
+
+    async with database.unit_of_work() as uow:
+        await uow.agents.save(
+            agent=Agent(telegram_id=telegram_id, display_name=name, updated_at=clock.now())
+        )
+
+
+async def test_the_sla_warning_names_the_agent_and_reaches_them_privately(
+    database: Database, clock: FrozenClock
+) -> None:
+    await _agent(database, clock, 321, "Anna Agent")
+    customer_id = await sla.add_customer(database, clock)
+    opened = await sla.open_ticket(database, clock, customer_id, priority="urgent", assignee_id=321)
+    sweeps = sla.make_sweeps(database, clock, staff_chat_id=-1001234567890)
+    clock.advance(timedelta(minutes=45))
+    await sweeps.run_once()
+    rows = {row.chat_id: row for row in await sla.outbox(database)}
+    in_topic = rows[-1001234567890].payload["html"]
+    assert 'Assignee: <a href="tg://user?id=321">Anna Agent</a>' in in_topic
+    private = rows[321].payload["html"]
+    assert opened.number in private and "75%" in private
+    assert '<a href="https://t.me/c/1234567890/55">Open the topic of C-000001</a>' in private
+
+
+async def test_the_escalation_digest_is_complete_and_in_each_recipients_language(
+    database: Database, clock: FrozenClock
+) -> None:
+    await _agent(database, clock, 321, "Anna Agent")
+    customer_id = await sla.add_customer(database, clock)  # "Ivan", English
+    supervisor_ru = await sla.add_customer(database, clock, telegram_id=777, locale="ru")
+    assert supervisor_ru
+    await sla.open_ticket(database, clock, customer_id, priority="urgent", assignee_id=321)
+    sweeps = sla.make_sweeps(
+        database, clock, staff_chat_id=-1001234567890, supervisor_ids=(777, 778)
+    )
+    clock.advance(timedelta(hours=1))
+    await sweeps.run_once()
+    digests = {
+        row.chat_id: row.payload["html"]
+        for row in await sla.outbox(database)
+        if row.key.startswith("sla-escalate")
+    }
+    assert set(digests) == {777, 778, -1001234567890}
+    assert 'исполнитель: <a href="tg://user?id=321">Anna Agent</a>' in digests[777]
+    assert "клиент: Ivan" in digests[777]
+    assert '<a href="https://t.me/c/1234567890/55">C-000001</a>' in digests[777]
+    for english in (digests[778], digests[-1001234567890]):  # the desk speaks English here
+        assert "First-response target missed" in english
+        assert 'agent: <a href="tg://user?id=321">Anna Agent</a> · customer: Ivan' in english
