@@ -17,6 +17,7 @@ from bot.domain.sla import SlaPolicy, add_service_time
 from bot.domain.tickets import Actor, Priority, TicketStatus
 from bot.locales.catalog import Catalogs, Markup
 from bot.services.desk.common import customer_name
+from bot.services.outbox import enqueue_card_refresh
 from bot.services.sweep_messages import (
     StaffTexts,
     linked,
@@ -211,6 +212,8 @@ class SlaSweeps:
             await repo.add_events(
                 events=[self._event("sla_breach", ticket, target) for ticket in claimed], at=now
             )
+            for ticket in claimed:  # the card and topic name show the ticket is overdue
+                await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
             details = await self._digest_details(uow, claimed)
             await repo.enqueue(
                 messages=await self._escalations(uow, claimed, target, now, details), now=now

@@ -217,3 +217,36 @@ async def test_the_escalation_digest_is_complete_and_in_each_recipients_language
     for english in (digests[778], digests[-1001234567890]):  # the desk speaks English here
         assert "First-response target missed" in english
         assert 'agent: <a href="tg://user?id=321">Anna Agent</a> · customer: Ivan' in english
+
+
+async def test_a_breached_ticket_is_marked_overdue_on_card_and_topic(desk: Desk) -> None:
+    from tests.sla.desk_helpers import runner
+
+    opened = await open_ticket(desk, IVAN, priority="urgent")
+    await deliver(desk)
+    current = await ticket(desk, opened.id or 0)
+    topic, card_id = current.topic_id or 0, current.card_message_id or 0
+    assert desk.fake.topics(STAFF)[topic].startswith("🆕 C-000001")
+
+    desk.clock.advance(timedelta(hours=1))
+    await runner(desk).tick()
+    await deliver(desk)
+    assert desk.fake.topics(STAFF)[topic].startswith("🆕⏰ C-000001")
+    card = desk.fake.message(STAFF, card_id)
+    assert card is not None and (card.text or "").startswith("🆕⏰ C-000001")
+
+    # Answered: the first response is no longer overdue.
+    await desk.feed(desk.updates.group_text(ANNA, STAFF, "On it", thread_id=topic))
+    await deliver(desk)
+    assert desk.fake.topics(STAFF)[topic].startswith("🔧 C-000001")
+
+
+async def test_my_tickets_shows_due_times_and_overdue(desk: Desk) -> None:
+    await open_ticket(desk, IVAN)  # normal priority: first answer within 24 hours
+    await desk.command(IVAN, "tickets")
+    listing = desk.last_text(IVAN)
+    assert "C-000001" in listing and "expect by 24.11.2026 12:30" in listing
+    desk.clock.advance(timedelta(hours=25))
+    await desk.command(IVAN, "tickets")
+    listing = desk.last_text(IVAN)
+    assert "overdue" in listing and "expect by" not in listing

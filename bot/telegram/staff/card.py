@@ -16,6 +16,7 @@ from bot.telegram.formatting import local_date, local_datetime
 from bot.telegram.staff.callbacks import CardCallback
 from bot.telegram.staff.kb_card import related_rows, related_text
 from bot.telegram.text_limits import fit_escaped, shorten, utf16_len
+from storage.models import Ticket
 from storage.staff_models import Agent
 
 MAX_TEXT = 4096
@@ -28,6 +29,24 @@ STATUS_MARKERS = {
     "closed": "🔒",
     "reopened": "🔁",
 }
+
+
+OVERDUE_MARKER = "⏰"
+
+
+def overdue(ticket: Ticket) -> bool:
+    """A service-level target was missed and is still pending (the sweep marks breaches)."""
+    if not TicketStatus(ticket.status).is_open:
+        return False
+    first_missed = (
+        ticket.first_response_breached_at is not None and ticket.first_response_at is None
+    )
+    return first_missed or ticket.resolution_breached_at is not None
+
+
+def _marker(ticket: Ticket) -> str:
+    marker = STATUS_MARKERS.get(ticket.status, "")
+    return marker + OVERDUE_MARKER if overdue(ticket) else marker
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +68,7 @@ def topic_name(data: CardData, style: CardStyle) -> str:
     ticket = data.ticket
     name = style.plain(
         "desk.topic.name",
-        marker=STATUS_MARKERS.get(ticket.status, ""),
+        marker=_marker(ticket),
         number=ticket.number,
         category=style.category_titles.get(ticket.category, ticket.category),
         customer=customer_name(data.customer),
@@ -84,7 +103,7 @@ def _card_text(data: CardData, style: CardStyle, shown: Mapping[str, str]) -> st
     lines = [
         style.text(
             "desk.card.title",
-            marker=STATUS_MARKERS.get(ticket.status, ""),
+            marker=_marker(ticket),
             number=ticket.number,
             kind=style.plain(f"desk.kind.{ticket.kind}"),
             category=style.category_titles.get(ticket.category, ticket.category),
