@@ -250,3 +250,25 @@ async def test_my_tickets_shows_due_times_and_overdue(desk: Desk) -> None:
     await desk.command(IVAN, "tickets")
     listing = desk.last_text(IVAN)
     assert "overdue" in listing and "expect by" not in listing
+
+
+async def test_a_group_without_topics_is_detected_with_get_chat(tmp_path, clock) -> None:
+    from tests.staff.conftest import open_desk
+
+    async with open_desk(tmp_path, clock) as desk:
+        desk.fake.set_forum(STAFF, False)
+        first = await open_ticket(desk, IVAN)
+        second = await open_ticket(desk, IVAN, description="Another parcel is missing")
+        await deliver(desk)
+        assert desk.fake.calls_of("createForumTopic") == []
+        assert len(desk.fake.calls_of("getChat")) == 1
+        for opened in (first, second):
+            current = await ticket(desk, opened.id or 0)
+            assert current.topic_id is None and current.card_message_id is not None
+
+        # Topics turned on later take effect without a restart.
+        desk.fake.set_forum(STAFF, True)
+        desk.clock.advance(timedelta(minutes=11))
+        third = await open_ticket(desk, IVAN, description="A third problem, with topics now")
+        await deliver(desk)
+        assert (await ticket(desk, third.id or 0)).topic_id is not None
