@@ -250,6 +250,10 @@ async def test_my_tickets_shows_due_times_and_overdue(desk: Desk) -> None:
     await desk.command(IVAN, "tickets")
     listing = desk.last_text(IVAN)
     assert "overdue" in listing and "expect by" not in listing
+    await desk.press(IVAN, "Open C-000001")
+    view = desk.last_text(IVAN)
+    assert "The first answer is overdue (was due 24.11.2026 12:30)" in view
+    assert "Expect the first answer by" not in view
 
 
 async def test_a_group_without_topics_is_detected_with_get_chat(tmp_path, clock) -> None:

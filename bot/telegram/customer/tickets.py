@@ -95,7 +95,9 @@ def _page_keyboard(page: TicketPage) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def _history_text(history: TicketHistory, zone: ZoneInfo, categories: dict[str, str]) -> str:
+def _history_text(
+    history: TicketHistory, zone: ZoneInfo, categories: dict[str, str], now: datetime
+) -> str:
     ticket = history.ticket
     lines = [
         t(
@@ -114,15 +116,17 @@ def _history_text(history: TicketHistory, zone: ZoneInfo, categories: dict[str, 
         and ticket.first_response_at is None
         and TicketStatus(ticket.status).is_open
     ):
-        lines.append(t("ticket.expect_answer", due=local_datetime(ticket.first_response_due, zone)))
+        due = ticket.first_response_due
+        key = "ticket.answer_overdue" if due <= now else "ticket.expect_answer"
+        lines.append(t(key, due=local_datetime(due, zone)))
     if (
         ticket.resolution_due
         and ticket.waiting_since is None
         and TicketStatus(ticket.status).is_open
     ):
-        lines.append(
-            t("sla.ticket.expect_resolution", due=local_datetime(ticket.resolution_due, zone))
-        )
+        due = ticket.resolution_due
+        key = "ticket.resolution_overdue" if due <= now else "sla.ticket.expect_resolution"
+        lines.append(t(key, due=local_datetime(due, zone)))
     if ticket.resolution_text and not TicketStatus(ticket.status).is_open:
         lines.append(t("ticket.resolution", text=_preview(ticket.resolution_text)))
     timeline: list[tuple[object, str]] = []
@@ -247,6 +251,7 @@ async def ticket_open(
     customer: Customer,
     business_zone: ZoneInfo,
     category_titles: dict[str, dict[str, str]],
+    clock: Clock,
 ) -> None:
     assert customer.id is not None
     try:
@@ -259,7 +264,7 @@ async def ticket_open(
     await query.answer()
     await bot.send_message(
         query.from_user.id,
-        _history_text(history, business_zone, category_titles[customer.locale]),
+        _history_text(history, business_zone, category_titles[customer.locale], clock.now()),
         reply_markup=_history_keyboard(history, callback_data.page),
     )
 
