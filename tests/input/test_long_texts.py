@@ -103,3 +103,24 @@ def test_fit_escaped_keeps_short_texts_and_shares_the_rest() -> None:
     assert sum(utf16_len(part) for part in fitted) <= 600
     assert fitted[0].endswith("…") and fitted[2].endswith("…")
     assert fit_escaped(["<b>"], 100) == ["&lt;b&gt;"]
+
+
+async def test_a_decision_too_long_to_send_is_refused_with_the_limit(desk: Desk) -> None:
+    opened = await open_ticket(desk, IVAN)
+    await deliver(desk)
+    topic = (await ticket(desk, opened.id or 0)).topic_id
+    long_decision = "We refund <all> & more. " * 160  # 3,840 characters
+    await desk.feed(
+        desk.updates.group_text(ANNA, STAFF, f"/resolve refund {long_decision}", thread_id=topic)
+    )
+    assert "слишком длинное" in (desk.fake.sent_to(STAFF, thread_id=topic)[-1].text or "")
+    assert (await ticket(desk, opened.id or 0)).status == "new"
+
+    decision = "We refund <all> & more. " * 140  # 3,360 characters: sent whole
+    await desk.feed(
+        desk.updates.group_text(ANNA, STAFF, f"/resolve refund {decision}", thread_id=topic)
+    )
+    await deliver(desk)
+    assert (await ticket(desk, opened.id or 0)).status == "resolved"
+    told = desk.last_text(IVAN)
+    assert decision.strip() in told and utf16_len(told) <= TEXT_LIMIT

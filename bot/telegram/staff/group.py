@@ -21,6 +21,7 @@ from bot.telegram.staff.card import CardStyle, assign_keyboard, priority_keyboar
 from bot.telegram.staff.resolve_flow import (
     ask_decision,
     cancel,
+    refuse_long_decision,
     register_decision,
     resolution_keyboard,
 )
@@ -222,6 +223,8 @@ def build_group_router(ctx: StaffContext) -> Router:
             return
         if not text.strip():
             await message.reply(t("desk.usage.resolve"))
+            return
+        if await refuse_long_decision(message, text.strip()):
             return
         await _run(
             message,
