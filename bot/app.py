@@ -28,7 +28,7 @@ from bot.services.customers import CustomerService
 from bot.services.knowledge import KnowledgeService
 from bot.services.outbox import Outbox
 from bot.services.tickets import TicketService
-from bot.telegram import errors
+from bot.telegram import errors, stale_buttons
 from bot.telegram.customer import fallback, faq, form, knowledge, start, survey, tickets
 from bot.telegram.customer.form import FormEngine
 from bot.telegram.filters import PrivateChat
@@ -240,6 +240,7 @@ def build_app(
     dispatcher.include_router(build_customer_router(customers, i18n, staff))
     if staff.staff_router is not None:
         dispatcher.include_router(staff.staff_router)
+    dispatcher.include_router(stale_buttons.build_router())
     return App(
         settings=settings,
         bot=bot,

@@ -13,6 +13,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -105,6 +106,17 @@ class Catalogs:
         if not params:
             return template
         return template.format(**{name: _escape(value) for name, value in params.items()})
+
+    def count(self, key: str, locale: str | None, count: int) -> str:
+        """`count` with its noun in the locale's plural form ("1 day", "2 days"; "2 дня",
+        "5 дней"): the key `<key>.<form>` with the CLDR form (one, few, many, other)."""
+        resolved = self.resolve_locale(locale)
+        form = Locale.parse(resolved).plural_form(count)
+        name = f"{key}.{form}"
+        template = self.raw(name, resolved)
+        if template == name:
+            template = self.raw(f"{key}.other", resolved)
+        return template.format(count=count)
 
     def plain(self, key: str, locale: str | None, /, **params: Any) -> str:
         """Text that Telegram shows as is (button labels, topic names): nothing is escaped."""

@@ -15,8 +15,17 @@ from zoneinfo import ZoneInfo
 from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy, add_service_time
 from bot.domain.tickets import Actor, Priority, TicketStatus
-from bot.locales.catalog import Catalogs
-from bot.services.sweep_messages import StaffTexts, local_time, text_payload, user_mention
+from bot.locales.catalog import Catalogs, Markup
+from bot.services.desk.common import customer_name
+from bot.services.outbox import enqueue_card_refresh
+from bot.services.sweep_messages import (
+    StaffTexts,
+    linked,
+    local_time,
+    text_payload,
+    topic_url,
+    user_mention,
+)
 from bot.services.transitions import apply_transition, change_priority
 from storage.sweep_repository import (
     ClaimedTicket,
@@ -124,34 +133,71 @@ class SlaSweeps:
             await repo.add_events(
                 events=[self._event("sla_warning", ticket, target) for ticket in claimed], at=now
             )
+            names = await self._agent_names(uow, claimed)
             await repo.enqueue(
-                messages=[m for ticket in claimed if (m := self._warning_message(ticket, target))],
+                messages=[
+                    message
+                    for ticket in claimed
+                    for message in self._warning_messages(ticket, target, names)
+                ],
                 now=now,
             )
         return len(claimed)
 
-    def _warning_message(self, ticket: ClaimedTicket, target: SlaTargetName) -> OutboxDraft | None:
+    async def _agent_names(
+        self, uow: UnitOfWork, claimed: Sequence[ClaimedTicket]
+    ) -> dict[int, str]:
+        ids = sorted({t.assignee_id for t in claimed if t.assignee_id is not None})
+        agents = await uow.agents.by_ids(ids=ids)
+        return {agent.telegram_id: agent.display_name for agent in agents if agent.display_name}
+
+    def _assignee(self, ticket: ClaimedTicket, names: dict[int, str]) -> Markup | str:
+        if ticket.assignee_id is None:
+            return self._staff.plain("sla.nobody")
+        name = names.get(ticket.assignee_id) or self._staff.plain("sla.assignee_label")
+        return user_mention(ticket.assignee_id, name)
+
+    def _warning_messages(
+        self, ticket: ClaimedTicket, target: SlaTargetName, names: dict[int, str]
+    ) -> list[OutboxDraft]:
+        """The warning in the ticket's topic, naming the assignee, and to the assignee
+        privately with a link to the topic."""
         chat_id = self._config.staff_chat_id
         if chat_id is None or ticket.due is None:
-            return None
-        lines = [
-            self._staff.render(
-                f"sla.warning.{target}",
-                number=ticket.number,
-                percent=round(self._sla.warn_fraction * 100),
-                due=local_time(ticket.due, self._config.zone),
+            return []
+        warning = self._staff.render(
+            f"sla.warning.{target}",
+            number=ticket.number,
+            percent=round(self._sla.warn_fraction * 100),
+            due=local_time(ticket.due, self._config.zone),
+        )
+        lines = [warning]
+        if ticket.assignee_id is not None:
+            assignee = self._assignee(ticket, names)
+            lines.append(self._staff.render("sla.warning.assignee", assignee=assignee))
+        messages = [
+            OutboxDraft(
+                key=f"sla-warn:{ticket.id}:{target}",
+                chat_id=chat_id,
+                thread_id=ticket.topic_id,
+                ticket_id=ticket.id,
+                payload=text_payload("\n".join(lines), ticket_topic=True),
             )
         ]
         if ticket.assignee_id is not None:
-            mention = user_mention(ticket.assignee_id, self._staff.plain("sla.assignee_label"))
-            lines.append(self._staff.render("sla.warning.assignee", assignee=mention))
-        return OutboxDraft(
-            key=f"sla-warn:{ticket.id}:{target}",
-            chat_id=chat_id,
-            thread_id=ticket.topic_id,
-            ticket_id=ticket.id,
-            payload=text_payload("\n".join(lines), ticket_topic=True),
-        )
+            link = linked(
+                self._staff.plain("sla.open_topic", number=ticket.number),
+                topic_url(chat_id, ticket.topic_id),
+            )
+            messages.append(
+                OutboxDraft(
+                    key=f"sla-warn-agent:{ticket.id}:{target}",
+                    chat_id=ticket.assignee_id,
+                    ticket_id=ticket.id,
+                    payload=text_payload(f"{warning}\n{link}"),
+                )
+            )
+        return messages
 
     # ----------------------------------------------------------------- breaches
 
@@ -166,37 +212,84 @@ class SlaSweeps:
             await repo.add_events(
                 events=[self._event("sla_breach", ticket, target) for ticket in claimed], at=now
             )
-            await repo.enqueue(messages=self._escalations(claimed, target, now), now=now)
+            for ticket in claimed:  # the card and topic name show the ticket is overdue
+                await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
+            details = await self._digest_details(uow, claimed)
+            await repo.enqueue(
+                messages=await self._escalations(uow, claimed, target, now, details), now=now
+            )
             if self._config.raises_priority:
                 await self._raise_priorities(uow, claimed, now)
         return len(claimed)
 
-    def _escalations(
-        self, claimed: Sequence[ClaimedTicket], target: SlaTargetName, now: datetime
-    ) -> list[OutboxDraft]:
-        """One digest per recipient per sweep, so a backlog of breaches is not a flood."""
-        zone = self._config.zone
-        lines = [self._staff.render(f"sla.breach.title.{target}", count=len(claimed))]
+    async def _digest_details(
+        self, uow: UnitOfWork, claimed: Sequence[ClaimedTicket]
+    ) -> dict[int, tuple[Markup | str, str]]:
+        """Per ticket of the digest: its assignee (a mention) and its customer's name."""
+        names = await self._agent_names(uow, claimed[:DIGEST_LINES])
+        details: dict[int, tuple[Markup | str, str]] = {}
         for ticket in claimed[:DIGEST_LINES]:
+            customer = await uow.customers.get(customer_id=ticket.customer_id)
+            who = customer_name(customer) if customer is not None else "—"
+            details[ticket.id] = (self._assignee(ticket, names), who)
+        return details
+
+    async def _escalations(
+        self,
+        uow: UnitOfWork,
+        claimed: Sequence[ClaimedTicket],
+        target: SlaTargetName,
+        now: datetime,
+        details: dict[int, tuple[Markup | str, str]],
+    ) -> list[OutboxDraft]:
+        """One digest per recipient per sweep, so a backlog of breaches is not a flood; each
+        in its recipient's language (a supervisor's as a customer of the bot, else the desk's)."""
+        recipients: dict[int, str] = {}
+        for supervisor in self._config.supervisor_ids:
+            known = await uow.customers.by_telegram_id(telegram_id=supervisor)
+            recipients[supervisor] = known.locale if known is not None else self._staff.locale
+        if self._config.staff_chat_id is not None:
+            recipients.setdefault(self._config.staff_chat_id, self._staff.locale)
+        batch = f"{target}:{claimed[0].id}:{now.isoformat()}"
+        return [
+            OutboxDraft(
+                key=f"sla-escalate:{chat}:{batch}",
+                chat_id=chat,
+                payload=text_payload(self._digest(claimed, target, details, locale)),
+            )
+            for chat, locale in recipients.items()
+        ]
+
+    def _digest(
+        self,
+        claimed: Sequence[ClaimedTicket],
+        target: SlaTargetName,
+        details: dict[int, tuple[Markup | str, str]],
+        locale: str,
+    ) -> str:
+        zone, catalogs, chat = self._config.zone, self._catalogs, self._config.staff_chat_id
+        lines = [catalogs.render(f"sla.breach.title.{target}", locale, count=len(claimed))]
+        for ticket in claimed[:DIGEST_LINES]:
+            assignee, customer = details[ticket.id]
+            if ticket.assignee_id is None:
+                assignee = catalogs.plain("sla.nobody", locale)
+            url = topic_url(chat, ticket.topic_id) if chat is not None else None
             lines.append(
-                self._staff.render(
+                catalogs.render(
                     "sla.breach.line",
-                    number=ticket.number,
-                    priority=self._staff.plain(f"sla.priority.{ticket.priority}"),
+                    locale,
+                    number=linked(ticket.number, url),
+                    priority=catalogs.plain(f"sla.priority.{ticket.priority}", locale),
                     due=local_time(ticket.due, zone) if ticket.due else "—",
+                    assignee=assignee,
+                    customer=customer,
                 )
             )
         if len(claimed) > DIGEST_LINES:
-            lines.append(self._staff.render("sla.breach.more", count=len(claimed) - DIGEST_LINES))
-        payload = text_payload("\n".join(lines))
-        batch = f"{target}:{claimed[0].id}:{now.isoformat()}"
-        recipients: list[int] = list(self._config.supervisor_ids)
-        if self._config.staff_chat_id is not None:
-            recipients.append(self._config.staff_chat_id)
-        return [
-            OutboxDraft(key=f"sla-escalate:{chat}:{batch}", chat_id=chat, payload=payload)
-            for chat in dict.fromkeys(recipients)
-        ]
+            lines.append(
+                catalogs.render("sla.breach.more", locale, count=len(claimed) - DIGEST_LINES)
+            )
+        return "\n".join(lines)
 
     async def _raise_priorities(
         self, uow: UnitOfWork, claimed: Sequence[ClaimedTicket], now: datetime
@@ -327,7 +420,7 @@ class SlaSweeps:
                                     "sla.auto_closed.customer",
                                     recipient.locale,
                                     number=ticket.number,
-                                    days=days,
+                                    days=self._catalogs.count("count.days", recipient.locale, days),
                                 )
                             ),
                         )
@@ -341,7 +434,11 @@ class SlaSweeps:
                             ticket_id=ticket_id,
                             payload=text_payload(
                                 self._staff.render(
-                                    "sla.auto_closed.staff", number=ticket.number, days=days
+                                    "sla.auto_closed.staff",
+                                    number=ticket.number,
+                                    days=self._catalogs.count(
+                                        "count.days", self._staff.locale, days
+                                    ),
                                 ),
                                 ticket_topic=True,
                             ),

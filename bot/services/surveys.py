@@ -69,6 +69,8 @@ class RatingResult:
     outcome: RatingOutcome
     number: str = ""
     score: int | None = None
+    closed: bool = False
+    """The rating closed the ticket (the customer is told so)."""
 
     @property
     def accepted(self) -> bool:
@@ -215,6 +217,7 @@ class SurveyService:
                     sla=self._sla,
                     comment="rated",
                 )
+                return RatingResult(outcome, ticket.number, score, closed=True)
             return RatingResult(outcome, ticket.number, score)
 
     async def comment(self, *, customer_id: int, ticket_id: int, text: str) -> bool:

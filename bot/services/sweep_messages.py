@@ -45,6 +45,22 @@ def user_mention(user_id: int, label: str) -> Markup:
     return Markup(f'<a href="tg://user?id={int(user_id)}">{html.escape(label, quote=False)}</a>')
 
 
+def topic_url(chat_id: int, thread_id: int | None) -> str | None:
+    """A t.me link that opens a topic of a supergroup for its members; None without one."""
+    text = str(int(chat_id))
+    if thread_id is None or not text.startswith("-100"):
+        return None
+    return f"https://t.me/c/{text[4:]}/{int(thread_id)}"
+
+
+def linked(label: str, url: str | None) -> Markup:
+    """`label` (escaped) as a link to `url`, or just the label without one."""
+    escaped = html.escape(label, quote=False)
+    if url is None:
+        return Markup(escaped)
+    return Markup(f'<a href="{html.escape(url)}">{escaped}</a>')
+
+
 @dataclass(frozen=True)
 class StaffTexts:
     """Renders staff-side texts in the desk's default language."""

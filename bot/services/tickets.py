@@ -218,6 +218,11 @@ class TicketService:
         await self._announce(ticket, stored)
         return ticket, stored
 
+    async def store_unplaced(self, *, customer_id: int, message: IncomingMessage) -> TicketMessage:
+        """Store a message that belongs to no ticket (a question the knowledge base answered)."""
+        async with self._database.unit_of_work() as uow:
+            return await self._store(uow, customer_id=customer_id, ticket=None, message=message)
+
     async def _store(
         self,
         uow: UnitOfWork,

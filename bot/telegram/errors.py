@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot
-from aiogram.types import ErrorEvent, Message
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import CallbackQuery, ErrorEvent, Message
 
 from bot.services.customers import CustomerService
 from bot.services.tickets import TicketService
@@ -26,6 +27,9 @@ async def on_error(
 ) -> bool:
     update = event.update
     log.error("update %s failed: %r", update.update_id, event.exception, exc_info=event.exception)
+    if update.callback_query is not None:
+        await _answer_failed_press(update.callback_query, bot, i18n)
+        return True
     message: Message | None = update.message or update.edited_message
     if message is None or message.chat.type != "private" or message.from_user is None:
         return True
@@ -52,3 +56,13 @@ async def on_error(
             ),
         )
     return True
+
+
+async def _answer_failed_press(query: CallbackQuery, bot: Bot, i18n: CatalogI18n) -> None:
+    """Stop the button's spinner and say something went wrong (the press may already have
+    been answered before the failure: then Telegram refuses this one, which is fine)."""
+    locale = i18n.catalogs.resolve_locale(query.from_user.language_code)
+    try:
+        await bot.answer_callback_query(query.id, i18n.catalogs.plain("button.failed", locale))
+    except TelegramAPIError:
+        log.debug("callback query %s was already answered", query.id)

@@ -9,6 +9,7 @@ the same checks as coroutines, so no check ever leaves the event loop
 
 from __future__ import annotations
 
+from aiogram.enums import ContentType
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
 
@@ -63,3 +64,39 @@ class MaybeCommand(Filter):
     async def __call__(self, message: Message) -> bool:
         text = message.text or message.caption
         return text is not None and text.startswith("/")
+
+
+#: What people write: everything else in a message (a topic closed or renamed, a pin, members
+#: joining...) is a service message Telegram adds to the chat.
+WRITTEN_CONTENT = frozenset(
+    {
+        ContentType.TEXT,
+        ContentType.ANIMATION,
+        ContentType.AUDIO,
+        ContentType.DOCUMENT,
+        ContentType.LIVE_PHOTO,
+        ContentType.PAID_MEDIA,
+        ContentType.PHOTO,
+        ContentType.STICKER,
+        ContentType.STORY,
+        ContentType.VIDEO,
+        ContentType.VIDEO_NOTE,
+        ContentType.VOICE,
+        ContentType.CHECKLIST,
+        ContentType.CONTACT,
+        ContentType.DICE,
+        ContentType.GAME,
+        ContentType.POLL,
+        ContentType.VENUE,
+        ContentType.LOCATION,
+        ContentType.UNKNOWN,
+    }
+)
+
+
+class ServiceMessage(Filter):
+    """A message Telegram adds to the chat (topic closed, reopened or renamed, a pin, members
+    joining or leaving...) rather than one a person wrote."""
+
+    async def __call__(self, message: Message) -> bool:
+        return message.content_type not in WRITTEN_CONTENT

@@ -41,6 +41,13 @@ def t_plain(key: str, /, **params: Any) -> str:
     return i18n.plain(key, **params)
 
 
+def t_count(key: str, count: int) -> str:
+    """`count` with its noun in the current locale's plural form ("1 file", "5 файлов")."""
+    i18n = CatalogI18n.get_current(no_error=False)
+    assert isinstance(i18n, CatalogI18n)
+    return i18n.catalogs.count(key, i18n.current_locale, count)
+
+
 def current_locale() -> str:
     i18n = CatalogI18n.get_current(no_error=False)
     assert i18n is not None

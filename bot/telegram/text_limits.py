@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -55,6 +55,23 @@ def shorten_escaped(text: str, limit: int) -> str:
     budget = limit - utf16_len(ELLIPSIS)
     prefix = _prefix_within(text, budget, lambda part: utf16_len(html.escape(part, quote=False)))
     return html.escape(prefix.rstrip(), quote=False) + ELLIPSIS
+
+
+def fit_escaped(texts: Sequence[str], budget: int) -> list[str]:
+    """Several untrusted plain texts, HTML-escaped so that together they take at most `budget`
+    UTF-16 units: those within an even share stay whole, the longest share what is left."""
+    escaped = [html.escape(text, quote=False) for text in texts]
+    fitted = list(escaped)
+    order = sorted(range(len(texts)), key=lambda index: utf16_len(escaped[index]))
+    left = max(budget, 0)
+    for position, index in enumerate(order):
+        share = left // (len(order) - position)
+        size = utf16_len(escaped[index])
+        if size > share:
+            fitted[index] = shorten_escaped(texts[index], max(share, 1))
+            size = utf16_len(fitted[index])
+        left -= size
+    return fitted
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:

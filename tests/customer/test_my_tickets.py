@@ -45,7 +45,10 @@ async def test_tickets_are_listed_with_pagination(desk: Desk, clock: FrozenClock
     await desk.command(ANNA, "tickets")
     first_page = desk.last_text(ANNA).splitlines()
     assert first_page[0] == "Your tickets (page 1 of 2, 7 in all)"
-    assert first_page[2] == "C-000007 · Payment and refunds · registered · updated 23.11.2026 13:40"
+    assert first_page[2] == (
+        "C-000007 · Payment and refunds · registered · updated 23.11.2026 13:40"
+        " · expect by 23.11.2026 17:40"
+    )
     assert len(first_page) == 2 + 5
     assert desk.buttons(ANNA) == [
         "Open C-000007",

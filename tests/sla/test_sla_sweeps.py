@@ -42,7 +42,10 @@ async def test_first_response_warning_at_75_percent_once(
     report = await sweeps.run_once()
     assert report.warned == {"first_response": 1, "resolution": 0}
     rows = await outbox(any_database)
-    assert keys(rows) == [f"sla-warn:{opened.id}:first_response"]
+    assert keys(rows) == [
+        f"sla-warn:{opened.id}:first_response",
+        f"sla-warn-agent:{opened.id}:first_response",
+    ]
     warning = rows[0]
     assert (warning.chat_id, warning.thread_id, warning.ticket_id) == (STAFF_CHAT, 55, opened.id)
     assert warning.payload["ticket_topic"] is True
@@ -56,7 +59,7 @@ async def test_first_response_warning_at_75_percent_once(
     assert (await sweeps.run_once()).total == 0
     clock.advance(5 * MINUTE)
     assert (await sweeps.run_once()).total == 0
-    assert len(await outbox(any_database)) == 1
+    assert len(await outbox(any_database)) == 2
     assert len(await events(any_database, "sla_warning")) == 1
 
 

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from bot.app import PROJECT_ROOT
 from bot.domain.clock import FrozenClock
+from bot.telegram.callbacks import MAX_ROW_ID
 from bot.telegram.staff.kb_card import KbArticleCallback
 from knowledge_base import Match
 from storage.models import TicketMessage
@@ -318,5 +319,5 @@ async def test_no_related_articles_for_an_unrelated_description(desk: Desk) -> N
 
 
 def test_article_callback_data_fits_telegram() -> None:
-    data = KbArticleCallback(ticket_id=2**63 - 1, entry="x" * 40).pack()
+    data = KbArticleCallback(ticket_id=MAX_ROW_ID, entry="x" * 40).pack()
     assert len(data.encode()) < 64

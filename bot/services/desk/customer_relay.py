@@ -165,8 +165,16 @@ class CustomerRelay(StatusChanges):
         )
 
     async def customer_edited(
-        self, customer_chat_id: int, message_id: int, html_text: str, *, is_caption: bool
+        self,
+        customer_chat_id: int,
+        message_id: int,
+        html_text: str,
+        *,
+        is_caption: bool,
+        plain_text: str,
     ) -> bool:
+        """The customer edited a message: the history keeps the new `plain_text`, the topic's
+        copy is edited with `html_text`."""
         now = self._clock.now()
         staff_chat = self.config.staff_chat_id
         if staff_chat is None:
@@ -181,7 +189,7 @@ class CustomerRelay(StatusChanges):
                 chat_id=customer_chat_id, telegram_message_id=message_id
             )
             if stored is not None:
-                stored.text = html.unescape(html_text)
+                stored.text = plain_text
                 stored.edited_at = now
                 await uow.messages.add(message=stored)
             for copy in copies:

@@ -13,6 +13,7 @@ from bot.telegram.customer.attachments import incoming
 from bot.telegram.customer.knowledge import answer_question
 from bot.telegram.i18n import t
 from bot.telegram.keyboards import choice_menu
+from bot.telegram.stale_buttons import out_of_date
 from storage.models import Customer
 
 
@@ -48,4 +49,5 @@ async def anything_else(
 def build_router() -> Router:
     router = Router(name="customer_fallback")
     router.message.register(anything_else)
+    router.callback_query.register(out_of_date)
     return router

@@ -12,6 +12,7 @@ from bot.telegram.callbacks import FaqCallback
 from bot.telegram.customer.knowledge import article_text
 from bot.telegram.filters import MaybeCommand
 from bot.telegram.i18n import current_locale, t, t_plain
+from bot.telegram.text_limits import shorten
 from knowledge_base import Entry
 
 PAGE_SIZE = 6
@@ -23,10 +24,6 @@ def tag_label(tag: str) -> str:
     key = f"faq.tag.{tag}"
     label = t_plain(key)
     return tag.replace("_", " ").capitalize() if label == key else label
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= LABEL_LENGTH else text[: LABEL_LENGTH - 1].rstrip() + "…"
 
 
 def _tags_keyboard(knowledge: KnowledgeService) -> InlineKeyboardMarkup:
@@ -45,7 +42,7 @@ def _tag_keyboard(entries: list[Entry], tag: str, page: int) -> InlineKeyboardMa
     builder = InlineKeyboardBuilder()
     for entry in entries[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
         builder.button(
-            text=_short(entry.questions[0]),
+            text=shorten(entry.questions[0], LABEL_LENGTH),
             callback_data=FaqCallback(action="entry", tag=tag, entry=entry.id, page=page),
         )
     builder.adjust(1)

@@ -18,7 +18,8 @@ from bot.domain.form import FormSchema, Step, StepKind
 from bot.locales.catalog import Markup
 from bot.telegram.callbacks import FormCallback
 from bot.telegram.formatting import iso_date, local_date
-from bot.telegram.i18n import current_locale, t, t_plain
+from bot.telegram.i18n import current_locale, t, t_count, t_plain
+from bot.telegram.text_limits import TEXT_LIMIT, fit_escaped, utf16_len
 
 
 def _nav_row(step: Step, *, first: bool) -> list[InlineKeyboardButton]:
@@ -142,25 +143,38 @@ def answer_text(schema: FormSchema, step: Step, answers: Mapping[str, Any]) -> s
         return local_date(day) if day else t("form.summary.empty")
     if step.kind is StepKind.FILES:
         count = len(value or [])
-        return t("form.summary.files", count=count) if count else t("form.summary.no_files")
+        return t_count("count.files", count) if count else t("form.summary.no_files")
     if step.kind is StepKind.CONTACT:
         return _escape(value) if value else t("form.summary.no_phone")
     return _escape(str(value)) if value else t("form.summary.empty")
 
 
+FREE_TEXT_STEPS = (StepKind.TEXT, StepKind.CONTACT)
+
+
 def summary_text(schema: FormSchema, answers: Mapping[str, Any]) -> str:
+    """The answers for checking, within one message: typed answers too long to fit together
+    are shown shortened (the stored answers stay whole)."""
     locale = current_locale()
-    lines = [t("form.summary.title"), ""]
-    for step in schema.sequence(answers):
-        lines.append(
-            t(
-                "form.summary.line",
-                title=step.title(locale),
-                value=Markup(answer_text(schema, step, answers)),
-            )
-        )
-    lines += ["", t("form.summary.hint")]
-    return "\n".join(lines)
+    steps = schema.sequence(answers)
+    typed = [s for s in steps if s.kind in FREE_TEXT_STEPS and answers.get(s.id)]
+    values = {step.id: answer_text(schema, step, answers) for step in steps}
+
+    def render(shown: Mapping[str, str]) -> str:
+        lines = [t("form.summary.title"), ""]
+        lines += [
+            t("form.summary.line", title=step.title(locale), value=Markup(shown[step.id]))
+            for step in steps
+        ]
+        lines += ["", t("form.summary.hint")]
+        return "\n".join(lines)
+
+    text = render(values)
+    if utf16_len(text) <= TEXT_LIMIT:
+        return text
+    frame = utf16_len(render({**values, **{step.id: "" for step in typed}}))
+    fitted = fit_escaped([str(answers[step.id]) for step in typed], TEXT_LIMIT - frame)
+    return render({**values, **{step.id: value for step, value in zip(typed, fitted, strict=True)}})
 
 
 def summary_keyboard(schema: FormSchema, answers: Mapping[str, Any]) -> InlineKeyboardMarkup:

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.form import validate_text
 from bot.locales.catalog import Markup
-from bot.services.knowledge import KnowledgeService
+from bot.services.knowledge import Answered, KnowledgeService
+from bot.services.tickets import TicketService
 from bot.telegram.callbacks import KbCallback, MenuCallback
+from bot.telegram.customer.attachments import incoming
 from bot.telegram.customer.form import FormEngine, start_form
+from bot.telegram.customer.states import QuestionFlow
+from bot.telegram.filters import PlainText
 from bot.telegram.i18n import current_locale, t
+from bot.telegram.text_limits import shorten
 from knowledge_base import Entry
 from storage.models import Customer
 
@@ -39,12 +45,6 @@ def escalation_keyboard(query_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def _label(text: str) -> str:
-    if len(text) <= SUGGESTION_LABEL_LENGTH:
-        return text
-    return text[: SUGGESTION_LABEL_LENGTH - 1].rstrip() + "…"
-
-
 def article_text(entry: Entry) -> str:
     """The article as sent; its answer is Telegram HTML the loader has already validated."""
     return t("kb.article", answer=Markup(entry.answer.strip()))
@@ -55,6 +55,35 @@ async def answer_question(
 ) -> None:
     """Answer, suggest or admit there is no ready answer; every question is stored."""
     answered = await knowledge.ask(customer_id=customer.id, text=text, locale=current_locale())
+    await reply_to_question(message, answered)
+
+
+async def asked_question(
+    message: Message,
+    state: FSMContext,
+    tickets: TicketService,
+    knowledge: KnowledgeService,
+    customer: Customer,
+    event_update: Update | None = None,
+) -> None:
+    """The message after "Ask a question": the knowledge base first, even with a ticket open;
+    only a question it cannot answer goes on to the open ticket, where an agent sees it."""
+    await state.clear()
+    assert customer.id is not None
+    received = incoming(message, event_update.update_id if event_update else None)
+    text = (message.text or "").strip()
+    answered = await knowledge.ask(customer_id=customer.id, text=text, locale=current_locale())
+    if answered.decision.kind == "none":
+        target, _ = await tickets.place_customer_message(customer_id=customer.id, message=received)
+        if target is not None:
+            await message.answer(t("question.added_to_ticket", number=target.number))
+            return
+    else:
+        await tickets.store_unplaced(customer_id=customer.id, message=received)
+    await reply_to_question(message, answered)
+
+
+async def reply_to_question(message: Message, answered: Answered) -> None:
     decision = answered.decision
     if decision.kind == "answer" and decision.best is not None:
         await message.answer(
@@ -65,7 +94,7 @@ async def answer_question(
         builder = InlineKeyboardBuilder()
         for match in decision.matches:
             builder.button(
-                text=_label(match.entry.questions[0]),
+                text=shorten(match.entry.questions[0], SUGGESTION_LABEL_LENGTH),
                 callback_data=KbCallback(
                     action="show", query=answered.query_id, entry=match.entry_id
                 ),
@@ -164,4 +193,5 @@ def build_router() -> Router:
         complaint_from_question, KbCallback.filter(F.action == "complaint")
     )
     router.callback_query.register(feedback, KbCallback.filter(F.action.in_({"yes", "no"})))
+    router.message.register(asked_question, StateFilter(QuestionFlow.asking), PlainText())
     return router

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.services.customers import CustomerService
 from bot.telegram.callbacks import LanguageCallback, MenuCallback
+from bot.telegram.customer.states import QuestionFlow
 from bot.telegram.filters import MaybeCommand
 from bot.telegram.i18n import CatalogI18n, t
 from bot.telegram.keyboards import language_menu, main_menu
@@ -32,8 +34,11 @@ async def menu_button(query: CallbackQuery) -> None:
         await query.message.answer(t("menu.title"), reply_markup=main_menu())
 
 
-async def question_button(query: CallbackQuery) -> None:
+async def question_button(query: CallbackQuery, state: FSMContext) -> None:
+    """The next text is a question for the knowledge base (unless a form is being filled)."""
     await query.answer()
+    if await state.get_state() is None:
+        await state.set_state(QuestionFlow.asking)
     if query.message is not None:
         await query.message.answer(t("question.prompt"))
 

@@ -10,3 +10,7 @@ class ComplaintFlow(StatesGroup):
 
 class TicketFlow(StatesGroup):
     adding = State()  # the customer is adding details to one ticket
+
+
+class QuestionFlow(StatesGroup):
+    asking = State()  # "Ask a question" was pressed: the next text is a question

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal, Self
+
 from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
@@ -9,6 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import model_validator
 
 from bot.services.surveys import (
     SCORES,
@@ -18,15 +21,22 @@ from bot.services.surveys import (
     ReopenOutcome,
     SurveyService,
 )
+from bot.telegram.callbacks import RowId
 from bot.telegram.filters import PlainText
 from bot.telegram.i18n import t
 from storage.models import Customer
 
 
 class SurveyCallback(CallbackData, prefix=SURVEY_PREFIX):
-    action: str  # rate, skip, reopen, keep
-    ticket_id: int
+    action: Literal["rate", "skip", "reopen", "keep"]
+    ticket_id: RowId
     score: int = 0
+
+    @model_validator(mode="after")
+    def _rating_in_range(self) -> Self:
+        if self.action == "rate" and self.score not in SCORES:
+            raise ValueError(f"a rating is one of {SCORES}, got {self.score}")
+        return self
 
 
 class SurveyFlow(StatesGroup):
@@ -94,7 +104,10 @@ async def rate(
     await state.set_state(SurveyFlow.comment)
     await state.update_data(survey_ticket_id=callback_data.ticket_id)
     if query.message is not None:
-        key = "survey.low" if result.low else "survey.comment_prompt"
+        if result.low:
+            key = "survey.low"
+        else:
+            key = "survey.closed_comment_prompt" if result.closed else "survey.comment_prompt"
         await query.message.answer(
             t(key, number=result.number),
             reply_markup=_after_rating_keyboard(callback_data.ticket_id, result.low),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
@@ -10,6 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.domain.clock import Clock
 from bot.domain.tickets import TicketStatus
 from bot.services.outbox import Outbox
 from bot.services.tickets import TicketHistory, TicketNotFound, TicketPage, TicketService
@@ -19,7 +21,8 @@ from bot.telegram.customer.states import TicketFlow
 from bot.telegram.formatting import local_datetime
 from bot.telegram.i18n import t, t_plain
 from bot.telegram.keyboards import main_menu
-from storage.models import Customer
+from bot.telegram.text_limits import TEXT_LIMIT, shorten, utf16_len
+from storage.models import Customer, Ticket
 
 PAGE_SIZE = 5
 HISTORY_LIMIT = 15
@@ -34,20 +37,40 @@ def category_title(category: str, titles: dict[str, str]) -> str:
     return titles.get(category, category)
 
 
-def _page_text(page: TicketPage, zone: ZoneInfo, categories: dict[str, str]) -> str:
+def _pending_due(ticket: Ticket) -> datetime | None:
+    """What the customer waits for next: the first answer, else the resolution (not while
+    we wait for the customer); None for finished tickets."""
+    if not TicketStatus(ticket.status).is_open:
+        return None
+    if ticket.first_response_at is None and ticket.first_response_due is not None:
+        return ticket.first_response_due
+    if ticket.waiting_since is None:
+        return ticket.resolution_due
+    return None
+
+
+def _due_words(ticket: Ticket, zone: ZoneInfo, now: datetime) -> str:
+    due = _pending_due(ticket)
+    if due is None:
+        return ""
+    if due <= now:
+        return t("tickets.overdue")
+    return t("tickets.due", due=local_datetime(due, zone))
+
+
+def _page_text(page: TicketPage, zone: ZoneInfo, categories: dict[str, str], now: datetime) -> str:
     if page.total == 0:
         return t("tickets.empty")
     lines = [t("tickets.title", page=page.page + 1, pages=page.pages, total=page.total), ""]
     for ticket in page.items:
-        lines.append(
-            t(
-                "tickets.line",
-                number=ticket.number,
-                category=category_title(ticket.category, categories),
-                status=status_words(ticket.status),
-                updated=local_datetime(ticket.updated_at, zone),
-            )
+        line = t(
+            "tickets.line",
+            number=ticket.number,
+            category=category_title(ticket.category, categories),
+            status=status_words(ticket.status),
+            updated=local_datetime(ticket.updated_at, zone),
         )
+        lines.append(line + _due_words(ticket, zone, now))
     return "\n".join(lines)
 
 
@@ -73,7 +96,9 @@ def _page_keyboard(page: TicketPage) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def _history_text(history: TicketHistory, zone: ZoneInfo, categories: dict[str, str]) -> str:
+def _history_text(
+    history: TicketHistory, zone: ZoneInfo, categories: dict[str, str], now: datetime
+) -> str:
     ticket = history.ticket
     lines = [
         t(
@@ -92,16 +117,18 @@ def _history_text(history: TicketHistory, zone: ZoneInfo, categories: dict[str, 
         and ticket.first_response_at is None
         and TicketStatus(ticket.status).is_open
     ):
-        lines.append(t("ticket.expect_answer", due=local_datetime(ticket.first_response_due, zone)))
+        due = ticket.first_response_due
+        key = "ticket.answer_overdue" if due <= now else "ticket.expect_answer"
+        lines.append(t(key, due=local_datetime(due, zone)))
     if (
         ticket.resolution_due
         and ticket.waiting_since is None
         and TicketStatus(ticket.status).is_open
     ):
-        lines.append(
-            t("sla.ticket.expect_resolution", due=local_datetime(ticket.resolution_due, zone))
-        )
-    if ticket.resolution_text:
+        due = ticket.resolution_due
+        key = "ticket.resolution_overdue" if due <= now else "sla.ticket.expect_resolution"
+        lines.append(t(key, due=local_datetime(due, zone)))
+    if ticket.resolution_text and not TicketStatus(ticket.status).is_open:
         lines.append(t("ticket.resolution", text=_preview(ticket.resolution_text)))
     timeline: list[tuple[object, str]] = []
     for event in history.events:
@@ -127,12 +154,16 @@ def _history_text(history: TicketHistory, zone: ZoneInfo, categories: dict[str, 
         )
     if timeline:
         lines += ["", t("history.title")]
-        lines += [entry for _, entry in timeline[-HISTORY_LIMIT:]]
+        entries = [entry for _, entry in timeline[-HISTORY_LIMIT:]]
+        # Long messages full of escaped characters: show fewer of the older ones.
+        while len(entries) > 1 and utf16_len("\n".join(lines + entries)) > TEXT_LIMIT:
+            entries.pop(0)
+        lines += entries
     return "\n".join(lines)
 
 
 def _preview(text: str) -> str:
-    return text if len(text) <= PREVIEW_LENGTH else text[: PREVIEW_LENGTH - 1] + "…"
+    return shorten(text, PREVIEW_LENGTH)
 
 
 def _history_keyboard(history: TicketHistory, page: int) -> InlineKeyboardMarkup:
@@ -156,13 +187,15 @@ async def _send_page(
     page_number: int,
     zone: ZoneInfo,
     categories: dict[str, str],
+    now: datetime,
 ) -> None:
     assert customer.id is not None
     page = await tickets.page_for_customer(
         customer_id=customer.id, page=page_number, page_size=PAGE_SIZE
     )
     markup = _page_keyboard(page) if page.total else main_menu()
-    await bot.send_message(chat_id, _page_text(page, zone, categories), reply_markup=markup)
+    text = _page_text(page, zone, categories, now)
+    await bot.send_message(chat_id, text, reply_markup=markup)
 
 
 async def tickets_command(
@@ -172,9 +205,17 @@ async def tickets_command(
     customer: Customer,
     business_zone: ZoneInfo,
     category_titles: dict[str, dict[str, str]],
+    clock: Clock,
 ) -> None:
     await _send_page(
-        bot, message.chat.id, tickets, customer, 0, business_zone, category_titles[customer.locale]
+        bot,
+        message.chat.id,
+        tickets,
+        customer,
+        0,
+        business_zone,
+        category_titles[customer.locale],
+        clock.now(),
     )
 
 
@@ -186,6 +227,7 @@ async def tickets_page(
     customer: Customer,
     business_zone: ZoneInfo,
     category_titles: dict[str, dict[str, str]],
+    clock: Clock,
 ) -> None:
     """ "My tickets" from the menu (first page) or a page of the list."""
     await query.answer()
@@ -198,6 +240,7 @@ async def tickets_page(
         page,
         business_zone,
         category_titles[customer.locale],
+        clock.now(),
     )
 
 
@@ -209,6 +252,7 @@ async def ticket_open(
     customer: Customer,
     business_zone: ZoneInfo,
     category_titles: dict[str, dict[str, str]],
+    clock: Clock,
 ) -> None:
     assert customer.id is not None
     try:
@@ -221,7 +265,7 @@ async def ticket_open(
     await query.answer()
     await bot.send_message(
         query.from_user.id,
-        _history_text(history, business_zone, category_titles[customer.locale]),
+        _history_text(history, business_zone, category_titles[customer.locale], clock.now()),
         reply_markup=_history_keyboard(history, callback_data.page),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -14,6 +15,8 @@ from bot.services.desk import CardData, customer_name, mention
 from bot.telegram.formatting import local_date, local_datetime
 from bot.telegram.staff.callbacks import CardCallback
 from bot.telegram.staff.kb_card import related_rows, related_text
+from bot.telegram.text_limits import fit_escaped, shorten, utf16_len
+from storage.models import Ticket
 from storage.staff_models import Agent
 
 MAX_TEXT = 4096
@@ -26,6 +29,24 @@ STATUS_MARKERS = {
     "closed": "🔒",
     "reopened": "🔁",
 }
+
+
+OVERDUE_MARKER = "⏰"
+
+
+def overdue(ticket: Ticket) -> bool:
+    """A service-level target was missed and is still pending (the sweep marks breaches)."""
+    if not TicketStatus(ticket.status).is_open:
+        return False
+    first_missed = (
+        ticket.first_response_breached_at is not None and ticket.first_response_at is None
+    )
+    return first_missed or ticket.resolution_breached_at is not None
+
+
+def _marker(ticket: Ticket) -> str:
+    marker = STATUS_MARKERS.get(ticket.status, "")
+    return marker + OVERDUE_MARKER if overdue(ticket) else marker
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,29 +64,16 @@ class CardStyle:
         return self.catalogs.plain(key, self.locale, **params)
 
 
-def cut(text: str, limit: int) -> str:
-    """At most `limit` characters, cut at a word boundary when one is near, with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    if limit <= 1:
-        return text[:limit]
-    head = text[: limit - 1]
-    space = head.rfind(" ")
-    if space >= limit * 0.6:
-        head = head[:space]
-    return head.rstrip(" ·,.-") + "…"
-
-
 def topic_name(data: CardData, style: CardStyle) -> str:
     ticket = data.ticket
     name = style.plain(
         "desk.topic.name",
-        marker=STATUS_MARKERS.get(ticket.status, ""),
+        marker=_marker(ticket),
         number=ticket.number,
         category=style.category_titles.get(ticket.category, ticket.category),
         customer=customer_name(data.customer),
     )
-    return cut(" ".join(name.split()), MAX_TOPIC_NAME)
+    return shorten(" ".join(name.split()), MAX_TOPIC_NAME)
 
 
 def _agent_label(agent: Agent | None, style: CardStyle) -> str | Markup:
@@ -75,11 +83,27 @@ def _agent_label(agent: Agent | None, style: CardStyle) -> str | Markup:
 
 
 def render_card(data: CardData, style: CardStyle) -> str:
+    """The card within one message: the customer's and agents' texts on it (fields, decision,
+    rating comment, description) are shortened together when they do not all fit."""
+    ticket = data.ticket
+    typed = {f"field:{key}": str(value) for key, value in (ticket.fields or {}).items()}
+    typed["resolution"] = ticket.resolution_text or ""
+    typed["comment"] = ticket.rating_comment or ""
+    typed["description"] = ticket.description or "—"
+    text = _card_text(data, style, {key: html.escape(v, quote=False) for key, v in typed.items()})
+    if utf16_len(text) <= MAX_TEXT:
+        return text
+    frame = utf16_len(_card_text(data, style, dict.fromkeys(typed, "")))
+    fitted = fit_escaped(list(typed.values()), MAX_TEXT - frame)
+    return _card_text(data, style, dict(zip(typed, fitted, strict=True)))
+
+
+def _card_text(data: CardData, style: CardStyle, shown: Mapping[str, str]) -> str:
     ticket, customer = data.ticket, data.customer
     lines = [
         style.text(
             "desk.card.title",
-            marker=STATUS_MARKERS.get(ticket.status, ""),
+            marker=_marker(ticket),
             number=ticket.number,
             kind=style.plain(f"desk.kind.{ticket.kind}"),
             category=style.category_titles.get(ticket.category, ticket.category),
@@ -111,10 +135,12 @@ def render_card(data: CardData, style: CardStyle) -> str:
         lines.append(style.text("desk.card.phone", phone=ticket.contact_phone))
     if ticket.incident_date:
         lines.append(style.text("desk.card.incident", date=local_date(ticket.incident_date)))
-    for field_id, value in (ticket.fields or {}).items():
+    for field_id in ticket.fields or {}:
         lines.append(
             style.text(
-                "desk.card.field", name=style.field_titles.get(field_id, field_id), value=value
+                "desk.card.field",
+                name=style.field_titles.get(field_id, field_id),
+                value=Markup(shown[f"field:{field_id}"]),
             )
         )
     lines.append(
@@ -131,27 +157,23 @@ def render_card(data: CardData, style: CardStyle) -> str:
             resolution=_due(not finished, ticket.resolution_due, style),
         )
     )
-    if ticket.resolution_type:
+    if ticket.resolution_type and finished:  # a reopened ticket's old decision is history
         lines.append(
             style.text(
                 "desk.card.resolution",
                 decision=style.plain(f"desk.resolution.{ticket.resolution_type}"),
-                text=ticket.resolution_text or "",
+                text=Markup(shown["resolution"]),
             )
         )
     if ticket.rating is not None:
         lines.append(
-            style.text(
-                "desk.card.rating", rating=ticket.rating, comment=ticket.rating_comment or ""
-            )
+            style.text("desk.card.rating", rating=ticket.rating, comment=Markup(shown["comment"]))
         )
     head = "\n".join(lines)
     label = style.text("desk.card.description")
     related = related_text(data, style)
     tail = f"\n\n{related}" if related else ""
-    budget = MAX_TEXT - len(head) - len(label) - len(tail) - 8
-    description = cut(ticket.description or "—", max(budget, 20))
-    body = style.text("desk.card.description_text", text=description)
+    body = style.text("desk.card.description_text", text=Markup(shown["description"]))
     return f"{head}\n\n{label}\n{body}{tail}"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,18 +14,20 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.domain.tickets import IllegalTransition, Priority, ResolutionType, TicketStatus
 from bot.services.desk import AgentMessage, AgentRef, DeskError, DeskService, MediaRef
-from bot.telegram.filters import CommandLike
+from bot.telegram.filters import CommandLike, ServiceMessage
 from bot.telegram.i18n import t, t_plain
 from bot.telegram.staff.callbacks import CardCallback
 from bot.telegram.staff.card import CardStyle, assign_keyboard, priority_keyboard
 from bot.telegram.staff.resolve_flow import (
     ask_decision,
     cancel,
+    refuse_long_decision,
     register_decision,
     resolution_keyboard,
 )
 from bot.telegram.staff.templates import Template
 from bot.telegram.staff.threads import StaffThreads
+from bot.telegram.stale_buttons import out_of_date
 from storage.models import Customer, Ticket
 
 STAFF_COMMANDS = (
@@ -149,9 +152,25 @@ async def _run(message: Message, ctx: StaffContext, action: Action) -> bool:
     return True
 
 
+async def _ask_resolution(message: Message, ctx: StaffContext) -> None:
+    """`/status resolved`: a decision is needed, so offer its kinds as the card's button does."""
+    ticket = await ticket_of(message, ctx.desk)
+    if ticket is None or ticket.id is None:
+        await message.reply(t("desk.error.not_in_topic"))
+        return
+    await message.reply(
+        t("desk.resolve.choose", number=ticket.number),
+        reply_markup=resolution_keyboard(ticket.id, ctx.style),
+    )
+
+
 def build_group_router(ctx: StaffContext) -> Router:
     router = Router(name="staff_group")
     desk = ctx.desk
+
+    @router.message(ServiceMessage())
+    async def service_message(message: Message) -> None:
+        """A topic closed, reopened or renamed by hand, a pin, members joining: not a reply."""
 
     @router.message(Command("take"))
     async def take(message: Message, agent: AgentRef) -> None:
@@ -175,6 +194,9 @@ def build_group_router(ctx: StaffContext) -> Router:
         target = STATUS_WORDS.get((command.args or "").strip().lower())
         if target is None:
             await message.reply(t("desk.usage.status"))
+            return
+        if target is TicketStatus.RESOLVED:
+            await _ask_resolution(message, ctx)
             return
         await _run(
             message, ctx, lambda tid: desk.set_status(tid, agent, target, cause=_cause(message))
@@ -201,6 +223,8 @@ def build_group_router(ctx: StaffContext) -> Router:
             return
         if not text.strip():
             await message.reply(t("desk.usage.resolve"))
+            return
+        if await refuse_long_decision(message, text.strip()):
             return
         await _run(
             message,
@@ -319,6 +343,7 @@ def build_group_router(ctx: StaffContext) -> Router:
     ) -> None:
         await _card_action(query, callback_data, agent, ctx, state)
 
+    router.callback_query.register(out_of_date)
     return router
 
 
@@ -373,7 +398,8 @@ async def _card_action(
             return
     except (IllegalTransition, DeskError) as error:
         await query.answer(_plain_explanation(error), show_alert=True)
-        await ctx.threads.refresh(tid)
+        with suppress(DeskError):  # a forged press may name a ticket that does not exist
+            await ctx.threads.refresh(tid)
         return
     await query.answer(t_plain("desk.done"))
     await ctx.threads.refresh(tid)

@@ -20,16 +20,17 @@ from bot.services.knowledge import Gap, ReloadResult
 from bot.telegram.i18n import t, t_plain
 from bot.telegram.staff.access import StaffDirectory
 from bot.telegram.staff.kb_card import KbArticleCallback
+from bot.telegram.text_limits import TEXT_LIMIT, shorten, utf16_len
 
-MAX_TEXT = 4096
+MAX_TEXT = TEXT_LIMIT
 SAMPLE_LENGTH = 200
 ERROR_LENGTH = 500
 GAPS_SHOWN = 10
 
 
 def _short(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    """One line of at most `limit` UTF-16 units."""
+    return shorten(" ".join(text.split()), limit)
 
 
 def gaps_text(gaps: list[Gap]) -> str:
@@ -50,7 +51,7 @@ def gaps_text(gaps: list[Gap]) -> str:
             t("kb.gaps.sample", text=_short(sample, SAMPLE_LENGTH)) for sample in gap.samples[1:3]
         ]
         block = "\n\n" + "\n".join(lines)
-        if len(text) + len(block) > MAX_TEXT:
+        if utf16_len(text) + utf16_len(block) > MAX_TEXT:
             break
         text += block
     return text
@@ -59,19 +60,19 @@ def gaps_text(gaps: list[Gap]) -> str:
 def reload_text(result: ReloadResult) -> str:
     if result.ok:
         return t("kb.reload.ok", entries=result.entries)
-    budget = MAX_TEXT - len(t("kb.reload.failed", entries=result.entries, errors="")) - 1
+    budget = MAX_TEXT - utf16_len(t("kb.reload.failed", entries=result.entries, errors="")) - 1
     errors = result.errors
     shown: list[str] = []
     used = 0
     for index, error in enumerate(errors):
         line = html.escape("• " + _short(error, ERROR_LENGTH), quote=False)
         rest = len(errors) - index - 1
-        reserve = len(t("kb.reload.more", count=rest)) + 1 if rest else 0
-        if used + len(line) + 1 + reserve > budget:
+        reserve = utf16_len(t("kb.reload.more", count=rest)) + 1 if rest else 0
+        if used + utf16_len(line) + 1 + reserve > budget:
             shown.append(t("kb.reload.more", count=len(errors) - index))
             break
         shown.append(line)
-        used += len(line) + 1
+        used += utf16_len(line) + 1
     return t("kb.reload.failed", entries=result.entries, errors=Markup("\n".join(shown)))
 
 

@@ -9,6 +9,8 @@ from aiogram.types import InlineKeyboardButton
 
 from bot.services.desk import CardData
 from bot.services.kb_desk import KnowledgeDesk, RelatedArticle
+from bot.telegram.callbacks import Name, RowId
+from bot.telegram.text_limits import shorten
 
 if TYPE_CHECKING:
     from bot.telegram.staff.card import CardStyle
@@ -21,17 +23,13 @@ LINE_TITLE_LENGTH = 120
 class KbArticleCallback(CallbackData, prefix="ka"):
     """Send this entry to the ticket's customer ("ka:<ticket>:<entry>", at most 55 bytes)."""
 
-    ticket_id: int
-    entry: str
+    ticket_id: RowId
+    entry: Name
 
 
 def related_of(data: CardData) -> list[RelatedArticle]:
     articles = data.extra.get(RELATED_KEY)
     return list(articles) if isinstance(articles, list) else []
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def related_text(data: CardData, style: CardStyle) -> str:
@@ -41,7 +39,7 @@ def related_text(data: CardData, style: CardStyle) -> str:
         return ""
     lines = [style.text("kb.card.related")]
     lines += [
-        style.text("kb.card.article_line", index=index, title=_short(a.title, LINE_TITLE_LENGTH))
+        style.text("kb.card.article_line", index=index, title=shorten(a.title, LINE_TITLE_LENGTH))
         for index, a in enumerate(articles, start=1)
     ]
     return "\n".join(lines)
@@ -54,7 +52,7 @@ def related_rows(data: CardData, style: CardStyle) -> list[list[InlineKeyboardBu
         [
             InlineKeyboardButton(
                 text=style.plain(
-                    "kb.card.send_button", title=_short(article.title, BUTTON_TITLE_LENGTH)
+                    "kb.card.send_button", title=shorten(article.title, BUTTON_TITLE_LENGTH)
                 ),
                 callback_data=KbArticleCallback(ticket_id=ticket_id, entry=article.entry_id).pack(),
             )

@@ -94,11 +94,15 @@ def build_private_router(desk: DeskService) -> Router:
 
     @router.edited_message()
     async def customer_edit(message: Message) -> None:
-        body = message.html_text if (message.text or message.caption) else None
-        if body is None:
+        plain = message.text if message.text is not None else message.caption
+        if not plain:
             return
         await desk.customer_edited(
-            message.chat.id, message.message_id, body, is_caption=message.text is None
+            message.chat.id,
+            message.message_id,
+            message.html_text,
+            is_caption=message.text is None,
+            plain_text=plain,
         )
 
     router.include_router(build_person_router())

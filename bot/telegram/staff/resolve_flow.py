@@ -24,8 +24,21 @@ from bot.telegram.filters import PlainText
 from bot.telegram.i18n import t, t_plain
 from bot.telegram.staff.callbacks import CardCallback
 from bot.telegram.staff.card import CardStyle
+from bot.telegram.text_limits import utf16_len
 
 Refresh = Callable[[int], Awaitable[None]]
+#: The longest decision text: the customer's message and the topic's note put a header around
+#: it and must stay within one Telegram message.
+MAX_DECISION = 3500
+
+
+async def refuse_long_decision(message: Message, text: str) -> bool:
+    """True, after replying with the limit, when the decision text is too long to send."""
+    length = utf16_len(text)
+    if length <= MAX_DECISION:
+        return False
+    await message.reply(t("desk.resolve.too_long", limit=MAX_DECISION, length=length))
+    return True
 
 
 class ResolveFlow(StatesGroup):
@@ -128,6 +141,8 @@ def register_decision(router: Router, desk: DeskService, refresh: Refresh) -> No
         message: Message, state: FSMContext, agent: AgentRef, pending: dict[str, Any]
     ) -> None:
         ticket_id = int(pending["resolve_ticket"])
+        if await refuse_long_decision(message, (message.text or "").strip()):
+            return  # still pending: a shorter text is the decision
         await state.clear()
         prompt = pending.get("resolve_prompt")
         if prompt is not None and message.bot is not None:

@@ -4,6 +4,7 @@ card kept up to date. Without topics (a plain group) the card is one message in 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot
@@ -20,6 +21,7 @@ from bot.telegram.staff.locks import TicketLocks
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
+FORUM_RECHECK = timedelta(minutes=10)
 
 
 def _not_forum(error: TelegramBadRequest) -> bool:
@@ -54,6 +56,7 @@ class StaffThreads:
         self._pacer = pacer
         self.chat_id = chat_id
         self.fallback_mode = False
+        self._forum_checked_at: datetime | None = None
         self._names: dict[int, str] = {}
         # The card last shown per ticket (message, text, buttons): an identical one is not resent.
         self._cards: dict[int, tuple[int, str, str]] = {}
@@ -106,6 +109,7 @@ class StaffThreads:
         ticket = data.ticket
         assert ticket.id is not None
         topic: int | None = None
+        await self._check_forum()
         if not self.fallback_mode:
             name = topic_name(data, self._style)
             try:
@@ -130,6 +134,18 @@ class StaffThreads:
                 ticket.card_message_id = None
         await self._post_card(data, topic)
         return topic
+
+    async def _check_forum(self) -> None:
+        """Whether the group has topics, from getChat's `is_forum` (not from a failing
+        createForumTopic); asked again now and then, so turning topics on takes effect."""
+        now = self._clock.now()
+        if self._forum_checked_at is not None and now - self._forum_checked_at < FORUM_RECHECK:
+            return
+        chat = await self._bot.get_chat(self.chat_id)
+        self._forum_checked_at = now
+        if not chat.is_forum and not self.fallback_mode:
+            log.warning("the staff group has no topics: fallback mode")
+        self.fallback_mode = not chat.is_forum
 
     async def _post_card(self, data: CardData, topic: int | None) -> None:
         ticket = data.ticket
