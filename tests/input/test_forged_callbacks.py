@@ -150,7 +150,6 @@ GARBAGE_ARGUMENTS = [
     "/priority <i>",
     "/resolve refund",
     "/resolve nonsense <b>text</b>",
-    "/take extra words",
 ]
 
 
