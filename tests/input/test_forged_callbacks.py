@@ -138,3 +138,33 @@ async def test_an_out_of_date_button_says_so(desk: Desk) -> None:
     assert update.callback_query is not None
     await desk.feed(update)
     assert _answered(desk, update.callback_query.id) == ["This button is out of date."]
+
+
+GARBAGE_ARGUMENTS = [
+    "/assign 99999999999999999999999999",
+    "/assign ²",
+    "/assign " + "x" * 4000,
+    "/assign @<b>evil</b>",
+    "/t " + "<" * 4000,
+    "/status " + "😀" * 2000,
+    "/priority <i>",
+    "/resolve refund",
+    "/resolve nonsense <b>text</b>",
+]
+
+
+async def test_garbage_command_arguments_get_a_reply(
+    desk: Desk, caplog: pytest.LogCaptureFixture
+) -> None:
+    opened = await open_ticket(desk, IVAN)
+    await deliver(desk)
+    topic = (await ticket(desk, opened.id or 0)).topic_id
+    for text in GARBAGE_ARGUMENTS:
+        before = len(desk.fake.calls)
+        caplog.clear()
+        with caplog.at_level(logging.ERROR):
+            await desk.feed(desk.updates.group_text(ANNA, STAFF, text, thread_id=topic))
+        assert _failures(caplog) == [], text[:40]
+        calls = desk.fake.calls[before:]
+        assert [call.error for call in calls if call.error] == [], text[:40]
+        assert any(call.name == "sendMessage" for call in calls), text[:40]

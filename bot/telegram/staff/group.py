@@ -16,7 +16,7 @@ from bot.domain.tickets import IllegalTransition, Priority, ResolutionType, Tick
 from bot.services.desk import AgentMessage, AgentRef, DeskError, DeskService, MediaRef
 from bot.telegram.filters import CommandLike, ServiceMessage
 from bot.telegram.i18n import t, t_plain
-from bot.telegram.staff.callbacks import CardCallback
+from bot.telegram.staff.callbacks import MAX_USER_ID, CardCallback
 from bot.telegram.staff.card import CardStyle, assign_keyboard, priority_keyboard
 from bot.telegram.staff.resolve_flow import (
     ask_decision,
@@ -28,6 +28,7 @@ from bot.telegram.staff.resolve_flow import (
 from bot.telegram.staff.templates import Template
 from bot.telegram.staff.threads import StaffThreads
 from bot.telegram.stale_buttons import out_of_date
+from bot.telegram.text_limits import shorten
 from storage.models import Customer, Ticket
 
 STAFF_COMMANDS = (
@@ -119,6 +120,17 @@ async def ticket_of(message: Message, desk: DeskService) -> Ticket | None:
     return None
 
 
+def _assignee_of(words: str) -> str | int | None:
+    """`/assign`'s argument: a Telegram user id or a @username; None for anything else."""
+    if words.isascii() and words.isdigit():
+        user_id = int(words)
+        return user_id if 0 < user_id <= MAX_USER_ID else None
+    name = words.removeprefix("@")
+    if 0 < len(name) <= 32 and name.isascii() and name.replace("_", "").isalnum():
+        return words
+    return None
+
+
 def _cause(message: Message) -> str:
     return f"msg:{message.chat.id}:{message.message_id}"
 
@@ -179,10 +191,10 @@ def build_group_router(ctx: StaffContext) -> Router:
     @router.message(Command("assign"))
     async def assign(message: Message, command: CommandObject, agent: AgentRef) -> None:
         who = (command.args or "").strip()
-        if not who:
+        target = _assignee_of(who)
+        if target is None:
             await message.reply(t("desk.usage.assign"))
             return
-        target: str | int = int(who) if who.isdigit() else who
         await _run(
             message,
             ctx,
@@ -284,7 +296,7 @@ def build_group_router(ctx: StaffContext) -> Router:
         name = (command.args or "").strip().lower()
         template = ctx.templates.get(name)
         if template is None:
-            await message.reply(t("desk.templates.unknown", name=name))
+            await message.reply(t("desk.templates.unknown", name=shorten(name, 64)))
             return
 
         def render(customer: Customer, ticket: Ticket) -> str:
