@@ -77,7 +77,7 @@ from bot.services.outbox import (
     enqueue_card_refresh,
     enqueue_notice,
 )
-from bot.telegram.html_text import split_html, visible_length
+from bot.telegram.html_text import fits, split_html
 from bot.telegram.pacing import Pacer
 from bot.telegram.text_limits import CAPTION_LIMIT, TEXT_LIMIT
 from storage.delivery_store import DeliveryStore, NewLink, SentRow
@@ -475,7 +475,7 @@ class DeliveryWorker:
     async def _send_copy(self, row: OutboxMessage, thread: int | None) -> _Sent:
         payload = row.payload
         caption: str | None = payload.get("caption")
-        apart = caption is not None and visible_length(caption) > CAPTION_LIMIT
+        apart = caption is not None and not fits(caption, CAPTION_LIMIT)
         extra: dict[str, Any] = {}
         if caption is not None:
             extra["caption"] = "" if apart else caption
@@ -503,7 +503,7 @@ class DeliveryWorker:
         apart: dict[int, str] = {}  # item index -> its caption, too long to go with it
         for index, item in enumerate(items):
             caption = item.get("caption")
-            if caption and visible_length(caption) > CAPTION_LIMIT:
+            if caption and not fits(caption, CAPTION_LIMIT):
                 apart[index] = item.pop("caption")
         ids: list[int] = []
         reply = _reply(payload)
