@@ -287,7 +287,6 @@ class DeliveryWorker:
         per_chat = self._per_chat
 
         def choose(rows: Sequence[OutboxMessage]) -> list[OutboxMessage]:
-            self._full_round = len(rows) >= self._batch_size
             chosen: list[OutboxMessage] = []
             room: dict[int, int] = {}
             refreshed: set[int] = set()
@@ -308,6 +307,8 @@ class DeliveryWorker:
                     assert row.ticket_id is not None
                     refreshed.add(row.ticket_id)
                 chosen.append(row)
+            # More may be due right away (never when nothing could go: no busy loop).
+            self._full_round = len(rows) >= self._batch_size and bool(chosen)
             return chosen
 
         return choose
