@@ -633,8 +633,13 @@ class DeliveryWorker:
         async with self._database.unit_of_work() as uow:
             await uow.delivery.reschedule(message_id=row.id, at=at, error=error)
             waited = now - row.created_at
+            # Told once the message has waited `delay_notice`, or at once when Telegram asks
+            # for a long wait (flood control) that will make it wait twice as long.
+            long_wait = (
+                waited >= self._delay_notice or at - row.created_at >= 2 * self._delay_notice
+            )
             if (
-                waited < self._delay_notice
+                not long_wait
                 or row.ticket_id is None
                 or row.chat_id <= 0
                 or self._staff_chat_id is None

@@ -59,8 +59,9 @@ async def test_a_busy_staff_group_does_not_delay_a_customers_reply(
 
 
 async def test_a_reply_goes_before_a_ten_thousand_message_broadcast(
-    database: Database, clock: FrozenClock
+    any_database: Database, clock: FrozenClock
 ) -> None:
+    database = any_database
     fake = FakeTelegram(clock=clock)
     worker = _worker(database, clock, fake)
     now = clock.now()
