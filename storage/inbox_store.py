@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -24,6 +24,19 @@ _INSERT_NEW = {
     "sqlite": sqlite_insert(INBOX).on_conflict_do_nothing(index_elements=["update_id"]),
     "postgresql": pg_insert(INBOX).on_conflict_do_nothing(index_elements=["update_id"]),
 }
+
+
+# Built once: building a statement costs more than running it.
+_FINISH = (
+    update(INBOX)
+    .where(INBOX.c.update_id == bindparam("uid"))
+    .values(
+        state=bindparam("state"),
+        error=bindparam("error"),
+        lease_until=None,
+        done_at=bindparam("done_at"),
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +76,9 @@ class InboxStore:
         ids = [u.update_id for u in updates]
 
         def work(connection: Connection) -> list[Claimed]:
-            connection.execute(
+            # New updates are stored already claimed by this instance (the usual case: one
+            # statement); only when some id was there before is the claim decided row by row.
+            inserted = connection.execute(
                 self._insert,
                 [
                     {
@@ -71,15 +86,17 @@ class InboxStore:
                         "payload": u.payload,
                         "received_at": now,
                         "state": UNREADABLE if u.error else PENDING,
-                        "attempts": 0,
+                        "attempts": 0 if u.error else 1,
                         "error": u.error,
-                        "claimed_by": None,
-                        "lease_until": None,
+                        "claimed_by": None if u.error else self.instance,
+                        "lease_until": None if u.error else lease_until,
                         "done_at": None,
                     }
                     for u in updates
                 ],
-            )
+            ).rowcount
+            if inserted == len(updates):
+                return [Claimed(u.update_id, u.payload, 1) for u in updates if not u.error]
             return self._claim(connection, INBOX.c.update_id.in_(ids), now, lease_until)
 
         return await self._database.run_short(work)
@@ -134,7 +151,11 @@ class InboxStore:
             .values(
                 claimed_by=self.instance,
                 lease_until=lease_until,
-                attempts=INBOX.c.attempts + 1,
+                # A row this instance holds already is the same attempt, not a new one.
+                attempts=case(
+                    (INBOX.c.claimed_by == self.instance, INBOX.c.attempts),
+                    else_=INBOX.c.attempts + 1,
+                ),
             )
             .returning(INBOX.c.update_id, INBOX.c.payload, INBOX.c.attempts)
         ).all()
@@ -165,18 +186,15 @@ class InboxStore:
         self, update_id: int, *, now: datetime, error: str | None = None, failed: bool = False
     ) -> None:
         """Handled (`failed`: given up on, with the error kept)."""
+        params = {
+            "uid": update_id,
+            "state": FAILED if failed else DONE,
+            "error": error,
+            "done_at": now,
+        }
 
         def work(connection: Connection) -> None:
-            connection.execute(
-                update(INBOX)
-                .where(INBOX.c.update_id == update_id)
-                .values(
-                    state=FAILED if failed else DONE,
-                    error=error,
-                    lease_until=None,
-                    done_at=now,
-                )
-            )
+            connection.execute(_FINISH, params)
 
         await self._database.run_short(work)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.telegram.html_text import parse_html, split_html, visible_length
+from bot.telegram.html_text import fits, parse_html, split_html, visible_length
 from bot.telegram.text_limits import TEXT_LIMIT, split_text
 from tests.telegram_fake import format_text
 
@@ -57,3 +57,9 @@ def test_a_short_header_line_does_not_become_a_part_of_its_own() -> None:
     parts = split_text("Anna (support):\n" + "Some sentence here. " * 300)
     assert parts[0].startswith("Anna (support):\nSome sentence here.")
     assert all(part.endswith(".") for part in parts)
+
+
+def test_fitting_is_judged_on_the_visible_text() -> None:
+    assert fits("<b>" + "a" * 10 + "</b>", 10)
+    assert not fits("a" * 11, 10)
+    assert fits("&lt;" * 10, 10)

@@ -77,7 +77,7 @@ from bot.services.outbox import (
     enqueue_card_refresh,
     enqueue_notice,
 )
-from bot.telegram.html_text import split_html, visible_length
+from bot.telegram.html_text import fits, split_html
 from bot.telegram.pacing import Pacer
 from bot.telegram.text_limits import CAPTION_LIMIT, TEXT_LIMIT
 from storage.delivery_store import DeliveryStore, NewLink, SentRow
@@ -287,7 +287,6 @@ class DeliveryWorker:
         per_chat = self._per_chat
 
         def choose(rows: Sequence[OutboxMessage]) -> list[OutboxMessage]:
-            self._full_round = len(rows) >= self._batch_size
             chosen: list[OutboxMessage] = []
             room: dict[int, int] = {}
             refreshed: set[int] = set()
@@ -308,6 +307,8 @@ class DeliveryWorker:
                     assert row.ticket_id is not None
                     refreshed.add(row.ticket_id)
                 chosen.append(row)
+            # More may be due right away (never when nothing could go: no busy loop).
+            self._full_round = len(rows) >= self._batch_size and bool(chosen)
             return chosen
 
         return choose
@@ -475,7 +476,7 @@ class DeliveryWorker:
     async def _send_copy(self, row: OutboxMessage, thread: int | None) -> _Sent:
         payload = row.payload
         caption: str | None = payload.get("caption")
-        apart = caption is not None and visible_length(caption) > CAPTION_LIMIT
+        apart = caption is not None and not fits(caption, CAPTION_LIMIT)
         extra: dict[str, Any] = {}
         if caption is not None:
             extra["caption"] = "" if apart else caption
@@ -503,7 +504,7 @@ class DeliveryWorker:
         apart: dict[int, str] = {}  # item index -> its caption, too long to go with it
         for index, item in enumerate(items):
             caption = item.get("caption")
-            if caption and visible_length(caption) > CAPTION_LIMIT:
+            if caption and not fits(caption, CAPTION_LIMIT):
                 apart[index] = item.pop("caption")
         ids: list[int] = []
         reply = _reply(payload)
@@ -632,8 +633,13 @@ class DeliveryWorker:
         async with self._database.unit_of_work() as uow:
             await uow.delivery.reschedule(message_id=row.id, at=at, error=error)
             waited = now - row.created_at
+            # Told once the message has waited `delay_notice`, or at once when Telegram asks
+            # for a long wait (flood control) that will make it wait twice as long.
+            long_wait = (
+                waited >= self._delay_notice or at - row.created_at >= 2 * self._delay_notice
+            )
             if (
-                waited < self._delay_notice
+                not long_wait
                 or row.ticket_id is None
                 or row.chat_id <= 0
                 or self._staff_chat_id is None

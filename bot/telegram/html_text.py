@@ -119,9 +119,15 @@ def visible_length(source: str) -> int:
     return utf16_len(text.strip())
 
 
+def fits(source: str, limit: int) -> bool:
+    """Whether the HTML's visible text is within `limit` (parsing never makes text longer,
+    so a source within the limit needs no parsing)."""
+    return utf16_len(source) <= limit or visible_length(source) <= limit
+
+
 def split_html(source: str, limit: int) -> list[str]:
     """`source` as one or more HTML messages, each at most `limit` units of visible text."""
-    if visible_length(source) <= limit:
+    if fits(source, limit):
         return [source]
     text, entities = parse_html(source)
     parts: list[str] = []

@@ -13,7 +13,7 @@ import itertools
 import json
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -30,6 +30,7 @@ class Copy:
     thread_id: int | None
     from_chat_id: int
     message_id: int
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class Text:
     chat_id: int
     thread_id: int | None
     text: str
+    at: float = field(default_factory=time.monotonic)
 
 
 class LocalBotApi:

@@ -250,3 +250,22 @@ async def test_an_album_with_a_full_caption_gets_its_caption_as_a_text(desk: Des
     assert text.text == f"{SIGNATURE}\n{caption}"
     assert text.reply_to_message is not None
     assert text.reply_to_message.message_id == first.message_id
+
+
+async def test_a_long_flood_wait_is_told_in_the_topic_at_once(desk: Desk) -> None:
+    topic = await _topic(desk)
+    desk.fake.fail_next("sendMessage", retry_after=1800, chat_id=IVAN.id)
+
+    await _agent_writes(desk, topic, "We are checking it")
+    staff = desk.app.staff
+    assert staff is not None
+    await staff.delivery.run_once()  # the reply meets the flood wait
+    await staff.delivery.run_once()  # the notice goes to the topic
+
+    assert f"{SIGNATURE}\nWe are checking it" not in desk.texts(IVAN)
+    delayed = [text for text in topic_texts(desk, topic) if text.startswith("⏳")]
+    assert len(delayed) == 1 and "retry after 1800" in delayed[0]
+
+    await deliver(desk, max_wait=timedelta(hours=1))
+    assert desk.last_text(IVAN) == f"{SIGNATURE}\nWe are checking it"
+    assert len([text for text in topic_texts(desk, topic) if text.startswith("⏳")]) == 1

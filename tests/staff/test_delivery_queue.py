@@ -59,8 +59,9 @@ async def test_a_busy_staff_group_does_not_delay_a_customers_reply(
 
 
 async def test_a_reply_goes_before_a_ten_thousand_message_broadcast(
-    database: Database, clock: FrozenClock
+    any_database: Database, clock: FrozenClock
 ) -> None:
+    database = any_database
     fake = FakeTelegram(clock=clock)
     worker = _worker(database, clock, fake)
     now = clock.now()
@@ -287,3 +288,18 @@ async def test_two_workers_at_once_send_a_chats_messages_once_and_in_order(
 
     assert sorted(sent) == [0, 6]  # the chat was held by the first worker's claim
     assert fake.texts_to(STAFF) == [f"m{number}" for number in range(1, 7)]
+
+
+async def test_a_paced_chat_with_messages_waiting_does_not_make_the_worker_spin(
+    database: Database, clock: FrozenClock
+) -> None:
+    fake = FakeTelegram(clock=clock)
+    worker = _worker(database, clock, fake, Pacer(group_limit=20))
+    for number in range(25):
+        await _text(database, clock, f"group-{number}", STAFF)
+
+    assert await worker.run_once() == 20
+    # Five are due now but the group is paced for a minute: sleep (up to the idle poll).
+    assert await worker._seconds_to_next() == 5.0
+    clock.advance(timedelta(seconds=58))
+    assert await worker._seconds_to_next() == 2.0

@@ -1,0 +1,242 @@
+"""Load: the real bot process over HTTP against a local Bot API (long polling).
+
+Customers with open tickets write while agents reply in the tickets' topics, at a steady rate.
+Measured from outside: handled updates per second, time from an update being available to
+the bot's answer (a customer's message copied into the topic; an agent's reply sent to the
+customer), the outbox depth over time, the process's memory (RSS); inside the process
+(`bench/load_bot.py`) the event loop's lag.
+
+    python -m bench.load_bench --customers 300 --rate 60 --seconds 30 [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import text
+
+from bench.common import Latencies, machine
+from bot.domain.clock import SystemClock
+from bot.domain.sla import SlaPolicy
+from bot.services.customers import CustomerService, TelegramProfile
+from bot.services.intake import ComplaintForm
+from bot.services.tickets import TicketService
+from storage.db import create_engine
+from storage.migrate import upgrade_database
+from storage.unit_of_work import Database
+from tests.postgres import temporary_database
+from tests.receipt.local_bot_api import STAFF, LocalBotApi
+from tests.receipt.traffic import AGENTS, ROOT, bot_env
+
+FIRST_CUSTOMER = 100_001
+
+
+@dataclass
+class Run:
+    api: LocalBotApi
+    customers: int
+    sent_customer: dict[tuple[int, int], float] = field(default_factory=dict)
+    sent_reply: dict[str, tuple[int, float]] = field(default_factory=dict)
+    topics: dict[int, int] = field(default_factory=dict)  # customer chat -> thread seen
+    _copies_seen: int = 0
+
+    def _learn_topics(self) -> None:
+        copies = self.api.copies
+        for copy in copies[self._copies_seen :]:
+            if copy.chat_id == STAFF and copy.thread_id is not None:
+                self.topics[copy.from_chat_id] = copy.thread_id
+        self._copies_seen = len(copies)
+
+    async def traffic(self, rate: float, seconds: float, reply_share: float) -> None:
+        rng = random.Random(7)
+        start = time.monotonic()
+        total = int(rate * seconds)
+        for n in range(total):
+            delay = start + n / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._learn_topics()
+            if self.topics and rng.random() < reply_share:
+                chat = rng.choice(list(self.topics))
+                marker = f"reply-{n}"
+                await self.api.agent_writes(AGENTS[n % 2], self.topics[chat], marker)
+                self.sent_reply[marker] = (chat, time.monotonic())
+            else:
+                chat = FIRST_CUSTOMER + rng.randrange(self.customers)
+                pushed = time.monotonic()
+                message_id = await self.api.customer_writes(chat, f"message {n}")
+                self.sent_customer[(chat, message_id)] = pushed
+
+    def latencies(self) -> tuple[list[float], int]:
+        """Milliseconds from available to answered, for every answered update; unanswered."""
+        first_copy: dict[tuple[int, int], float] = {}
+        for copy in self.api.copies:
+            first_copy.setdefault((copy.from_chat_id, copy.message_id), copy.at)
+        first_text: dict[str, float] = {}
+        for sent in self.api.texts:
+            marker = sent.text.rsplit("\n", 1)[-1]
+            if marker.startswith("reply-"):
+                first_text.setdefault(marker, sent.at)
+        samples: list[float] = []
+        missing = 0
+        for key, pushed in self.sent_customer.items():
+            if key in first_copy:
+                samples.append(1000 * (first_copy[key] - pushed))
+            else:
+                missing += 1
+        for marker, (_chat, pushed) in self.sent_reply.items():
+            if marker in first_text:
+                samples.append(1000 * (first_text[marker] - pushed))
+            else:
+                missing += 1
+        return samples, missing
+
+    def last_answer(self) -> float:
+        return max([c.at for c in self.api.copies] + [t.at for t in self.api.texts])
+
+
+async def seed(url: str, customers: int) -> None:
+    database = Database(create_engine(url))
+    try:
+        await upgrade_database(database.engine)
+        clock = SystemClock()
+        service = CustomerService(database, clock, default_locale="en")
+        tickets = TicketService(database, clock, SlaPolicy())
+        for index in range(customers):
+            customer = await service.register(
+                TelegramProfile(FIRST_CUSTOMER + index, f"Load{index:05d}", None, None, "en")
+            )
+            assert customer.id is not None
+            await tickets.open_complaint(
+                customer_id=customer.id,
+                form=ComplaintForm(
+                    category="delivery", description="Where is my parcel?", incident_date=None
+                ),
+            )
+    finally:
+        await database.dispose()
+
+
+@asynccontextmanager
+async def database_url(postgres: str | None, folder: Path) -> AsyncIterator[str]:
+    if postgres is None:
+        yield f"sqlite+aiosqlite:///{folder / 'load.db'}"
+        return
+    async with temporary_database(postgres, prefix="bot_load") as url:
+        yield url
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status", encoding="utf-8") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def outbox_depth(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            result = await connection.execute(
+                text("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')")
+            )
+            return int(result.scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def bench(args: argparse.Namespace) -> dict[str, object]:
+    api = LocalBotApi()
+    for index in range(args.customers):
+        api.add_user(FIRST_CUSTOMER + index, f"Load{index:05d}")
+    for agent in AGENTS:
+        api.add_user(agent, f"Agent{agent}")
+    runner, port = await api.serve()
+    with tempfile.TemporaryDirectory() as folder:
+        async with database_url(args.postgres, Path(folder)) as url:
+            await seed(url, args.customers)
+            lag_file = Path(folder) / "lag.json"
+            env = bot_env(url, port, BENCH_LAG_FILE=str(lag_file))
+            log = (Path(folder) / "bot.log").open("w")
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bench.load_bot", cwd=ROOT, env=env, stderr=log, stdout=log
+            )
+            run = Run(api, args.customers)
+            depth: list[tuple[float, int]] = []
+            rss: list[float] = []
+            try:
+                while "started" not in (Path(folder) / "bot.log").read_text():
+                    if process.returncode is not None:
+                        raise SystemExit((Path(folder) / "bot.log").read_text())
+                    await asyncio.sleep(0.2)
+                started = time.monotonic()
+                traffic = asyncio.create_task(run.traffic(args.rate, args.seconds, args.replies))
+                while not traffic.done() or run.latencies()[1]:
+                    await asyncio.sleep(1.0)
+                    depth.append((time.monotonic() - started, await outbox_depth(url)))
+                    rss.append(rss_mb(process.pid))
+                    if time.monotonic() - started > args.seconds + 120:
+                        break
+                await traffic
+                rss_end = rss_mb(process.pid)
+                process.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(process.wait(), 60)
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                log.close()
+                api.release()
+                await api.wake()
+                await runner.cleanup()
+            samples, missing = run.latencies()
+            lag = json.loads(lag_file.read_text()) if lag_file.exists() else {}
+    latencies = Latencies(samples)
+    updates = len(run.sent_customer) + len(run.sent_reply)
+    return {
+        "backend": "PostgreSQL" if args.postgres else "SQLite",
+        "customers": args.customers,
+        "offered_rate": args.rate,
+        "updates": updates,
+        "unanswered": missing,
+        "handled_per_second": round(updates / (run.last_answer() - started), 1),
+        "p50_ms": round(latencies.p50, 1),
+        "p99_ms": round(latencies.p99, 1),
+        "max_ms": round(max(samples), 1),
+        "outbox_max": max(d for _, d in depth) if depth else 0,
+        "outbox_every_5s": [d for t, d in depth][::5],
+        "rss_end_mb": round(rss_end, 1),
+        "rss_max_mb": round(max(rss), 1) if rss else 0,
+        "loop_lag_max_ms": round(float(lag.get("max_ms", 0)), 1),
+        "loop_lag_p99_ms": round(float(lag.get("p99_ms", 0)), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=60.0, help="updates offered per second")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--replies", type=float, default=0.3, help="share of agent replies")
+    parser.add_argument(
+        "--postgres", default=os.environ.get("BENCH_POSTGRES_URL"), help="admin URL; else SQLite"
+    )
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    print(json.dumps(asyncio.run(bench(args)), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""The bot exactly as `python -m bot` runs it, plus an event-loop lag sampler, for the load
+bench (`bench/load_bench.py`). The lag statistics go to the JSON file named by
+`BENCH_LAG_FILE` when the bot stops."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+
+from bot.__main__ import load_settings
+from bot.runner import run
+
+SAMPLE_EVERY = 0.02  # seconds
+
+
+async def _sample(lags: list[float]) -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        before = loop.time()
+        await asyncio.sleep(SAMPLE_EVERY)
+        lags.append(max(0.0, loop.time() - before - SAMPLE_EVERY))
+
+
+async def _main(lags: list[float]) -> None:
+    settings = load_settings()
+    if settings is None:
+        raise SystemExit(2)
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # no line per update
+    sampler = asyncio.create_task(_sample(lags))
+    try:
+        await run(settings)
+    finally:
+        sampler.cancel()
+
+
+def _write(lags: list[float], lag_file: str) -> None:
+    ordered = sorted(lags) or [0.0]
+    with open(lag_file, "w", encoding="utf-8") as handle:
+        json.dump(
+            {
+                "max_ms": 1000 * ordered[-1],
+                "p99_ms": 1000 * ordered[round(0.99 * (len(ordered) - 1))],
+                "samples": len(lags),
+            },
+            handle,
+        )
+
+
+if __name__ == "__main__":
+    samples: list[float] = []
+    try:
+        asyncio.run(_main(samples))
+    finally:
+        _write(samples, os.environ.get("BENCH_LAG_FILE", "load_lag.json"))
+    sys.exit(0)
