@@ -57,6 +57,7 @@ from aiogram.types import (
 
 from bot.domain.clock import Clock
 from bot.locales.catalog import Catalogs
+from bot.services.desk.topics import OPEN_TOPIC
 from bot.services.outbox import REFRESH_CARD, STAFF_GROUP, enqueue_card_refresh, enqueue_text
 from storage.delivery_store import DeliveryStore, NewLink, SentRow
 from storage.outbox_models import OutboxMessage
@@ -332,6 +333,8 @@ class DeliveryWorker:
             if self.threads is not None and row.ticket_id is not None:
                 await self.threads.refresh(row.ticket_id)
             return _Sent([])
+        if row.kind == OPEN_TOPIC:
+            return _Sent([])  # the ticket's topic and card were made just above
         silent = bool(payload.get("silent")) or None
         if row.kind == "text":
             message = await self._bot.send_message(

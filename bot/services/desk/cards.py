@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from bot.services.desk.common import CardData
 from bot.services.desk.core import DeskCore
+from bot.services.outbox import enqueue_card_refresh
 from storage.models import Ticket
 from storage.staff_models import Agent
 
@@ -22,6 +23,12 @@ class DeskQueries(DeskCore):
                 await uow.agents.get(telegram_id=ticket.assignee_id) if ticket.assignee_id else None
             )
             return CardData(ticket, customer, earlier, assignee)
+
+    async def request_card_refresh(self, ticket_id: int) -> None:
+        """Have the delivery worker re-render the ticket's card (the one path that edits it)."""
+        async with self._database.unit_of_work() as uow:
+            await enqueue_card_refresh(uow, ticket_id=ticket_id, now=self._clock.now())
+        self._notify()
 
     async def ticket_by_topic(self, topic_id: int) -> Ticket | None:
         async with self._database.unit_of_work() as uow:

@@ -123,7 +123,11 @@ def install_staff_desk(
         ConfirmButtons(catalogs),
         routing=load_routing(settings.routing_file),
     )
-    locks: TicketLocks = RedisLocks(settings.redis_url) if settings.redis_url else LocalLocks()
+    locks: TicketLocks = (
+        RedisLocks(settings.redis_url, prefix=settings.redis_prefix)
+        if settings.redis_url
+        else LocalLocks()
+    )
     delivery = DeliveryWorker(
         bot,
         database,
@@ -186,9 +190,10 @@ def install_staff_desk(
         ):
             observer.filter(InChat(settings.staff_chat_id))
         staff_router.include_routers(*routers)
-        listener = DeskListener(desk, threads, delivery.notify)
+        listener = DeskListener(desk, delivery.notify)
         tickets.listeners.add(listener)
         tickets.listeners.add_in_transaction(listener)
+        tickets.listeners.add_on_registration(listener)
     return StaffDesk(
         desk, delivery, threads, middleware, locks, build_private_router(desk), staff_router
     )

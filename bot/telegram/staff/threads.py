@@ -1,10 +1,16 @@
 """One topic per ticket: created once (even under concurrency), re-created when deleted, and the
-card kept up to date. Without topics (a plain group) the card is one message in the chat."""
+card kept up to date. Without topics (a plain group) the card is one message in the chat.
+
+Only the delivery worker creates topics (`open_topic` and any row meant for a ticket's topic)
+and refreshes cards (`refresh_card` rows): handlers ask for a refresh through the outbox, so
+one path edits a card, under the ticket's lock, and an unchanged card is never sent twice.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections import OrderedDict
+from typing import Any, Generic, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
@@ -20,6 +26,36 @@ from bot.telegram.staff.locks import TicketLocks
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
+
+K = TypeVar("K")
+V = TypeVar("V")
+TICKET_CACHE_SIZE = 10_000
+
+
+class Recent(Generic[K, V]):
+    """A small LRU map: what is known about the most recently used tickets, bounded."""
+
+    def __init__(self, size: int = TICKET_CACHE_SIZE) -> None:
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._size = size
+
+    def get(self, key: K) -> V | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def pop(self, key: K) -> None:
+        self._items.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 def _not_forum(error: TelegramBadRequest) -> bool:
@@ -44,6 +80,7 @@ class StaffThreads:
         pacer: Pacer,
         *,
         chat_id: int,
+        cache_size: int = TICKET_CACHE_SIZE,
     ) -> None:
         self._bot = bot
         self._database = database
@@ -54,11 +91,14 @@ class StaffThreads:
         self._pacer = pacer
         self.chat_id = chat_id
         self.fallback_mode = False
-        self._names: dict[int, str] = {}
+        # The topic name last set per ticket: an unchanged name is not set again.
+        self._names: Recent[int, str] = Recent(cache_size)
         # The card last shown per ticket (message, text, buttons): an identical one is not resent.
-        self._cards: dict[int, tuple[int, str, str]] = {}
-        # Topics known to exist (ticket -> topic); saves a read per relayed message.
-        self._known: dict[int, int] = {}
+        self._cards: Recent[int, tuple[int, str, str]] = Recent(cache_size)
+        # Topics known to exist (ticket -> topic); saves a read per relayed message. Only the
+        # delivery worker reads and writes it (one task), so it never goes back to a replaced
+        # topic.
+        self._known: Recent[int, int] = Recent(cache_size)
         # Related knowledge-base articles on the card (set by the wiring when there is a base).
         self.related: KnowledgeDesk | None = None
 
@@ -69,7 +109,7 @@ class StaffThreads:
 
     async def thread_lost(self, ticket_id: int, thread_id: int | None) -> None:
         async with self._locks.hold(ticket_id):
-            self._known.pop(ticket_id, None)
+            self._known.pop(ticket_id)
             data = await self._desk.card_data(ticket_id)
             if data.ticket.topic_id != thread_id:
                 return  # somebody already replaced it
@@ -85,7 +125,7 @@ class StaffThreads:
             return known
         topic = await self._ensure(ticket_id)
         if topic is not None:
-            self._known[ticket_id] = topic
+            self._known.put(ticket_id, topic)
         return topic
 
     async def _ensure(self, ticket_id: int) -> int | None:
@@ -125,7 +165,7 @@ class StaffThreads:
                 if not won:
                     await self._bot.delete_forum_topic(self.chat_id, topic)
                     return (await self._desk.card_data(ticket.id)).ticket.topic_id
-                self._names[ticket.id] = name
+                self._names.put(ticket.id, name)
                 ticket.topic_id = topic
                 ticket.card_message_id = None
         await self._post_card(data, topic)
@@ -135,13 +175,16 @@ class StaffThreads:
         ticket = data.ticket
         assert ticket.id is not None
         await attach_related(data, self.related)
+        text = render_card(data, self._style)
+        keyboard = card_keyboard(data, self._style)
         message = await self._bot.send_message(
             self.chat_id,
-            render_card(data, self._style),
+            text,
             message_thread_id=topic,
-            reply_markup=card_keyboard(data, self._style),
+            reply_markup=keyboard,
             parse_mode="HTML",
         )
+        self._cards.put(ticket.id, (message.message_id, text, keyboard.model_dump_json()))
         now = self._clock.now()
         self._pacer.record(self.chat_id, now)
         async with self._database.unit_of_work() as uow:
@@ -190,15 +233,24 @@ class StaffThreads:
 
     def card_keyboard_replaced(self, ticket_id: int) -> None:
         """The card's buttons were swapped for a menu: the next refresh must edit the card."""
-        self._cards.pop(ticket_id, None)
+        self._cards.pop(ticket_id)
+
+    async def request_refresh(self, ticket_id: int) -> None:
+        """Have the delivery worker re-render the card (for handlers: they never edit it)."""
+        await self._desk.request_card_refresh(ticket_id)
 
     async def refresh(self, ticket_id: int) -> None:
         """Edit the card in place and rename the topic when its name (status) changed.
 
-        Called by the delivery worker for `refresh_card` rows (every status change enqueues
-        one) and by the staff handlers right after an action; a card identical to the one last
-        shown by this process is not sent again.
+        The delivery worker's part for `refresh_card` rows (every change the card shows
+        enqueues one). Held under the ticket's lock, so two refreshes of one ticket take turns
+        and the second finds the card already shown: a card identical to the one last shown
+        is not sent again, an unchanged topic name is not set again.
         """
+        async with self._locks.hold(ticket_id):
+            await self._refresh(ticket_id)
+
+    async def _refresh(self, ticket_id: int) -> None:
         data = await self._desk.card_data(ticket_id)
         ticket = data.ticket
         if ticket.card_message_id is None:
@@ -218,10 +270,10 @@ class StaffThreads:
                     parse_mode="HTML",
                 )
                 self._pacer.record(self.chat_id, now)
-                self._cards[ticket_id] = shown
+                self._cards.put(ticket_id, shown)
             except TelegramBadRequest as error:
                 if _harmless(error):
-                    self._cards[ticket_id] = shown
+                    self._cards.put(ticket_id, shown)
                 else:
                     log.warning("card of ticket %s not updated: %s", ticket_id, error.message)
         if ticket.topic_id is None:
@@ -232,7 +284,9 @@ class StaffThreads:
         try:
             await self._bot.edit_forum_topic(self.chat_id, ticket.topic_id, name=name)
             self._pacer.record(self.chat_id, now)
-            self._names[ticket_id] = name
+            self._names.put(ticket_id, name)
         except TelegramBadRequest as error:
-            if not _harmless(error):
+            if _harmless(error):
+                self._names.put(ticket_id, name)
+            else:
                 log.warning("topic of ticket %s not renamed: %s", ticket_id, error.message)

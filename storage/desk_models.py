@@ -1,0 +1,21 @@
+"""Tables of ticket consistency: which complaint form made which ticket."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+class FormSubmission(SQLModel, table=True):
+    """A submitted complaint form and its ticket: submitting the same form again (a crash
+    before its conversation state was cleared, a double press) finds this ticket instead of
+    filing the complaint twice."""
+
+    __tablename__ = "form_submissions"
+
+    form_id: str = Field(primary_key=True, max_length=64)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
