@@ -4,6 +4,7 @@ right ticket, topics made (and re-made) by the delivery worker, forms filed once
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot
@@ -11,13 +12,16 @@ from aiogram.methods import TelegramMethod
 from sqlmodel import col, select
 
 from bot.telegram.callbacks import TicketsCallback
+from bot.telegram.staff.access import StaffDirectory
 from storage.models import FsmRecord, Ticket
 from storage.outbox_models import OutboxMessage
 from tests.customer.test_complaint_form import fill_delivery_form_en
 from tests.harness import Desk
 from tests.staff.conftest import (
     ANNA,
+    BORIS,
     IVAN,
+    OUTSIDER,
     STAFF,
     deliver,
     open_ticket,
@@ -227,3 +231,43 @@ async def test_a_crash_before_the_form_was_cleared_files_the_complaint_once(desk
     async with desk.database.unit_of_work() as uow:
         tickets = (await uow.session.exec(select(Ticket))).all()
     assert [t.number for t in tickets] == ["C-000001"]
+
+
+async def test_the_admin_list_is_read_once_when_it_expires_and_kept_when_telegram_fails(
+    desk: Desk,
+) -> None:
+    directory = StaffDirectory(
+        desk.app.bot, desk.clock, chat_id=STAFF, extra_ids=[], ttl=timedelta(minutes=5)
+    )
+    over_a_network(desk)
+    answers = await asyncio.gather(*(directory.is_staff(ANNA.id) for _ in range(20)))
+    assert all(answers)
+    assert len(desk.fake.calls_of("getChatAdministrators")) == 1
+
+    desk.clock.advance(timedelta(minutes=6))
+    desk.fake.fail_next("getChatAdministrators", error_code=500)
+    answers = await asyncio.gather(
+        *(directory.is_staff(user) for user in (ANNA.id, BORIS.id, OUTSIDER.id) * 5)
+    )
+    assert answers == [True, True, False] * 5  # the last known list stands
+    assert len(desk.fake.calls_of("getChatAdministrators")) == 2  # one more try, not fifteen
+
+    desk.clock.advance(timedelta(seconds=31))
+    desk.fake.set_admins(STAFF, [ANNA.id])
+    assert not await directory.is_staff(BORIS.id)  # asked again after a pause: fresh list
+    assert len(desk.fake.calls_of("getChatAdministrators")) == 3
+
+
+async def test_an_agent_can_work_while_the_admin_list_cannot_be_read(desk: Desk) -> None:
+    opened = await open_ticket(desk, IVAN)
+    topic = (await ticket(desk, opened.id or 0)).topic_id
+    await desk.feed(desk.updates.group_text(ANNA, STAFF, "/note first", thread_id=topic))
+    desk.clock.advance(timedelta(minutes=10))
+    desk.fake.fail_next("getChatAdministrators", network=True, times=3)
+    await desk.feed(desk.updates.group_text(ANNA, STAFF, "/take", thread_id=topic))
+    await desk.feed(desk.updates.group_text(OUTSIDER, STAFF, "/close", thread_id=topic))
+    await deliver(desk)
+    taken = await ticket(desk, opened.id or 0)
+    assert (taken.status, taken.assignee_id) == ("in_progress", ANNA.id)
+    assert desk.last_text(IVAN) == "👋 Anna Agent is now handling your ticket C-000001."
+    assert "Это доступно только сотрудникам поддержки." in topic_texts(desk, topic)
