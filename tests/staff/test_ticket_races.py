@@ -147,3 +147,28 @@ async def test_an_agents_move_and_the_auto_close_sweep_never_move_from_a_stale_s
     assert moves[:3] == [(None, "new"), ("new", "in_progress"), ("in_progress", "resolved")]
     assert_chained(moves)
     assert moves[-1][1] == (await ticket(desk, tid)).status == "reopened"
+
+
+async def test_the_customers_answer_and_an_agents_close_never_move_from_a_stale_status(
+    desk: Desk,
+) -> None:
+    opened = await open_ticket(desk, IVAN)
+    tid = opened.id or 0
+    topic = (await ticket(desk, tid)).topic_id
+    await desk.feed(desk.updates.group_text(ANNA, STAFF, "/take", thread_id=topic))
+    await desk.feed(desk.updates.group_text(ANNA, STAFF, "/status waiting", thread_id=topic))
+
+    await race(
+        desk,
+        tid,
+        desk.feed(desk.updates.text(IVAN, "Here is the order number 5555")),
+        desk.feed(desk.updates.group_text(ANNA, STAFF, "/close", thread_id=topic)),
+    )
+
+    moves = await status_events(desk, tid)
+    assert moves[:3] == [(None, "new"), ("new", "in_progress"), ("in_progress", "waiting_customer")]
+    assert_chained(moves)
+    assert moves[-1][1] == (await ticket(desk, tid)).status
+    async with desk.database.unit_of_work() as uow:
+        stored = [m.text for m in await uow.messages.for_ticket(ticket_id=tid)]
+    assert "Here is the order number 5555" in stored

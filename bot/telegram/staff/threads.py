@@ -81,6 +81,7 @@ class StaffThreads:
         *,
         chat_id: int,
         cache_size: int = TICKET_CACHE_SIZE,
+        remember_cards: bool = True,
     ) -> None:
         self._bot = bot
         self._database = database
@@ -91,10 +92,12 @@ class StaffThreads:
         self._pacer = pacer
         self.chat_id = chat_id
         self.fallback_mode = False
-        # The topic name last set per ticket: an unchanged name is not set again.
-        self._names: Recent[int, str] = Recent(cache_size)
-        # The card last shown per ticket (message, text, buttons): an identical one is not resent.
-        self._cards: Recent[int, tuple[int, str, str]] = Recent(cache_size)
+        # The topic name last set and the card last shown (message, text, buttons) per ticket:
+        # an unchanged one is not sent again (without `remember_cards`, Telegram's "not
+        # modified" answers a repeat instead).
+        shown_size = cache_size if remember_cards else 0
+        self._names: Recent[int, str] = Recent(shown_size)
+        self._cards: Recent[int, tuple[int, str, str]] = Recent(shown_size)
         # Topics known to exist (ticket -> topic); saves a read per relayed message. Only the
         # delivery worker reads and writes it (one task), so it never goes back to a replaced
         # topic.
