@@ -1,4 +1,5 @@
-"""SQL of ticket consistency: the form a ticket was filed from. Keyword-only arguments."""
+"""SQL of ticket consistency: the form a ticket was filed from, what its card shows.
+Keyword-only arguments."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from datetime import datetime
 
 from sqlmodel import select
 
-from storage.desk_models import FormSubmission
-from storage.repositories import _Repository
+from storage.desk_models import FormSubmission, TicketCard
+from storage.repositories import KEEP, _Keep, _Repository
 
 
 class FormSubmissionRepository(_Repository):
@@ -20,4 +21,29 @@ class FormSubmissionRepository(_Repository):
 
     async def add(self, *, form_id: str, ticket_id: int, now: datetime) -> None:
         self.session.add(FormSubmission(form_id=form_id, ticket_id=ticket_id, created_at=now))
+        await self.session.flush()
+
+
+class TicketCardRepository(_Repository):
+    async def get(self, *, ticket_id: int) -> TicketCard | None:
+        return await self.session.get(TicketCard, ticket_id)
+
+    async def record(
+        self,
+        *,
+        ticket_id: int,
+        now: datetime,
+        card_digest: str | _Keep | None = KEEP,
+        topic_name: str | _Keep | None = KEEP,
+    ) -> None:
+        """Remember what the group shows of the ticket (parts not given stay as they are)."""
+        card = await self.session.get(TicketCard, ticket_id)
+        if card is None:
+            card = TicketCard(ticket_id=ticket_id, updated_at=now)
+        if not isinstance(card_digest, _Keep):
+            card.card_digest = card_digest
+        if not isinstance(topic_name, _Keep):
+            card.topic_name = topic_name
+        card.updated_at = now
+        self.session.add(card)
         await self.session.flush()

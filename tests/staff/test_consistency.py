@@ -113,6 +113,30 @@ async def test_a_take_edits_the_card_once_and_renames_the_topic_once(desk: Desk)
     assert desk.last_text(IVAN) == "👋 Anna Agent is now handling your ticket C-000001."
 
 
+async def test_a_refresh_that_changes_nothing_makes_no_call_even_in_another_process(
+    desk: Desk,
+) -> None:
+    opened = await open_ticket(desk, IVAN)
+    topic = (await ticket(desk, opened.id or 0)).topic_id
+    await desk.feed(desk.updates.group_text(ANNA, STAFF, "/take", thread_id=topic))
+    await deliver(desk)
+    assert desk.fake.topics(STAFF)[topic or 0].startswith("🔧 C-000001")
+
+    desk.restart()  # another process (or instance): it remembers nothing in memory
+    staff = desk.app.staff
+    assert staff is not None and staff.threads is not None
+    desk.fake.clear()
+    await staff.threads.request_refresh(opened.id or 0)
+    await deliver(desk)
+    assert desk.fake.calls_of("editMessageText", "editForumTopic") == []
+
+    await desk.feed(desk.updates.group_text(ANNA, STAFF, "/priority urgent", thread_id=topic))
+    await deliver(desk)
+    assert [c.name for c in desk.fake.calls_of("editMessageText", "editForumTopic")] == [
+        "editMessageText"  # the priority is on the card, not in the topic's name
+    ]
+
+
 async def test_a_reply_to_an_agents_message_goes_to_that_ticket(desk: Desk) -> None:
     first = await open_ticket(desk, IVAN, description="The parcel did not arrive")
     second = await open_ticket(desk, IVAN, description="I was charged twice")

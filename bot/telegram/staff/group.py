@@ -341,7 +341,7 @@ async def _card_action(
             await desk.assign(tid, agent, assignee=int(data.value), cause=cause)
         elif data.action == "resolve" and message is not None:
             await query.answer()
-            ctx.threads.card_keyboard_replaced(tid)
+            await ctx.threads.card_keyboard_replaced(tid)
             await message.edit_reply_markup(reply_markup=resolution_keyboard(tid, ctx.style))
             return
         elif data.action == "resolve_type" and message is not None:
@@ -353,13 +353,13 @@ async def _card_action(
             return
         elif data.action == "priority" and message is not None:
             await query.answer()
-            ctx.threads.card_keyboard_replaced(tid)
+            await ctx.threads.card_keyboard_replaced(tid)
             await message.edit_reply_markup(reply_markup=priority_keyboard(tid, ctx.style))
             return
         elif data.action == "assign" and message is not None:
             await query.answer()
             agents = list(await desk.agents())
-            ctx.threads.card_keyboard_replaced(tid)
+            await ctx.threads.card_keyboard_replaced(tid)
             await message.edit_reply_markup(reply_markup=assign_keyboard(tid, agents, ctx.style))
             return
         elif data.action == "history":

@@ -158,9 +158,6 @@ def install_staff_desk(
             locks,
             pacer,
             chat_id=settings.staff_chat_id,
-            # Another instance may change a card: remembering what this one showed is only
-            # right when it is the only one.
-            remember_cards=settings.single_instance_mode,
         )
         delivery.threads = threads
         directory = StaffDirectory(

@@ -8,12 +8,14 @@ one path edits a card, under the ticket's lock, and an unchanged card is never s
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import OrderedDict
 from typing import Any, Generic, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import InlineKeyboardMarkup
 
 from bot.domain.clock import Clock
 from bot.services.desk import CardData, DeskService
@@ -81,7 +83,6 @@ class StaffThreads:
         *,
         chat_id: int,
         cache_size: int = TICKET_CACHE_SIZE,
-        remember_cards: bool = True,
     ) -> None:
         self._bot = bot
         self._database = database
@@ -92,12 +93,6 @@ class StaffThreads:
         self._pacer = pacer
         self.chat_id = chat_id
         self.fallback_mode = False
-        # The topic name last set and the card last shown (message, text, buttons) per ticket:
-        # an unchanged one is not sent again (without `remember_cards`, Telegram's "not
-        # modified" answers a repeat instead).
-        shown_size = cache_size if remember_cards else 0
-        self._names: Recent[int, str] = Recent(shown_size)
-        self._cards: Recent[int, tuple[int, str, str]] = Recent(shown_size)
         # Topics known to exist (ticket -> topic); saves a read per relayed message. Only the
         # delivery worker reads and writes it (one task), so it never goes back to a replaced
         # topic.
@@ -168,7 +163,7 @@ class StaffThreads:
                 if not won:
                     await self._bot.delete_forum_topic(self.chat_id, topic)
                     return (await self._desk.card_data(ticket.id)).ticket.topic_id
-                self._names.put(ticket.id, name)
+                await self._desk.record_card_shown(ticket.id, topic_name=name)
                 ticket.topic_id = topic
                 ticket.card_message_id = None
         await self._post_card(data, topic)
@@ -187,7 +182,8 @@ class StaffThreads:
             reply_markup=keyboard,
             parse_mode="HTML",
         )
-        self._cards.put(ticket.id, (message.message_id, text, keyboard.model_dump_json()))
+        digest = card_digest(message.message_id, text, keyboard)
+        await self._desk.record_card_shown(ticket.id, card_digest=digest)
         now = self._clock.now()
         self._pacer.record(self.chat_id, now)
         async with self._database.unit_of_work() as uow:
@@ -234,9 +230,9 @@ class StaffThreads:
 
     # ----------------------------------------------------------------------- refreshing
 
-    def card_keyboard_replaced(self, ticket_id: int) -> None:
+    async def card_keyboard_replaced(self, ticket_id: int) -> None:
         """The card's buttons were swapped for a menu: the next refresh must edit the card."""
-        self._cards.pop(ticket_id)
+        await self._desk.record_card_shown(ticket_id, card_digest=None)
 
     async def request_refresh(self, ticket_id: int) -> None:
         """Have the delivery worker re-render the card (for handlers: they never edit it)."""
@@ -248,7 +244,8 @@ class StaffThreads:
         The delivery worker's part for `refresh_card` rows (every change the card shows
         enqueues one). Held under the ticket's lock, so two refreshes of one ticket take turns
         and the second finds the card already shown: a card identical to the one last shown
-        is not sent again, an unchanged topic name is not set again.
+        is not sent again, an unchanged topic name is not set again (what was shown is stored,
+        so this holds whichever instance refreshes).
         """
         async with self._locks.hold(ticket_id):
             await self._refresh(ticket_id)
@@ -259,11 +256,12 @@ class StaffThreads:
         if ticket.card_message_id is None:
             return
         await attach_related(data, self.related)
+        shown_card, shown_name = await self._desk.card_shown(ticket_id)
         now = self._clock.now()
         text = render_card(data, self._style)
         keyboard = card_keyboard(data, self._style)
-        shown = (ticket.card_message_id, text, keyboard.model_dump_json())
-        if self._cards.get(ticket_id) != shown:
+        digest = card_digest(ticket.card_message_id, text, keyboard)
+        if shown_card != digest:
             try:
                 await self._bot.edit_message_text(
                     text,
@@ -273,23 +271,29 @@ class StaffThreads:
                     parse_mode="HTML",
                 )
                 self._pacer.record(self.chat_id, now)
-                self._cards.put(ticket_id, shown)
+                await self._desk.record_card_shown(ticket_id, card_digest=digest)
             except TelegramBadRequest as error:
                 if _harmless(error):
-                    self._cards.put(ticket_id, shown)
+                    await self._desk.record_card_shown(ticket_id, card_digest=digest)
                 else:
                     log.warning("card of ticket %s not updated: %s", ticket_id, error.message)
         if ticket.topic_id is None:
             return
         name = topic_name(data, self._style)
-        if self._names.get(ticket_id) == name:
+        if shown_name == name:
             return
         try:
             await self._bot.edit_forum_topic(self.chat_id, ticket.topic_id, name=name)
             self._pacer.record(self.chat_id, now)
-            self._names.put(ticket_id, name)
+            await self._desk.record_card_shown(ticket_id, topic_name=name)
         except TelegramBadRequest as error:
             if _harmless(error):
-                self._names.put(ticket_id, name)
+                await self._desk.record_card_shown(ticket_id, topic_name=name)
             else:
                 log.warning("topic of ticket %s not renamed: %s", ticket_id, error.message)
+
+
+def card_digest(message_id: int, text: str, keyboard: InlineKeyboardMarkup) -> str:
+    """Identifies what a card shows (its message, text and buttons)."""
+    shown = f"{message_id}\x00{text}\x00{keyboard.model_dump_json()}"
+    return hashlib.sha256(shown.encode()).hexdigest()

@@ -1,4 +1,4 @@
-"""form submissions: one ticket per submitted complaint form
+"""form submissions and ticket cards: one ticket per submitted form, what a card shows
 
 Revision ID: 0004
 Revises: 0001
@@ -19,6 +19,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table('ticket_cards',
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('card_digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('topic_name', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=True),
+    sa.Column('updated_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ),
+    sa.PrimaryKeyConstraint('ticket_id')
+    )
     op.create_table('form_submissions',
     sa.Column('form_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
@@ -35,3 +43,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_form_submissions_ticket_id'))
 
     op.drop_table('form_submissions')
+    op.drop_table('ticket_cards')
