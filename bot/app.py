@@ -14,7 +14,6 @@ from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
 from bot.config import Settings
@@ -31,7 +30,7 @@ from bot.telegram import errors
 from bot.telegram.customer import fallback, faq, form, knowledge, start, survey, tickets
 from bot.telegram.customer.form import FormEngine
 from bot.telegram.filters import PrivateChat
-from bot.telegram.fsm_storage import BatchWritesMiddleware, DatabaseStorage
+from bot.telegram.fsm_storage import BatchWritesMiddleware, ChatIsolation, DatabaseStorage
 from bot.telegram.i18n import CatalogI18n
 from bot.telegram.inflight import InFlightUpdates
 from bot.telegram.middlewares import CustomerContextMiddleware
@@ -147,7 +146,7 @@ def _fsm_backends(
     cache_size = FSM_CACHE_SIZE if settings.single_instance_mode else 0
     return (
         DatabaseStorage(fsm_store_for(database), clock, cache_size=cache_size),
-        SimpleEventIsolation(),
+        ChatIsolation(),
     )
 
 

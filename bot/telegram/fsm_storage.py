@@ -10,15 +10,22 @@ table: the app turns it off (`cache_size=0`) unless it runs in single-instance m
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.fsm.state import State
-from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StorageKey
+from aiogram.fsm.storage.base import (
+    BaseEventIsolation,
+    BaseStorage,
+    DefaultKeyBuilder,
+    KeyBuilder,
+    StorageKey,
+)
 from aiogram.types import TelegramObject
 
 from bot.domain.clock import Clock
@@ -123,6 +130,38 @@ class DatabaseStorage(BaseStorage):
     async def close(self) -> None:
         self._cache.clear()
         await self._store.close()
+
+
+class ChatIsolation(BaseEventIsolation):
+    """One update at a time per conversation (as aiogram's `SimpleEventIsolation`), without
+    its ever-growing map of locks: a conversation's lock exists only while one of its
+    updates is being handled or waits, so memory stays bounded however many chats write."""
+
+    def __init__(self) -> None:
+        self._locks: dict[StorageKey, asyncio.Lock] = {}
+        self._users: dict[StorageKey, int] = {}
+
+    @property
+    def held(self) -> int:
+        """How many conversations have a lock now."""
+        return len(self._locks)
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key]
+                del self._locks[key]
+
+    async def close(self) -> None:
+        self._locks.clear()
+        self._users.clear()
 
 
 class BatchWritesMiddleware(BaseMiddleware):

@@ -12,7 +12,7 @@ from aiogram.fsm.storage.base import StorageKey
 
 from bot.config import Settings
 from bot.domain.clock import FrozenClock
-from bot.telegram.fsm_storage import DatabaseStorage
+from bot.telegram.fsm_storage import ChatIsolation, DatabaseStorage
 from storage.db import create_engine
 from storage.fsm_store import Record, fsm_store_for
 from storage.instance_lock import AnotherInstanceRunning
@@ -26,7 +26,7 @@ from tests.conftest import (
 )
 from tests.harness import Desk, make_settings, running_desk
 from tests.staff.conftest import IVAN
-from tests.telegram_fake import FakeTelegram
+from tests.telegram_fake import FakeTelegram, TelegramUser
 
 KEY = StorageKey(bot_id=42, chat_id=IVAN.id, user_id=IVAN.id)
 
@@ -174,3 +174,15 @@ async def test_redis_ticket_locks_live_under_the_bots_prefix(
         finally:
             await desk.app.close()
             await probe.aclose()
+
+
+async def test_per_chat_locks_do_not_pile_up(tmp_path: Path, clock: FrozenClock) -> None:
+    async with running_desk(tmp_path, clock) as desk:
+        isolation = desk.app.dispatcher.fsm.events_isolation
+        assert isinstance(isolation, ChatIsolation)
+        for number in range(50):
+            user = TelegramUser(50_000 + number, f"Customer {number}", None, None, "en")
+            desk.fake.add_user(user)
+            await desk.command(user, "start")
+            assert desk.last_text(user).startswith(f"Hello, Customer {number}!")
+        assert isolation.held == 0
