@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.desk_models import FormSubmission, TicketCard
+from storage.outbox_models import OutboxMessage
 from storage.repositories import KEEP, _Keep, _Repository
 
 
@@ -22,6 +23,20 @@ class FormSubmissionRepository(_Repository):
     async def add(self, *, form_id: str, ticket_id: int, now: datetime) -> None:
         self.session.add(FormSubmission(form_id=form_id, ticket_id=ticket_id, created_at=now))
         await self.session.flush()
+
+
+class RepliedMessageRepository(_Repository):
+    async def ticket_of_sent(self, *, chat_id: int, message_id: int) -> int | None:
+        """The ticket a message the bot sent into `chat_id` was about (from the outbox)."""
+        result = await self.session.exec(
+            select(OutboxMessage.ticket_id).where(
+                OutboxMessage.chat_id == chat_id,
+                OutboxMessage.sent_message_id == message_id,
+                col(OutboxMessage.ticket_id).is_not(None),
+            )
+        )
+        found = result.first()
+        return int(found) if found is not None else None
 
 
 class TicketCardRepository(_Repository):

@@ -17,7 +17,7 @@ from bot.domain.tickets import (
 )
 from bot.services.intake import ComplaintForm, FileRef, IncomingMessage
 from bot.services.listeners import TicketListeners
-from storage.desk_repository import FormSubmissionRepository
+from storage.desk_repository import FormSubmissionRepository, RepliedMessageRepository
 from storage.models import Attachment, Customer, Ticket, TicketEvent, TicketMessage
 from storage.unit_of_work import Database, UnitOfWork
 
@@ -340,11 +340,15 @@ class TicketService:
         self, uow: UnitOfWork, *, customer_id: int, message: IncomingMessage
     ) -> Ticket | None:
         """The customer's ticket the replied-to message belongs to (an agent's message from
-        that ticket's topic), locked, when writing to it is still possible (open, or closed
-        within the reopen window); None otherwise."""
+        that ticket's topic, or the bot's message about it), locked, when writing to it is
+        still possible (open, or closed within the reopen window); None otherwise."""
         if message.reply_to is None:
             return None
         ticket_id = await uow.links.ticket_for(chat_id=message.chat_id, message_id=message.reply_to)
+        if ticket_id is None:
+            ticket_id = await RepliedMessageRepository(uow.session).ticket_of_sent(
+                chat_id=message.chat_id, message_id=message.reply_to
+            )
         if ticket_id is None:
             return None
         ticket = await uow.tickets.get(ticket_id=ticket_id, for_update=True)

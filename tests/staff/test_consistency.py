@@ -181,6 +181,25 @@ async def test_a_reply_to_an_agents_message_goes_to_that_ticket(desk: Desk) -> N
     assert "Baker Street 221b" not in in_b and "Flat 2" not in in_b
 
 
+async def test_a_reply_to_the_bots_notice_about_a_ticket_goes_to_that_ticket(desk: Desk) -> None:
+    first = await open_ticket(desk, IVAN, description="The parcel did not arrive")
+    second = await open_ticket(desk, IVAN, description="I was charged twice")
+    a = await ticket(desk, first.id or 0)
+    b = await ticket(desk, second.id or 0)
+    await desk.feed(desk.updates.group_text(ANNA, STAFF, "/take", thread_id=a.topic_id))
+    await desk.feed(desk.updates.group_text(ANNA, STAFF, "/status waiting", thread_id=a.topic_id))
+    await deliver(desk)
+    notice = desk.fake.last_sent(IVAN.id)
+    assert (notice.text or "").startswith("⏳ Ticket C-000001: we are waiting for your answer")
+
+    # B is the customer's current ticket (the newest); the reply answers A's question.
+    await desk.feed(desk.updates.text(IVAN, "It was 5 May", reply_to_message_id=notice.message_id))
+    await deliver(desk)
+    assert "It was 5 May" in topic_texts(desk, a.topic_id)
+    assert "It was 5 May" not in topic_texts(desk, b.topic_id)
+    assert (await ticket(desk, a.id or 0)).status == "in_progress"  # the answer moved it back
+
+
 async def test_messages_right_after_a_topic_was_deleted_all_reach_the_new_topic(
     desk: Desk,
 ) -> None:
