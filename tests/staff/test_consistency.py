@@ -11,6 +11,7 @@ from aiogram import Bot
 from aiogram.methods import TelegramMethod
 from sqlmodel import col, select
 
+from bot.services.intake import ComplaintForm
 from bot.telegram.callbacks import TicketsCallback
 from bot.telegram.staff.access import StaffDirectory
 from storage.models import FsmRecord, Ticket
@@ -25,6 +26,7 @@ from tests.staff.conftest import (
     STAFF,
     deliver,
     open_ticket,
+    start,
     ticket,
     topic_texts,
 )
@@ -314,3 +316,18 @@ async def test_an_agent_can_work_while_the_admin_list_cannot_be_read(desk: Desk)
     assert (taken.status, taken.assignee_id) == ("in_progress", ANNA.id)
     assert desk.last_text(IVAN) == "👋 Anna Agent is now handling your ticket C-000001."
     assert "Это доступно только сотрудникам поддержки." in topic_texts(desk, topic)
+
+
+async def test_a_card_that_could_not_be_posted_is_posted_when_retried(desk: Desk) -> None:
+    customer_id = await start(desk, IVAN)
+    desk.fake.fail_next("sendMessage", chat_id=STAFF, error_code=500)
+    opened = await desk.app.tickets.open_complaint(
+        customer_id=customer_id,
+        form=ComplaintForm(category="delivery", description="Late", incident_date=None),
+    )
+    await deliver(desk)
+    current = await ticket(desk, opened.id or 0)
+    assert len(desk.fake.topics(STAFF)) == 1
+    assert current.topic_id is not None and current.card_message_id is not None
+    texts = topic_texts(desk, current.topic_id)
+    assert len([t for t in texts if t.startswith("🆕 C-000001")]) == 1

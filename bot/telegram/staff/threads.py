@@ -128,17 +128,25 @@ class StaffThreads:
 
     async def _ensure(self, ticket_id: int) -> int | None:
         data = await self._desk.card_data(ticket_id)
-        if data.ticket.topic_id is not None or (self.fallback_mode and data.ticket.card_message_id):
+        if self._complete(data):
             return data.ticket.topic_id
         async with self._locks.hold(ticket_id):
             data = await self._desk.card_data(ticket_id)
-            if data.ticket.topic_id is not None:
+            if self._complete(data):
                 return data.ticket.topic_id
-            if self.fallback_mode and data.ticket.card_message_id:
-                return None
-            topic = await self._create(data, previous_topic=None)
+            topic = data.ticket.topic_id
+            if topic is None:
+                topic = await self._create(data, previous_topic=None)
+            else:  # the topic was made but its card was not posted (that call failed)
+                await self._post_card(data, topic)
             await self._enqueue_attachments(data)
             return topic
+
+    def _complete(self, data: CardData) -> bool:
+        """The ticket has its topic (or, without topics, its card message) and its card."""
+        ticket = data.ticket
+        has_place = ticket.topic_id is not None or self.fallback_mode
+        return has_place and ticket.card_message_id is not None
 
     async def _create(self, data: CardData, *, previous_topic: int | None) -> int | None:
         ticket = data.ticket
