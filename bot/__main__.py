@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.domain.form import FormSchemaError
 from bot.runner import run
 from knowledge_base import KnowledgeBaseError
+from storage.instance_lock import AnotherInstanceRunning
 
 MISSING_TOKEN = (
     "BOT_TOKEN is not set.\n"
@@ -49,7 +50,7 @@ def main() -> int:
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run(settings))
-    except (KnowledgeBaseError, FormSchemaError) as error:
+    except (KnowledgeBaseError, FormSchemaError, AnotherInstanceRunning) as error:
         print(f"The bot did not start: {error}", file=sys.stderr)
         return 2
     # Everything is closed: spare the interpreter's last garbage collection over the whole

@@ -14,7 +14,6 @@ from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
 from bot.config import Settings
@@ -32,7 +31,7 @@ from bot.telegram import errors, stale_buttons
 from bot.telegram.customer import fallback, faq, form, knowledge, start, survey, tickets
 from bot.telegram.customer.form import FormEngine
 from bot.telegram.filters import PrivateChat
-from bot.telegram.fsm_storage import BatchWritesMiddleware, DatabaseStorage
+from bot.telegram.fsm_storage import BatchWritesMiddleware, ChatIsolation, DatabaseStorage
 from bot.telegram.i18n import CatalogI18n
 from bot.telegram.inflight import InFlightUpdates
 from bot.telegram.middlewares import CustomerContextMiddleware
@@ -43,9 +42,11 @@ from knowledge_base.base import DEFAULT_ANSWER_THRESHOLD, DEFAULT_SUGGEST_THRESH
 from storage.customer_cache import CustomerCache
 from storage.db import create_engine
 from storage.fsm_store import fsm_store_for
+from storage.instance_lock import InstanceLock
 from storage.unit_of_work import Database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FSM_CACHE_SIZE = 10_000
 CUSTOMER_COMMANDS = ("start", "complaint", "tickets", "faq", "language", "cancel", "help")
 STAFF_MENU = (
     "take",
@@ -82,12 +83,21 @@ class App:
     in_flight: InFlightUpdates
     staff: StaffDesk | None = None
     knowledge: KnowledgeService | None = None
+    instance_lock: InstanceLock | None = None
+
+    async def claim_instance(self) -> None:
+        """In single-instance mode on PostgreSQL, make sure no other instance runs (raises
+        AnotherInstanceRunning); nothing to do otherwise."""
+        if self.instance_lock is not None:
+            await self.instance_lock.acquire()
 
     async def close(self) -> None:
         if self.staff is not None:
             await self.staff.stop()
         await self.dispatcher.storage.close()
         await self.bot.session.close()
+        if self.instance_lock is not None:
+            await self.instance_lock.release()
         await self.database.dispose()
 
 
@@ -134,7 +144,11 @@ def _fsm_backends(
             key_builder=DefaultKeyBuilder(prefix=settings.redis_prefix, with_destiny=True),
         )
         return storage, RedisEventIsolation(storage.redis)
-    return DatabaseStorage(fsm_store_for(database), clock), SimpleEventIsolation()
+    cache_size = FSM_CACHE_SIZE if settings.single_instance_mode else 0
+    return (
+        DatabaseStorage(fsm_store_for(database), clock, cache_size=cache_size),
+        ChatIsolation(),
+    )
 
 
 def build_customer_router(
@@ -191,7 +205,7 @@ def build_app(
         database,
         clock,
         default_locale=settings.default_locale,
-        cache=None if settings.redis_url else CustomerCache(),
+        cache=CustomerCache() if settings.single_instance_mode else None,
     )
     sla = build_sla_policy(settings)
     ticket_service = TicketService(
@@ -255,6 +269,7 @@ def build_app(
         in_flight=in_flight,
         staff=staff,
         knowledge=knowledge_service,
+        instance_lock=InstanceLock(database.engine) if settings.single_instance_mode else None,
     )
 
 

@@ -168,3 +168,34 @@ class Settings(BaseSettings):
 
     # Receipt of updates (the inbox).
     inbox_lease_seconds: float = Field(default=30, gt=0, le=3600)
+
+    # Instances. Unset: single instance on SQLite without Redis, several allowed otherwise.
+    single_instance: bool | None = Field(
+        default=None,
+        description="true: the only instance (in-process caches on; a second one refuses to "
+        "start on PostgreSQL); false: caches off, safe for several instances",
+    )
+
+    @field_validator("single_instance", mode="before")
+    @classmethod
+    def _check_single_instance(cls, value: object) -> object:
+        words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            if value.strip().lower() not in words:
+                raise ValueError(
+                    f"SINGLE_INSTANCE must be true or false (or unset), not {value!r}; "
+                    "for example SINGLE_INSTANCE=true"
+                )
+            return words[value.strip().lower()]
+        return value
+
+    @property
+    def single_instance_mode(self) -> bool:
+        """Whether this process is the only one using the database, so in-process caches are
+        safe: `SINGLE_INSTANCE` when set, otherwise SQLite without Redis (the embedded
+        set-up). Elsewhere the caches are off: several instances never serve stale data."""
+        if self.single_instance is not None:
+            return self.single_instance
+        return self.database_url.startswith("sqlite") and not self.redis_url

@@ -23,6 +23,7 @@ SHUTDOWN_GRACE_SECONDS = 15.0
 
 
 async def prepare(app: App) -> None:
+    await app.claim_instance()
     await upgrade_database(app.database.engine)
     await register_commands(app)
 

@@ -24,6 +24,7 @@ LANES: dict[str, int] = {
     "media_group": CONVERSATION,
     "edit_text": CONVERSATION,
     "edit_caption": CONVERSATION,
+    "open_topic": CONVERSATION,
     "notice": DESK,
     "refresh_card": DESK,
     "incident_update": BROADCAST,

@@ -131,8 +131,15 @@ class TicketRepository(_Repository):
         await self.session.flush()
         return ticket
 
-    async def get(self, *, ticket_id: int) -> Ticket | None:
-        return await self.session.get(Ticket, ticket_id)
+    async def get(self, *, ticket_id: int, for_update: bool = False) -> Ticket | None:
+        """The ticket; `for_update` locks its row until the unit of work ends (read-modify-
+        write: PostgreSQL runs updates concurrently, SQLite's writers already take turns) and
+        reads it afresh, so a change is always made to the latest committed state."""
+        if not for_update:
+            return await self.session.get(Ticket, ticket_id)
+        return await self.session.get(
+            Ticket, ticket_id, with_for_update=True, populate_existing=True
+        )
 
     async def by_number(self, *, number: str) -> Ticket | None:
         result = await self.session.exec(select(Ticket).where(Ticket.number == number))

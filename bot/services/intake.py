@@ -52,6 +52,7 @@ class IncomingMessage:
     files: tuple[FileRef, ...] = ()
     media_group_id: str | None = None
     update_id: int | None = None
+    reply_to: int | None = None  # the message (in the same chat) this one replies to
 
 
 @dataclass(frozen=True, slots=True)

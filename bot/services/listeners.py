@@ -33,18 +33,33 @@ class StoredMessageListener(Protocol):
     ) -> None: ...
 
 
+class RegistrationListener(Protocol):
+    """Works inside the unit of work that registers a ticket: what it writes (routing, the
+    request to open the staff topic) is committed with the ticket or not at all."""
+
+    async def ticket_registered(self, uow: UnitOfWork, *, ticket: Ticket) -> None: ...
+
+
 class TicketListeners:
     """Fans events out to every listener; one listener failing never breaks the customer's flow."""
 
     def __init__(self) -> None:
         self._listeners: list[TicketListener] = []
         self._in_transaction: list[StoredMessageListener] = []
+        self._on_registration: list[RegistrationListener] = []
 
     def add(self, listener: TicketListener) -> None:
         self._listeners.append(listener)
 
     def add_in_transaction(self, listener: StoredMessageListener) -> None:
         self._in_transaction.append(listener)
+
+    def add_on_registration(self, listener: RegistrationListener) -> None:
+        self._on_registration.append(listener)
+
+    async def ticket_registered(self, uow: UnitOfWork, *, ticket: Ticket) -> None:
+        for listener in self._on_registration:
+            await listener.ticket_registered(uow, ticket=ticket)
 
     async def customer_message_stored(
         self,

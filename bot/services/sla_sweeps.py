@@ -300,7 +300,7 @@ class SlaSweeps:
         otherwise breach at once and raise the ticket again.
         """
         for row in claimed:
-            ticket = await uow.tickets.get(ticket_id=row.id)
+            ticket = await uow.tickets.get(ticket_id=row.id, for_update=True)
             if ticket is None:
                 continue
             breaches = (ticket.first_response_breached_at, ticket.resolution_breached_at)
@@ -395,7 +395,7 @@ class SlaSweeps:
             messages: list[OutboxDraft] = []
             closed = 0
             for ticket_id in ids:
-                ticket = await uow.tickets.get(ticket_id=ticket_id)
+                ticket = await uow.tickets.get(ticket_id=ticket_id, for_update=True)
                 if ticket is None or ticket.status != TicketStatus.RESOLVED.value:
                     continue
                 await apply_transition(

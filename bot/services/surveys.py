@@ -332,7 +332,7 @@ class SurveyService:
 
 
 async def _owned(uow: UnitOfWork, customer_id: int, ticket_id: int) -> Ticket | None:
-    ticket = await uow.tickets.get(ticket_id=ticket_id)
+    ticket = await uow.tickets.get(ticket_id=ticket_id, for_update=True)
     if ticket is None or ticket.customer_id != customer_id:
         return None
     return ticket

@@ -17,6 +17,7 @@ from bot.domain.tickets import (
 )
 from bot.services.intake import ComplaintForm, FileRef, IncomingMessage
 from bot.services.listeners import TicketListeners
+from storage.desk_repository import FormSubmissionRepository, RepliedMessageRepository
 from storage.models import Attachment, Customer, Ticket, TicketEvent, TicketMessage
 from storage.unit_of_work import Database, UnitOfWork
 
@@ -107,11 +108,28 @@ class TicketService:
         customer_id: int,
         form: ComplaintForm,
         kind: TicketKind = TicketKind.COMPLAINT,
+        form_id: str | None = None,
     ) -> Ticket:
+        """Register a ticket (routed, its staff topic requested, all in one transaction).
+
+        `form_id` identifies the filled-in form: a form submitted again (a double press, or a
+        crash after the ticket was stored but before the form was cleared) returns the
+        ticket it already made instead of filing the complaint twice.
+        """
         now = self._clock.now()
         due = compute_due(self._sla, priority=form.priority, opened_at=now, now=now)
         async with self._database.unit_of_work() as uow:
+            # The counter's row lock makes concurrent registrations take turns, so a second
+            # submission of one form sees the first one's record here once it is committed.
             number = format_ticket_number(await uow.tickets.next_sequence())
+            submissions = FormSubmissionRepository(uow.session)
+            if form_id is not None:
+                earlier = await submissions.ticket_for(form_id=form_id)
+                if earlier is not None:
+                    await uow.session.rollback()  # the number is not used
+                    found = await uow.tickets.get(ticket_id=earlier)
+                    assert found is not None
+                    return found
             ticket = await uow.tickets.add(
                 ticket=Ticket(
                     number=number,
@@ -151,6 +169,9 @@ class TicketService:
                 if form.contact_phone:
                     customer.phone = form.contact_phone
                 await uow.customers.save(customer=customer)
+            if form_id is not None:
+                await submissions.add(form_id=form_id, ticket_id=ticket.id, now=now)
+            await self.listeners.ticket_registered(uow, ticket=ticket)
         await self.listeners.ticket_opened(ticket.id)
         return ticket
 
@@ -195,11 +216,14 @@ class TicketService:
     async def add_customer_message(
         self, *, customer_id: int, ticket_id: int | None, message: IncomingMessage
     ) -> TicketMessage:
-        """Store a customer's message (and its files), attached to a ticket when given one."""
+        """Store a customer's message (and its files), attached to a ticket when given one;
+        a reply to a message of another of the customer's tickets goes to that ticket."""
         async with self._database.unit_of_work() as uow:
-            ticket = None
-            if ticket_id is not None:
-                ticket = await self._owned(uow, customer_id=customer_id, ticket_id=ticket_id)
+            ticket = await self._replied_ticket(uow, customer_id=customer_id, message=message)
+            if ticket is None and ticket_id is not None:
+                ticket = await self._owned(
+                    uow, customer_id=customer_id, ticket_id=ticket_id, lock=True
+                )
             stored = await self._store(uow, customer_id=customer_id, ticket=ticket, message=message)
         await self._announce(ticket, stored)
         return stored
@@ -207,13 +231,19 @@ class TicketService:
     async def place_customer_message(
         self, *, customer_id: int, message: IncomingMessage
     ) -> tuple[Ticket | None, TicketMessage]:
-        """Store a free message with the ticket it belongs to (see `ticket_for_message`),
-        choosing and storing in one transaction."""
+        """Store a free message with the ticket it belongs to (the ticket of the message it
+        replies to, else see `ticket_for_message`), choosing and storing in one transaction."""
         async with self._database.unit_of_work() as uow:
             # Held for the whole unit of work: the session's identity map keeps only what is
             # referenced, and the relay inside `_store` reads the customer again.
             customer = await uow.customers.get(customer_id=customer_id)
-            ticket = await self._ticket_for_message(uow, customer_id=customer_id, customer=customer)
+            ticket = await self._replied_ticket(uow, customer_id=customer_id, message=message)
+            if ticket is None:
+                chosen = await self._ticket_for_message(
+                    uow, customer_id=customer_id, customer=customer
+                )
+                if chosen is not None and chosen.id is not None:
+                    ticket = await uow.tickets.get(ticket_id=chosen.id, for_update=True)
             stored = await self._store(uow, customer_id=customer_id, ticket=ticket, message=message)
         await self._announce(ticket, stored)
         return ticket, stored
@@ -321,9 +351,37 @@ class TicketService:
         texts = [m.text for m in messages if m.text]
         return texts[-1] if texts else ""
 
+    async def _replied_ticket(
+        self, uow: UnitOfWork, *, customer_id: int, message: IncomingMessage
+    ) -> Ticket | None:
+        """The customer's ticket the replied-to message belongs to (an agent's message from
+        that ticket's topic, or the bot's message about it), locked, when writing to it is
+        still possible (open, or closed within the reopen window); None otherwise."""
+        if message.reply_to is None:
+            return None
+        ticket_id = await uow.links.ticket_for(chat_id=message.chat_id, message_id=message.reply_to)
+        if ticket_id is None:
+            ticket_id = await RepliedMessageRepository(uow.session).ticket_of_sent(
+                chat_id=message.chat_id, message_id=message.reply_to
+            )
+        if ticket_id is None:
+            return None
+        ticket = await uow.tickets.get(ticket_id=ticket_id, for_update=True)
+        if ticket is None or ticket.customer_id != customer_id:
+            return None
+        if ticket.status in OPEN_STATUS_VALUES:
+            return ticket
+        finished = ticket.closed_at or ticket.resolved_at
+        if finished is not None and self._clock.now() - finished <= self.reopen_window:
+            return ticket
+        return None
+
     @staticmethod
-    async def _owned(uow: UnitOfWork, *, customer_id: int, ticket_id: int) -> Ticket:
-        ticket = await uow.tickets.get(ticket_id=ticket_id)
+    async def _owned(
+        uow: UnitOfWork, *, customer_id: int, ticket_id: int, lock: bool = False
+    ) -> Ticket:
+        """The customer's ticket; `lock` holds its row for a change about to be made."""
+        ticket = await uow.tickets.get(ticket_id=ticket_id, for_update=lock)
         if ticket is None or ticket.customer_id != customer_id:
             raise TicketNotFound(ticket_id)
         return ticket

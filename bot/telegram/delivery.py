@@ -70,6 +70,7 @@ from aiogram.types import (
 
 from bot.domain.clock import Clock
 from bot.locales.catalog import Catalogs
+from bot.services.desk.topics import OPEN_TOPIC
 from bot.services.outbox import (
     NOTICE,
     REFRESH_CARD,
@@ -577,6 +578,10 @@ class DeliveryWorker:
             await self.threads.refresh(row.ticket_id)
         return _Sent([])
 
+    async def _send_nothing(self, row: OutboxMessage, thread: int | None) -> _Sent:
+        """`open_topic`: the ticket's topic and card were made when its thread was looked up."""
+        return _Sent([])
+
     # -------------------------------------------------------------------------- links
 
     def _new_links(self, row: OutboxMessage, sent: _Sent) -> list[NewLink]:
@@ -746,6 +751,7 @@ SENDERS: dict[str, Sender] = {
     "edit_text": DeliveryWorker._send_edit_text,
     "edit_caption": DeliveryWorker._send_edit_caption,
     REFRESH_CARD: DeliveryWorker._send_refresh,
+    OPEN_TOPIC: DeliveryWorker._send_nothing,
 }
 
 

@@ -3,27 +3,33 @@
 Reads are served from an in-process cache (bounded, least recently used first out). Inside
 `batch()` (the dispatcher wraps every update in one) changes are collected and written in
 one transaction when the update has been handled; outside it every change is written at
-once. The cache is only correct while this process is the single writer of the table, which
-is the case this storage is for: with several instances `REDIS_URL` switches to Redis.
+once. The cache takes a change only once its write has succeeded, so it never holds a state
+the database does not. It is only correct while this process is the single writer of the
+table: the app turns it off (`cache_size=0`) unless it runs in single-instance mode.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.fsm.state import State
-from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StorageKey
+from aiogram.fsm.storage.base import (
+    BaseEventIsolation,
+    BaseStorage,
+    DefaultKeyBuilder,
+    KeyBuilder,
+    StorageKey,
+)
 from aiogram.types import TelegramObject
 
 from bot.domain.clock import Clock
 from storage.fsm_store import FsmStore, Record
-
-_pending: ContextVar[dict[str, Record] | None] = ContextVar("fsm_pending_writes", default=None)
 
 
 def _clone(value: Any) -> Any:
@@ -51,8 +57,15 @@ class DatabaseStorage(BaseStorage):
         self._keys = key_builder or DefaultKeyBuilder(with_destiny=True)
         self._cache: OrderedDict[str, Record] = OrderedDict()
         self._cache_size = cache_size
+        # The changes of the batch (update) being handled, per task, until they are written.
+        self._pending: ContextVar[dict[str, Record] | None] = ContextVar(
+            "fsm_pending_writes", default=None
+        )
 
     async def _record(self, key: str) -> Record:
+        pending = self._pending.get()
+        if pending is not None and key in pending:
+            return pending[key]
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
@@ -62,31 +75,36 @@ class DatabaseStorage(BaseStorage):
         return record
 
     def _remember(self, key: str, record: Record) -> None:
+        if not self._cache_size:
+            return
         self._cache[key] = record
         self._cache.move_to_end(key)
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
 
     async def _write(self, key: str, state: str | None, data: dict[str, Any]) -> None:
-        self._remember(key, (state, data))
-        pending = _pending.get()
+        pending = self._pending.get()
         if pending is not None:
             pending[key] = (state, data)
             return
         await self._flush({key: (state, data)})
 
     async def _flush(self, records: Mapping[str, Record]) -> None:
+        """Write, then (only if the write succeeded) let the cache show the new records."""
         await self._store.save(records, now=self._clock.now())
+        for key, record in records.items():
+            self._remember(key, record)
 
     @asynccontextmanager
     async def batch(self) -> AsyncIterator[None]:
-        """Collect the changes made inside and write them in one transaction at the end."""
-        token = _pending.set({})
+        """Collect the changes made inside (reads inside see them) and write them in one
+        transaction at the end."""
+        token = self._pending.set({})
         try:
             yield
         finally:
-            pending = _pending.get() or {}
-            _pending.reset(token)
+            pending = self._pending.get() or {}
+            self._pending.reset(token)
             if pending:
                 await self._flush(pending)
 
@@ -112,6 +130,38 @@ class DatabaseStorage(BaseStorage):
     async def close(self) -> None:
         self._cache.clear()
         await self._store.close()
+
+
+class ChatIsolation(BaseEventIsolation):
+    """One update at a time per conversation (as aiogram's `SimpleEventIsolation`), without
+    its ever-growing map of locks: a conversation's lock exists only while one of its
+    updates is being handled or waits, so memory stays bounded however many chats write."""
+
+    def __init__(self) -> None:
+        self._locks: dict[StorageKey, asyncio.Lock] = {}
+        self._users: dict[StorageKey, int] = {}
+
+    @property
+    def held(self) -> int:
+        """How many conversations have a lock now."""
+        return len(self._locks)
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key]
+                del self._locks[key]
+
+    async def close(self) -> None:
+        self._locks.clear()
+        self._users.clear()
 
 
 class BatchWritesMiddleware(BaseMiddleware):

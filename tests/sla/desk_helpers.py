@@ -60,6 +60,7 @@ async def resolved_ticket(desk: Desk, user: TelegramUser) -> Ticket:
         form=ComplaintForm(category="delivery", description="Parcel is late", incident_date=None),
     )
     assert ticket.id is not None
+    await deliver(desk)  # the request to open a topic: this helper makes the topic itself
     staff_chat = desk.settings.staff_chat_id
     assert staff_chat is not None
     desk.fake.set_forum(staff_chat)

@@ -88,6 +88,7 @@ async def open_ticket(
         customer_id=customer_id,
         form=ComplaintForm(category=category, description=description, incident_date=None, **form),
     )
+    await deliver(desk)  # the delivery worker opens the ticket's topic with its card
     return ticket
 
 

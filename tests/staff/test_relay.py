@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.services.intake import ComplaintForm
 from tests.harness import Desk
 from tests.staff.conftest import (
     ANNA,
@@ -11,6 +12,7 @@ from tests.staff.conftest import (
     STAFF,
     deliver,
     open_ticket,
+    start,
     ticket,
     topic_texts,
 )
@@ -186,7 +188,10 @@ async def test_html_in_customer_text_never_breaks_a_message(desk: Desk) -> None:
 
 async def test_two_simultaneous_messages_make_one_topic(desk: Desk) -> None:
     desk.fake.fail_next("createForumTopic", retry_after=5)
-    opened = await open_ticket(desk, IVAN)
+    opened = await desk.app.tickets.open_complaint(
+        customer_id=await start(desk, IVAN),
+        form=ComplaintForm(category="delivery", description="Late", incident_date=None),
+    )
     assert (await ticket(desk, opened.id or 0)).topic_id is None
 
     await asyncio.gather(

@@ -49,6 +49,7 @@ async def test_resolve_button_asks_type_then_text(desk: Desk) -> None:
     prompt = desk.fake.messages_to(STAFF, thread_id=topic)[-1]
     assert prompt.text is not None and "напишите решение для клиента (возврат денег)" in prompt.text
     assert _labels(desk, prompt) == ["✖️ Отмена"]
+    await deliver(desk)  # the card is refreshed by the delivery worker
     assert "🙋 Взять" in _labels(desk, card)  # the card got its buttons back
 
     # Another agent's message and a message elsewhere are not the decision.

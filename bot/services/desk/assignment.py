@@ -9,7 +9,7 @@ from bot.services.desk.common import AgentRef, DeskError, mention
 from bot.services.desk.core import DeskCore
 from bot.services.outbox import enqueue_card_refresh
 from bot.services.transitions import refresh_due_times
-from storage.models import Ticket
+from storage.models import Customer, Ticket
 from storage.staff_models import Agent
 from storage.unit_of_work import UnitOfWork
 
@@ -72,48 +72,48 @@ class Assignment(DeskCore):
             await uow.agents.save(agent=record)
             return record
 
-    async def route(self, ticket_id: int) -> Ticket:
-        """Team and priority from the rules; round-robin to an available team member."""
+    async def route(self, uow: UnitOfWork, ticket: Ticket, customer: Customer) -> None:
+        """Team and priority from the rules; round-robin to an available team member. In the
+        unit of work that registers the ticket, so a registered ticket is always routed."""
         now = self._clock.now()
-        async with self._database.unit_of_work() as uow:
-            ticket, customer = await self._load(uow, ticket_id)
-            decision = self.routing.route(
-                category=ticket.category,
-                kind=ticket.kind,
-                text=ticket.description,
-                language=customer.locale,
-            )
-            team = decision.team
-            if team is None:
-                return ticket
-            ticket.team = team.name
-            if decision.priority and decision.priority != ticket.priority:
-                ticket.priority = decision.priority
-                refresh_due_times(ticket, sla=self._sla, now=now)
-            await uow.tickets.save(ticket=ticket)
-            if team.auto_assign and ticket.assignee_id is None:
-                members = await uow.agents.by_ids(ids=team.agents)
-                available = [m for m in members if m.available]
-                if available:
-                    chosen = min(
-                        available,
-                        key=lambda m: (
-                            m.last_assigned_at is not None,
-                            m.last_assigned_at or now,
-                            team.agents.index(m.telegram_id),
-                        ),
-                    )
-                    ticket.assignee_id = chosen.telegram_id
-                    chosen.last_assigned_at = now
-                    await uow.agents.save(agent=chosen)
-                    await uow.tickets.save(ticket=ticket)
-                    assert ticket.id is not None
-                    await uow.events.add(
-                        ticket_id=ticket.id,
-                        at=now,
-                        kind="assign",
-                        actor_kind="system",
-                        actor_id=None,
-                        data={"assignee_id": chosen.telegram_id, "team": team.name},
-                    )
-            return ticket
+        decision = self.routing.route(
+            category=ticket.category,
+            kind=ticket.kind,
+            text=ticket.description,
+            language=customer.locale,
+        )
+        team = decision.team
+        if team is None:
+            return
+        ticket.team = team.name
+        if decision.priority and decision.priority != ticket.priority:
+            ticket.priority = decision.priority
+            refresh_due_times(ticket, sla=self._sla, now=now)
+        await uow.tickets.save(ticket=ticket)
+        if not team.auto_assign or ticket.assignee_id is not None:
+            return
+        members = await uow.agents.by_ids(ids=team.agents)
+        available = [m for m in members if m.available]
+        if not available:
+            return
+        chosen = min(
+            available,
+            key=lambda m: (
+                m.last_assigned_at is not None,
+                m.last_assigned_at or now,
+                team.agents.index(m.telegram_id),
+            ),
+        )
+        ticket.assignee_id = chosen.telegram_id
+        chosen.last_assigned_at = now
+        await uow.agents.save(agent=chosen)
+        await uow.tickets.save(ticket=ticket)
+        assert ticket.id is not None
+        await uow.events.add(
+            ticket_id=ticket.id,
+            at=now,
+            kind="assign",
+            actor_kind="system",
+            actor_id=None,
+            data={"assignee_id": chosen.telegram_id, "team": team.name},
+        )

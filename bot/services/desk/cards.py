@@ -6,7 +6,10 @@ from collections.abc import Sequence
 
 from bot.services.desk.common import CardData
 from bot.services.desk.core import DeskCore
+from bot.services.outbox import enqueue_card_refresh
+from storage.desk_repository import TicketCardRepository
 from storage.models import Ticket
+from storage.repositories import KEEP, _Keep
 from storage.staff_models import Agent
 
 
@@ -22,6 +25,35 @@ class DeskQueries(DeskCore):
                 await uow.agents.get(telegram_id=ticket.assignee_id) if ticket.assignee_id else None
             )
             return CardData(ticket, customer, earlier, assignee)
+
+    async def request_card_refresh(self, ticket_id: int) -> None:
+        """Have the delivery worker re-render the ticket's card (the one path that edits it);
+        DeskError for a ticket that does not exist (a forged button press)."""
+        async with self._database.unit_of_work() as uow:
+            await self._load(uow, ticket_id)
+            await enqueue_card_refresh(uow, ticket_id=ticket_id, now=self._clock.now())
+        self._notify()
+
+    async def card_shown(self, ticket_id: int) -> tuple[str | None, str | None]:
+        """What the group shows of the ticket: the digest of its card and its topic's name."""
+        async with self._database.unit_of_work() as uow:
+            card = await TicketCardRepository(uow.session).get(ticket_id=ticket_id)
+            return (card.card_digest, card.topic_name) if card else (None, None)
+
+    async def record_card_shown(
+        self,
+        ticket_id: int,
+        *,
+        card_digest: str | _Keep | None = KEEP,
+        topic_name: str | _Keep | None = KEEP,
+    ) -> None:
+        async with self._database.unit_of_work() as uow:
+            await TicketCardRepository(uow.session).record(
+                ticket_id=ticket_id,
+                now=self._clock.now(),
+                card_digest=card_digest,
+                topic_name=topic_name,
+            )
 
     async def ticket_by_topic(self, topic_id: int) -> Ticket | None:
         async with self._database.unit_of_work() as uow:

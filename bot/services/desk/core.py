@@ -153,8 +153,12 @@ class DeskCore:
 
     # --------------------------------------------------------------------------- loading
 
-    async def _load(self, uow: UnitOfWork, ticket_id: int) -> tuple[Ticket, Customer]:
-        ticket = await uow.tickets.get(ticket_id=ticket_id)
+    async def _load(
+        self, uow: UnitOfWork, ticket_id: int, *, lock: bool = False
+    ) -> tuple[Ticket, Customer]:
+        """The ticket and its customer; `lock` holds the ticket's row until the unit of work
+        ends (every change to a ticket takes it, so concurrent changes take turns)."""
+        ticket = await uow.tickets.get(ticket_id=ticket_id, for_update=lock)
         if ticket is None:
             raise DeskError("desk.error.no_ticket")
         customer = await uow.customers.get(customer_id=ticket.customer_id)
@@ -164,9 +168,10 @@ class DeskCore:
     async def _load_for_agent(
         self, uow: UnitOfWork, ticket_id: int, agent: AgentRef
     ) -> tuple[Ticket, Customer]:
-        """Load the ticket a staff action is about, recording the acting agent first."""
+        """Load (and lock) the ticket a staff action is about, recording the acting agent
+        first."""
         await self._agent(uow, agent)
-        return await self._load(uow, ticket_id)
+        return await self._load(uow, ticket_id, lock=True)
 
     async def _agent(self, uow: UnitOfWork, agent: AgentRef) -> Agent:
         return await uow.agents.upsert(

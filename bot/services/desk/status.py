@@ -16,6 +16,10 @@ CUSTOMER_STATUS_NOTICES = frozenset(
 )
 
 
+# Someone is on it: Take does not silently take a ticket over from them (/assign does).
+WORKED_ON = frozenset({TicketStatus.IN_PROGRESS, TicketStatus.WAITING_CUSTOMER})
+
+
 class StatusChanges(Assignment):
     async def take(self, ticket_id: int, agent: AgentRef, *, cause: str) -> Ticket:
         now = self._clock.now()
@@ -24,6 +28,14 @@ class StatusChanges(Assignment):
             status = TicketStatus(ticket.status)
             if ticket.assignee_id == agent.user_id and status is TicketStatus.IN_PROGRESS:
                 raise DeskError("desk.error.already_yours", number=ticket.number)
+            if status in WORKED_ON and ticket.assignee_id not in (None, agent.user_id):
+                # Somebody took it first (two presses of Take race here): say who.
+                holder = await uow.agents.get(telegram_id=ticket.assignee_id)
+                raise DeskError(
+                    "desk.error.taken_by",
+                    number=ticket.number,
+                    agent=holder.display_name if holder else str(ticket.assignee_id),
+                )
             if status is not TicketStatus.IN_PROGRESS:
                 await self._move(
                     uow, ticket, TicketStatus.IN_PROGRESS, Actor.agent(agent.user_id), now
@@ -187,7 +199,7 @@ class StatusChanges(Assignment):
         """The customer answered "Did this solve it?"; No reopens the ticket."""
         now = self._clock.now()
         async with self._database.unit_of_work() as uow:
-            ticket, customer = await self._load(uow, ticket_id)
+            ticket, customer = await self._load(uow, ticket_id, lock=True)
             if ticket.customer_id != customer_id:
                 raise DeskError("desk.error.no_ticket")
             assert ticket.id is not None

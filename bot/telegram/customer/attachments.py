@@ -58,4 +58,5 @@ def incoming(message: Message, update_id: int | None = None) -> IncomingMessage:
         files=tuple(files_of(message)),
         media_group_id=message.media_group_id,
         update_id=update_id,
+        reply_to=message.reply_to_message.message_id if message.reply_to_message else None,
     )

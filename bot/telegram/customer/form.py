@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
@@ -148,7 +149,11 @@ async def start_form(
 ) -> None:
     """Start the complaint form; `prefill` answers steps in advance (they are not asked but
     stay editable from the summary), `kb_query` links the ticket to the question it came from."""
-    await state.set_data({"kb_query": kb_query} if kb_query else {})
+    # The form's id makes submitting it idempotent (see TicketService.open_complaint).
+    fresh: dict[str, Any] = {"form_id": uuid4().hex}
+    if kb_query:
+        fresh["kb_query"] = kb_query
+    await state.set_data(fresh)
     await bot.send_message(chat_id, t("form.intro"))
     answers = dict(prefill or {})
     await _go_to(bot, chat_id, engine, state, engine.schema.first_step(), answers, editing=False)
@@ -335,7 +340,9 @@ async def form_button(
             return
         await query.answer()
         if action == "submit":
-            ticket = await _submit(bot, chat_id, form_engine, state, tickets, customer, answers)
+            ticket = await _submit(
+                bot, chat_id, form_engine, state, tickets, customer, answers, data.get("form_id")
+            )
             if ticket is not None and data.get("kb_query"):
                 await knowledge.link_ticket(
                     query_id=int(data["kb_query"]), customer_id=customer.id, ticket=ticket
@@ -386,6 +393,7 @@ async def _submit(
     tickets: TicketService,
     customer: Customer,
     answers: dict[str, Any],
+    form_id: str | None,
 ) -> Ticket | None:
     """Register the complaint; None when an answer is still missing (it is asked instead)."""
     schema = engine.schema
@@ -406,7 +414,7 @@ async def _submit(
         priority=category.priority if category else "normal",
     )
     assert customer.id is not None
-    ticket = await tickets.open_complaint(customer_id=customer.id, form=form)
+    ticket = await tickets.open_complaint(customer_id=customer.id, form=form, form_id=form_id)
     await state.clear()
     assert ticket.id is not None
     await bot.send_message(

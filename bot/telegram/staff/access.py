@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -17,6 +18,10 @@ from bot.telegram.i18n import CatalogI18n
 from bot.telegram.users import human_sender
 
 log = logging.getLogger(__name__)
+
+# After a failed read of the admin list, the last known list is used for this long before
+# Telegram is asked again (so an outage does not make every staff update wait for it).
+RETRY_AFTER_FAILURE = timedelta(seconds=30)
 
 
 class StaffDirectory:
@@ -36,6 +41,8 @@ class StaffDirectory:
         self._ttl = ttl
         self._admins: frozenset[int] = frozenset()
         self._fetched_at: datetime | None = None
+        self._failed_at: datetime | None = None
+        self._fetching = asyncio.Lock()
 
     async def is_staff(self, user_id: int) -> bool:
         if user_id in self._extra:
@@ -43,16 +50,30 @@ class StaffDirectory:
         return user_id in await self.admins()
 
     async def admins(self) -> frozenset[int]:
-        now = self._clock.now()
-        if self._fetched_at is None or now - self._fetched_at >= self._ttl:
+        """The group's administrators: read from Telegram when the list is older than the
+        TTL, by one request at a time (concurrent callers wait for it and share its answer);
+        when Telegram cannot answer, the last known list stands."""
+        if self._current(self._clock.now()):
+            return self._admins
+        async with self._fetching:
+            now = self._clock.now()
+            if self._current(now):
+                return self._admins  # fetched (or failed) while this caller waited
             try:
                 members = await self._bot.get_chat_administrators(self._chat_id)
             except TelegramAPIError as error:
                 log.warning("cannot read the staff group's administrators: %s", error)
+                self._failed_at = self._clock.now()
                 return self._admins
             self._admins = frozenset(m.user.id for m in members if not m.user.is_bot)
-            self._fetched_at = now
+            self._fetched_at = self._clock.now()
+            self._failed_at = None
         return self._admins
+
+    def _current(self, now: datetime) -> bool:
+        if self._fetched_at is not None and now - self._fetched_at < self._ttl:
+            return True
+        return self._failed_at is not None and now - self._failed_at < RETRY_AFTER_FAILURE
 
 
 def agent_of(user: User) -> AgentRef:

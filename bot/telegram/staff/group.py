@@ -160,8 +160,7 @@ async def _run(message: Message, ctx: StaffContext, action: Action) -> bool:
     except (IllegalTransition, DeskError) as error:
         await message.reply(_explain(error, ctx.style))
         return False
-    await ctx.threads.refresh(ticket.id)
-    return True
+    return True  # the card follows through the outbox (the action queued its refresh)
 
 
 async def _ask_resolution(message: Message, ctx: StaffContext) -> None:
@@ -319,7 +318,7 @@ def build_group_router(ctx: StaffContext) -> Router:
             lambda tid: desk.add_note(tid, agent, agent_message(message, strip_prefix="/note")),
         )
 
-    register_decision(router, desk, ctx.threads.refresh)
+    register_decision(router, desk, ctx.threads.request_refresh)
 
     @router.message(CommandLike())
     async def unknown_command(message: Message) -> None:
@@ -337,13 +336,9 @@ def build_group_router(ctx: StaffContext) -> Router:
                     ticket.id, agent, agent_message(message, strip_prefix=NOTE_PREFIX)
                 )
                 return
-            status_before = ticket.status
             await desk.agent_reply(ticket.id, agent, agent_message(message))
         except (IllegalTransition, DeskError) as error:
             await message.reply(_explain(error, ctx.style))
-            return
-        if status_before in (TicketStatus.NEW.value, TicketStatus.REOPENED.value):
-            await ctx.threads.refresh(ticket.id)
 
     @router.edited_message()
     async def edited(message: Message, agent: AgentRef) -> None:
@@ -383,25 +378,25 @@ async def _card_action(
             await desk.assign(tid, agent, assignee=int(data.value), cause=cause)
         elif data.action == "resolve" and message is not None:
             await query.answer()
-            ctx.threads.card_keyboard_replaced(tid)
+            await ctx.threads.card_keyboard_replaced(tid)
             await message.edit_reply_markup(reply_markup=resolution_keyboard(tid, ctx.style))
             return
         elif data.action == "resolve_type" and message is not None:
             await ask_decision(query, message, data, agent, state)
-            await ctx.threads.refresh(tid)
+            await ctx.threads.request_refresh(tid)
             return
         elif data.action == "resolve_cancel":
             await cancel(query, state)
             return
         elif data.action == "priority" and message is not None:
             await query.answer()
-            ctx.threads.card_keyboard_replaced(tid)
+            await ctx.threads.card_keyboard_replaced(tid)
             await message.edit_reply_markup(reply_markup=priority_keyboard(tid, ctx.style))
             return
         elif data.action == "assign" and message is not None:
             await query.answer()
             agents = list(await desk.agents())
-            ctx.threads.card_keyboard_replaced(tid)
+            await ctx.threads.card_keyboard_replaced(tid)
             await message.edit_reply_markup(reply_markup=assign_keyboard(tid, agents, ctx.style))
             return
         elif data.action == "history":
@@ -411,10 +406,9 @@ async def _card_action(
     except (IllegalTransition, DeskError) as error:
         await query.answer(_plain_explanation(error), show_alert=True)
         with suppress(DeskError):  # a forged press may name a ticket that does not exist
-            await ctx.threads.refresh(tid)
+            await ctx.threads.request_refresh(tid)  # puts the card's own buttons back
         return
-    await query.answer(t_plain("desk.done"))
-    await ctx.threads.refresh(tid)
+    await query.answer(t_plain("desk.done"))  # the action queued the card's refresh
 
 
 def _plain_explanation(error: Exception) -> str:

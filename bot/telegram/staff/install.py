@@ -134,7 +134,11 @@ def install_staff_desk(
         ConfirmButtons(catalogs),
         routing=load_routing(settings.routing_file),
     )
-    locks: TicketLocks = RedisLocks(settings.redis_url) if settings.redis_url else LocalLocks()
+    locks: TicketLocks = (
+        RedisLocks(settings.redis_url, prefix=settings.redis_prefix)
+        if settings.redis_url
+        else LocalLocks()
+    )
     delivery = DeliveryWorker(
         bot,
         database,
@@ -157,7 +161,14 @@ def install_staff_desk(
             _field_titles(schema, locale),
         )
         threads = StaffThreads(
-            bot, database, clock, desk, style, locks, pacer, chat_id=settings.staff_chat_id
+            bot,
+            database,
+            clock,
+            desk,
+            style,
+            locks,
+            pacer,
+            chat_id=settings.staff_chat_id,
         )
         delivery.threads = threads
         directory = StaffDirectory(
@@ -197,9 +208,10 @@ def install_staff_desk(
         ):
             observer.filter(InChat(settings.staff_chat_id))
         staff_router.include_routers(*routers)
-        listener = DeskListener(desk, threads, delivery.notify)
+        listener = DeskListener(desk, delivery.notify)
         tickets.listeners.add(listener)
         tickets.listeners.add_in_transaction(listener)
+        tickets.listeners.add_on_registration(listener)
     return StaffDesk(
         desk, delivery, threads, middleware, locks, build_private_router(desk), staff_router
     )

@@ -5,24 +5,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.services.desk import DeskService
+from bot.services.desk.topics import enqueue_open_topic
 from bot.services.outbox import Notify
-from bot.telegram.staff.threads import StaffThreads
 from storage.models import Attachment, Ticket, TicketMessage
 from storage.unit_of_work import UnitOfWork
 
 
 class DeskListener:
-    def __init__(self, desk: DeskService, threads: StaffThreads, notify: Notify) -> None:
+    def __init__(self, desk: DeskService, notify: Notify) -> None:
         self._desk = desk
-        self._threads = threads
         self._notify = notify
 
+    async def ticket_registered(self, uow: UnitOfWork, *, ticket: Ticket) -> None:
+        """In the registering transaction: route the ticket and ask the delivery worker for
+        its topic and card (made there, retried on failure, never in the customer's path)."""
+        assert ticket.id is not None
+        customer = await uow.customers.get(customer_id=ticket.customer_id)
+        assert customer is not None
+        await self._desk.route(uow, ticket, customer)
+        await enqueue_open_topic(uow, ticket_id=ticket.id, now=ticket.created_at)
+
     async def ticket_opened(self, ticket_id: int) -> None:
-        await self._desk.route(ticket_id)
-        try:
-            await self._threads.ensure(ticket_id)
-        finally:
-            self._notify()
+        self._notify()
 
     async def customer_message_stored(
         self,
@@ -37,7 +41,6 @@ class DeskListener:
         await self._desk.relay_customer_message(uow, ticket=ticket, message=message, files=files)
 
     async def customer_message(self, ticket_id: int, message_id: int) -> None:
-        try:
-            await self._threads.ensure(ticket_id)
-        finally:
-            self._notify()
+        """The relay is in the outbox; the worker sends it into the topic (making it if
+        needed)."""
+        self._notify()

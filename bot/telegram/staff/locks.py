@@ -34,9 +34,10 @@ class LocalLocks:
 
 
 class RedisLocks:
-    """A Redis lock per ticket (with a timeout, so a crashed holder never blocks forever)."""
+    """A Redis lock per ticket (with a timeout, so a crashed holder never blocks forever),
+    under the bot's `REDIS_PREFIX` like every other key of the bot."""
 
-    def __init__(self, url: str, *, prefix: str = "desk", timeout: float = 30.0) -> None:
+    def __init__(self, url: str, *, prefix: str, timeout: float = 30.0) -> None:
         from redis.asyncio import Redis
 
         self._redis = Redis.from_url(url)
@@ -48,12 +49,15 @@ class RedisLocks:
     async def hold(self, ticket_id: int) -> AsyncIterator[None]:
         async with self._local.hold(ticket_id):
             lock = self._redis.lock(
-                f"{self._prefix}:ticket:{ticket_id}",
+                self.key(ticket_id),
                 timeout=self._timeout,
                 blocking_timeout=self._timeout,
             )
             async with lock:
                 yield
+
+    def key(self, ticket_id: int) -> str:
+        return f"{self._prefix}:ticket-lock:{ticket_id}"
 
     async def close(self) -> None:
         await self._redis.aclose()

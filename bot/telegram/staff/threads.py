@@ -1,14 +1,22 @@
 """One topic per ticket: created once (even under concurrency), re-created when deleted, and the
-card kept up to date. Without topics (a plain group) the card is one message in the chat."""
+card kept up to date. Without topics (a plain group) the card is one message in the chat.
+
+Only the delivery worker creates topics (`open_topic` and any row meant for a ticket's topic)
+and refreshes cards (`refresh_card` rows): handlers ask for a refresh through the outbox, so
+one path edits a card, under the ticket's lock, and an unchanged card is never sent twice.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections import OrderedDict
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import InlineKeyboardMarkup
 
 from bot.domain.clock import Clock
 from bot.services.desk import CardData, DeskService
@@ -22,6 +30,36 @@ from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
 FORUM_RECHECK = timedelta(minutes=10)
+
+K = TypeVar("K")
+V = TypeVar("V")
+TICKET_CACHE_SIZE = 10_000
+
+
+class Recent(Generic[K, V]):
+    """A small LRU map: what is known about the most recently used tickets, bounded."""
+
+    def __init__(self, size: int = TICKET_CACHE_SIZE) -> None:
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._size = size
+
+    def get(self, key: K) -> V | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def pop(self, key: K) -> None:
+        self._items.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 def _not_forum(error: TelegramBadRequest) -> bool:
@@ -46,6 +84,7 @@ class StaffThreads:
         pacer: Pacer,
         *,
         chat_id: int,
+        cache_size: int = TICKET_CACHE_SIZE,
     ) -> None:
         self._bot = bot
         self._database = database
@@ -57,11 +96,10 @@ class StaffThreads:
         self.chat_id = chat_id
         self.fallback_mode = False
         self._forum_checked_at: datetime | None = None
-        self._names: dict[int, str] = {}
-        # The card last shown per ticket (message, text, buttons): an identical one is not resent.
-        self._cards: dict[int, tuple[int, str, str]] = {}
-        # Topics known to exist (ticket -> topic); saves a read per relayed message.
-        self._known: dict[int, int] = {}
+        # Topics known to exist (ticket -> topic); saves a read per relayed message. Only the
+        # delivery worker reads and writes it (one task), so it never goes back to a replaced
+        # topic.
+        self._known: Recent[int, int] = Recent(cache_size)
         # Related knowledge-base articles on the card (set by the wiring when there is a base).
         self.related: KnowledgeDesk | None = None
 
@@ -72,7 +110,7 @@ class StaffThreads:
 
     async def thread_lost(self, ticket_id: int, thread_id: int | None) -> None:
         async with self._locks.hold(ticket_id):
-            self._known.pop(ticket_id, None)
+            self._known.pop(ticket_id)
             data = await self._desk.card_data(ticket_id)
             if data.ticket.topic_id != thread_id:
                 return  # somebody already replaced it
@@ -88,22 +126,30 @@ class StaffThreads:
             return known
         topic = await self._ensure(ticket_id)
         if topic is not None:
-            self._known[ticket_id] = topic
+            self._known.put(ticket_id, topic)
         return topic
 
     async def _ensure(self, ticket_id: int) -> int | None:
         data = await self._desk.card_data(ticket_id)
-        if data.ticket.topic_id is not None or (self.fallback_mode and data.ticket.card_message_id):
+        if self._complete(data):
             return data.ticket.topic_id
         async with self._locks.hold(ticket_id):
             data = await self._desk.card_data(ticket_id)
-            if data.ticket.topic_id is not None:
+            if self._complete(data):
                 return data.ticket.topic_id
-            if self.fallback_mode and data.ticket.card_message_id:
-                return None
-            topic = await self._create(data, previous_topic=None)
+            topic = data.ticket.topic_id
+            if topic is None:
+                topic = await self._create(data, previous_topic=None)
+            else:  # the topic was made but its card was not posted (that call failed)
+                await self._post_card(data, topic)
             await self._enqueue_attachments(data)
             return topic
+
+    def _complete(self, data: CardData) -> bool:
+        """The ticket has its topic (or, without topics, its card message) and its card."""
+        ticket = data.ticket
+        has_place = ticket.topic_id is not None or self.fallback_mode
+        return has_place and ticket.card_message_id is not None
 
     async def _create(self, data: CardData, *, previous_topic: int | None) -> int | None:
         ticket = data.ticket
@@ -129,7 +175,7 @@ class StaffThreads:
                 if not won:
                     await self._bot.delete_forum_topic(self.chat_id, topic)
                     return (await self._desk.card_data(ticket.id)).ticket.topic_id
-                self._names[ticket.id] = name
+                await self._desk.record_card_shown(ticket.id, topic_name=name)
                 ticket.topic_id = topic
                 ticket.card_message_id = None
         await self._post_card(data, topic)
@@ -151,13 +197,17 @@ class StaffThreads:
         ticket = data.ticket
         assert ticket.id is not None
         await attach_related(data, self.related)
+        text = render_card(data, self._style)
+        keyboard = card_keyboard(data, self._style)
         message = await self._bot.send_message(
             self.chat_id,
-            render_card(data, self._style),
+            text,
             message_thread_id=topic,
-            reply_markup=card_keyboard(data, self._style),
+            reply_markup=keyboard,
             parse_mode="HTML",
         )
+        digest = card_digest(message.message_id, text, keyboard)
+        await self._desk.record_card_shown(ticket.id, card_digest=digest)
         now = self._clock.now()
         self._pacer.record(self.chat_id, now)
         async with self._database.unit_of_work() as uow:
@@ -204,27 +254,38 @@ class StaffThreads:
 
     # ----------------------------------------------------------------------- refreshing
 
-    def card_keyboard_replaced(self, ticket_id: int) -> None:
+    async def card_keyboard_replaced(self, ticket_id: int) -> None:
         """The card's buttons were swapped for a menu: the next refresh must edit the card."""
-        self._cards.pop(ticket_id, None)
+        await self._desk.record_card_shown(ticket_id, card_digest=None)
+
+    async def request_refresh(self, ticket_id: int) -> None:
+        """Have the delivery worker re-render the card (for handlers: they never edit it)."""
+        await self._desk.request_card_refresh(ticket_id)
 
     async def refresh(self, ticket_id: int) -> None:
         """Edit the card in place and rename the topic when its name (status) changed.
 
-        Called by the delivery worker for `refresh_card` rows (every status change enqueues
-        one) and by the staff handlers right after an action; a card identical to the one last
-        shown by this process is not sent again.
+        The delivery worker's part for `refresh_card` rows (every change the card shows
+        enqueues one). Held under the ticket's lock, so two refreshes of one ticket take turns
+        and the second finds the card already shown: a card identical to the one last shown
+        is not sent again, an unchanged topic name is not set again (what was shown is stored,
+        so this holds whichever instance refreshes).
         """
+        async with self._locks.hold(ticket_id):
+            await self._refresh(ticket_id)
+
+    async def _refresh(self, ticket_id: int) -> None:
         data = await self._desk.card_data(ticket_id)
         ticket = data.ticket
         if ticket.card_message_id is None:
             return
         await attach_related(data, self.related)
+        shown_card, shown_name = await self._desk.card_shown(ticket_id)
         now = self._clock.now()
         text = render_card(data, self._style)
         keyboard = card_keyboard(data, self._style)
-        shown = (ticket.card_message_id, text, keyboard.model_dump_json())
-        if self._cards.get(ticket_id) != shown:
+        digest = card_digest(ticket.card_message_id, text, keyboard)
+        if shown_card != digest:
             try:
                 await self._bot.edit_message_text(
                     text,
@@ -234,21 +295,29 @@ class StaffThreads:
                     parse_mode="HTML",
                 )
                 self._pacer.record(self.chat_id, now)
-                self._cards[ticket_id] = shown
+                await self._desk.record_card_shown(ticket_id, card_digest=digest)
             except TelegramBadRequest as error:
                 if _harmless(error):
-                    self._cards[ticket_id] = shown
+                    await self._desk.record_card_shown(ticket_id, card_digest=digest)
                 else:
                     log.warning("card of ticket %s not updated: %s", ticket_id, error.message)
         if ticket.topic_id is None:
             return
         name = topic_name(data, self._style)
-        if self._names.get(ticket_id) == name:
+        if shown_name == name:
             return
         try:
             await self._bot.edit_forum_topic(self.chat_id, ticket.topic_id, name=name)
             self._pacer.record(self.chat_id, now)
-            self._names[ticket_id] = name
+            await self._desk.record_card_shown(ticket_id, topic_name=name)
         except TelegramBadRequest as error:
-            if not _harmless(error):
+            if _harmless(error):
+                await self._desk.record_card_shown(ticket_id, topic_name=name)
+            else:
                 log.warning("topic of ticket %s not renamed: %s", ticket_id, error.message)
+
+
+def card_digest(message_id: int, text: str, keyboard: InlineKeyboardMarkup) -> str:
+    """Identifies what a card shows (its message, text and buttons)."""
+    shown = f"{message_id}\x00{text}\x00{keyboard.model_dump_json()}"
+    return hashlib.sha256(shown.encode()).hexdigest()

@@ -1,0 +1,64 @@
+"""SQL of ticket consistency: the form a ticket was filed from, what its card shows.
+Keyword-only arguments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from storage.desk_models import FormSubmission, TicketCard
+from storage.outbox_models import OutboxMessage
+from storage.repositories import KEEP, _Keep, _Repository
+
+
+class FormSubmissionRepository(_Repository):
+    async def ticket_for(self, *, form_id: str) -> int | None:
+        result = await self.session.exec(
+            select(FormSubmission.ticket_id).where(FormSubmission.form_id == form_id)
+        )
+        found = result.first()
+        return int(found) if found is not None else None
+
+    async def add(self, *, form_id: str, ticket_id: int, now: datetime) -> None:
+        self.session.add(FormSubmission(form_id=form_id, ticket_id=ticket_id, created_at=now))
+        await self.session.flush()
+
+
+class RepliedMessageRepository(_Repository):
+    async def ticket_of_sent(self, *, chat_id: int, message_id: int) -> int | None:
+        """The ticket a message the bot sent into `chat_id` was about (from the outbox)."""
+        result = await self.session.exec(
+            select(OutboxMessage.ticket_id).where(
+                OutboxMessage.chat_id == chat_id,
+                OutboxMessage.sent_message_id == message_id,
+                col(OutboxMessage.ticket_id).is_not(None),
+            )
+        )
+        found = result.first()
+        return int(found) if found is not None else None
+
+
+class TicketCardRepository(_Repository):
+    async def get(self, *, ticket_id: int) -> TicketCard | None:
+        return await self.session.get(TicketCard, ticket_id)
+
+    async def record(
+        self,
+        *,
+        ticket_id: int,
+        now: datetime,
+        card_digest: str | _Keep | None = KEEP,
+        topic_name: str | _Keep | None = KEEP,
+    ) -> None:
+        """Remember what the group shows of the ticket (parts not given stay as they are)."""
+        card = await self.session.get(TicketCard, ticket_id)
+        if card is None:
+            card = TicketCard(ticket_id=ticket_id, updated_at=now)
+        if not isinstance(card_digest, _Keep):
+            card.card_digest = card_digest
+        if not isinstance(topic_name, _Keep):
+            card.topic_name = topic_name
+        card.updated_at = now
+        self.session.add(card)
+        await self.session.flush()
