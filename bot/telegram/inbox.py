@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 import os
@@ -97,26 +98,23 @@ class Inbox:
         """Store a batch of updates as they came and start handling them. Raises when they
         could not be stored: then they must not be confirmed to Telegram."""
         received: list[Received] = []
+        parsed: dict[int, Update] = {}
         for raw in raw_updates:
             update_id = raw.get("update_id") if isinstance(raw, dict) else None
             if not isinstance(update_id, int) or isinstance(update_id, bool):
                 log.error("an update without an update id was dropped: %.500r", raw)
                 continue
             payload = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
-            error = self._unreadable(raw)
-            if error is not None:
+            error = None
+            try:
+                parsed[update_id] = Update.model_validate(raw, context={"bot": self._bot})
+            except ValidationError as invalid:
+                error = str(invalid)[:2000]
                 log.error("update %s cannot be read, kept as unreadable: %s", update_id, error)
             received.append(Received(update_id, payload, error))
         now = self._clock.now()
         claimed = await self.store.receive(received, now=now, lease_until=now + self._lease)
-        self._start(claimed)
-
-    def _unreadable(self, raw: dict[str, Any]) -> str | None:
-        try:
-            Update.model_validate(raw, context={"bot": self._bot})
-        except ValidationError as error:
-            return str(error)[:2000]
-        return None
+        self._start(claimed, parsed)
 
     async def take_left_over(self, *, at_start: bool = False) -> int:
         """Handle what is stored and not handled: at the start everything this (single)
@@ -139,11 +137,12 @@ class Inbox:
                 return taken
             take_all = False  # the next pages: only rows nobody holds
 
-    def _start(self, claimed: Sequence[Claimed]) -> None:
+    def _start(self, claimed: Sequence[Claimed], parsed: dict[int, Update] | None = None) -> None:
         for item in claimed:
             if item.update_id in self._running:
                 continue  # delivered again while it is being handled here
-            task = asyncio.create_task(self._handle(item), name=f"update-{item.update_id}")
+            update = parsed.get(item.update_id) if parsed else None
+            task = asyncio.create_task(self._handle(item, update), name=f"update-{item.update_id}")
             self._running[item.update_id] = task
             task.add_done_callback(self._forget)
 
@@ -151,12 +150,12 @@ class Inbox:
         update_id = int(task.get_name().removeprefix("update-"))
         self._running.pop(update_id, None)
 
-    async def _handle(self, item: Claimed) -> None:
+    async def _handle(self, item: Claimed, update: Update | None) -> None:
         async with self._slots:
             if self._stopping:
                 await self._hand_back(item.update_id)
                 return
-            await self._handle_now(item)
+            await self._handle_now(item, update)
 
     async def _hand_back(self, update_id: int) -> None:
         try:
@@ -164,14 +163,15 @@ class Inbox:
         except Exception:
             log.exception("update %s could not be handed back; its lease runs out", update_id)
 
-    async def _handle_now(self, item: Claimed) -> None:
+    async def _handle_now(self, item: Claimed, update: Update | None) -> None:
         now = self._clock.now()
         if item.attempts > MAX_ATTEMPTS:
             log.error("update %s given up after %d attempts", item.update_id, item.attempts - 1)
             await self.store.finish(item.update_id, now=now, error="too many attempts", failed=True)
             return
         try:
-            update = Update.model_validate(json.loads(item.payload), context={"bot": self._bot})
+            if update is None:  # stored earlier: read it back
+                update = Update.model_validate(json.loads(item.payload), context={"bot": self._bot})
         except (ValueError, ValidationError) as error:
             log.error("update %s cannot be read, kept as unreadable: %s", item.update_id, error)
             await self.store.mark_unreadable(item.update_id, error=str(error)[:2000], now=now)
@@ -304,7 +304,8 @@ class Inbox:
         again on any other answer)."""
 
         async def handle(request: web.Request) -> web.StreamResponse:
-            if secret is not None and request.headers.get(SECRET_HEADER) != secret:
+            given = request.headers.get(SECRET_HEADER, "")
+            if secret is not None and not hmac.compare_digest(given, secret):
                 return web.Response(status=401, text="Unauthorized")
             try:
                 raw = await request.json()
