@@ -14,6 +14,7 @@ RUNS: tuple[tuple[str, ...], ...] = (
     ("bench.kb_bench",),
     ("bench.sweep_bench",),
     ("bench.load_bench", "--rate", "20", "--seconds", "30"),
+    ("bench.outbox_bench",),
 )
 
 

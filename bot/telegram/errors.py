@@ -9,6 +9,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 
 from bot.services.customers import CustomerService
+from bot.services.outbox import Outbox
 from bot.services.tickets import TicketService
 from bot.telegram.customer.attachments import incoming
 from bot.telegram.i18n import CatalogI18n
@@ -23,6 +24,7 @@ async def on_error(
     customers: CustomerService,
     tickets: TicketService,
     i18n: CatalogI18n,
+    outbox: Outbox,
     staff_chat_id: int | None = None,
 ) -> bool:
     update = event.update
@@ -42,12 +44,20 @@ async def on_error(
     except Exception:
         log.critical("could not store the message of failed update %s", update.update_id)
         return True
+    # Through the outbox, like every answer about a stored message: a delivery problem is
+    # retried by the worker instead of failing the error path too.
     with i18n.context(), i18n.use_locale(customer.locale):
-        await bot.send_message(message.chat.id, i18n.render("error.received"))
+        received = i18n.render("error.received")
+    await outbox.send_text(
+        key=f"error-received:{message.chat.id}:{message.message_id}",
+        chat_id=message.chat.id,
+        html=received,
+    )
     if staff_chat_id is not None:
-        await bot.send_message(
-            staff_chat_id,
-            i18n.catalogs.render(
+        await outbox.send_text(
+            key=f"error-alarm:{message.chat.id}:{message.message_id}",
+            chat_id=staff_chat_id,
+            html=i18n.catalogs.render(
                 "staff.error.unhandled",
                 i18n.default_locale,
                 update_id=update.update_id,

@@ -185,6 +185,7 @@ async def test_an_unexpected_error_keeps_the_message_and_tells_everyone(
 
     desk.app.tickets.place_customer_message = broken  # type: ignore[method-assign]
     await desk.say(ANNA, "Hello? Anyone there?")
+    await deliver(desk)
     assert desk.last_text(ANNA).startswith("Your message is received and saved.")
     staff_texts = desk.fake.texts_to(desk.settings.staff_chat_id or 0)
     assert staff_texts[-1] == (

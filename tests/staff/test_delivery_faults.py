@@ -269,3 +269,22 @@ async def test_a_long_flood_wait_is_told_in_the_topic_at_once(desk: Desk) -> Non
     await deliver(desk, max_wait=timedelta(hours=1))
     assert desk.last_text(IVAN) == f"{SIGNATURE}\nWe are checking it"
     assert len([text for text in topic_texts(desk, topic) if text.startswith("⏳")]) == 1
+
+
+async def test_after_a_handler_failure_the_answers_survive_a_500(desk: Desk) -> None:
+    await _topic(desk)
+
+    async def broken(*_: object, **__: object) -> Any:
+        raise RuntimeError("database went away")
+
+    desk.app.tickets.place_customer_message = broken  # type: ignore[method-assign]
+    desk.fake.fail_next("sendMessage", error_code=500, chat_id=IVAN.id)
+    desk.fake.fail_next("sendMessage", error_code=500, chat_id=STAFF)
+
+    await desk.say(IVAN, "Hello? Anyone there?")
+    await deliver(desk)
+
+    received = [text for text in desk.texts(IVAN) if text.startswith("Your message is received")]
+    assert len(received) == 1
+    alarms = [text for text in desk.fake.texts_to(STAFF) if "Не удалось обработать" in text]
+    assert len(alarms) == 1
