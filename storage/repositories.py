@@ -133,9 +133,10 @@ class TicketRepository(_Repository):
 
     async def get(self, *, ticket_id: int, for_update: bool = False) -> Ticket | None:
         """The ticket; `for_update` locks its row until the unit of work ends (read-modify-
-        write: PostgreSQL runs updates concurrently, SQLite's writers already take turns) and
-        reads it afresh, so a change is always made to the latest committed state."""
-        if not for_update:
+        write: PostgreSQL runs updates concurrently) and reads it afresh, so a change is
+        always made to the latest committed state. On SQLite a unit of work holds the
+        process's write lock from its start, so what it read is current already."""
+        if not for_update or dialect_of(self.session) == "sqlite":
             return await self.session.get(Ticket, ticket_id)
         return await self.session.get(
             Ticket, ticket_id, with_for_update=True, populate_existing=True
