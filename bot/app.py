@@ -26,9 +26,11 @@ from bot.jobs.scheduler import build_survey_service
 from bot.locales.catalog import Catalogs
 from bot.services.customers import CustomerService
 from bot.services.knowledge import KnowledgeService
+from bot.services.privacy import PrivacyConfig, PrivacyService
 from bot.services.tickets import TicketService
 from bot.telegram import errors
 from bot.telegram.customer import fallback, faq, form, knowledge, start, survey, tickets
+from bot.telegram.customer import privacy as customer_privacy
 from bot.telegram.customer.form import FormEngine
 from bot.telegram.filters import PrivateChat
 from bot.telegram.fsm_storage import BatchWritesMiddleware, DatabaseStorage
@@ -45,7 +47,18 @@ from storage.fsm_store import fsm_store_for
 from storage.unit_of_work import Database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CUSTOMER_COMMANDS = ("start", "complaint", "tickets", "faq", "language", "cancel", "help")
+CUSTOMER_COMMANDS = (
+    "start",
+    "complaint",
+    "tickets",
+    "faq",
+    "language",
+    "cancel",
+    "help",
+    "privacy",
+    "mydata",
+    "deletemydata",
+)
 STAFF_MENU = (
     "take",
     "assign",
@@ -63,6 +76,7 @@ STAFF_MENU = (
     "back",
     "kb_gaps",
     "kb_reload",
+    "erase",
 )
 
 
@@ -137,7 +151,10 @@ def _fsm_backends(
 
 
 def build_customer_router(
-    customers: CustomerService, i18n: CatalogI18n, staff: StaffDesk
+    customers: CustomerService,
+    i18n: CatalogI18n,
+    staff: StaffDesk,
+    privacy_router: Router | None = None,
 ) -> Router:
     """Everything in private chats: the customer is registered and their language chosen
     (then the desk's checks run) before any handler; the desk's handlers come first."""
@@ -147,6 +164,8 @@ def build_customer_router(
         observer.filter(PrivateChat())
         observer.outer_middleware(context)
         observer.outer_middleware(staff.customer_middleware)
+    if privacy_router is not None:  # first: /deletemydata is never relayed to a ticket
+        customer.include_router(privacy_router)
     customer.include_routers(
         staff.private_router,
         start.build_router(),
@@ -158,6 +177,25 @@ def build_customer_router(
         fallback.build_router(),
     )
     return customer
+
+
+def build_privacy_service(
+    settings: Settings, database: Database, clock: Clock, sla: SlaPolicy, catalogs: Catalogs
+) -> PrivacyService:
+    retention = settings.retention_days
+    return PrivacyService(
+        database,
+        clock,
+        sla,
+        catalogs,
+        PrivacyConfig(
+            staff_chat_id=settings.staff_chat_id,
+            staff_locale=settings.default_locale,
+            zone=ZoneInfo(settings.timezone),
+            erase_topics=settings.erase_topics,
+            retention=None if retention is None else timedelta(days=retention),
+        ),
+    )
 
 
 def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
@@ -199,6 +237,7 @@ def build_app(
     knowledge_service = KnowledgeService(
         load_knowledge_base(settings), database, clock, source=knowledge_base_folder(settings)
     )
+    privacy = build_privacy_service(settings, database, clock, sla, catalogs)
     storage, isolation = _fsm_backends(settings, database, clock)
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
     in_flight = InFlightUpdates()
@@ -220,6 +259,7 @@ def build_app(
         i18n=i18n,
         knowledge=knowledge_service,
         surveys=build_survey_service(settings, database, clock, sla, catalogs),
+        privacy=privacy,
     )
     dispatcher.errors.register(errors.on_error)
     bot = build_bot(settings, session)
@@ -233,9 +273,18 @@ def build_app(
         tickets=ticket_service,
         schema=schema,
         knowledge=knowledge_service,
+        privacy=privacy,
     )
     # Private chats first: they carry most of the traffic and skip the staff router entirely.
-    dispatcher.include_router(build_customer_router(customers, i18n, staff))
+    policy = customer_privacy.PrivacyPolicy(
+        catalogs,
+        path=settings.privacy_policy_file,
+        company=settings.company_name,
+        retention_days=settings.retention_days,
+    )
+    dispatcher.include_router(
+        build_customer_router(customers, i18n, staff, customer_privacy.build_router(policy))
+    )
     if staff.staff_router is not None:
         dispatcher.include_router(staff.staff_router)
     return App(

@@ -58,6 +58,7 @@ from aiogram.types import (
 from bot.domain.clock import Clock
 from bot.locales.catalog import Catalogs
 from bot.services.outbox import REFRESH_CARD, STAFF_GROUP, enqueue_card_refresh, enqueue_text
+from bot.services.privacy import DELETE_TOPIC
 from storage.delivery_store import DeliveryStore, NewLink, SentRow
 from storage.outbox_models import OutboxMessage
 from storage.unit_of_work import Database
@@ -361,6 +362,9 @@ class DeliveryWorker:
             return _Sent([copied.message_id])
         if row.kind == "media_group":
             return await self._send_media(row.chat_id, thread, payload)
+        if row.kind == DELETE_TOPIC:  # after an erasure (ERASE_TOPICS=delete)
+            await self._bot.delete_forum_topic(row.chat_id, int(payload["thread_id"]))
+            return _Sent([])
         if row.kind == "edit_text":
             await self._bot.edit_message_text(
                 payload["html"],

@@ -44,6 +44,7 @@ STAFF_COMMANDS = (
     "back",
     "kb_gaps",
     "kb_reload",
+    "erase",
 )
 NOTE_PREFIX = "#note"
 STATUS_WORDS = {
