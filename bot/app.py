@@ -22,11 +22,10 @@ from bot.domain.clock import Clock, SystemClock
 from bot.domain.form import FormSchema
 from bot.domain.sla import SlaPolicy
 from bot.forms.loader import load_form
-from bot.jobs.scheduler import build_survey_service
+from bot.jobs.scheduler import build_privacy_service, build_survey_service
 from bot.locales.catalog import Catalogs
 from bot.services.customers import CustomerService
 from bot.services.knowledge import KnowledgeService
-from bot.services.privacy import PrivacyConfig, PrivacyService
 from bot.services.tickets import TicketService
 from bot.telegram import errors
 from bot.telegram.customer import fallback, faq, form, knowledge, start, survey, tickets
@@ -177,25 +176,6 @@ def build_customer_router(
         fallback.build_router(),
     )
     return customer
-
-
-def build_privacy_service(
-    settings: Settings, database: Database, clock: Clock, sla: SlaPolicy, catalogs: Catalogs
-) -> PrivacyService:
-    retention = settings.retention_days
-    return PrivacyService(
-        database,
-        clock,
-        sla,
-        catalogs,
-        PrivacyConfig(
-            staff_chat_id=settings.staff_chat_id,
-            staff_locale=settings.default_locale,
-            zone=ZoneInfo(settings.timezone),
-            erase_topics=settings.erase_topics,
-            retention=None if retention is None else timedelta(days=retention),
-        ),
-    )
 
 
 def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:

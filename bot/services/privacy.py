@@ -33,6 +33,7 @@ DELETE_TOPIC = "delete_topic"
 """Outbox kind: ``{"thread_id": int}`` into the staff group — delete that forum topic."""
 
 ERASED_COMMENT = "erased"
+RETENTION_EVERY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class PrivacyService:
         self._sla = sla
         self._catalogs = catalogs
         self.config = config
+        self._retention_ran_at: datetime | None = None
 
     # -------------------------------------------------------------------------- export
 
@@ -247,6 +249,17 @@ class PrivacyService:
         )
 
     # ----------------------------------------------------------------------- retention
+
+    async def retention_sweep_if_due(self) -> int | None:
+        """The retention sweep once a day (the first time at start); None when not due."""
+        if self.config.retention is None:
+            return None
+        now = self._clock.now()
+        last = self._retention_ran_at
+        if last is not None and now - last < RETENTION_EVERY:
+            return None
+        self._retention_ran_at = now
+        return await self.retention_sweep()
 
     async def retention_sweep(self) -> int:
         """Anonymise closed tickets older than the retention period; returns how many."""

@@ -25,6 +25,8 @@ class Seeded:
     topics: list[int]
     values: list[str] = field(default_factory=list)
     """Every personal value stored: names, phone, texts, captions, answers, file names."""
+    closed_ticket_values: list[str] = field(default_factory=list)
+    """The values stored only with the closed ticket."""
 
 
 async def seed(desk: Desk, user: TelegramUser, tag: str) -> Seeded:
@@ -94,6 +96,7 @@ async def seed(desk: Desk, user: TelegramUser, tag: str) -> Seeded:
     await surveys.rate(customer_id=customer_id, ticket_id=first.id, score=4)
     await surveys.comment(customer_id=customer_id, ticket_id=first.id, text=f"{tag} rating note")
     values.append(f"{tag} rating note")
+    only_first = values[values.index(f"{tag} first complaint about a wet parcel") :]
     assert (await ticket(desk, first.id)).status == "closed"
 
     second = await desk.app.tickets.open_complaint(
@@ -110,7 +113,9 @@ async def seed(desk: Desk, user: TelegramUser, tag: str) -> Seeded:
     await deliver(desk)
     topic_two = (await ticket(desk, second.id)).topic_id
     assert topic_two is not None
-    return Seeded(user, customer_id, first.id, second.id, [topic_one, topic_two], values)
+    return Seeded(
+        user, customer_id, first.id, second.id, [topic_one, topic_two], values, only_first
+    )
 
 
 async def file_ids_of(desk: Desk, customer_id: int) -> list[str]:
