@@ -24,6 +24,7 @@ from bot.domain.sla import SlaPolicy
 from bot.forms.loader import load_form
 from bot.jobs.scheduler import build_privacy_service, build_survey_service
 from bot.locales.catalog import Catalogs
+from bot.ops.updates import install_update_metrics
 from bot.services.customers import CustomerService
 from bot.services.knowledge import KnowledgeService
 from bot.services.tickets import TicketService
@@ -242,6 +243,7 @@ def build_app(
         privacy=privacy,
     )
     dispatcher.errors.register(errors.on_error)
+    install_update_metrics(dispatcher)
     bot = build_bot(settings, session)
     staff = install_staff_desk(
         bot=bot,

@@ -136,6 +136,7 @@ class Settings(BaseSettings):
     retention_days: float | None = Field(default=None, gt=0)  # None: keep closed tickets
     metrics_port: int | None = Field(default=None, ge=0, le=65535)  # None: no endpoint
     log_format: Literal["text", "json"] = "text"
+    metrics_host: str = "0.0.0.0"
 
     @field_validator("retention_days", "metrics_port", "privacy_policy_file", mode="before")
     @classmethod

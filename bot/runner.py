@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.app import App, build_app, register_commands
 from bot.config import Settings
 from bot.jobs.scheduler import SweepScheduler, build_runner
+from bot.ops.server import Ops
 from storage.migrate import upgrade_database
 
 log = logging.getLogger("bot")
@@ -26,6 +27,12 @@ async def prepare(app: App) -> None:
 
 async def run(settings: Settings) -> None:
     app = build_app(settings)
+    ops = Ops(
+        bot=app.bot,
+        database=app.database,
+        clock=app.clock,
+        worker_alive=lambda: app.staff is not None and app.staff.delivering,
+    )
     sweeps = SweepScheduler(
         build_runner(settings, app.database, app.clock, app.tickets.sla, app.catalogs),
         settings.sweep_interval_seconds,
@@ -35,6 +42,9 @@ async def run(settings: Settings) -> None:
         sweeps.start()
         if app.staff is not None:
             app.staff.start()
+        ops.start()
+        if settings.metrics_port is not None and not settings.webhook_url:
+            await ops.serve(settings.metrics_host, settings.metrics_port)
         me = await app.bot.get_me()
         mode = "webhook" if settings.webhook_url else "polling"
         log.info(
@@ -45,7 +55,7 @@ async def run(settings: Settings) -> None:
             settings.staff_chat_id or "not set",
         )
         if settings.webhook_url:
-            await _run_webhook(app, settings)
+            await _run_webhook(app, settings, ops)
         else:
             # SIGINT / SIGTERM stop polling; updates already taken are then finished before
             # the bot session closes, so none is lost half-way.
@@ -57,12 +67,13 @@ async def run(settings: Settings) -> None:
             if not await app.in_flight.drain(SHUTDOWN_GRACE_SECONDS):
                 log.warning("%d update(s) still running at shutdown", app.in_flight.count)
     finally:
+        await ops.stop()
         await sweeps.stop()
         await app.close()
         log.info("stopped")
 
 
-async def _run_webhook(app: App, settings: Settings) -> None:
+async def _run_webhook(app: App, settings: Settings, ops: Ops | None = None) -> None:
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     await app.bot.set_webhook(
         str(settings.webhook_url),
@@ -74,6 +85,8 @@ async def _run_webhook(app: App, settings: Settings) -> None:
         web_app, path="/webhook"
     )
     setup_application(web_app, app.dispatcher, bot=app.bot)
+    if ops is not None:
+        ops.add_routes(web_app)  # /healthz and /metrics next to the webhook
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)

@@ -14,6 +14,7 @@ from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy
 from bot.jobs.leader import Leadership, leadership_for
 from bot.locales.catalog import Catalogs
+from bot.ops.metrics import SLA_BREACHES, SWEEP_SECONDS
 from bot.services.privacy import PrivacyConfig, PrivacyService
 from bot.services.sla_sweeps import SlaSweepReport, SlaSweeps, SweepConfig
 from bot.services.surveys import SurveyConfig, SurveyService, SurveySweepReport
@@ -96,10 +97,15 @@ class SweepRunner:
         if not await self.leadership.acquire():
             return TickReport(led=False)
         report = TickReport(led=True)
-        report.sla = await self.sla.run_once()
-        report.surveys = await self.surveys.run_once()
+        with SWEEP_SECONDS.labels("sla").time():
+            report.sla = await self.sla.run_once()
+        for target, count in report.sla.breached.items():
+            SLA_BREACHES.labels(target).inc(count)
+        with SWEEP_SECONDS.labels("surveys").time():
+            report.surveys = await self.surveys.run_once()
         if self.privacy is not None:
-            report.anonymised = await self.privacy.retention_sweep_if_due()
+            with SWEEP_SECONDS.labels("retention").time():
+                report.anonymised = await self.privacy.retention_sweep_if_due()
         if report.sla.total or report.surveys.sent or report.surveys.reminded:
             log.info("sweeps: %s %s", report.sla, report.surveys)
         return report

@@ -15,6 +15,7 @@ from bot.domain.tickets import (
     format_ticket_number,
     registration,
 )
+from bot.ops.context import bind_ticket
 from bot.services.intake import ComplaintForm, FileRef, IncomingMessage
 from bot.services.listeners import TicketListeners
 from storage.models import Attachment, Customer, Ticket, TicketEvent, TicketMessage
@@ -112,6 +113,7 @@ class TicketService:
         due = compute_due(self._sla, priority=form.priority, opened_at=now, now=now)
         async with self._database.unit_of_work() as uow:
             number = format_ticket_number(await uow.tickets.next_sequence())
+            bind_ticket(number)
             ticket = await uow.tickets.add(
                 ticket=Ticket(
                     number=number,

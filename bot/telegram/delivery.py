@@ -57,6 +57,7 @@ from aiogram.types import (
 
 from bot.domain.clock import Clock
 from bot.locales.catalog import Catalogs
+from bot.ops.metrics import record_delivery
 from bot.services.outbox import REFRESH_CARD, STAFF_GROUP, enqueue_card_refresh, enqueue_text
 from bot.services.privacy import DELETE_TOPIC
 from storage.delivery_store import DeliveryStore, NewLink, SentRow
@@ -282,6 +283,7 @@ class DeliveryWorker:
                 failed_chats.add(row.chat_id)
                 continue
             delivered += 1
+            record_delivery("sent")
             sent.append(SentRow(row.id, outcome.message_ids[0] if outcome.message_ids else None))
             links.extend(self._new_links(row, outcome))
             if len(sent) >= MARK_EVERY:
@@ -308,8 +310,10 @@ class DeliveryWorker:
                 await self.threads.thread_lost(row.ticket_id, row.thread_id)
                 return await self._send(row)
         except TelegramRetryAfter as error:
+            record_delivery("429")
             await self._reschedule(row, now + timedelta(seconds=error.retry_after), str(error))
         except TelegramForbiddenError as error:
+            record_delivery("403")
             await self._forbidden(row, now, str(error))
         except TelegramBadRequest as error:
             if _is_not_modified(error):
@@ -464,10 +468,12 @@ class DeliveryWorker:
         if attempts >= self._max_attempts:
             await self._fail(row, error)
             return
+        record_delivery("retried")
         delay = min(timedelta(seconds=2**attempts), timedelta(minutes=10))
         await self._reschedule(row, now + delay, error)
 
     async def _fail(self, row: OutboxMessage, error: str) -> None:
+        record_delivery("failed")
         assert row.id is not None
         async with self._database.unit_of_work() as uow:
             await uow.delivery.mark_failed(message_id=row.id, error=error)

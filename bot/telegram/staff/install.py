@@ -70,6 +70,11 @@ class StaffDesk:
     _task: asyncio.Task[None] | None = None
     _stop: asyncio.Event | None = None
 
+    @property
+    def delivering(self) -> bool:
+        """The delivery worker is running (for the health check)."""
+        return self._task is not None and not self._task.done()
+
     def start(self) -> None:
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(self.delivery.run_forever(self._stop))
