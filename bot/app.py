@@ -151,10 +151,7 @@ def _fsm_backends(
 
 
 def build_customer_router(
-    customers: CustomerService,
-    i18n: CatalogI18n,
-    staff: StaffDesk,
-    privacy_router: Router | None = None,
+    customers: CustomerService, i18n: CatalogI18n, staff: StaffDesk
 ) -> Router:
     """Everything in private chats: the customer is registered and their language chosen
     (then the desk's checks run) before any handler; the desk's handlers come first."""
@@ -164,8 +161,6 @@ def build_customer_router(
         observer.filter(PrivateChat())
         observer.outer_middleware(context)
         observer.outer_middleware(staff.customer_middleware)
-    if privacy_router is not None:  # first: /deletemydata is never relayed to a ticket
-        customer.include_router(privacy_router)
     customer.include_routers(
         staff.private_router,
         start.build_router(),
@@ -264,9 +259,9 @@ def build_app(
         company=settings.company_name,
         retention_days=settings.retention_days,
     )
-    dispatcher.include_router(
-        build_customer_router(customers, i18n, staff, customer_privacy.build_router(policy))
-    )
+    # Privacy rights hold for every customer (banned ones too), before anything is relayed.
+    dispatcher.include_router(customer_privacy.build_router(policy, customers, i18n))
+    dispatcher.include_router(build_customer_router(customers, i18n, staff))
     if staff.staff_router is not None:
         dispatcher.include_router(staff.staff_router)
     return App(

@@ -14,7 +14,7 @@ from storage.models import Customer
 from storage.privacy_models import PrivacyEvent
 from tests.harness import Desk
 from tests.privacy.helpers import file_ids_of, seed, statistics, where_stored
-from tests.staff.conftest import STAFF, deliver, open_desk, start
+from tests.staff.conftest import ANNA, STAFF, deliver, open_desk, start
 from tests.telegram_fake import TelegramUser
 
 ZOE = TelegramUser(5001, "Zinovia", "Quartzfeld", "zq_private", "en")
@@ -204,3 +204,16 @@ async def test_cancel_at_either_step_erases_nothing(desk: Desk) -> None:
     await desk.press(ZOE, "Cancel")
     assert _shown(desk, ZOE) == "Nothing was erased."
     assert {v for _, _, v in await where_stored(desk, zoe.values)} == set(zoe.values)
+
+
+async def test_a_banned_customer_keeps_the_right_to_a_copy_and_to_erasure(desk: Desk) -> None:
+    zoe = await seed(desk, ZOE, "zoe")
+    await desk.feed(desk.updates.group_text(ANNA, STAFF, "/ban", thread_id=zoe.topics[1]))
+    await desk.say(ZOE, "zoe still here")  # stored, not relayed: the ban works
+    await desk.command(ZOE, "mydata")
+    assert sorted(_documents(desk, ZOE)) == ["my-data.json", "my-data.txt"]
+    await desk.command(ZOE, "deletemydata")
+    await desk.press(ZOE, "Continue")
+    await desk.press(ZOE, "🗑 Yes, erase my data")
+    assert _shown(desk, ZOE).startswith("✅ Your personal data is erased.")
+    assert await where_stored(desk, [*zoe.values, "zoe still here"]) == []

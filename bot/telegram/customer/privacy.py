@@ -14,10 +14,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.tickets import Actor
 from bot.locales.catalog import Catalogs
+from bot.services.customers import CustomerService
 from bot.services.privacy import ExportTooSoon, NothingToErase, PrivacyService
-from bot.telegram.filters import MaybeCommand
+from bot.telegram.filters import MaybeCommand, PrivateChat
 from bot.telegram.formatting import local_datetime
-from bot.telegram.i18n import current_locale, t, t_plain
+from bot.telegram.i18n import CatalogI18n, current_locale, t, t_plain
+from bot.telegram.middlewares import CustomerContextMiddleware
 from bot.telegram.text_limits import split_text
 from storage.models import Customer
 
@@ -98,8 +100,14 @@ def _ask_keyboard(confirm: bool) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def build_router(policy: PrivacyPolicy) -> Router:
+def build_router(policy: PrivacyPolicy, customers: CustomerService, i18n: CatalogI18n) -> Router:
+    """In private chats; the customer is registered (inner middleware: only when one of these
+    handlers matched, so other messages pay nothing but the filter checks)."""
     router = Router(name="customer_privacy")
+    context = CustomerContextMiddleware(customers, i18n)
+    for observer in (router.message, router.callback_query):
+        observer.filter(PrivateChat())
+        observer.middleware(context)
 
     @router.message(MaybeCommand(), Command("privacy"))
     async def privacy(message: Message) -> None:
