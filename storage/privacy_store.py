@@ -30,6 +30,10 @@ MACHINE_COMMENTS = frozenset(
 )
 
 
+# What an erased customer is called on cards and topic names (the name itself is gone).
+ERASED_NAME = "—"
+
+
 @dataclass
 class CustomerRecords:
     """Every row that belongs to one customer."""
@@ -297,7 +301,7 @@ class PrivacyStore:
             .where(col(Customer.id) == customer.id)
             .values(
                 telegram_id=-customer.id,  # real Telegram user ids are positive
-                first_name="",
+                first_name=ERASED_NAME,
                 last_name=None,
                 username=None,
                 language_code=None,

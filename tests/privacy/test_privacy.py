@@ -14,7 +14,7 @@ from storage.models import Customer
 from storage.privacy_models import PrivacyEvent
 from tests.harness import Desk
 from tests.privacy.helpers import file_ids_of, seed, statistics, where_stored
-from tests.staff.conftest import ANNA, STAFF, deliver, open_desk, start
+from tests.staff.conftest import ANNA, STAFF, deliver, open_desk, start, ticket
 from tests.telegram_fake import TelegramUser
 
 ZOE = TelegramUser(5001, "Zinovia", "Quartzfeld", "zq_private", "en")
@@ -178,9 +178,17 @@ async def test_deletemydata_erases_everything_personal_and_keeps_the_figures(
     assert desk.fake.texts_to(STAFF, thread_id=zoe.topics[1])[-1] == (
         "🔒 C-000002 закрыто: клиент попросил удалить свои персональные данные."
     )
+    for ticket_id in (zoe.closed_ticket, zoe.open_ticket):
+        card_id = (await ticket(desk, ticket_id)).card_message_id
+        assert card_id is not None
+        card = desk.fake.message(STAFF, card_id)
+        assert card is not None and card.text is not None
+        assert not [v for v in zoe.values if v in card.text], card.text
     names = desk.fake.topics(STAFF)
-    for topic in zoe.topics:
-        assert "Zinovia" not in names[topic] and "Quartzfeld" not in names[topic]
+    assert [names[topic] for topic in zoe.topics] == [
+        "🔒 C-000001 · Доставка · —",
+        "🔒 C-000002 · Качество товара · —",
+    ]
 
     # The bot works for the same person as for a new customer.
     await desk.command(ZOE, "start")
@@ -191,7 +199,7 @@ async def test_deletemydata_erases_everything_personal_and_keeps_the_figures(
     assert desk.last_text(ZOE) == "You have no tickets yet."
     async with desk.database.unit_of_work() as uow:
         erased = await uow.session.get(Customer, zoe.customer_id)
-        assert erased is not None and erased.telegram_id < 0 and erased.first_name == ""
+        assert erased is not None and erased.telegram_id < 0 and erased.first_name == "—"
 
 
 async def test_cancel_at_either_step_erases_nothing(desk: Desk) -> None:
