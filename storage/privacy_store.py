@@ -150,6 +150,18 @@ class PrivacyStore:
         )
         return result.first()
 
+    async def drop_last_event(self, *, customer_id: int, kind: str) -> None:
+        last = (
+            await self.session.exec(
+                select(PrivacyEvent)
+                .where(PrivacyEvent.customer_id == customer_id, PrivacyEvent.kind == kind)
+                .order_by(col(PrivacyEvent.at).desc(), col(PrivacyEvent.id).desc())
+                .limit(1)
+            )
+        ).first()
+        if last is not None:
+            await self.session.delete(last)
+
     async def expired_tickets(self, *, closed_before: datetime, limit: int) -> list[Ticket]:
         """Closed tickets older than the retention period that still hold personal content."""
         anonymised = select(AnonymisedTicket.ticket_id)

@@ -133,6 +133,12 @@ class PrivacyService:
             counts=counts,
         )
 
+    async def export_not_delivered(self, *, customer_id: int) -> None:
+        """The files did not reach the customer: the export does not count for the hourly
+        limit, so they can ask again at once."""
+        async with self._database.unit_of_work() as uow:
+            await PrivacyStore(uow.session).drop_last_event(customer_id=customer_id, kind="export")
+
     # ------------------------------------------------------------------------- erasure
 
     async def customer_of_ticket(self, ticket_id: int) -> Customer | None:

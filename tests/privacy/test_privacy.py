@@ -225,3 +225,15 @@ async def test_a_banned_customer_keeps_the_right_to_a_copy_and_to_erasure(desk: 
     await desk.press(ZOE, "🗑 Yes, erase my data")
     assert _shown(desk, ZOE).startswith("✅ Your personal data is erased.")
     assert await where_stored(desk, [*zoe.values, "zoe still here"]) == []
+
+
+async def test_an_export_that_did_not_arrive_does_not_count_for_the_hourly_limit(
+    desk: Desk,
+) -> None:
+    await seed(desk, ZOE, "zoe")
+    desk.fake.fail_next("sendDocument", network=True, chat_id=ZOE.id)
+    await desk.command(ZOE, "mydata")
+    assert _documents(desk, ZOE) == {}
+    assert desk.last_text(ZOE).startswith("Your message")  # the error handler's notice
+    await desk.command(ZOE, "mydata")
+    assert sorted(_documents(desk, ZOE)) == ["my-data.json", "my-data.txt"]

@@ -6,6 +6,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -126,14 +127,18 @@ def build_router(policy: PrivacyPolicy, customers: CustomerService, i18n: Catalo
                 t("privacy.mydata.too_soon", at=local_datetime(error.retry_at, business_zone))
             )
             return
-        await message.answer_document(
-            BufferedInputFile(export.json_bytes, filename="my-data.json"),
-            caption=t("privacy.mydata.json_caption"),
-        )
-        await message.answer_document(
-            BufferedInputFile(export.text_bytes, filename="my-data.txt"),
-            caption=t("privacy.mydata.text_caption"),
-        )
+        try:
+            await message.answer_document(
+                BufferedInputFile(export.json_bytes, filename="my-data.json"),
+                caption=t("privacy.mydata.json_caption"),
+            )
+            await message.answer_document(
+                BufferedInputFile(export.text_bytes, filename="my-data.txt"),
+                caption=t("privacy.mydata.text_caption"),
+            )
+        except TelegramAPIError:
+            await privacy.export_not_delivered(customer_id=customer.id)
+            raise
 
     @router.message(MaybeCommand(), Command("deletemydata"))
     async def deletemydata(message: Message) -> None:
