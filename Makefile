@@ -35,3 +35,7 @@ migrate: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: backup
+backup: $(STAMP)
+	$(BIN)/python -m bot.backup

@@ -15,6 +15,7 @@ RUNS: tuple[tuple[str, ...], ...] = (
     ("bench.sweep_bench",),
     ("bench.load_bench", "--rate", "20", "--seconds", "30"),
     ("bench.outbox_bench",),
+    ("bench.ops_bench",),
 )
 
 

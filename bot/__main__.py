@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import logging
 import sys
 
 from pydantic import ValidationError
 
 from bot.config import Settings
 from bot.domain.form import FormSchemaError
+from bot.ops.logs import configure_logging
 from bot.runner import run
 from knowledge_base import KnowledgeBaseError
 from storage.instance_lock import AnotherInstanceRunning
@@ -43,10 +43,7 @@ def main() -> int:
     settings = load_settings()
     if settings is None:
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings.log_level, settings.log_format)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run(settings))

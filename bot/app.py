@@ -21,14 +21,16 @@ from bot.domain.clock import Clock, SystemClock
 from bot.domain.form import FormSchema
 from bot.domain.sla import SlaPolicy
 from bot.forms.loader import load_form
-from bot.jobs.scheduler import build_survey_service
+from bot.jobs.scheduler import build_privacy_service, build_survey_service
 from bot.locales.catalog import Catalogs
+from bot.ops.updates import install_update_metrics
 from bot.services.customers import CustomerService
 from bot.services.knowledge import KnowledgeService
 from bot.services.outbox import Outbox
 from bot.services.tickets import TicketService
 from bot.telegram import errors, stale_buttons
 from bot.telegram.customer import fallback, faq, form, knowledge, start, survey, tickets
+from bot.telegram.customer import privacy as customer_privacy
 from bot.telegram.customer.form import FormEngine
 from bot.telegram.filters import PrivateChat
 from bot.telegram.fsm_storage import BatchWritesMiddleware, ChatIsolation, DatabaseStorage
@@ -47,7 +49,18 @@ from storage.unit_of_work import Database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FSM_CACHE_SIZE = 10_000
-CUSTOMER_COMMANDS = ("start", "complaint", "tickets", "faq", "language", "cancel", "help")
+CUSTOMER_COMMANDS = (
+    "start",
+    "complaint",
+    "tickets",
+    "faq",
+    "language",
+    "cancel",
+    "help",
+    "privacy",
+    "mydata",
+    "deletemydata",
+)
 STAFF_MENU = (
     "take",
     "assign",
@@ -65,6 +78,7 @@ STAFF_MENU = (
     "back",
     "kb_gaps",
     "kb_reload",
+    "erase",
 )
 
 
@@ -214,6 +228,7 @@ def build_app(
     knowledge_service = KnowledgeService(
         load_knowledge_base(settings), database, clock, source=knowledge_base_folder(settings)
     )
+    privacy = build_privacy_service(settings, database, clock, sla, catalogs)
     storage, isolation = _fsm_backends(settings, database, clock)
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
     in_flight = InFlightUpdates()
@@ -235,8 +250,10 @@ def build_app(
         i18n=i18n,
         knowledge=knowledge_service,
         surveys=build_survey_service(settings, database, clock, sla, catalogs),
+        privacy=privacy,
     )
     dispatcher.errors.register(errors.on_error)
+    install_update_metrics(dispatcher)
     bot = build_bot(settings, session)
     staff = install_staff_desk(
         bot=bot,
@@ -248,9 +265,18 @@ def build_app(
         tickets=ticket_service,
         schema=schema,
         knowledge=knowledge_service,
+        privacy=privacy,
     )
     dispatcher.workflow_data["outbox"] = Outbox(database, clock, staff.delivery.notify)
     # Private chats first: they carry most of the traffic and skip the staff router entirely.
+    policy = customer_privacy.PrivacyPolicy(
+        catalogs,
+        path=settings.privacy_policy_file,
+        company=settings.company_name,
+        retention_days=settings.retention_days,
+    )
+    # Privacy rights hold for every customer (banned ones too), before anything is relayed.
+    dispatcher.include_router(customer_privacy.build_router(policy, customers, i18n))
     dispatcher.include_router(build_customer_router(customers, i18n, staff))
     if staff.staff_router is not None:
         dispatcher.include_router(staff.staff_router)

@@ -199,3 +199,21 @@ class Settings(BaseSettings):
         if self.single_instance is not None:
             return self.single_instance
         return self.database_url.startswith("sqlite") and not self.redis_url
+
+    # Privacy and operations.
+    privacy_policy_file: Path | None = None
+    erase_topics: Literal["delete", "anonymise"] = "anonymise"
+    retention_days: float | None = Field(default=None, gt=0)  # None: keep closed tickets
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)  # None: no endpoint
+    log_format: Literal["text", "json"] = "text"
+    metrics_host: str = "0.0.0.0"
+
+    @field_validator("retention_days", "metrics_port", "privacy_policy_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("erase_topics", "log_format", mode="before")
+    @classmethod
+    def _lower_choice(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value

@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.app import App, build_app, register_commands
 from bot.config import Settings
 from bot.jobs.scheduler import SweepScheduler, build_runner
+from bot.ops.server import Ops
 from bot.telegram.inbox import Inbox
 from storage.migrate import upgrade_database
 
@@ -46,6 +47,12 @@ def webhook_path(url: str) -> str:
 
 async def run(settings: Settings) -> None:
     app = build_app(settings)
+    ops = Ops(
+        bot=app.bot,
+        database=app.database,
+        clock=app.clock,
+        worker_alive=lambda: app.staff is not None and app.staff.delivering,
+    )
     sweeps = SweepScheduler(
         build_runner(settings, app.database, app.clock, app.tickets.sla, app.catalogs),
         settings.sweep_interval_seconds,
@@ -61,6 +68,9 @@ async def run(settings: Settings) -> None:
         sweeps.start()
         if app.staff is not None:
             app.staff.start()
+        ops.start()
+        if settings.metrics_port is not None and not settings.webhook_url:
+            await ops.serve(settings.metrics_host, settings.metrics_port)
         me = await app.bot.get_me()
         mode = "webhook" if settings.webhook_url else "polling"
         log.info(
@@ -73,7 +83,7 @@ async def run(settings: Settings) -> None:
         await inbox.take_left_over(at_start=True)
         housekeeping = asyncio.create_task(inbox.keep_claims(stop))
         if settings.webhook_url:
-            await _run_webhook(app, settings, inbox, stop)
+            await _run_webhook(app, settings, inbox, stop, ops)
         else:
             # Each batch is stored in the inbox before the next poll confirms it to Telegram.
             await inbox.poll(stop, allowed_updates=app.dispatcher.resolve_used_update_types())
@@ -87,6 +97,7 @@ async def run(settings: Settings) -> None:
         if housekeeping is not None:
             with contextlib.suppress(Exception):
                 await housekeeping
+        await ops.stop()
         await sweeps.stop()
         await app.close()
         for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -94,7 +105,9 @@ async def run(settings: Settings) -> None:
         log.info("stopped")
 
 
-async def _run_webhook(app: App, settings: Settings, inbox: Inbox, stop: asyncio.Event) -> None:
+async def _run_webhook(
+    app: App, settings: Settings, inbox: Inbox, stop: asyncio.Event, ops: Ops | None = None
+) -> None:
     assert settings.webhook_url is not None
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     await app.bot.set_webhook(
@@ -105,6 +118,8 @@ async def _run_webhook(app: App, settings: Settings, inbox: Inbox, stop: asyncio
     path = webhook_path(settings.webhook_url)
     web_app = web.Application()
     web_app.router.add_post(path, inbox.webhook_handler(secret))
+    if ops is not None:
+        ops.add_routes(web_app)  # /healthz and /metrics next to the webhook
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)

@@ -27,6 +27,7 @@ LANES: dict[str, int] = {
     "open_topic": CONVERSATION,
     "notice": DESK,
     "refresh_card": DESK,
+    "delete_topic": DESK,
     "incident_update": BROADCAST,
     "incident_resolved": BROADCAST,
     "digest": BROADCAST,

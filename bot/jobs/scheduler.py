@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +16,8 @@ from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy
 from bot.jobs.leader import Leadership, leadership_for
 from bot.locales.catalog import Catalogs
+from bot.ops.metrics import SLA_BREACHES, SWEEP_SECONDS
+from bot.services.privacy import PrivacyConfig, PrivacyService
 from bot.services.sla_sweeps import SlaSweepReport, SlaSweeps, SweepConfig
 from bot.services.surveys import SurveyConfig, SurveyService, SurveySweepReport
 from storage.unit_of_work import Database
@@ -50,27 +53,63 @@ def build_survey_service(
     return SurveyService(database, clock, sla, catalogs, survey_config(settings))
 
 
+def build_privacy_service(
+    settings: Settings, database: Database, clock: Clock, sla: SlaPolicy, catalogs: Catalogs
+) -> PrivacyService:
+    retention = settings.retention_days
+    return PrivacyService(
+        database,
+        clock,
+        sla,
+        catalogs,
+        PrivacyConfig(
+            staff_chat_id=settings.staff_chat_id,
+            staff_locale=settings.default_locale,
+            zone=ZoneInfo(settings.timezone),
+            erase_topics=settings.erase_topics,
+            retention=None if retention is None else timedelta(days=retention),
+        ),
+    )
+
+
 @dataclass
 class TickReport:
     led: bool
     sla: SlaSweepReport | None = None
     surveys: SurveySweepReport | None = None
+    anonymised: int | None = None  # tickets anonymised by the daily retention sweep
 
 
 class SweepRunner:
     """One tick: run every sweep if this instance leads; each sweep is idempotent."""
 
-    def __init__(self, sla: SlaSweeps, surveys: SurveyService, leadership: Leadership) -> None:
+    def __init__(
+        self,
+        sla: SlaSweeps,
+        surveys: SurveyService,
+        leadership: Leadership,
+        privacy: PrivacyService | None = None,
+    ) -> None:
         self.sla = sla
         self.surveys = surveys
         self.leadership = leadership
+        self.privacy = privacy
 
     async def tick(self) -> TickReport:
         if not await self.leadership.acquire():
             return TickReport(led=False)
         report = TickReport(led=True)
-        report.sla = await self.sla.run_once()
-        report.surveys = await self.surveys.run_once()
+        with SWEEP_SECONDS.labels("sla").time():
+            report.sla = await self.sla.run_once()
+        for target, count in report.sla.breached.items():
+            SLA_BREACHES.labels(target).inc(count)
+        with SWEEP_SECONDS.labels("surveys").time():
+            report.surveys = await self.surveys.run_once()
+        if self.privacy is not None:
+            started = time.perf_counter()
+            report.anonymised = await self.privacy.retention_sweep_if_due()
+            if report.anonymised is not None:  # timed only when it ran (once a day)
+                SWEEP_SECONDS.labels("retention").observe(time.perf_counter() - started)
         if report.sla.total or report.surveys.sent or report.surveys.reminded:
             log.info("sweeps: %s %s", report.sla, report.surveys)
         return report
@@ -89,6 +128,7 @@ def build_runner(
         SlaSweeps(database, clock, sla, catalogs, sweep_config(settings)),
         build_survey_service(settings, database, clock, sla, catalogs),
         leadership_for(database.engine),
+        build_privacy_service(settings, database, clock, sla, catalogs),
     )
 
 

@@ -15,6 +15,7 @@ from bot.domain.tickets import (
     format_ticket_number,
     registration,
 )
+from bot.ops.context import bind_ticket
 from bot.services.intake import ComplaintForm, FileRef, IncomingMessage
 from bot.services.listeners import TicketListeners
 from storage.desk_repository import FormSubmissionRepository, RepliedMessageRepository
@@ -130,6 +131,7 @@ class TicketService:
                     found = await uow.tickets.get(ticket_id=earlier)
                     assert found is not None
                     return found
+            bind_ticket(number)
             ticket = await uow.tickets.add(
                 ticket=Ticket(
                     number=number,

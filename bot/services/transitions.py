@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.sla import SlaPolicy, compute_due, service_time_between
 from bot.domain.tickets import Actor, StatusChange, TicketStatus, transition
+from bot.ops.context import bind_ticket
 from bot.services.outbox import enqueue_card_refresh
 from storage.models import Ticket
 from storage.unit_of_work import UnitOfWork
@@ -29,6 +30,7 @@ async def apply_transition(
     (an outbox row in this unit of work), whoever made the change.
     Raises `IllegalTransition` for a move the state machine does not allow.
     """
+    bind_ticket(ticket.number)
     current = TicketStatus(ticket.status)
     change = transition(current, target, actor=actor, at=now, comment=comment)
     if current is TicketStatus.WAITING_CUSTOMER and ticket.waiting_since is not None:

@@ -70,6 +70,7 @@ from aiogram.types import (
 
 from bot.domain.clock import Clock
 from bot.locales.catalog import Catalogs
+from bot.ops.metrics import record_delivery
 from bot.services.desk.topics import OPEN_TOPIC
 from bot.services.outbox import (
     NOTICE,
@@ -78,6 +79,7 @@ from bot.services.outbox import (
     enqueue_card_refresh,
     enqueue_notice,
 )
+from bot.services.privacy import DELETE_TOPIC
 from bot.telegram.html_text import fits, split_html
 from bot.telegram.pacing import Pacer
 from bot.telegram.text_limits import CAPTION_LIMIT, TEXT_LIMIT
@@ -371,6 +373,7 @@ class DeliveryWorker:
                 stopped.add(row.chat_id)
                 continue
             delivered += 1
+            record_delivery("sent")
             await self._store.finish(
                 now=now,
                 sent=[SentRow(row.id, outcome.message_ids[0] if outcome.message_ids else None)],
@@ -406,9 +409,11 @@ class DeliveryWorker:
                 await self.threads.thread_lost(row.ticket_id, row.thread_id)
                 return await self._send(row)
         except TelegramRetryAfter as error:
+            record_delivery("429")
             at = now + timedelta(seconds=error.retry_after)
             await self._retry(row, now, at, error.message)
         except TelegramForbiddenError as error:
+            record_delivery("403")
             await self._refused(row, now, error.message, forbidden=True)
         except TelegramBadRequest as error:
             if _is_not_modified(error):
@@ -578,6 +583,11 @@ class DeliveryWorker:
             await self.threads.refresh(row.ticket_id)
         return _Sent([])
 
+    async def _send_delete_topic(self, row: OutboxMessage, thread: int | None) -> _Sent:
+        """After an erasure with ERASE_TOPICS=delete: the customer's topic goes."""
+        await self._bot.delete_forum_topic(row.chat_id, int(row.payload["thread_id"]))
+        return _Sent([])
+
     async def _send_nothing(self, row: OutboxMessage, thread: int | None) -> _Sent:
         """`open_topic`: the ticket's topic and card were made when its thread was looked up."""
         return _Sent([])
@@ -630,6 +640,7 @@ class DeliveryWorker:
             hours = int(self._give_up_after.total_seconds() // 3600)
             await self._refused(row, now, error, reason="gave_up", hours=hours)
             return
+        record_delivery("retried")
         delay = min(timedelta(seconds=2 ** min(row.attempts + 1, 20)), MAX_BACKOFF)
         await self._retry(row, now, now + delay, error)
 
@@ -678,6 +689,7 @@ class DeliveryWorker:
         assert row.id is not None
         async with self._database.unit_of_work() as uow:
             await uow.delivery.mark_failed(message_id=row.id, error=error)
+            record_delivery("failed")
             if row.chat_id <= 0 or self._staff_chat_id is None:
                 log.warning("outbox %s to chat %s failed for good: %s", row.id, row.chat_id, error)
                 return
@@ -752,6 +764,7 @@ SENDERS: dict[str, Sender] = {
     "edit_caption": DeliveryWorker._send_edit_caption,
     REFRESH_CARD: DeliveryWorker._send_refresh,
     OPEN_TOPIC: DeliveryWorker._send_nothing,
+    DELETE_TOPIC: DeliveryWorker._send_delete_topic,
 }
 
 

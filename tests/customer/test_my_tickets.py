@@ -216,6 +216,9 @@ async def test_commands_menu_is_registered_in_both_languages(desk: Desk) -> None
         "language",
         "cancel",
         "help",
+        "privacy",
+        "mydata",
+        "deletemydata",
     ]
     assert by_language["en"][1]["description"] == "File a complaint"
     assert by_language[None][1]["description"] == "Подать жалобу"

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.tickets import Actor, TicketStatus
+from bot.ops.context import bind_ticket
 from bot.services.desk.common import ALBUM_WAIT, customer_name, mention
 from bot.services.desk.status import StatusChanges
 from bot.services.outbox import (
@@ -41,6 +42,7 @@ class CustomerRelay(StatusChanges):
 
         The caller notifies the delivery worker after its commit.
         """
+        bind_ticket(ticket.number)
         now = self._clock.now()
         staff_chat = self.config.staff_chat_id
         customer = await uow.customers.get(customer_id=ticket.customer_id)

@@ -13,6 +13,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.domain.tickets import IllegalTransition, Priority, ResolutionType, TicketStatus
+from bot.ops.context import bind_ticket
 from bot.services.desk import AgentMessage, AgentRef, DeskError, DeskService, MediaRef
 from bot.telegram.filters import CommandLike, ServiceMessage
 from bot.telegram.i18n import t, t_plain
@@ -48,6 +49,7 @@ STAFF_COMMANDS = (
     "back",
     "kb_gaps",
     "kb_reload",
+    "erase",
 )
 NOTE_PREFIX = "#note"
 STATUS_WORDS = {
@@ -114,6 +116,7 @@ async def ticket_of(message: Message, desk: DeskService) -> Ticket | None:
     if message.is_topic_message and message.message_thread_id is not None:
         ticket = await desk.ticket_by_topic(message.message_thread_id)
         if ticket is not None:
+            bind_ticket(ticket.number)
             return ticket
     if message.reply_to_message is not None:
         return await desk.ticket_by_message(message.chat.id, message.reply_to_message.message_id)

@@ -17,6 +17,7 @@ from bot.services.desk import DeskConfig, DeskService
 from bot.services.kb_desk import KnowledgeDesk
 from bot.services.knowledge import KnowledgeService
 from bot.services.outbox import Buttons
+from bot.services.privacy import PrivacyService
 from bot.services.routing import load_routing
 from bot.services.tickets import TicketService
 from bot.telegram.delivery import DeliveryWorker, Pacer, stop_worker
@@ -26,6 +27,7 @@ from bot.telegram.pacing import RedisPacer
 from bot.telegram.staff.access import StaffDirectory, StaffGate
 from bot.telegram.staff.callbacks import ConfirmCallback
 from bot.telegram.staff.card import CardStyle
+from bot.telegram.staff.erase import build_router as build_erase_router
 from bot.telegram.staff.group import StaffContext, build_group_router
 from bot.telegram.staff.kb import build_router as build_kb_router
 from bot.telegram.staff.listener import DeskListener
@@ -69,6 +71,11 @@ class StaffDesk:
     _task: asyncio.Task[None] | None = None
     _stop: asyncio.Event | None = None
 
+    @property
+    def delivering(self) -> bool:
+        """The delivery worker is running (for the health check)."""
+        return self._task is not None and not self._task.done()
+
     def start(self) -> None:
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(self.delivery.run_forever(self._stop))
@@ -102,6 +109,7 @@ def install_staff_desk(
     tickets: TicketService,
     schema: FormSchema,
     knowledge: KnowledgeService | None = None,
+    privacy: PrivacyService | None = None,
 ) -> StaffDesk:
     """Build the desk, its routers (for the caller to include) and register its listener."""
     locale = settings.default_locale
@@ -196,6 +204,8 @@ def install_staff_desk(
             threads.related = kb_desk
             # Before the group router: its catch-all handlers would swallow these commands.
             routers.insert(0, build_kb_router(kb_desk, directory))
+        if privacy is not None:
+            routers.insert(0, build_erase_router(desk, privacy, directory))
         gate = StaffGate(directory, i18n, locale)
         for router in routers:
             for observer in (router.message, router.callback_query, router.edited_message):

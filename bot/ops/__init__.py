@@ -1,0 +1,1 @@
+"""Running the bot as a service: health and metrics endpoint, structured logs, backups."""
