@@ -17,6 +17,8 @@ from sqlalchemy import ColumnElement, and_, delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.desk_models import TicketCard
+from storage.inbox_models import DONE, FAILED, UNREADABLE, InboxUpdate
 from storage.kb_models import KbQuery
 from storage.models import Attachment, Customer, Ticket, TicketEvent, TicketMessage
 from storage.outbox_models import OutboxMessage
@@ -55,6 +57,7 @@ class ScrubCounts:
     kb_questions: int = 0
     outbox: int = 0
     links: int = 0
+    updates: int = 0
 
     def add(self, other: ScrubCounts) -> None:
         for name in vars(self):
@@ -258,6 +261,13 @@ class PrivacyStore:
             .execution_options(synchronize_session=False)
         )
         counts.links = result.rowcount
+        # The topic name last set carries the customer's name; the next refresh sets it anew.
+        await session.exec(
+            update(TicketCard)
+            .where(col(TicketCard.ticket_id).in_(ids))
+            .values(topic_name=None, card_digest=None)
+            .execution_options(synchronize_session=False)
+        )
         done = set(
             (
                 await session.exec(
@@ -307,6 +317,7 @@ class PrivacyStore:
             .execution_options(synchronize_session=False)
         )
         counts.links = result.rowcount
+        counts.updates = await self._scrub_inbox(telegram_id)
         # An ORM-enabled bulk update: the in-process customer cache sees it and forgets.
         await self.session.exec(
             update(Customer)
@@ -325,6 +336,23 @@ class PrivacyStore:
             .execution_options(synchronize_session=False)
         )
         return counts
+
+    async def _scrub_inbox(self, telegram_id: int) -> int:
+        """Handled incoming updates as Telegram sent them (kept a short while for redelivery)
+        that name this user: the update's JSON is compact, so a user or chat object of theirs
+        reads `"id":<id>,` or `"id":<id>}`. Pending updates stay: they have yet to be handled."""
+        result = await self.session.exec(
+            delete(InboxUpdate)
+            .where(
+                col(InboxUpdate.state).in_((DONE, UNREADABLE, FAILED)),
+                or_(
+                    col(InboxUpdate.payload).contains(f'"id":{telegram_id},', autoescape=True),
+                    col(InboxUpdate.payload).contains(f'"id":{telegram_id}}}', autoescape=True),
+                ),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)
 
     async def _scrub_messages(self, where: ColumnElement[bool]) -> int:
         await self.session.exec(
