@@ -234,6 +234,9 @@ def build_app(
         schema=schema,
         knowledge=knowledge_service,
     )
+    if staff.incidents is not None:
+        # Incident alerts' buttons in supervisors' private chats, before the customer router.
+        dispatcher.include_router(staff.incidents.supervisor_router)
     # Private chats first: they carry most of the traffic and skip the staff router entirely.
     dispatcher.include_router(build_customer_router(customers, i18n, staff))
     if staff.staff_router is not None:

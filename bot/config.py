@@ -129,3 +129,9 @@ class Settings(BaseSettings):
     private_chat_min_interval_seconds: float = Field(default=1.0, ge=0)
     relay_burst_minutes: float = Field(default=10, ge=0)
     reopen_window_days: float = Field(default=30, ge=0)
+
+    # Mass incidents.
+    incident_window_minutes: float = Field(default=60, gt=0)
+    incident_min_tickets: int = Field(default=5, ge=2)
+    incident_link_threshold: float | None = Field(default=None, ge=0, le=100)  # None: tuned
+    incident_suggest_threshold: float | None = Field(default=None, ge=0, le=100)

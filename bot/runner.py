@@ -27,7 +27,14 @@ async def prepare(app: App) -> None:
 async def run(settings: Settings) -> None:
     app = build_app(settings)
     sweeps = SweepScheduler(
-        build_runner(settings, app.database, app.clock, app.tickets.sla, app.catalogs),
+        build_runner(
+            settings,
+            app.database,
+            app.clock,
+            app.tickets.sla,
+            app.catalogs,
+            app.staff.incidents.service if app.staff and app.staff.incidents else None,
+        ),
         settings.sweep_interval_seconds,
     )
     try:

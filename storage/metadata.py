@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
-from storage import kb_models, models, outbox_models, staff_models
+from storage import incident_models, kb_models, models, outbox_models, staff_models
 
 # Every module that defines tables is listed here, so migrations and tests see them all.
-TABLE_MODULES = (models, outbox_models, staff_models, kb_models)
+TABLE_MODULES = (models, outbox_models, staff_models, kb_models, incident_models)
 
 metadata = SQLModel.metadata

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -49,20 +50,34 @@ def build_survey_service(
     return SurveyService(database, clock, sla, catalogs, survey_config(settings))
 
 
+class IncidentSweep(Protocol):
+    async def sweep(self) -> int:
+        """All-clears for calmed incident alerts, unfinished resolutions; alerts closed."""
+        ...
+
+
 @dataclass
 class TickReport:
     led: bool
     sla: SlaSweepReport | None = None
     surveys: SurveySweepReport | None = None
+    calmed_alerts: int = 0
 
 
 class SweepRunner:
     """One tick: run every sweep if this instance leads; each sweep is idempotent."""
 
-    def __init__(self, sla: SlaSweeps, surveys: SurveyService, leadership: Leadership) -> None:
+    def __init__(
+        self,
+        sla: SlaSweeps,
+        surveys: SurveyService,
+        leadership: Leadership,
+        incidents: IncidentSweep | None = None,
+    ) -> None:
         self.sla = sla
         self.surveys = surveys
         self.leadership = leadership
+        self.incidents = incidents
 
     async def tick(self) -> TickReport:
         if not await self.leadership.acquire():
@@ -70,6 +85,8 @@ class SweepRunner:
         report = TickReport(led=True)
         report.sla = await self.sla.run_once()
         report.surveys = await self.surveys.run_once()
+        if self.incidents is not None:
+            report.calmed_alerts = await self.incidents.sweep()
         if report.sla.total or report.surveys.sent or report.surveys.reminded:
             log.info("sweeps: %s %s", report.sla, report.surveys)
         return report
@@ -82,12 +99,18 @@ class SweepRunner:
 
 
 def build_runner(
-    settings: Settings, database: Database, clock: Clock, sla: SlaPolicy, catalogs: Catalogs
+    settings: Settings,
+    database: Database,
+    clock: Clock,
+    sla: SlaPolicy,
+    catalogs: Catalogs,
+    incidents: IncidentSweep | None = None,
 ) -> SweepRunner:
     return SweepRunner(
         SlaSweeps(database, clock, sla, catalogs, sweep_config(settings)),
         build_survey_service(settings, database, clock, sla, catalogs),
         leadership_for(database.engine),
+        incidents,
     )
 
 

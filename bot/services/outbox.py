@@ -8,6 +8,9 @@ adds nothing), a target `chat_id`, an optional `thread_id` and a `kind` with its
     ``{"html": str, "buttons"?: [[{"text": str, "callback_data": str} | {"text", "url"}]],
     "reply_to"?: int, "silent"?: bool}`` — a message in Telegram's HTML; every piece of user
     text inside ``html`` must already be escaped (render it with the catalogues).
+``incident_update`` / ``incident_resolved``
+    the payload of ``text``: an incident's update or resolution sent to one of its customers
+    (kinds of their own so the worker can deliver mass updates behind ordinary traffic).
 ``copy``
     ``{"from_chat_id": int, "message_id": int, "caption"?: str (HTML), "reply_to"?: int,
     "silent"?: bool}`` — copyMessage: the content without "forwarded from".
@@ -47,6 +50,10 @@ from storage.unit_of_work import UnitOfWork
 Notify = Callable[[], None]
 STAFF_GROUP = 0  # chat id of outbox rows meant for "the staff group", whichever it is
 REFRESH_CARD = "refresh_card"
+# Rows of these kinds carry a `text` payload; the incident kinds are broadcasts (mass updates).
+INCIDENT_UPDATE = "incident_update"
+INCIDENT_RESOLVED = "incident_resolved"
+TEXT_KINDS: frozenset[str] = frozenset({"text", INCIDENT_UPDATE, INCIDENT_RESOLVED})
 GROUPABLE_MEDIA: frozenset[str] = frozenset({"photo", "video", "document", "audio"})
 
 
@@ -98,6 +105,7 @@ async def enqueue_text(
     silent: bool = False,
     link: Link | None = None,
     not_before: datetime | None = None,
+    kind: str = "text",
 ) -> bool:
     payload: dict[str, Any] = {"html": html}
     if buttons:
@@ -106,7 +114,7 @@ async def enqueue_text(
     return await uow.outbox.enqueue(
         key=key,
         chat_id=chat_id,
-        kind="text",
+        kind=kind,
         payload=payload,
         now=now,
         ticket_id=ticket_id,

@@ -57,7 +57,13 @@ from aiogram.types import (
 
 from bot.domain.clock import Clock
 from bot.locales.catalog import Catalogs
-from bot.services.outbox import REFRESH_CARD, STAFF_GROUP, enqueue_card_refresh, enqueue_text
+from bot.services.outbox import (
+    REFRESH_CARD,
+    STAFF_GROUP,
+    TEXT_KINDS,
+    enqueue_card_refresh,
+    enqueue_text,
+)
 from storage.delivery_store import DeliveryStore, NewLink, SentRow
 from storage.outbox_models import OutboxMessage
 from storage.unit_of_work import Database
@@ -333,7 +339,7 @@ class DeliveryWorker:
                 await self.threads.refresh(row.ticket_id)
             return _Sent([])
         silent = bool(payload.get("silent")) or None
-        if row.kind == "text":
+        if row.kind in TEXT_KINDS:
             message = await self._bot.send_message(
                 row.chat_id,
                 payload["html"],

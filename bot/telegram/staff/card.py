@@ -13,6 +13,7 @@ from bot.locales.catalog import Catalogs, Markup
 from bot.services.desk import CardData, customer_name, mention
 from bot.telegram.formatting import local_date, local_datetime
 from bot.telegram.staff.callbacks import CardCallback
+from bot.telegram.staff.incident_card import incident_text
 from bot.telegram.staff.kb_card import related_rows, related_text
 from storage.staff_models import Agent
 
@@ -149,6 +150,8 @@ def render_card(data: CardData, style: CardStyle) -> str:
     label = style.text("desk.card.description")
     related = related_text(data, style)
     tail = f"\n\n{related}" if related else ""
+    incident = incident_text(data, style)
+    tail = f"\n\n{incident}{tail}" if incident else tail
     budget = MAX_TEXT - len(head) - len(label) - len(tail) - 8
     description = cut(ticket.description or "—", max(budget, 20))
     body = style.text("desk.card.description_text", text=description)
