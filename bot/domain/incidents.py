@@ -97,24 +97,25 @@ MEASURES: dict[str, Scorer] = {
 similarity = trigram_cosine
 
 
+@lru_cache(maxsize=65536)
+def _grams_and_norm(signature: str) -> tuple[frozenset[str], float]:
+    grams = trigrams(signature)
+    return grams, (1 / math.sqrt(len(grams)) if grams else 0.0)
+
+
 def best_match(
     signature: str, candidates: Sequence[str], *, threshold: float
 ) -> tuple[int, float] | None:
-    """Index and score of the candidate most similar to `signature`, if one reaches
-    `threshold`."""
-    query = trigrams(signature)
-    if not query:
+    """Index and score of the candidate most similar to `signature` (the 3-gram cosine), if
+    one reaches `threshold`."""
+    query, query_norm = _grams_and_norm(signature)
+    if not query or not candidates:
         return None
-    best: tuple[int, float] | None = None
-    size = len(query)
-    for index, candidate in enumerate(candidates):
-        grams = trigrams(candidate)
-        if not grams:
-            continue
-        score = 100.0 * len(query & grams) / math.sqrt(size * len(grams))
-        if score >= threshold and (best is None or score > best[1]):
-            best = (index, score)
-    return best
+    scale = 100.0 * query_norm
+    scores = [len(query & grams) * norm for grams, norm in map(_grams_and_norm, candidates)]
+    best = max(range(len(scores)), key=scores.__getitem__)
+    score = scores[best] * scale
+    return (best, score) if score >= threshold else None
 
 
 @dataclass(frozen=True, slots=True)

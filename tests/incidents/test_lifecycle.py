@@ -4,7 +4,9 @@ hand and automatically, customers told, updated and resolved once each in their 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
+from bot.domain.clock import FrozenClock
 from bot.telegram.delivery import DeliveryWorker
 from storage.delivery_store import DeliveryStore
 from storage.incident_models import Incident, IncidentTicket
@@ -14,12 +16,13 @@ from tests.incidents.conftest import (
     CARD_DECLINED,
     STAFF,
     SUPERVISOR,
+    alerts,
     burst,
     complain,
     customer,
     deliver,
 )
-from tests.staff.conftest import ANNA, OUTSIDER, ticket
+from tests.staff.conftest import ANNA, OUTSIDER, open_desk, ticket
 
 KNOWN_EN = "ℹ️ We already know about this problem and are working on it."
 KNOWN_RU = "ℹ️ Мы уже знаем об этой проблеме и занимаемся ею."
@@ -276,3 +279,31 @@ async def test_a_restart_in_the_middle_of_a_fan_out_loses_nothing(desk: Desk) ->
     assert SUPERVISOR.id not in {
         c.chat_id for c in desk.fake.calls_of("sendMessage") if "Still" in (c.text or "")
     }
+
+
+async def test_the_whole_life_on_postgresql(
+    tmp_path: Path, clock: FrozenClock, postgres_url: str
+) -> None:
+    async with open_desk(
+        tmp_path, clock, database_url=postgres_url, supervisor_ids=str(SUPERVISOR.id)
+    ) as pg_desk:
+        pg_desk.fake.add_user(SUPERVISOR)
+        await test_a_burst_then_update_and_resolve(pg_desk)
+
+
+async def test_a_burst_then_update_and_resolve(desk: Desk) -> None:
+    ids, incident = await _declared(desk)
+    assert len(alerts(desk, SUPERVISOR.id)) == 1
+    late = await complain(desk, 20, "card payment declined, what is going on", language="ru")
+    await deliver(desk)
+    assert (await _links(desk))[late.id or 0] == "auto"
+    topic = incident.topic_id
+    await desk.feed(desk.updates.group_text(ANNA, STAFF, "/update On it", thread_id=topic))
+    await desk.feed(desk.updates.group_text(ANNA, STAFF, "/resolve refund Fixed", thread_id=topic))
+    await deliver(desk)
+    for index, language in [*enumerate(["en", "ru", "en", "ru", "en"]), (20, "ru")]:
+        texts = desk.texts(customer(index, language))
+        assert len([t for t in texts if "On it" in t]) == 1
+        assert len([t for t in texts if "Fixed" in t]) == 1
+    for tid in [*ids, late.id or 0]:
+        assert (await ticket(desk, tid)).status == "resolved"

@@ -127,6 +127,37 @@ class IncidentFigures:
     time_to_resolve: timedelta | None  # median: detection (or declaration) to resolution
 
 
+# Rows committed by another instance are read again for this long after the last sync: a
+# ticket is committed well within it of its `created_at`.
+SYNC_OVERLAP = timedelta(minutes=1)
+
+
+class WindowCache:
+    """The recent window's observations per category, kept in memory and topped up from the
+    database with only the rows since the last read (minus `SYNC_OVERLAP`), so detection
+    does not read and parse the whole window for every ticket."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, dict[int, Observation]] = {}
+        self._synced: dict[str, datetime] = {}
+
+    async def window(
+        self, repo: IncidentRepository, category: str, *, since: datetime, now: datetime
+    ) -> list[Observation]:
+        rows = self._rows.setdefault(category, {})
+        synced = self._synced.get(category)
+        start = since if synced is None else max(since, synced - SYNC_OVERLAP)
+        for tid, at, sig, cluster in await repo.window(category=category, since=start):
+            rows[tid] = Observation(tid, category, at, sig, cluster)
+        self._synced[category] = max(now, synced) if synced else now
+        while rows:
+            oldest = next(iter(rows))
+            if rows[oldest].at >= since:
+                break
+            del rows[oldest]
+        return [o for o in rows.values() if o.at >= since]
+
+
 def _median(values: Sequence[timedelta]) -> timedelta | None:
     if not values:
         return None
@@ -159,6 +190,7 @@ class IncidentService:
         self._buttons = buttons
         self._category_titles = category_titles or {}
         self._notify = notify or (lambda: None)
+        self._windows = WindowCache()
 
     def _staff(self, key: str, /, **params: object) -> str:
         return self._catalogs.render(key, self.config.staff_locale, **params)
@@ -181,12 +213,10 @@ class IncidentService:
                 return None  # seen already (a repeated event)
             now = ticket.created_at
             text = signature(ticket.description or "")
-            rows = await repo.window(category=ticket.category, since=now - policy.window)
-            window = [
-                Observation(tid, ticket.category, at, sig, cluster)
-                for tid, at, sig, cluster in rows
-                if tid != ticket_id
-            ]
+            window = await self._windows.window(
+                repo, ticket.category, since=now - policy.window, now=now
+            )
+            window = [o for o in window if o.ticket_id != ticket_id]
             placement = place(
                 ticket_id=ticket_id,
                 at=now,
@@ -208,9 +238,7 @@ class IncidentService:
                 alert.count = max(alert.count, placement.size)
                 alert.last_ticket_at = now
                 uow.session.add(alert)
-            incident_id, score = await self._matching_incident(
-                repo, ticket, text, alert.incident_id if alert else None
-            )
+            incident_id, score = await self._matching_incident(repo, ticket, text)
             if incident_id is not None and score >= self.config.link_threshold:
                 await self._link(uow, repo, incident_id, ticket, how="auto", by=None, now=now)
                 await self._tell_known(uow, repo, incident_id, ticket, now)
@@ -238,15 +266,14 @@ class IncidentService:
         return detection
 
     async def _matching_incident(
-        self, repo: IncidentRepository, ticket: Ticket, text: str, cluster_incident: int | None
+        self, repo: IncidentRepository, ticket: Ticket, text: str
     ) -> tuple[int | None, float]:
-        """The open incident the ticket matches best and how well (a ticket of a cluster
-        declared as an incident matches it fully)."""
+        """The open incident the ticket matches best (its title and its latest linked
+        tickets) and how well. Being in the cluster an incident was declared from is not
+        enough: clusters chain through the looser cluster threshold."""
         best: tuple[int | None, float] = (None, 0.0)
         for incident in await repo.open_incidents():
             assert incident.id is not None
-            if incident.id == cluster_incident:
-                return incident.id, 100.0
             if incident.category is not None and incident.category != ticket.category:
                 continue
             candidates = [
