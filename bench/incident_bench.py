@@ -12,8 +12,8 @@ the precision and recall of the similarity measures on the labelled pairs.
 from __future__ import annotations
 
 import argparse
-import os
 import asyncio
+import os
 import random
 import statistics
 import tempfile
@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 
 from bench.common import machine
 from bot.domain.clock import FrozenClock
@@ -73,20 +73,18 @@ async def _seed(database: Database, tickets: int, window: int, rng: random.Rando
     for i in range(window):
         at = START - timedelta(minutes=59) * rng.random()
         rows.append((SEED_IDS + tickets - window + i, "payment", at))
+    observations = [
+        {
+            "ticket_id": tid,
+            "category": category,
+            "created_at": at,
+            "signature": signature(_text(rng)),
+            "cluster_id": tid,
+        }
+        for tid, category, at in rows
+    ]
+    await database.run_short(lambda c: c.execute(insert(IncidentObservation), observations))
     async with database.unit_of_work() as uow:
-        await uow.session.execute(
-            insert(IncidentObservation),
-            [
-                {
-                    "ticket_id": tid,
-                    "category": category,
-                    "created_at": at,
-                    "signature": signature(_text(rng)),
-                    "cluster_id": tid,
-                }
-                for tid, category, at in rows
-            ],
-        )
         uow.session.add(
             Customer(telegram_id=1, first_name="Bench", created_at=START, updated_at=START)
         )
@@ -108,17 +106,20 @@ async def _observe_times(runs: int, tickets: int, window: int) -> dict[str, list
             None,  # type: ignore[arg-type]  # resolution is not timed here
             _NoButtons(),
         )
-        async with database.unit_of_work() as uow:
-            rows = await uow.session.execute(
+
+        def read(connection: Connection) -> list[Observation]:
+            rows = connection.execute(
                 IncidentObservation.__table__.select().where(  # type: ignore[attr-defined]
                     IncidentObservation.category == "payment",
                     IncidentObservation.created_at >= START - timedelta(hours=1),
                 )
             )
-            window_rows = [
+            return [
                 Observation(r.ticket_id, "payment", r.created_at, r.signature, r.cluster_id)
                 for r in rows
             ]
+
+        window_rows = await database.run_short(read)
         pure: list[float] = []
         full: list[float] = []
         pure_cpu: list[float] = []
@@ -160,6 +161,96 @@ async def _observe_times(runs: int, tickets: int, window: int) -> dict[str, list
         }
 
 
+async def _fanout_time(customers: int) -> tuple[float, int]:
+    """`/update` to an incident with `customers` linked customers: the time to write one
+    `incident_update` outbox row each (one transaction)."""
+    from bot.services.desk import AgentRef
+    from storage.incident_models import Incident, IncidentTicket
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'fanout.db'}"
+        database = Database(create_engine(url))
+        await upgrade_database(database.engine)
+
+        def seed(connection: Connection) -> None:
+            connection.execute(
+                insert(Customer),
+                [
+                    {
+                        "id": i,
+                        "telegram_id": 10_000 + i,
+                        "first_name": f"C{i}",
+                        "locale": "ru" if i % 2 else "en",
+                        "is_banned": False,
+                        "is_unreachable": False,
+                        "created_at": START,
+                        "updated_at": START,
+                    }
+                    for i in range(1, customers + 1)
+                ],
+            )
+            connection.execute(
+                insert(Ticket),
+                [
+                    {
+                        "id": i,
+                        "number": f"C-{i:06d}",
+                        "customer_id": i,
+                        "kind": "complaint",
+                        "channel": "telegram",
+                        "category": "payment",
+                        "description": "card declined",
+                        "fields": {},
+                        "status": "new",
+                        "priority": "normal",
+                        "paused_seconds": 0,
+                        "created_at": START,
+                        "updated_at": START,
+                    }
+                    for i in range(1, customers + 1)
+                ],
+            )
+            connection.execute(
+                insert(Incident),
+                [
+                    {
+                        "id": 1,
+                        "number": "I-000001",
+                        "title": "Card payments",
+                        "public_text": "",
+                        "status": "investigating",
+                        "signature": "",
+                        "declared_at": START,
+                        "updated_at": START,
+                    }
+                ],
+            )
+            connection.execute(
+                insert(IncidentTicket),
+                [
+                    {"ticket_id": i, "incident_id": 1, "how": "auto", "linked_at": START}
+                    for i in range(1, customers + 1)
+                ],
+            )
+
+        await database.run_short(seed)
+        incident_id = 1
+        assert incident_id is not None
+        service = IncidentService(
+            database,
+            FrozenClock(START),
+            Catalogs(),
+            IncidentConfig(staff_chat_id=-100),
+            None,  # type: ignore[arg-type]
+            _NoButtons(),
+        )
+        started = time.perf_counter()
+        sent = await service.post_update(incident_id, "The bank is fixing it", AgentRef(1, "A"))
+        elapsed = time.perf_counter() - started
+        await database.dispose()
+        return elapsed, sent
+
+
 def _p(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -170,6 +261,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--window", type=int, default=2_000)
     parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--fanout", type=int, default=10_000)
     args = parser.parse_args()
     print(machine())
     pairs = labelled_pairs()
@@ -191,6 +283,8 @@ def main() -> None:
             f"{label}: median {statistics.median(values) * 1000:.2f} ms, "
             f"p99 {_p(values, 0.99):.2f} ms, max {max(values) * 1000:.2f} ms ({len(values)} runs)"
         )
+    elapsed, sent = asyncio.run(_fanout_time(args.fanout))
+    print(f"/update to {sent} linked customers: {elapsed * 1000:.0f} ms to queue (SQLite)")
 
 
 if __name__ == "__main__":

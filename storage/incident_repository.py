@@ -44,20 +44,22 @@ class IncidentRepository:
     async def counts_between(
         self, *, category: str, spans: Sequence[tuple[datetime, datetime]]
     ) -> list[int]:
-        counts = []
+        """The category's observations in each span, in one statement."""
+        if not spans:
+            return []
         table = IncidentObservation
-        for start, end in spans:
-            result = await self.session.exec(
-                select(func.count())
-                .select_from(table)
-                .where(
-                    table.category == category,
-                    col(table.created_at) >= start,
-                    col(table.created_at) < end,
-                )
+        created = col(table.created_at)
+        result = await self.session.exec(
+            select(
+                *(func.count().filter(created >= start, created < end) for start, end in spans)
+            ).where(
+                table.category == category,
+                created >= min(start for start, _ in spans),
+                created < max(end for _, end in spans),
             )
-            counts.append(int(result.one()))
-        return counts
+        )
+        row: Sequence[int | None] = result.one()  # type: ignore[assignment]
+        return [int(value or 0) for value in row]
 
     async def add_observation(self, observation: IncidentObservation) -> None:
         self.session.add(observation)

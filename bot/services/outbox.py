@@ -272,3 +272,23 @@ async def enqueue_card_refresh(uow: UnitOfWork, *, ticket_id: int, now: datetime
         now=now,
         ticket_id=ticket_id,
     )
+
+
+async def enqueue_texts(
+    uow: UnitOfWork, *, messages: list[tuple[str, int, str, int | None]], kind: str, now: datetime
+) -> None:
+    """Many `text`-payload messages at once (a broadcast): (key, chat id, html, ticket id)
+    each, written in one statement; keys already queued add nothing, as in `enqueue_text`."""
+    await uow.outbox.enqueue_many(
+        rows=[
+            {
+                "key": key,
+                "chat_id": chat_id,
+                "kind": kind,
+                "payload": {"html": html},
+                "ticket_id": ticket_id,
+            }
+            for key, chat_id, html, ticket_id in messages
+        ],
+        now=now,
+    )

@@ -45,6 +45,7 @@ from bot.services.outbox import (
     Notify,
     enqueue_card_refresh,
     enqueue_text,
+    enqueue_texts,
 )
 from storage.incident_models import (
     Incident,
@@ -685,25 +686,21 @@ class IncidentService:
                 IncidentUpdate(incident_id=incident_id, text=text, author_id=agent.user_id, at=now)
             )
             customers: set[int] = set()
+            messages: list[tuple[str, int, str, int | None]] = []
             for _link, ticket, customer in await repo.linked(incident_id=incident_id):
                 if customer.id in customers:
                     continue
                 customers.add(customer.id or 0)
-                await enqueue_text(
-                    uow,
-                    key=f"incident-update:{update.id}:{customer.id}",
-                    chat_id=customer.telegram_id,
-                    html=self._catalogs.render(
-                        "incidents.customer.update",
-                        customer.locale,
-                        number=ticket.number,
-                        title=incident.title,
-                        text=text,
-                    ),
-                    now=now,
-                    ticket_id=ticket.id,
-                    kind=INCIDENT_UPDATE,
+                html = self._catalogs.render(
+                    "incidents.customer.update",
+                    customer.locale,
+                    number=ticket.number,
+                    title=incident.title,
+                    text=text,
                 )
+                key = f"incident-update:{update.id}:{customer.id}"
+                messages.append((key, customer.telegram_id, html, ticket.id))
+            await enqueue_texts(uow, messages=messages, kind=INCIDENT_UPDATE, now=now)
             update.recipients = len(customers)
             uow.session.add(update)
         self._notify()
