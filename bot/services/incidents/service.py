@@ -687,19 +687,21 @@ class IncidentService:
             )
             customers: set[int] = set()
             messages: list[tuple[str, int, str, int | None]] = []
-            for _link, ticket, customer in await repo.linked(incident_id=incident_id):
-                if customer.id in customers:
+            for customer_id, chat_id, locale, ticket_id, number in await repo.recipients(
+                incident_id=incident_id
+            ):
+                if customer_id in customers:
                     continue
-                customers.add(customer.id or 0)
+                customers.add(customer_id)
                 html = self._catalogs.render(
                     "incidents.customer.update",
-                    customer.locale,
-                    number=ticket.number,
+                    locale,
+                    number=number,
                     title=incident.title,
                     text=text,
                 )
-                key = f"incident-update:{update.id}:{customer.id}"
-                messages.append((key, customer.telegram_id, html, ticket.id))
+                key = f"incident-update:{update.id}:{customer_id}"
+                messages.append((key, chat_id, html, ticket_id))
             await enqueue_texts(uow, messages=messages, kind=INCIDENT_UPDATE, now=now)
             update.recipients = len(customers)
             uow.session.add(update)
