@@ -247,6 +247,7 @@ class IncidentService:
             elif incident_id is not None and score >= self.config.suggest_threshold:
                 observation.suggested_incident_id = incident_id
                 uow.session.add(observation)
+                await enqueue_card_refresh(uow, ticket_id=ticket_id, now=now)
                 detection = Detection(placement.cluster_id, placement.size, suggested=incident_id)
             elif alert is None and placement.size >= policy.min_tickets:
                 counts = await repo.counts_between(

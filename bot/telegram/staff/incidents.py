@@ -383,6 +383,10 @@ def build_group_router(ctx: IncidentDesk) -> Router:
             )
         )
 
+    @router.message(Command("update", "public"))
+    async def outside_incident(message: Message, command: CommandObject) -> None:
+        await message.reply(t(f"incidents.usage.{command.command}"))
+
     @router.callback_query(IncidentCallback.filter())
     async def button(
         query: CallbackQuery, callback_data: IncidentCallback, agent: AgentRef
