@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -91,6 +92,28 @@ class IncidentRepository:
             select(IncidentAlert).where(IncidentAlert.cluster_id == cluster_id)
         )
         return result.first()
+
+    async def add_alert(self, alert: IncidentAlert) -> bool:
+        """Store a new alert; False when its cluster has one already (a concurrent insert)."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(alert)
+        except IntegrityError:
+            return False
+        return True
+
+    async def alert_seen(self, *, alert_id: int, count: int, at: datetime) -> None:
+        """Another ticket of an alerted cluster: its size and last time only ever grow."""
+        await self.session.exec(
+            update(IncidentAlert)
+            .where(col(IncidentAlert.id) == alert_id, col(IncidentAlert.last_ticket_at) < at)
+            .values(last_ticket_at=at)
+        )
+        await self.session.exec(
+            update(IncidentAlert)
+            .where(col(IncidentAlert.id) == alert_id, col(IncidentAlert.count) < count)
+            .values(count=count)
+        )
 
     async def alert(self, *, alert_id: int, lock: bool = False) -> IncidentAlert | None:
         statement = select(IncidentAlert).where(IncidentAlert.id == alert_id)

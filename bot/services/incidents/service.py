@@ -34,7 +34,7 @@ from bot.domain.incidents import (
     judge,
     place,
 )
-from bot.domain.tickets import OPEN_STATUSES, ResolutionType
+from bot.domain.tickets import OPEN_STATUSES, IllegalTransition, ResolutionType
 from bot.locales.catalog import Catalogs
 from bot.services.desk import AgentRef, DeskError, DeskService
 from bot.services.incidents.signatures import signature
@@ -235,10 +235,8 @@ class IncidentService:
             await repo.add_observation(observation)
             detection = Detection(placement.cluster_id, placement.size)
             alert = await repo.alert_for_cluster(cluster_id=placement.cluster_id)
-            if alert is not None:
-                alert.count = max(alert.count, placement.size)
-                alert.last_ticket_at = now
-                uow.session.add(alert)
+            if alert is not None and alert.id is not None:
+                await repo.alert_seen(alert_id=alert.id, count=placement.size, at=now)
             incident_id, score = await self._matching_incident(repo, ticket, text)
             if incident_id is not None and score >= self.config.link_threshold:
                 await self._link(uow, repo, incident_id, ticket, how="auto", by=None, now=now)
@@ -261,7 +259,7 @@ class IncidentService:
                     detection = Detection(
                         placement.cluster_id,
                         placement.size,
-                        alert_id=raised.id,
+                        alert_id=raised.id if raised else None,
                         verdict=verdict,
                     )
         self._notify()
@@ -296,7 +294,7 @@ class IncidentService:
         first_at: datetime,
         verdict: SpikeVerdict,
         now: datetime,
-    ) -> IncidentAlert:
+    ) -> IncidentAlert | None:
         members = await repo.cluster_ticket_ids(cluster_id=cluster_id)
         alert = IncidentAlert(
             cluster_id=cluster_id,
@@ -309,8 +307,8 @@ class IncidentService:
             p_value=verdict.p_value,
             sample_ticket_ids=members[-SAMPLE_TICKETS:],
         )
-        uow.session.add(alert)
-        await uow.session.flush()
+        if not await repo.add_alert(alert):
+            return None  # a concurrent ticket of the same cluster raised it
         assert alert.id is not None
         seed = await uow.tickets.get(ticket_id=cluster_id)
         about = _short((seed or ticket).description or "", ABOUT_LENGTH)
@@ -728,36 +726,46 @@ class IncidentService:
             incident.resolved_by = agent.user_id
             incident.updated_at = now
             await repo.save(incident)
-        resolved, left_alone = await self._settle(incident_id)
+        resolved, left_alone = await self._settle(incident_id, agent)
         return Resolution(incident, resolved, left_alone)
 
-    async def _settle(self, incident_id: int) -> tuple[int, int]:
-        """Apply a resolved incident's decision to each linked ticket not done yet."""
+    async def _settle(self, incident_id: int, agent: AgentRef | None = None) -> tuple[int, int]:
+        """Apply a resolved incident's decision to each linked ticket not done yet (by the
+        agent who resolved it); tickets no longer open are left alone."""
         async with self._database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
             incident = await repo.get(incident_id=incident_id)
             pending = await repo.unsettled(incident_id=incident_id)
+            if agent is None and incident is not None and incident.resolved_by is not None:
+                known = await uow.agents.get(telegram_id=incident.resolved_by)
+                if known is not None:
+                    agent = AgentRef(known.telegram_id, known.display_name, known.username)
         if incident is None or incident.resolution_type is None:
             return 0, 0
-        agent = AgentRef(incident.resolved_by or 0, self._staff_plain("incidents.agent_name"))
+        if agent is None:
+            agent = AgentRef(incident.resolved_by or 0, self._staff_plain("incidents.agent_name"))
         resolution = ResolutionType(incident.resolution_type)
         resolved = left_alone = 0
         for ticket_id in pending:
             async with self._database.unit_of_work() as uow:
                 ticket = await uow.tickets.get(ticket_id=ticket_id)
                 still_open = ticket is not None and ticket.status in OPEN_TICKET_STATUSES
+            done = False
             if still_open:
-                await self._desk.resolve(
-                    ticket_id,
-                    agent,
-                    resolution=resolution,
-                    text=incident.resolution_text or "",
-                    cause=f"incident-resolve:{incident_id}:{ticket_id}",
-                    customer_kind=INCIDENT_RESOLVED,
-                )
-                resolved += 1
-            else:
-                left_alone += 1
+                try:
+                    await self._desk.resolve(
+                        ticket_id,
+                        agent,
+                        resolution=resolution,
+                        text=incident.resolution_text or "",
+                        cause=f"incident-resolve:{incident_id}:{ticket_id}",
+                        customer_kind=INCIDENT_RESOLVED,
+                    )
+                    done = True
+                except (IllegalTransition, DeskError):
+                    pass  # resolved or closed in the meantime (by an agent, or a sweep)
+            resolved += done
+            left_alone += not done
             async with self._database.unit_of_work() as uow:
                 await IncidentRepository(uow.session).settle(
                     ticket_id=ticket_id, now=self._clock.now()

@@ -30,12 +30,7 @@ def incident_text(data: CardData, style: CardStyle) -> str:
     """The card's incident line, or "" when the ticket has nothing to do with one."""
     linked = data.extra.get(LINKED_KEY)
     if isinstance(linked, Incident):
-        return style.text(
-            "incidents.ticket_card.linked",
-            number=linked.number,
-            title=linked.title,
-            status=style.plain(f"incidents.status.{linked.status}"),
-        )
+        return style.text("incidents.ticket_card.linked", number=linked.number, title=linked.title)
     suggested = data.extra.get(SUGGESTED_KEY)
     if isinstance(suggested, Incident):
         return style.text(
