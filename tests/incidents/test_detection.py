@@ -98,3 +98,25 @@ async def test_a_later_complaint_in_the_cluster_does_not_alert_again(desk: Desk)
     await complain(desk, 50, "card declined at checkout again", category="payment")
     await deliver(desk)
     assert len(alerts(desk)) == 1
+
+
+async def test_the_minute_sweeps_send_the_all_clear(desk: Desk) -> None:
+    from bot.jobs.scheduler import build_runner
+
+    staff = desk.app.staff
+    assert staff is not None and staff.incidents is not None
+    runner = build_runner(
+        desk.settings,
+        desk.database,
+        desk.clock,
+        desk.app.tickets.sla,
+        desk.app.catalogs,
+        staff.incidents.service,
+    )
+    await burst(desk, CARD_DECLINED[:5], every=timedelta(minutes=1))
+    desk.clock.advance(timedelta(minutes=61))
+    report = await runner.tick()
+    assert report.led and report.calmed_alerts == 1
+    await runner.leadership.release()
+    await deliver(desk)
+    assert [t for t in desk.fake.texts_to(SUPERVISOR.id) if t.startswith("✅ Отбой")] != []
