@@ -25,6 +25,7 @@ from bot.domain.incidents import (
     SUGGEST_THRESHOLD,
     IncidentStatus,
     Observation,
+    Placement,
     SpikePolicy,
     SpikeVerdict,
     baseline_spans,
@@ -247,22 +248,38 @@ class IncidentService:
                 uow.session.add(observation)
                 await enqueue_card_refresh(uow, ticket_id=ticket_id, now=now)
                 detection = Detection(placement.cluster_id, placement.size, suggested=incident_id)
-            elif alert is None and placement.size >= policy.min_tickets:
-                counts = await repo.counts_between(
-                    category=ticket.category, spans=baseline_spans(now, policy)
-                )
-                verdict = judge(placement.size, counts, policy)
-                if verdict.alert:
-                    raised = await self._raise_alert(
-                        uow, repo, ticket, placement.cluster_id, placement.first_at, verdict, now
-                    )
-                    detection = Detection(
-                        placement.cluster_id,
-                        placement.size,
-                        alert_id=raised.id if raised else None,
-                        verdict=verdict,
-                    )
+            if detection.linked_to is None and alert is None:
+                detection = await self._spike(uow, repo, ticket, placement, detection, now)
         self._notify()
+        return detection
+
+    async def _spike(
+        self,
+        uow: UnitOfWork,
+        repo: IncidentRepository,
+        ticket: Ticket,
+        placement: Placement,
+        detection: Detection,
+        now: datetime,
+    ) -> Detection:
+        """The spike test for the ticket's cluster, and its alert when improbable."""
+        policy = self.config.policy
+        if placement.size >= policy.min_tickets:
+            counts = await repo.counts_between(
+                category=ticket.category, spans=baseline_spans(now, policy)
+            )
+            verdict = judge(placement.size, counts, policy)
+            if verdict.alert:
+                raised = await self._raise_alert(
+                    uow, repo, ticket, placement.cluster_id, placement.first_at, verdict, now
+                )
+                return Detection(
+                    placement.cluster_id,
+                    placement.size,
+                    suggested=detection.suggested,
+                    alert_id=raised.id if raised else None,
+                    verdict=verdict,
+                )
         return detection
 
     async def _matching_incident(
