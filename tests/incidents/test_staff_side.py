@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from bot.telegram.staff.incidents import IncidentCallback
 from storage.incident_models import Incident, IncidentTicket
 from tests.harness import Desk
 from tests.incidents.conftest import CARD_DECLINED, STAFF, SUPERVISOR, burst, complain, deliver
@@ -97,6 +98,13 @@ async def test_status_buttons_suggestions_and_figures(desk: Desk) -> None:
     card = desk.fake.message(STAFF, incident.card_message_id or 0)
     assert card is not None and "Статус: причина найдена" in (card.text or "")
     assert [t for row in desk.fake.inline_buttons(card) for t, _ in row] == ["👀 Наблюдаем"]
+    # A stale card's button cannot move the status back.
+    back = IncidentCallback(action="status", id=incident.id or 0, value="identified").pack()
+    await desk.feed(desk.updates.callback(ANNA, back, message=card))
+    answers = desk.fake.calls_of("answerCallbackQuery")
+    assert answers[-1].params.get("text") == (
+        "Инцидент уже в статусе «причина найдена»; статус меняется только вперёд."
+    )
 
     # A weaker match is only suggested on its ticket's card.
     weak = await complain(desk, 70, "Apple Pay fails on the site")

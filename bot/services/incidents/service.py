@@ -580,6 +580,12 @@ class IncidentService:
         async with self._database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
             incident = await self._open(repo, incident_id)
+            order = IncidentStatus.ORDER
+            if order.index(status) <= order.index(incident.status):
+                raise IncidentError(
+                    "incidents.error.status_back",
+                    current=self._staff_plain(f"incidents.status.{incident.status}"),
+                )
             incident.status = status
             incident.updated_at = now
             await repo.save(incident)

@@ -171,7 +171,7 @@ class IncidentTopics:
                 ).pack(),
             )
             for status in (IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING)
-            if status != incident.status
+            if IncidentStatus.ORDER.index(status) > IncidentStatus.ORDER.index(incident.status)
         ]
         return InlineKeyboardMarkup(inline_keyboard=[buttons])
 
