@@ -173,12 +173,6 @@ class IncidentRepository:
         self.session.add(incident)
         await self.session.flush()
 
-    async def topic_ids(self) -> list[int]:
-        result = await self.session.exec(
-            select(Incident.topic_id).where(col(Incident.topic_id).is_not(None))
-        )
-        return [int(topic) for topic in result.all() if topic is not None]
-
     async def between(self, *, since: datetime, until: datetime) -> Sequence[Incident]:
         result = await self.session.exec(
             select(Incident).where(

@@ -513,10 +513,6 @@ class IncidentService:
         async with self._database.unit_of_work() as uow:
             return await IncidentRepository(uow.session).by_topic(topic_id=topic_id)
 
-    async def topic_ids(self) -> list[int]:
-        async with self._database.unit_of_work() as uow:
-            return await IncidentRepository(uow.session).topic_ids()
-
     async def by_number(self, number: str) -> Incident | None:
         async with self._database.unit_of_work() as uow:
             return await IncidentRepository(uow.session).by_number(number=number)

@@ -107,7 +107,7 @@ class IncidentTopics:
         self._clock = clock
         self.chat_id = chat_id
         self.locale = locale
-        self._topics: set[int] | None = None
+        self._topics: set[int] = set()
 
     def text(self, key: str, /, **params: Any) -> str:
         return self._catalogs.render(key, self.locale, **params)
@@ -116,9 +116,14 @@ class IncidentTopics:
         return self._catalogs.plain(key, self.locale, **params)
 
     async def is_incident_topic(self, thread_id: int) -> bool:
-        if self._topics is None:
-            self._topics = set(await self._service.topic_ids())
-        return thread_id in self._topics
+        """Known incident topics are remembered; any other topic is looked up (only commands
+        ask, and another instance may have opened the topic)."""
+        if thread_id in self._topics:
+            return True
+        if await self._service.by_topic(thread_id) is None:
+            return False
+        self._topics.add(thread_id)
+        return True
 
     def render(self, view: IncidentView) -> str:
         incident = view.incident
@@ -194,7 +199,7 @@ class IncidentTopics:
             reply_markup=self.keyboard(view),
         )
         await self._service.set_topic(incident_id, topic_id=topic, card_message_id=card.message_id)
-        if topic is not None and self._topics is not None:
+        if topic is not None:
             self._topics.add(topic)
         return topic
 
