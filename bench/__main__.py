@@ -16,6 +16,7 @@ RUNS: tuple[tuple[str, ...], ...] = (
     ("bench.load_bench", "--rate", "20", "--seconds", "30"),
     ("bench.outbox_bench",),
     ("bench.ops_bench",),
+    ("bench.incident_bench",),
 )
 
 

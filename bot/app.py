@@ -268,6 +268,9 @@ def build_app(
         privacy=privacy,
     )
     dispatcher.workflow_data["outbox"] = Outbox(database, clock, staff.delivery.notify)
+    if staff.incidents is not None:
+        # Incident alerts' buttons in supervisors' private chats, before the customer router.
+        dispatcher.include_router(staff.incidents.supervisor_router)
     # Private chats first: they carry most of the traffic and skip the staff router entirely.
     policy = customer_privacy.PrivacyPolicy(
         catalogs,

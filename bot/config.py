@@ -217,3 +217,9 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_choice(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    # Mass incidents.
+    incident_window_minutes: float = Field(default=60, gt=0)
+    incident_min_tickets: int = Field(default=5, ge=2)
+    incident_link_threshold: float | None = Field(default=None, ge=0, le=100)  # None: tuned
+    incident_suggest_threshold: float | None = Field(default=None, ge=0, le=100)

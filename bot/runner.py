@@ -54,7 +54,14 @@ async def run(settings: Settings) -> None:
         worker_alive=lambda: app.staff is not None and app.staff.delivering,
     )
     sweeps = SweepScheduler(
-        build_runner(settings, app.database, app.clock, app.tickets.sla, app.catalogs),
+        build_runner(
+            settings,
+            app.database,
+            app.clock,
+            app.tickets.sla,
+            app.catalogs,
+            app.staff.incidents.service if app.staff and app.staff.incidents else None,
+        ),
         settings.sweep_interval_seconds,
     )
     inbox = build_inbox(app)

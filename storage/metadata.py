@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 from storage import (
     desk_models,
     inbox_models,
+    incident_models,
     kb_models,
     models,
     outbox_models,
@@ -23,6 +24,7 @@ TABLE_MODULES = (
     inbox_models,
     desk_models,
     privacy_models,
+    incident_models,
 )
 
 metadata = SQLModel.metadata

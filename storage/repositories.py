@@ -324,3 +324,24 @@ class OutboxRepository(_Repository):
             },
         )
         return bool(result.rowcount)
+
+    async def enqueue_many(self, *, rows: Sequence[dict[str, Any]], now: datetime) -> None:
+        """`enqueue` for many messages in one statement (executemany); each row has `key`,
+        `chat_id`, `kind`, `payload` and optionally `ticket_id`, `thread_id`."""
+        if not rows:
+            return
+        await self.session.exec(
+            OUTBOX_INSERT_NEW[dialect_of(self.session)],
+            params=[
+                {
+                    "thread_id": None,
+                    "ticket_id": None,
+                    **row,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for row in rows
+            ],
+        )

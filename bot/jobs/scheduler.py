@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -72,12 +73,19 @@ def build_privacy_service(
     )
 
 
+class IncidentSweep(Protocol):
+    async def sweep(self) -> int:
+        """All-clears for calmed incident alerts, unfinished resolutions; alerts closed."""
+        ...
+
+
 @dataclass
 class TickReport:
     led: bool
     sla: SlaSweepReport | None = None
     surveys: SurveySweepReport | None = None
     anonymised: int | None = None  # tickets anonymised by the daily retention sweep
+    calmed_alerts: int = 0
 
 
 class SweepRunner:
@@ -89,11 +97,13 @@ class SweepRunner:
         surveys: SurveyService,
         leadership: Leadership,
         privacy: PrivacyService | None = None,
+        incidents: IncidentSweep | None = None,
     ) -> None:
         self.sla = sla
         self.surveys = surveys
         self.leadership = leadership
         self.privacy = privacy
+        self.incidents = incidents
 
     async def tick(self) -> TickReport:
         if not await self.leadership.acquire():
@@ -110,6 +120,10 @@ class SweepRunner:
             report.anonymised = await self.privacy.retention_sweep_if_due()
             if report.anonymised is not None:  # timed only when it ran (once a day)
                 SWEEP_SECONDS.labels("retention").observe(time.perf_counter() - started)
+        report.sla = await self.sla.run_once()
+        report.surveys = await self.surveys.run_once()
+        if self.incidents is not None:
+            report.calmed_alerts = await self.incidents.sweep()
         if report.sla.total or report.surveys.sent or report.surveys.reminded:
             log.info("sweeps: %s %s", report.sla, report.surveys)
         return report
@@ -122,13 +136,19 @@ class SweepRunner:
 
 
 def build_runner(
-    settings: Settings, database: Database, clock: Clock, sla: SlaPolicy, catalogs: Catalogs
+    settings: Settings,
+    database: Database,
+    clock: Clock,
+    sla: SlaPolicy,
+    catalogs: Catalogs,
+    incidents: IncidentSweep | None = None,
 ) -> SweepRunner:
     return SweepRunner(
         SlaSweeps(database, clock, sla, catalogs, sweep_config(settings)),
         build_survey_service(settings, database, clock, sla, catalogs),
         leadership_for(database.engine),
-        build_privacy_service(settings, database, clock, sla, catalogs),
+        privacy=build_privacy_service(settings, database, clock, sla, catalogs),
+        incidents=incidents,
     )
 
 

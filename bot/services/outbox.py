@@ -8,6 +8,9 @@ adds nothing), a target `chat_id`, an optional `thread_id` and a `kind` with its
     ``{"html": str, "buttons"?: [[{"text": str, "callback_data": str} | {"text", "url"}]],
     "reply_to"?: int, "silent"?: bool}`` — a message in Telegram's HTML; every piece of user
     text inside ``html`` must already be escaped (render it with the catalogues).
+``incident_update`` / ``incident_resolved``
+    the payload of ``text``: an incident's update or resolution sent to one of its customers
+    (kinds of their own so the worker can deliver mass updates behind ordinary traffic).
 ``copy``
     ``{"from_chat_id": int, "message_id": int, "caption"?: str (HTML), "reply_to"?: int,
     "silent"?: bool}`` — copyMessage: the content without "forwarded from".
@@ -58,6 +61,9 @@ Notify = Callable[[], None]
 STAFF_GROUP = 0  # chat id of outbox rows meant for "the staff group", whichever it is
 REFRESH_CARD = "refresh_card"
 NOTICE = "notice"
+# Kinds sent as texts in the broadcast lane (mass updates; `storage/outbox_models.py` LANES).
+INCIDENT_UPDATE = "incident_update"
+INCIDENT_RESOLVED = "incident_resolved"
 GROUPABLE_MEDIA: frozenset[str] = frozenset({"photo", "video", "document", "audio"})
 
 
@@ -109,6 +115,7 @@ async def enqueue_text(
     silent: bool = False,
     link: Link | None = None,
     not_before: datetime | None = None,
+    kind: str = "text",
 ) -> bool:
     payload: dict[str, Any] = {"html": html}
     if buttons:
@@ -117,7 +124,7 @@ async def enqueue_text(
     return await uow.outbox.enqueue(
         key=key,
         chat_id=chat_id,
-        kind="text",
+        kind=kind,
         payload=payload,
         now=now,
         ticket_id=ticket_id,
@@ -320,3 +327,23 @@ class Outbox:
         if added:
             self._notify()
         return added
+
+
+async def enqueue_texts(
+    uow: UnitOfWork, *, messages: list[tuple[str, int, str, int | None]], kind: str, now: datetime
+) -> None:
+    """Many `text`-payload messages at once (a broadcast): (key, chat id, html, ticket id)
+    each, written in one statement; keys already queued add nothing, as in `enqueue_text`."""
+    await uow.outbox.enqueue_many(
+        rows=[
+            {
+                "key": key,
+                "chat_id": chat_id,
+                "kind": kind,
+                "payload": {"html": html},
+                "ticket_id": ticket_id,
+            }
+            for key, chat_id, html, ticket_id in messages
+        ],
+        now=now,
+    )

@@ -73,6 +73,8 @@ from bot.locales.catalog import Catalogs
 from bot.ops.metrics import record_delivery
 from bot.services.desk.topics import OPEN_TOPIC
 from bot.services.outbox import (
+    INCIDENT_RESOLVED,
+    INCIDENT_UPDATE,
     NOTICE,
     REFRESH_CARD,
     STAFF_GROUP,
@@ -755,8 +757,8 @@ Sender = Callable[[DeliveryWorker, OutboxMessage, "int | None"], Awaitable[_Sent
 SENDERS: dict[str, Sender] = {
     "text": DeliveryWorker._send_text,
     NOTICE: DeliveryWorker._send_text,
-    "incident_update": DeliveryWorker._send_text,
-    "incident_resolved": DeliveryWorker._send_text,
+    INCIDENT_UPDATE: DeliveryWorker._send_text,
+    INCIDENT_RESOLVED: DeliveryWorker._send_text,
     "digest": DeliveryWorker._send_text,
     "copy": DeliveryWorker._send_copy,
     "media_group": DeliveryWorker._send_media_group,

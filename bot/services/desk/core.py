@@ -79,6 +79,7 @@ class DeskCore:
         html_text: str,
         now: datetime,
         buttons: Buttons | None = None,
+        kind: str = "text",
     ) -> None:
         await enqueue_text(
             uow,
@@ -88,6 +89,7 @@ class DeskCore:
             now=now,
             ticket_id=ticket.id,
             buttons=buttons,
+            kind=kind,
         )
 
     async def _to_topic(

@@ -121,7 +121,10 @@ class StatusChanges(Assignment):
         resolution: ResolutionType,
         text: str,
         cause: str,
+        customer_kind: str = "text",
     ) -> Ticket:
+        """Record the decision, tell the customer (an outbox row of `customer_kind`) and the
+        topic; the survey follows from the resolved status as always."""
         if not text.strip():
             raise DeskError("desk.error.resolve_needs_text")
         now = self._clock.now()
@@ -152,6 +155,7 @@ class StatusChanges(Assignment):
                 ),
                 now=now,
                 buttons=self._buttons.resolution_feedback(ticket.id, customer.locale),
+                kind=customer_kind,
             )
             await self._agent_event(
                 uow,

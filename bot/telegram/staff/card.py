@@ -14,6 +14,7 @@ from bot.locales.catalog import Catalogs, Markup
 from bot.services.desk import CardData, customer_name, mention
 from bot.telegram.formatting import local_date, local_datetime
 from bot.telegram.staff.callbacks import CardCallback
+from bot.telegram.staff.incident_card import incident_text
 from bot.telegram.staff.kb_card import related_rows, related_text
 from bot.telegram.text_limits import fit_escaped, shorten, utf16_len
 from storage.models import Ticket
@@ -173,6 +174,8 @@ def _card_text(data: CardData, style: CardStyle, shown: Mapping[str, str]) -> st
     label = style.text("desk.card.description")
     related = related_text(data, style)
     tail = f"\n\n{related}" if related else ""
+    incident = incident_text(data, style)
+    tail = f"\n\n{incident}{tail}" if incident else tail
     body = style.text("desk.card.description_text", text=Markup(shown["description"]))
     return f"{head}\n\n{label}\n{body}{tail}"
 

@@ -29,6 +29,7 @@ from bot.telegram.staff.callbacks import ConfirmCallback
 from bot.telegram.staff.card import CardStyle
 from bot.telegram.staff.erase import build_router as build_erase_router
 from bot.telegram.staff.group import StaffContext, build_group_router
+from bot.telegram.staff.incidents import IncidentWiring, install_incidents
 from bot.telegram.staff.kb import build_router as build_kb_router
 from bot.telegram.staff.listener import DeskListener
 from bot.telegram.staff.locks import LocalLocks, RedisLocks, TicketLocks
@@ -68,6 +69,7 @@ class StaffDesk:
     """The desk's part of the private chat: the customer router includes it first."""
     staff_router: Router | None
     """Everything in the staff group (None without one); only staff get past its gate."""
+    incidents: IncidentWiring | None = None
     _task: asyncio.Task[None] | None = None
     _stop: asyncio.Event | None = None
 
@@ -160,6 +162,7 @@ def install_staff_desk(
     middleware = CustomerDeskMiddleware(desk, tickets)
     threads: StaffThreads | None = None
     staff_router: Router | None = None
+    directory: StaffDirectory | None = None
     if settings.staff_chat_id is not None:
         style = CardStyle(
             catalogs,
@@ -206,6 +209,21 @@ def install_staff_desk(
             routers.insert(0, build_kb_router(kb_desk, directory))
         if privacy is not None:
             routers.insert(0, build_erase_router(desk, privacy, directory))
+        incidents = install_incidents(
+            bot=bot,
+            settings=settings,
+            database=database,
+            clock=clock,
+            catalogs=catalogs,
+            i18n=i18n,
+            desk=desk,
+            category_titles=_category_titles(schema, locale, catalogs),
+            directory=directory,
+            notify=delivery.notify,
+        )
+        assert incidents.group_router is not None
+        threads.incidents = incidents.service
+        routers.insert(0, incidents.group_router)
         gate = StaffGate(directory, i18n, locale)
         for router in routers:
             for observer in (router.message, router.callback_query, router.edited_message):
@@ -222,6 +240,28 @@ def install_staff_desk(
         tickets.listeners.add(listener)
         tickets.listeners.add_in_transaction(listener)
         tickets.listeners.add_on_registration(listener)
+    else:
+        incidents = install_incidents(
+            bot=bot,
+            settings=settings,
+            database=database,
+            clock=clock,
+            catalogs=catalogs,
+            i18n=i18n,
+            desk=desk,
+            category_titles=_category_titles(schema, locale, catalogs),
+            directory=None,
+            notify=delivery.notify,
+        )
+    # After the desk's listener: the ticket's topic exists when detection links it.
+    tickets.listeners.add(incidents.listener)
     return StaffDesk(
-        desk, delivery, threads, middleware, locks, build_private_router(desk), staff_router
+        desk,
+        delivery,
+        threads,
+        middleware,
+        locks,
+        build_private_router(desk),
+        staff_router,
+        incidents=incidents,
     )

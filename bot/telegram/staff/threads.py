@@ -24,6 +24,7 @@ from bot.services.kb_desk import KnowledgeDesk
 from bot.services.outbox import GROUPABLE_MEDIA, enqueue_media_group, media_item
 from bot.telegram.delivery import Pacer
 from bot.telegram.staff.card import CardStyle, card_keyboard, render_card, topic_name
+from bot.telegram.staff.incident_card import IncidentLookup, attach_incident
 from bot.telegram.staff.kb_card import attach_related
 from bot.telegram.staff.locks import TicketLocks
 from storage.unit_of_work import Database
@@ -102,6 +103,8 @@ class StaffThreads:
         self._known: Recent[int, int] = Recent(cache_size)
         # Related knowledge-base articles on the card (set by the wiring when there is a base).
         self.related: KnowledgeDesk | None = None
+        # The incident a ticket is linked to or resembles (set by the wiring).
+        self.incidents: IncidentLookup | None = None
 
     # ------------------------------------------------------------------ worker's port
 
@@ -197,6 +200,7 @@ class StaffThreads:
         ticket = data.ticket
         assert ticket.id is not None
         await attach_related(data, self.related)
+        await attach_incident(data, self.incidents)
         text = render_card(data, self._style)
         keyboard = card_keyboard(data, self._style)
         message = await self._bot.send_message(
@@ -280,6 +284,7 @@ class StaffThreads:
         if ticket.card_message_id is None:
             return
         await attach_related(data, self.related)
+        await attach_incident(data, self.incidents)
         shown_card, shown_name = await self._desk.card_shown(ticket_id)
         now = self._clock.now()
         text = render_card(data, self._style)

@@ -1,0 +1,184 @@
+"""Detection on every new ticket: clustering, links and suggestions, the spike test, alerts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.domain.incidents import Placement, SpikeVerdict, baseline_spans, best_match, judge, place
+from bot.services.incidents.common import (
+    ABOUT_LENGTH,
+    SAMPLE_TICKETS,
+    Detection,
+    IncidentCore,
+    short,
+)
+from bot.services.incidents.signatures import signature
+from bot.services.outbox import enqueue_card_refresh, enqueue_text
+from storage.incident_models import IncidentAlert, IncidentObservation
+from storage.incident_repository import IncidentRepository
+from storage.models import Ticket
+from storage.unit_of_work import UnitOfWork
+
+
+class IncidentDetection(IncidentCore):
+    # -------------------------------------------------------------------- detection
+
+    async def observe(self, ticket_id: int) -> Detection | None:
+        """Detection for one new ticket: cluster it, link it to a matching open incident (and
+        tell its customer) or suggest one, and raise an alert for an improbable cluster."""
+        policy = self.config.policy
+        async with self._database.unit_of_work() as uow:
+            repo = IncidentRepository(uow.session)
+            ticket = await uow.tickets.get(ticket_id=ticket_id)
+            if ticket is None or ticket.kind != "complaint":
+                return None
+            if await repo.observation(ticket_id=ticket_id) is not None:
+                return None  # seen already (a repeated event)
+            now = ticket.created_at
+            text = signature(ticket.description or "")
+            window = await self._windows.window(
+                repo, ticket.category, since=now - policy.window, now=now
+            )
+            window = [o for o in window if o.ticket_id != ticket_id]
+            placement = place(
+                ticket_id=ticket_id,
+                at=now,
+                signature=text,
+                window=window,
+                threshold=self.config.cluster_threshold,
+            )
+            observation = IncidentObservation(
+                ticket_id=ticket_id,
+                category=ticket.category,
+                created_at=now,
+                signature=text,
+                cluster_id=placement.cluster_id,
+            )
+            await repo.add_observation(observation)
+            detection = Detection(placement.cluster_id, placement.size)
+            alert = await repo.alert_for_cluster(cluster_id=placement.cluster_id)
+            if alert is not None and alert.id is not None:
+                await repo.alert_seen(alert_id=alert.id, count=placement.size, at=now)
+            incident_id, score = await self._matching_incident(repo, ticket, text)
+            if incident_id is not None and score >= self.config.link_threshold:
+                await self._link(uow, repo, incident_id, ticket, how="auto", by=None, now=now)
+                await self._tell_known(uow, repo, incident_id, ticket, now)
+                detection = Detection(placement.cluster_id, placement.size, linked_to=incident_id)
+            elif incident_id is not None and score >= self.config.suggest_threshold:
+                observation.suggested_incident_id = incident_id
+                uow.session.add(observation)
+                await enqueue_card_refresh(uow, ticket_id=ticket_id, now=now)
+                detection = Detection(placement.cluster_id, placement.size, suggested=incident_id)
+            if detection.linked_to is None and alert is None:
+                detection = await self._spike(uow, repo, ticket, placement, detection, now)
+        self._notify()
+        return detection
+
+    async def _spike(
+        self,
+        uow: UnitOfWork,
+        repo: IncidentRepository,
+        ticket: Ticket,
+        placement: Placement,
+        detection: Detection,
+        now: datetime,
+    ) -> Detection:
+        """The spike test for the ticket's cluster, and its alert when improbable."""
+        policy = self.config.policy
+        if placement.size >= policy.min_tickets:
+            counts = await repo.counts_between(
+                category=ticket.category, spans=baseline_spans(now, policy)
+            )
+            verdict = judge(placement.size, counts, policy)
+            if verdict.alert:
+                raised = await self._raise_alert(
+                    uow, repo, ticket, placement.cluster_id, placement.first_at, verdict, now
+                )
+                return Detection(
+                    placement.cluster_id,
+                    placement.size,
+                    suggested=detection.suggested,
+                    alert_id=raised.id if raised else None,
+                    verdict=verdict,
+                )
+        return detection
+
+    async def _matching_incident(
+        self, repo: IncidentRepository, ticket: Ticket, text: str
+    ) -> tuple[int | None, float]:
+        """The open incident the ticket matches best (its title and its latest linked
+        tickets) and how well. Being in the cluster an incident was declared from is not
+        enough: clusters chain through the looser cluster threshold."""
+        best: tuple[int | None, float] = (None, 0.0)
+        for incident in await repo.open_incidents():
+            assert incident.id is not None
+            if incident.category is not None and incident.category != ticket.category:
+                continue
+            candidates = [
+                incident.signature,
+                *await repo.linked_signatures(incident_id=incident.id),
+            ]
+            match = best_match(text, candidates, threshold=self.config.suggest_threshold)
+            if match is not None and match[1] > best[1]:
+                best = (incident.id, match[1])
+        return best
+
+    async def _raise_alert(
+        self,
+        uow: UnitOfWork,
+        repo: IncidentRepository,
+        ticket: Ticket,
+        cluster_id: int,
+        first_at: datetime,
+        verdict: SpikeVerdict,
+        now: datetime,
+    ) -> IncidentAlert | None:
+        members = await repo.cluster_ticket_ids(cluster_id=cluster_id)
+        alert = IncidentAlert(
+            cluster_id=cluster_id,
+            category=ticket.category,
+            first_ticket_at=first_at,
+            last_ticket_at=now,
+            alerted_at=now,
+            count=verdict.count,
+            usual_per_hour=verdict.usual_per_hour,
+            p_value=verdict.p_value,
+            sample_ticket_ids=members[-SAMPLE_TICKETS:],
+        )
+        if not await repo.add_alert(alert):
+            return None  # a concurrent ticket of the same cluster raised it
+        assert alert.id is not None
+        seed = await uow.tickets.get(ticket_id=cluster_id)
+        about = short((seed or ticket).description or "", ABOUT_LENGTH)
+        minutes = max(1, round((now - first_at).total_seconds() / 60))
+        lines = [
+            self._staff(
+                "incidents.alert.title",
+                count=verdict.count,
+                about=about,
+                minutes=minutes,
+                usual=f"{verdict.usual_per_hour:.1f}",
+                category=self._category_titles.get(ticket.category, ticket.category),
+            )
+        ]
+        for sample_id in alert.sample_ticket_ids:
+            sample = await uow.tickets.get(ticket_id=sample_id)
+            if sample is not None:
+                lines.append(
+                    self._staff(
+                        "incidents.alert.sample",
+                        number=sample.number,
+                        text=short(sample.description or "", ABOUT_LENGTH),
+                    )
+                )
+        html = "\n".join(lines)
+        for chat_id in self._alert_chats():
+            await enqueue_text(
+                uow,
+                key=f"incident-alert:{alert.id}:{chat_id}",
+                chat_id=chat_id,
+                html=html,
+                now=now,
+                buttons=self._buttons.alert(alert.id, self.config.staff_locale),
+            )
+        return alert

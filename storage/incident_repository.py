@@ -1,0 +1,274 @@
+"""Queries of mass incidents (used inside a unit of work: `IncidentRepository(uow.session)`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.incident_models import (
+    Incident,
+    IncidentAlert,
+    IncidentObservation,
+    IncidentTicket,
+    IncidentUpdate,
+)
+from storage.models import Customer, Ticket
+from storage.repositories import dialect_of
+
+OPEN_INCIDENT_STATUSES = ("investigating", "identified", "monitoring")
+LinkedTicket = tuple[IncidentTicket, Ticket, Customer]
+
+
+class IncidentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # ------------------------------------------------------------------ observations
+
+    async def window(
+        self, *, category: str, since: datetime
+    ) -> Sequence[tuple[int, datetime, str, int]]:
+        """(ticket id, time, signature, cluster) of the category's tickets since `since`."""
+        table = IncidentObservation
+        result = await self.session.exec(
+            select(table.ticket_id, table.created_at, table.signature, table.cluster_id).where(
+                table.category == category, col(table.created_at) >= since
+            )
+        )
+        return [tuple(row) for row in result.all()]  # type: ignore[misc]
+
+    async def counts_between(
+        self, *, category: str, spans: Sequence[tuple[datetime, datetime]]
+    ) -> list[int]:
+        """The category's observations in each span, in one statement."""
+        if not spans:
+            return []
+        table = IncidentObservation
+        created = col(table.created_at)
+        result = await self.session.exec(
+            select(
+                *(func.count().filter(created >= start, created < end) for start, end in spans)
+            ).where(
+                table.category == category,
+                created >= min(start for start, _ in spans),
+                created < max(end for _, end in spans),
+            )
+        )
+        row: Sequence[int | None] = result.one()  # type: ignore[assignment]
+        return [int(value or 0) for value in row]
+
+    async def add_observation(self, observation: IncidentObservation) -> None:
+        self.session.add(observation)
+        await self.session.flush()
+
+    async def observation(self, *, ticket_id: int) -> IncidentObservation | None:
+        return await self.session.get(IncidentObservation, ticket_id)
+
+    async def cluster_ticket_ids(self, *, cluster_id: int) -> list[int]:
+        result = await self.session.exec(
+            select(IncidentObservation.ticket_id)
+            .where(IncidentObservation.cluster_id == cluster_id)
+            .order_by(col(IncidentObservation.created_at))
+        )
+        return list(result.all())
+
+    async def cluster_last_at(self, *, cluster_id: int) -> datetime | None:
+        result = await self.session.exec(
+            select(func.max(IncidentObservation.created_at)).where(
+                IncidentObservation.cluster_id == cluster_id
+            )
+        )
+        return result.one()
+
+    # ------------------------------------------------------------------------ alerts
+
+    async def alert_for_cluster(self, *, cluster_id: int) -> IncidentAlert | None:
+        result = await self.session.exec(
+            select(IncidentAlert).where(IncidentAlert.cluster_id == cluster_id)
+        )
+        return result.first()
+
+    async def add_alert(self, alert: IncidentAlert) -> bool:
+        """Store a new alert; False when its cluster has one already (a concurrent insert)."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(alert)
+        except IntegrityError:
+            return False
+        return True
+
+    async def alert_seen(self, *, alert_id: int, count: int, at: datetime) -> None:
+        """Another ticket of an alerted cluster: its size and last time only ever grow."""
+        await self.session.exec(
+            update(IncidentAlert)
+            .where(col(IncidentAlert.id) == alert_id, col(IncidentAlert.last_ticket_at) < at)
+            .values(last_ticket_at=at)
+        )
+        await self.session.exec(
+            update(IncidentAlert)
+            .where(col(IncidentAlert.id) == alert_id, col(IncidentAlert.count) < count)
+            .values(count=count)
+        )
+
+    async def alert(self, *, alert_id: int, lock: bool = False) -> IncidentAlert | None:
+        statement = select(IncidentAlert).where(IncidentAlert.id == alert_id)
+        if lock and dialect_of(self.session) == "postgresql":
+            statement = statement.with_for_update()
+        result = await self.session.exec(statement)
+        return result.first()
+
+    async def open_alerts(self, *, last_before: datetime) -> Sequence[IncidentAlert]:
+        result = await self.session.exec(
+            select(IncidentAlert).where(
+                IncidentAlert.status == "open", col(IncidentAlert.last_ticket_at) < last_before
+            )
+        )
+        return result.all()
+
+    async def claim_alert(self, *, alert_id: int, status: str, now: datetime) -> bool:
+        """Move an open alert to `status`; False when someone else already did."""
+        result = await self.session.exec(
+            update(IncidentAlert)
+            .where(col(IncidentAlert.id) == alert_id, col(IncidentAlert.status) == "open")
+            .values(status=status, closed_at=now)
+        )
+        return bool(result.rowcount)
+
+    # --------------------------------------------------------------------- incidents
+
+    async def get(self, *, incident_id: int, lock: bool = False) -> Incident | None:
+        statement = select(Incident).where(Incident.id == incident_id)
+        if lock and dialect_of(self.session) == "postgresql":
+            statement = statement.with_for_update()
+        result = await self.session.exec(statement)
+        return result.first()
+
+    async def by_number(self, *, number: str) -> Incident | None:
+        result = await self.session.exec(select(Incident).where(Incident.number == number))
+        return result.first()
+
+    async def by_topic(self, *, topic_id: int) -> Incident | None:
+        result = await self.session.exec(select(Incident).where(Incident.topic_id == topic_id))
+        return result.first()
+
+    async def open_incidents(self) -> Sequence[Incident]:
+        result = await self.session.exec(
+            select(Incident)
+            .where(col(Incident.status).in_(OPEN_INCIDENT_STATUSES))
+            .order_by(col(Incident.id))
+        )
+        return result.all()
+
+    async def add(self, incident: Incident) -> Incident:
+        self.session.add(incident)
+        await self.session.flush()
+        return incident
+
+    async def save(self, incident: Incident) -> None:
+        self.session.add(incident)
+        await self.session.flush()
+
+    async def between(self, *, since: datetime, until: datetime) -> Sequence[Incident]:
+        result = await self.session.exec(
+            select(Incident).where(
+                col(Incident.declared_at) >= since, col(Incident.declared_at) < until
+            )
+        )
+        return result.all()
+
+    # ------------------------------------------------------------------------- links
+
+    async def link_of(self, *, ticket_id: int) -> IncidentTicket | None:
+        return await self.session.get(IncidentTicket, ticket_id)
+
+    async def link(self, link: IncidentTicket) -> None:
+        self.session.add(link)
+        await self.session.flush()
+
+    async def unlink(self, link: IncidentTicket) -> None:
+        await self.session.delete(link)
+        await self.session.flush()
+
+    async def linked(self, *, incident_id: int) -> Sequence[LinkedTicket]:
+        result = await self.session.exec(
+            select(IncidentTicket, Ticket, Customer)
+            .join(Ticket, col(Ticket.id) == col(IncidentTicket.ticket_id))
+            .join(Customer, col(Customer.id) == col(Ticket.customer_id))
+            .where(IncidentTicket.incident_id == incident_id)
+            .order_by(col(IncidentTicket.ticket_id))
+        )
+        return [tuple(row) for row in result.all()]  # type: ignore[misc]
+
+    async def recipients(self, *, incident_id: int) -> list[tuple[int, int, str, int, str]]:
+        """(customer id, Telegram id, locale, ticket id, ticket number) of every linked
+        ticket, in ticket order: columns only, for fan-outs to thousands."""
+        result = await self.session.exec(
+            select(  # type: ignore[call-overload]
+                Customer.id, Customer.telegram_id, Customer.locale, Ticket.id, Ticket.number
+            )
+            .join(Ticket, col(Ticket.customer_id) == col(Customer.id))
+            .join(IncidentTicket, col(IncidentTicket.ticket_id) == col(Ticket.id))
+            .where(IncidentTicket.incident_id == incident_id)
+            .order_by(col(Ticket.id))
+        )
+        return [tuple(row) for row in result.all()]
+
+    async def linked_signatures(self, *, incident_id: int, limit: int = 50) -> list[str]:
+        result = await self.session.exec(
+            select(IncidentObservation.signature)
+            .join(
+                IncidentTicket,
+                col(IncidentTicket.ticket_id) == col(IncidentObservation.ticket_id),
+            )
+            .where(IncidentTicket.incident_id == incident_id)
+            .order_by(col(IncidentObservation.created_at).desc())
+            .limit(limit)
+        )
+        return list(result.all())
+
+    async def count_linked(self, *, incident_ids: Sequence[int]) -> int:
+        if not incident_ids:
+            return 0
+        result = await self.session.exec(
+            select(func.count())
+            .select_from(IncidentTicket)
+            .where(col(IncidentTicket.incident_id).in_(list(incident_ids)))
+        )
+        return int(result.one())
+
+    async def unsettled(self, *, incident_id: int) -> list[int]:
+        result = await self.session.exec(
+            select(IncidentTicket.ticket_id)
+            .where(
+                IncidentTicket.incident_id == incident_id,
+                col(IncidentTicket.settled_at).is_(None),
+            )
+            .order_by(col(IncidentTicket.ticket_id))
+        )
+        return list(result.all())
+
+    async def settle(self, *, ticket_id: int, now: datetime) -> None:
+        await self.session.exec(
+            update(IncidentTicket)
+            .where(col(IncidentTicket.ticket_id) == ticket_id)
+            .values(settled_at=now)
+        )
+
+    async def resolved_with_unsettled(self) -> list[int]:
+        result = await self.session.exec(
+            select(Incident.id)
+            .join(IncidentTicket, col(IncidentTicket.incident_id) == col(Incident.id))
+            .where(Incident.status == "resolved", col(IncidentTicket.settled_at).is_(None))
+            .distinct()
+        )
+        return [int(i) for i in result.all() if i is not None]
+
+    async def add_update(self, row: IncidentUpdate) -> IncidentUpdate:
+        self.session.add(row)
+        await self.session.flush()
+        return row
