@@ -120,8 +120,6 @@ class SweepRunner:
             report.anonymised = await self.privacy.retention_sweep_if_due()
             if report.anonymised is not None:  # timed only when it ran (once a day)
                 SWEEP_SECONDS.labels("retention").observe(time.perf_counter() - started)
-        report.sla = await self.sla.run_once()
-        report.surveys = await self.surveys.run_once()
         if self.incidents is not None:
             report.calmed_alerts = await self.incidents.sweep()
         if report.sla.total or report.surveys.sent or report.surveys.reminded:
