@@ -37,6 +37,9 @@ from bot.telegram.inflight import InFlightUpdates
 from bot.telegram.middlewares import CustomerContextMiddleware
 from bot.telegram.response_types import PinResponseTypes
 from bot.telegram.staff.install import StaffDesk, install_staff_desk
+from bot.telegram.staff.stats import RootCauseFlow, StatsDesk, build_stats_desk
+from bot.telegram.staff.stats import build_group_router as build_stats_router
+from bot.telegram.staff.stats import build_private_router as build_supervisor_router
 from knowledge_base import KnowledgeBase
 from knowledge_base.base import DEFAULT_ANSWER_THRESHOLD, DEFAULT_SUGGEST_THRESHOLD
 from storage.customer_cache import CustomerCache
@@ -63,6 +66,8 @@ STAFF_MENU = (
     "back",
     "kb_gaps",
     "kb_reload",
+    "stats",
+    "export",
 )
 
 
@@ -81,6 +86,7 @@ class App:
     in_flight: InFlightUpdates
     staff: StaffDesk | None = None
     knowledge: KnowledgeService | None = None
+    stats: StatsDesk | None = None
 
     async def close(self) -> None:
         if self.staff is not None:
@@ -222,6 +228,15 @@ def build_app(
         surveys=build_survey_service(settings, database, clock, sla, catalogs),
     )
     dispatcher.errors.register(errors.on_error)
+    stats = build_stats_desk(
+        settings=settings,
+        database=database,
+        clock=clock,
+        catalogs=catalogs,
+        schema=schema,
+        sla=sla,
+    )
+    dispatcher.workflow_data["root_causes"] = RootCauseFlow(stats)
     bot = build_bot(settings, session)
     staff = install_staff_desk(
         bot=bot,
@@ -233,7 +248,10 @@ def build_app(
         tickets=ticket_service,
         schema=schema,
         knowledge=knowledge_service,
+        extra_routers=[build_stats_router(stats)],
     )
+    # Supervisors' /stats in private comes before the customer side, which would take it.
+    dispatcher.include_router(build_supervisor_router(stats, i18n))
     # Private chats first: they carry most of the traffic and skip the staff router entirely.
     dispatcher.include_router(build_customer_router(customers, i18n, staff))
     if staff.staff_router is not None:
@@ -252,6 +270,7 @@ def build_app(
         in_flight=in_flight,
         staff=staff,
         knowledge=knowledge_service,
+        stats=stats,
     )
 
 

@@ -129,3 +129,23 @@ class Settings(BaseSettings):
     private_chat_min_interval_seconds: float = Field(default=1.0, ge=0)
     relay_burst_minutes: float = Field(default=10, ge=0)
     reopen_window_days: float = Field(default=30, ge=0)
+
+    # Analytics.
+    causes_file: Path | None = None
+    digest_schedule: str = "0 9 * * mon"
+
+    @field_validator("digest_schedule")
+    @classmethod
+    def _check_digest_schedule(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        value = value.strip()
+        if value:
+            try:
+                CronTrigger.from_crontab(value)
+            except ValueError as exc:
+                raise ValueError(
+                    f"DIGEST_SCHEDULE {value!r} is not a cron expression: {exc}; "
+                    "for example '0 9 * * mon' (Mondays at 09:00), or empty to turn it off"
+                ) from exc
+        return value

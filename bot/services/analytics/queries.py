@@ -108,12 +108,12 @@ def _facts_select(where: ColumnElement[bool]) -> Select[Any]:
     )
 
 
-def _stream(connection: Connection, statement: Any) -> Iterator[Any]:
+def stream(connection: Connection, statement: Any) -> Iterator[Any]:
     result = connection.execute(statement.execution_options(yield_per=BATCH))
     yield from result
 
 
-def _fact(row: Any) -> TicketFacts:
+def fact_of(row: Any) -> TicketFacts:
     return TicketFacts(
         id=row.id,
         number=row.number,
@@ -167,7 +167,7 @@ def backlog_statuses(connection: Connection, as_of: datetime) -> tuple[dict[int,
 def attach_events(connection: Connection, facts: dict[int, TicketFacts], ids: Any) -> None:
     """Waiting stretches and reopen counts of the tickets in ``facts`` (``ids``: a subquery
     or a list of their ids)."""
-    rows = _stream(
+    rows = stream(
         connection,
         select(E.c.ticket_id, E.c.at, E.c.from_status, E.c.to_status)
         .where(
@@ -204,7 +204,7 @@ def load_facts(connection: Connection, window: Window, changed: Sequence[int]) -
         and_(T.c.status.in_(OPEN_STATUSES), T.c.created_at < window.as_of),
         T.c.id.in_(list(changed)) if changed else literal(False),
     )
-    facts = {row.id: _fact(row) for row in _stream(connection, _facts_select(where))}
+    facts = {row.id: fact_of(row) for row in stream(connection, _facts_select(where))}
     ids = select(T.c.id).where(where)
     attach_events(connection, facts, ids)
     return list(facts.values())

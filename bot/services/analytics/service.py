@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy
+from bot.services.analytics.charts import Chart, Label, render_charts
+from bot.services.analytics.export import Exporter, ExportResult
 from bot.services.analytics.metrics import BREAKDOWNS, Report, ReportBuilder
 from bot.services.analytics.periods import Period
 from bot.services.analytics.queries import Window, agent_names, load
@@ -69,6 +73,21 @@ class Analytics:
         report = await self.report(period, breakdown)
         names = await self.reader.run(agent_names)
         return NamedReport(report, names)
+
+    async def charts(
+        self, report: Report, label: Label, category_titles: Mapping[str, str]
+    ) -> Sequence[Chart]:
+        """The report's charts as PNG images, rendered in a worker thread."""
+        return await asyncio.to_thread(render_charts, report, label, category_titles)
+
+    async def export(self, period: Period, folder: Path) -> ExportResult:
+        """Tickets created in ``period`` and their events, written to files in ``folder``."""
+        window = self.window(period)
+        exporter = Exporter(self.policy, self.zone)
+        stem = f"desk-{period.first.isoformat()}_{period.last.isoformat()}"
+        return await self.reader.run(
+            lambda connection: exporter.write(connection, window, folder, stem)
+        )
 
     def close(self) -> None:
         self.reader.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -100,6 +101,7 @@ def install_staff_desk(
     tickets: TicketService,
     schema: FormSchema,
     knowledge: KnowledgeService | None = None,
+    extra_routers: Sequence[Router] = (),
 ) -> StaffDesk:
     """Build the desk, its routers (for the caller to include) and register its listener."""
     locale = settings.default_locale
@@ -174,6 +176,8 @@ def install_staff_desk(
             threads.related = kb_desk
             # Before the group router: its catch-all handlers would swallow these commands.
             routers.insert(0, build_kb_router(kb_desk, directory))
+        # Commands of other features (statistics), before the group's catch-all handlers.
+        routers[0:0] = list(extra_routers)
         gate = StaffGate(directory, i18n, locale)
         for router in routers:
             for observer in (router.message, router.callback_query, router.edited_message):
