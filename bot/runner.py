@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.app import App, build_app, register_commands
 from bot.config import Settings
+from bot.jobs.digest import DigestScheduler, build_digest_job
 from bot.jobs.scheduler import SweepScheduler, build_runner
 from storage.migrate import upgrade_database
 
@@ -30,9 +31,21 @@ async def run(settings: Settings) -> None:
         build_runner(settings, app.database, app.clock, app.tickets.sla, app.catalogs),
         settings.sweep_interval_seconds,
     )
+    # The digest asks the sweeps' lock, so only the instance running the sweeps sends it.
+    digest_job = build_digest_job(
+        settings,
+        app.database,
+        app.clock,
+        app.tickets.sla,
+        app.catalogs,
+        sweeps.runner.leadership,
+    )
+    digest = DigestScheduler(digest_job) if digest_job is not None else None
     try:
         await prepare(app)
         sweeps.start()
+        if digest is not None:
+            digest.start()
         if app.staff is not None:
             app.staff.start()
         me = await app.bot.get_me()
@@ -57,6 +70,8 @@ async def run(settings: Settings) -> None:
             if not await app.in_flight.drain(SHUTDOWN_GRACE_SECONDS):
                 log.warning("%d update(s) still running at shutdown", app.in_flight.count)
     finally:
+        if digest is not None:
+            digest.stop()
         await sweeps.stop()
         await app.close()
         log.info("stopped")

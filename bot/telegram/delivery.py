@@ -29,6 +29,7 @@ Pacing (in memory, per process): about one message per second into a private cha
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 from collections import deque
@@ -46,6 +47,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 from aiogram.types import (
+    BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaAudio,
@@ -57,6 +59,7 @@ from aiogram.types import (
 
 from bot.domain.clock import Clock
 from bot.locales.catalog import Catalogs
+from bot.services.analytics.digest import DIGEST
 from bot.services.outbox import REFRESH_CARD, STAFF_GROUP, enqueue_card_refresh, enqueue_text
 from storage.delivery_store import DeliveryStore, NewLink, SentRow
 from storage.outbox_models import OutboxMessage
@@ -361,6 +364,8 @@ class DeliveryWorker:
             return _Sent([copied.message_id])
         if row.kind == "media_group":
             return await self._send_media(row.chat_id, thread, payload)
+        if row.kind == DIGEST:
+            return await self._send_digest(row.chat_id, thread, payload)
         if row.kind == "edit_text":
             await self._bot.edit_message_text(
                 payload["html"],
@@ -399,6 +404,25 @@ class DeliveryWorker:
                 chat_id, media, message_thread_id=thread, reply_parameters=reply
             )
             ids.extend(message.message_id for message in messages)
+        return _Sent(ids)
+
+    async def _send_digest(
+        self, chat_id: int, thread: int | None, payload: dict[str, Any]
+    ) -> _Sent:
+        """The weekly digest: its text, then its chart (a PNG carried in the payload)."""
+        ids = [
+            (
+                await self._bot.send_message(
+                    chat_id, payload["html"], parse_mode=HTML, message_thread_id=thread
+                )
+            ).message_id
+        ]
+        if payload.get("photo"):
+            picture = BufferedInputFile(base64.b64decode(payload["photo"]), filename="digest.png")
+            sent = await self._bot.send_photo(
+                chat_id, picture, caption=payload.get("caption"), message_thread_id=thread
+            )
+            ids.append(sent.message_id)
         return _Sent(ids)
 
     async def _send_single(

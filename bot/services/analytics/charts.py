@@ -12,6 +12,7 @@ from io import BytesIO
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bot.services.analytics.metrics import AGE_BUCKETS, BUCKETS, Report, Share
 
@@ -55,6 +56,7 @@ def _style(axes: object, title: str, ylabel: str) -> None:
     axes.set_ylabel(ylabel, fontsize=LABEL_SIZE)  # type: ignore[attr-defined]
     axes.tick_params(labelsize=TICK_SIZE)  # type: ignore[attr-defined]
     axes.grid(axis="y", alpha=0.3)  # type: ignore[attr-defined]
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # type: ignore[attr-defined]
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)  # type: ignore[attr-defined]
 
@@ -97,7 +99,9 @@ def _distribution(
     axes = figure.add_subplot()
     names = [bucket for bucket, _ in BUCKETS]
     values = [buckets.get(bucket, 0) for bucket in names]
-    axes.bar(names, values, color=PALETTE[0])
+    axes.bar(
+        [label(f"stats.chart.bucket.{i}") for i in range(len(names))], values, color=PALETTE[0]
+    )
     for x, value in enumerate(values):
         if value:
             axes.annotate(str(value), (x, value), ha="center", va="bottom", fontsize=TICK_SIZE)

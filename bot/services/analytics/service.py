@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,6 +19,8 @@ from bot.services.analytics.metrics import BREAKDOWNS, Report, ReportBuilder
 from bot.services.analytics.periods import Period
 from bot.services.analytics.queries import Window, agent_names, load
 from bot.services.analytics.reader import ReportReader
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,10 @@ class Analytics:
     ) -> Sequence[Chart]:
         """The report's charts as PNG images, rendered in a worker thread."""
         return await asyncio.to_thread(render_charts, report, label, category_titles)
+
+    async def in_thread(self, work: Callable[[], T]) -> T:
+        """CPU work (a chart) in a worker thread."""
+        return await asyncio.to_thread(work)
 
     async def export(self, period: Period, folder: Path) -> ExportResult:
         """Tickets created in ``period`` and their events, written to files in ``folder``."""

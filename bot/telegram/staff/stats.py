@@ -39,9 +39,10 @@ from bot.services.analytics.causes import CauseError, RootCauses, load_causes, r
 from bot.services.analytics.export import export_folder
 from bot.services.analytics.metrics import BREAKDOWNS
 from bot.services.analytics.periods import PRESETS, local_today, preset
+from bot.services.analytics.text import StatsStyle
 from bot.telegram.filters import PrivateChat
 from bot.telegram.i18n import CatalogI18n, t, t_plain
-from bot.telegram.staff.stats_text import StatsStyle, summary_text
+from bot.telegram.staff.stats_text import summary_text
 from bot.telegram.text_limits import CAPTION_LIMIT, shorten
 from bot.telegram.users import human_sender
 from storage.unit_of_work import Database
