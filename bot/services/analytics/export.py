@@ -11,6 +11,7 @@ already).
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 import tempfile
 import zipfile
@@ -19,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
@@ -78,6 +79,7 @@ EVENT_COLUMNS = (
     "to_status",
     "comment",
 )
+BOM = "\ufeff".encode()
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -210,7 +212,13 @@ class Exporter:
         ]
 
     def write(
-        self, connection: Connection, window: Window, folder: Path, stem: str
+        self,
+        connection: Connection,
+        window: Window,
+        folder: Path,
+        stem: str,
+        *,
+        for_upload: bool = True,
     ) -> ExportResult:
         """One read transaction: tickets in batches (keyset on id), then their events."""
         names = agent_names(connection)
@@ -261,7 +269,12 @@ class Exporter:
                 result.events += 1
         finally:
             writers.close()
-        result.csv_files = _fit_csv([writers.tickets_path, writers.events_path], result)
+        paths = [writers.tickets_path, writers.events_path]
+        if not for_upload:
+            result.csv_files = [ExportFile(path, path.name) for path in paths]
+            result.xlsx = ExportFile(writers.xlsx_path, writers.xlsx_path.name)
+            return result
+        result.csv_files = _fit_csv(paths, result)
         if writers.xlsx_path.stat().st_size > UPLOAD_LIMIT:
             result.xlsx_too_large = True
             writers.xlsx_path.unlink()
@@ -291,26 +304,35 @@ def _fit_csv(paths: Sequence[Path], result: ExportResult) -> list[ExportFile]:
 
 
 def _split(path: Path) -> list[Path]:
-    """CSV parts of about `PART_LIMIT` bytes at most, each with the header row."""
+    """CSV parts of at most `PART_LIMIT` bytes (a longer single row gets a part of its own),
+    each with the header row."""
     parts: list[Path] = []
     with path.open("r", encoding="utf-8-sig", newline="") as source:
         rows = csv.reader(source)
-        header = next(rows)
-        handle: TextIO | None = None
-        writer: Any = None
+        header = _csv_line(next(rows))
+        handle: BinaryIO | None = None
+        size = 0
         for row in rows:
-            if handle is None or handle.tell() > PART_LIMIT - 64 * 1024:
+            line = _csv_line(row)
+            if handle is None or size + len(line) > PART_LIMIT:
                 if handle is not None:
                     handle.close()
                 target = path.with_name(f"{path.stem}-part{len(parts) + 1}.csv")
                 parts.append(target)
-                handle = target.open("w", encoding="utf-8-sig", newline="")
-                writer = csv.writer(handle)
-                writer.writerow(header)
-            writer.writerow(row)
+                handle = target.open("wb")
+                handle.write(BOM + header)
+                size = len(BOM) + len(header)
+            handle.write(line)
+            size += len(line)
         if handle is not None:
             handle.close()
     return parts
+
+
+def _csv_line(row: Sequence[str]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(row)
+    return buffer.getvalue().encode("utf-8")
 
 
 @contextmanager

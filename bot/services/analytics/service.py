@@ -87,13 +87,18 @@ class Analytics:
         """CPU work (a chart) in a worker thread."""
         return await asyncio.to_thread(work)
 
-    async def export(self, period: Period, folder: Path) -> ExportResult:
-        """Tickets created in ``period`` and their events, written to files in ``folder``."""
+    async def export(
+        self, period: Period, folder: Path, *, for_upload: bool = True
+    ) -> ExportResult:
+        """Tickets created in ``period`` and their events, written to files in ``folder``
+        (``for_upload``: kept within Telegram's upload limit, see `export.py`)."""
         window = self.window(period)
         exporter = Exporter(self.policy, self.zone)
         stem = f"desk-{period.first.isoformat()}_{period.last.isoformat()}"
         return await self.reader.run(
-            lambda connection: exporter.write(connection, window, folder, stem)
+            lambda connection: exporter.write(
+                connection, window, folder, stem, for_upload=for_upload
+            )
         )
 
     def close(self) -> None:
