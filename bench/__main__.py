@@ -13,6 +13,7 @@ RUNS: tuple[tuple[str, ...], ...] = (
     ("bench.relay_bench",),
     ("bench.kb_bench",),
     ("bench.sweep_bench",),
+    ("bench.stats_bench", "--tickets", "100000"),
 )
 
 

@@ -160,7 +160,7 @@ class Exporter:
     """Writes the tickets created in a period (and their events) to files."""
 
     def __init__(self, policy: SlaPolicy, zone: ZoneInfo) -> None:
-        self.clock = TicketClock(policy)
+        self.clock = TicketClock(policy, memo=False)
         self.zone = zone
 
     def local(self, moment: datetime | None) -> str | None:

@@ -31,6 +31,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.sla import BusinessCalendar, SlaPolicy, service_time_between
@@ -360,16 +361,38 @@ def duration_stats(hours: Iterable[float]) -> DurationStats:
 
 
 class TicketClock:
-    """Service time of tickets in calendar time and, optionally, business time."""
+    """Service time of tickets in calendar time and, optionally, business time.
 
-    def __init__(self, policy: SlaPolicy) -> None:
+    With ``memo`` each ticket's durations are computed once (a report reads them for every
+    breakdown); an export, which sees each ticket once, goes without.
+    """
+
+    def __init__(self, policy: SlaPolicy, *, memo: bool = True) -> None:
         self.policy = policy
         self.business: BusinessCalendar | None = policy.service_calendar
+        self._memo: dict[tuple[str, int, bool], float] | None = {} if memo else None
+        self._targets: dict[str, tuple[float, float]] = {}
+
+    def _remember(
+        self, kind: str, ticket: TicketFacts, calendar: BusinessCalendar | None, compute: Any
+    ) -> float:
+        if self._memo is None:
+            return float(compute())
+        key = (kind, ticket.id, calendar is None)
+        value = self._memo.get(key)
+        if value is None:
+            value = self._memo[key] = float(compute())
+        return value
 
     def first_response(self, ticket: TicketFacts, calendar: BusinessCalendar | None) -> float:
-        assert ticket.first_response_at is not None
-        span = service_time_between(ticket.created_at, ticket.first_response_at, calendar=calendar)
-        return span.total_seconds() / HOUR
+        def compute() -> float:
+            assert ticket.first_response_at is not None
+            span = service_time_between(
+                ticket.created_at, ticket.first_response_at, calendar=calendar
+            )
+            return span.total_seconds() / HOUR
+
+        return self._remember("first", ticket, calendar, compute)
 
     def working(
         self, ticket: TicketFacts, until: datetime, calendar: BusinessCalendar | None
@@ -384,16 +407,22 @@ class TicketClock:
         return max(total, timedelta(0)).total_seconds() / HOUR
 
     def resolution(self, ticket: TicketFacts, calendar: BusinessCalendar | None) -> float:
-        moment = ticket.resolution_moment
-        assert moment is not None
-        return self.working(ticket, moment, calendar)
+        def compute() -> float:
+            moment = ticket.resolution_moment
+            assert moment is not None
+            return self.working(ticket, moment, calendar)
+
+        return self._remember("resolution", ticket, calendar, compute)
 
     def targets(self, ticket: TicketFacts) -> tuple[float, float]:
-        target = self.policy.target_for(ticket.priority)
-        return (
-            target.first_response.total_seconds() / HOUR,
-            target.resolution.total_seconds() / HOUR,
-        )
+        hours = self._targets.get(ticket.priority)
+        if hours is None:
+            target = self.policy.target_for(ticket.priority)
+            hours = self._targets[ticket.priority] = (
+                target.first_response.total_seconds() / HOUR,
+                target.resolution.total_seconds() / HOUR,
+            )
+        return hours
 
     def first_response_met(
         self, ticket: TicketFacts, as_of: datetime, open_then: bool
@@ -411,7 +440,9 @@ class TicketClock:
     def resolution_met(self, ticket: TicketFacts, as_of: datetime, open_then: bool) -> bool | None:
         _, resolution_target = self.targets(ticket)
         if open_then:
-            working = self.working(ticket, as_of, self.business)
+            working = self._remember(
+                "working", ticket, self.business, lambda: self.working(ticket, as_of, self.business)
+            )
             return False if working > resolution_target else None
         if ticket.resolution_moment is not None:
             return self.resolution(ticket, self.business) <= resolution_target
@@ -472,6 +503,8 @@ class ReportBuilder:
         self.previous_start = previous_start
         self.as_of = min(end, now)
         self.open_ids: frozenset[int] = frozenset()  # open at as_of
+        self._first_results: dict[int, bool | None] = {}
+        self._resolution_known: dict[int, bool | None] = {}
 
     def build(
         self,
@@ -595,16 +628,27 @@ class ReportBuilder:
     ) -> dict[int, bool | None]:
         """Resolved in the period, plus tickets created in it and open at ``as_of`` that are
         already past the target."""
-        results: dict[int, bool | None] = {
-            t.id: self.clock.resolution_met(t, self.as_of, open_then=False) for t in resolved
-        }
+        results: dict[int, bool | None] = {t.id: self._resolution_met(t, False) for t in resolved}
         for ticket in created:
             if ticket.id not in results and ticket.id in self.open_ids:
-                results[ticket.id] = self.clock.resolution_met(ticket, self.as_of, open_then=True)
+                results[ticket.id] = self._resolution_met(ticket, True)
         return results
 
+    def _resolution_met(self, ticket: TicketFacts, open_then: bool) -> bool | None:
+        known = self._resolution_known.get(ticket.id, ...)
+        if known is ...:
+            known = self._resolution_known[ticket.id] = self.clock.resolution_met(
+                ticket, self.as_of, open_then=open_then
+            )
+        return known
+
     def _first_met(self, ticket: TicketFacts) -> bool | None:
-        return self.clock.first_response_met(ticket, self.as_of, ticket.id in self.open_ids)
+        known = self._first_results.get(ticket.id, ...)
+        if known is ...:
+            known = self._first_results[ticket.id] = self.clock.first_response_met(
+                ticket, self.as_of, ticket.id in self.open_ids
+            )
+        return known
 
     def backlog(self, tickets: Sequence[TicketFacts], states: Mapping[int, str]) -> Backlog:
         by_state = Counter(states.values())

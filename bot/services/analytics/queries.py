@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    String,
     and_,
     case,
     distinct,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    type_coerce,
 )
 
 from bot.services.analytics.metrics import OPEN_STATUSES, Counts, TicketFacts
@@ -41,10 +43,28 @@ E = TicketEvent.__table__  # type: ignore[attr-defined]
 C = Customer.__table__  # type: ignore[attr-defined]
 K = KbQuery.__table__  # type: ignore[attr-defined]
 
+
+def raw_time(column: Any) -> Any:
+    """A timestamp read without SQLAlchemy's per-value processing (see `utc`): SQLite gives
+    its stored text, PostgreSQL a datetime; reading 40,000 tickets this halves the time."""
+    return type_coerce(column, String()).label(column.name)
+
+
+def utc(value: Any) -> datetime | None:
+    """A stored timestamp as aware UTC (SQLite keeps UTC as naive text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    if value.tzinfo is None:
+        return cast(datetime, value.replace(tzinfo=UTC))
+    return cast(datetime, value.astimezone(UTC))
+
+
 FACT_COLUMNS = (
     T.c.id,
     T.c.number,
-    T.c.created_at,
+    raw_time(T.c.created_at),
     T.c.status,
     T.c.priority,
     T.c.category,
@@ -53,15 +73,15 @@ FACT_COLUMNS = (
     func.coalesce(C.c.locale, "").label("locale"),
     T.c.team,
     T.c.assignee_id,
-    T.c.first_response_at,
-    T.c.resolved_at,
-    T.c.closed_at,
+    raw_time(T.c.first_response_at),
+    raw_time(T.c.resolved_at),
+    raw_time(T.c.closed_at),
     T.c.resolution_type,
     T.c.root_cause,
     T.c.rating,
     T.c.rating_comment,
-    T.c.rated_at,
-    T.c.survey_sent_at,
+    raw_time(T.c.rated_at),
+    raw_time(T.c.survey_sent_at),
 )
 
 
@@ -113,29 +133,14 @@ def stream(connection: Connection, statement: Any) -> Iterator[Any]:
     yield from result
 
 
+_TIME_POSITIONS = (2, 11, 12, 13, 18, 19)  # of FACT_COLUMNS, in TicketFacts' field order
+
+
 def fact_of(row: Any) -> TicketFacts:
-    return TicketFacts(
-        id=row.id,
-        number=row.number,
-        created_at=row.created_at,
-        status=row.status,
-        priority=row.priority,
-        category=row.category,
-        kind=row.kind,
-        channel=row.channel,
-        locale=row.locale,
-        team=row.team,
-        assignee_id=row.assignee_id,
-        first_response_at=row.first_response_at,
-        resolved_at=row.resolved_at,
-        closed_at=row.closed_at,
-        resolution_type=row.resolution_type,
-        root_cause=row.root_cause,
-        rating=row.rating,
-        rating_comment=row.rating_comment,
-        rated_at=row.rated_at,
-        survey_sent_at=row.survey_sent_at,
-    )
+    values = list(row)
+    for position in _TIME_POSITIONS:
+        values[position] = utc(values[position])
+    return TicketFacts(*values)
 
 
 def backlog_statuses(connection: Connection, as_of: datetime) -> tuple[dict[int, str], list[int]]:
@@ -169,7 +174,7 @@ def attach_events(connection: Connection, facts: dict[int, TicketFacts], ids: An
     or a list of their ids)."""
     rows = stream(
         connection,
-        select(E.c.ticket_id, E.c.at, E.c.from_status, E.c.to_status)
+        select(E.c.ticket_id, raw_time(E.c.at), E.c.from_status, E.c.to_status)
         .where(
             E.c.kind == "status",
             E.c.ticket_id.in_(ids),
@@ -180,10 +185,12 @@ def attach_events(connection: Connection, facts: dict[int, TicketFacts], ids: An
         )
         .order_by(E.c.ticket_id, E.c.at, E.c.id),
     )
-    for ticket_id, at, from_status, to_status in rows:
+    for ticket_id, raw_at, from_status, to_status in rows:
         ticket = facts.get(ticket_id)
         if ticket is None:
             continue
+        at = utc(raw_at)
+        assert at is not None
         if from_status == "waiting_customer" and ticket.waiting and ticket.waiting[-1][1] is None:
             ticket.waiting[-1] = (ticket.waiting[-1][0], at)
         if to_status == "waiting_customer":
