@@ -354,6 +354,15 @@ def _export_in_child(url: str) -> dict[str, Any]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited)."""
+    with open("/proc/self/status", encoding="utf-8") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 async def export_child(url: str) -> dict[str, Any]:
     """Export the 100,000 most recent tickets; peak RSS before and after, in MB."""
     database = Database(create_engine(url))
@@ -361,13 +370,13 @@ async def export_child(url: str) -> dict[str, Any]:
     today = NOW.astimezone(ZONE).date()
     days = int(100_000 / PER_DAY) + 1
     period = Period(today - timedelta(days=days - 1), today)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = _peak_rss_mb()
     began = time.perf_counter()
     with export_folder() as folder:
         result = await analytics.export(period, folder, for_upload=False)
-        sizes = {file.name.rsplit("-", 1)[-1]: file.path.stat().st_size for file in result.files}
+        sizes = {file.name.rsplit("_", 1)[-1]: file.path.stat().st_size for file in result.files}
     elapsed = time.perf_counter() - began
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    after = _peak_rss_mb()
     analytics.close()
     await database.dispose()
     return {

@@ -9,8 +9,11 @@ answers and between batches of rows). Either way the caller gets one read transa
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote
@@ -20,6 +23,34 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
 T = TypeVar("T")
+
+_gc_guard = threading.Lock()
+_gc_pausers = 0
+_gc_restore = False
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a report is built.
+
+    A report creates tens of thousands of short-lived objects (freed by reference counting,
+    without cycles); each full collection they trigger scans every live object of the process
+    while holding the GIL, which stopped the event loop for up to a second (measured with
+    the benchmark's heartbeat). Overlapping reports keep it paused until the last one ends.
+    """
+    global _gc_pausers, _gc_restore
+    with _gc_guard:
+        if _gc_pausers == 0:
+            _gc_restore = gc.isenabled()
+            gc.disable()
+        _gc_pausers += 1
+    try:
+        yield
+    finally:
+        with _gc_guard:
+            _gc_pausers -= 1
+            if _gc_pausers == 0 and _gc_restore:
+                gc.enable()
 
 
 def _read_only_engine(engine: AsyncEngine) -> Engine | None:
@@ -51,10 +82,11 @@ class ReportReader:
         return self._engine.dialect.name
 
     async def run(self, work: Callable[[Connection], T]) -> T:
-        if self._read_only is not None:
-            return await asyncio.to_thread(self._run_read_only, work)
-        async with self._engine.connect() as connection:
-            return await connection.run_sync(work)
+        with collector_paused():
+            if self._read_only is not None:
+                return await asyncio.to_thread(self._run_read_only, work)
+            async with self._engine.connect() as connection:
+                return await connection.run_sync(work)
 
     def _run_read_only(self, work: Callable[[Connection], T]) -> T:
         assert self._read_only is not None

@@ -18,7 +18,7 @@ from bot.services.analytics.export import Exporter, ExportResult
 from bot.services.analytics.metrics import BREAKDOWNS, Report, ReportBuilder
 from bot.services.analytics.periods import Period
 from bot.services.analytics.queries import Window, agent_names, load
-from bot.services.analytics.reader import ReportReader
+from bot.services.analytics.reader import ReportReader, collector_paused
 
 T = TypeVar("T")
 
@@ -63,14 +63,15 @@ class Analytics:
             now=self.clock.now(),
         )
         # Durations in business hours are CPU work: off the loop as well.
-        return await asyncio.to_thread(
-            builder.build,
-            tickets,
-            counts,
-            first=period.first,
-            last=period.last,
-            breakdown=breakdown,
-        )
+        with collector_paused():
+            return await asyncio.to_thread(
+                builder.build,
+                tickets,
+                counts,
+                first=period.first,
+                last=period.last,
+                breakdown=breakdown,
+            )
 
     async def named_report(self, period: Period, breakdown: str | None = None) -> NamedReport:
         report = await self.report(period, breakdown)
