@@ -101,6 +101,7 @@ def _resolved_event(start: datetime, end: datetime) -> ColumnElement[bool]:
     """A status event that resolves a ticket: to `resolved`, or to `closed` without one."""
     return and_(
         E.c.kind == "status",
+        E.c.to_status.in_(("resolved", "closed")),  # lets the (kind, to_status, at) index serve
         _between(E.c.at, start, end),
         or_(
             E.c.to_status == "resolved",
@@ -149,12 +150,24 @@ def backlog_statuses(connection: Connection, as_of: datetime) -> tuple[dict[int,
     A ticket changed after ``as_of`` had, at ``as_of``, the status its first later event moved
     it from; any other ticket still has the status it had then.
     """
-    later = connection.execute(
-        select(E.c.ticket_id, E.c.from_status)
-        .select_from(E.join(T, T.c.id == E.c.ticket_id))
-        .where(E.c.kind == "status", E.c.at >= as_of, T.c.created_at < as_of)
-        .order_by(E.c.ticket_id, E.c.at, E.c.id)
-    )
+    events: list[tuple[int, str | None]] = [
+        (row[0], row[1])
+        for row in connection.execute(
+            select(E.c.ticket_id, E.c.from_status)
+            .where(E.c.kind == "status", E.c.at >= as_of)
+            .order_by(E.c.ticket_id, E.c.at, E.c.id)
+        )
+    ]
+    created_later: set[int] = set()
+    changed_ids = sorted({ticket_id for ticket_id, _ in events})
+    for start in range(0, len(changed_ids), BATCH):
+        chunk = changed_ids[start : start + BATCH]
+        created_later.update(
+            connection.execute(
+                select(T.c.id).where(T.c.id.in_(chunk), T.c.created_at >= as_of)
+            ).scalars()
+        )
+    later = [(ticket_id, status) for ticket_id, status in events if ticket_id not in created_later]
     then: dict[int, str | None] = {}
     for ticket_id, from_status in later:
         then.setdefault(ticket_id, from_status)

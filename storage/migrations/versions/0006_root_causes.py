@@ -25,9 +25,16 @@ def upgrade() -> None:
     op.create_index('ix_tickets_closed_at', 'tickets', ['closed_at'], unique=False)
     op.create_index('ix_tickets_survey_sent_at', 'tickets', ['survey_sent_at'], unique=False)
     op.create_index('ix_tickets_rated_at', 'tickets', ['rated_at'], unique=False)
+    op.create_index(
+        'ix_ticket_events_kind_to_at',
+        'ticket_events',
+        ['kind', 'to_status', 'at', 'ticket_id'],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index('ix_ticket_events_kind_to_at', table_name='ticket_events')
     op.drop_index('ix_tickets_rated_at', table_name='tickets')
     op.drop_index('ix_tickets_survey_sent_at', table_name='tickets')
     op.drop_index('ix_tickets_closed_at', table_name='tickets')
