@@ -31,7 +31,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.sla import BusinessCalendar, SlaPolicy, service_time_between
@@ -373,26 +372,16 @@ class TicketClock:
         self._memo: dict[tuple[str, int, bool], float] | None = {} if memo else None
         self._targets: dict[str, tuple[float, float]] = {}
 
-    def _remember(
-        self, kind: str, ticket: TicketFacts, calendar: BusinessCalendar | None, compute: Any
-    ) -> float:
-        if self._memo is None:
-            return float(compute())
-        key = (kind, ticket.id, calendar is None)
-        value = self._memo.get(key)
-        if value is None:
-            value = self._memo[key] = float(compute())
-        return value
-
     def first_response(self, ticket: TicketFacts, calendar: BusinessCalendar | None) -> float:
-        def compute() -> float:
-            assert ticket.first_response_at is not None
-            span = service_time_between(
-                ticket.created_at, ticket.first_response_at, calendar=calendar
-            )
-            return span.total_seconds() / HOUR
-
-        return self._remember("first", ticket, calendar, compute)
+        key = ("first", ticket.id, calendar is None)
+        if self._memo is not None and key in self._memo:
+            return self._memo[key]
+        assert ticket.first_response_at is not None
+        span = service_time_between(ticket.created_at, ticket.first_response_at, calendar=calendar)
+        hours = span.total_seconds() / HOUR
+        if self._memo is not None:
+            self._memo[key] = hours
+        return hours
 
     def working(
         self, ticket: TicketFacts, until: datetime, calendar: BusinessCalendar | None
@@ -407,12 +396,15 @@ class TicketClock:
         return max(total, timedelta(0)).total_seconds() / HOUR
 
     def resolution(self, ticket: TicketFacts, calendar: BusinessCalendar | None) -> float:
-        def compute() -> float:
-            moment = ticket.resolution_moment
-            assert moment is not None
-            return self.working(ticket, moment, calendar)
-
-        return self._remember("resolution", ticket, calendar, compute)
+        key = ("resolution", ticket.id, calendar is None)
+        if self._memo is not None and key in self._memo:
+            return self._memo[key]
+        moment = ticket.resolution_moment
+        assert moment is not None
+        hours = self.working(ticket, moment, calendar)
+        if self._memo is not None:
+            self._memo[key] = hours
+        return hours
 
     def targets(self, ticket: TicketFacts) -> tuple[float, float]:
         hours = self._targets.get(ticket.priority)
@@ -440,9 +432,7 @@ class TicketClock:
     def resolution_met(self, ticket: TicketFacts, as_of: datetime, open_then: bool) -> bool | None:
         _, resolution_target = self.targets(ticket)
         if open_then:
-            working = self._remember(
-                "working", ticket, self.business, lambda: self.working(ticket, as_of, self.business)
-            )
+            working = self.working(ticket, as_of, self.business)
             return False if working > resolution_target else None
         if ticket.resolution_moment is not None:
             return self.resolution(ticket, self.business) <= resolution_target
