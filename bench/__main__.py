@@ -17,6 +17,7 @@ RUNS: tuple[tuple[str, ...], ...] = (
     ("bench.outbox_bench",),
     ("bench.ops_bench",),
     ("bench.incident_bench",),
+    ("bench.stats_bench", "--tickets", "100000"),
 )
 
 

@@ -39,6 +39,9 @@ from bot.telegram.inflight import InFlightUpdates
 from bot.telegram.middlewares import CustomerContextMiddleware
 from bot.telegram.response_types import PinResponseTypes
 from bot.telegram.staff.install import StaffDesk, install_staff_desk
+from bot.telegram.staff.stats import RootCauseFlow, StatsDesk, build_stats_desk
+from bot.telegram.staff.stats import build_group_router as build_stats_router
+from bot.telegram.staff.stats import build_private_router as build_supervisor_router
 from knowledge_base import KnowledgeBase
 from knowledge_base.base import DEFAULT_ANSWER_THRESHOLD, DEFAULT_SUGGEST_THRESHOLD
 from storage.customer_cache import CustomerCache
@@ -79,6 +82,8 @@ STAFF_MENU = (
     "kb_gaps",
     "kb_reload",
     "erase",
+    "stats",
+    "export",
 )
 
 
@@ -97,6 +102,7 @@ class App:
     in_flight: InFlightUpdates
     staff: StaffDesk | None = None
     knowledge: KnowledgeService | None = None
+    stats: StatsDesk | None = None
     instance_lock: InstanceLock | None = None
 
     async def claim_instance(self) -> None:
@@ -254,6 +260,15 @@ def build_app(
     )
     dispatcher.errors.register(errors.on_error)
     install_update_metrics(dispatcher)
+    stats = build_stats_desk(
+        settings=settings,
+        database=database,
+        clock=clock,
+        catalogs=catalogs,
+        schema=schema,
+        sla=sla,
+    )
+    dispatcher.workflow_data["root_causes"] = RootCauseFlow(stats)
     bot = build_bot(settings, session)
     staff = install_staff_desk(
         bot=bot,
@@ -266,11 +281,14 @@ def build_app(
         schema=schema,
         knowledge=knowledge_service,
         privacy=privacy,
+        extra_routers=[build_stats_router(stats)],
     )
     dispatcher.workflow_data["outbox"] = Outbox(database, clock, staff.delivery.notify)
     if staff.incidents is not None:
         # Incident alerts' buttons in supervisors' private chats, before the customer router.
         dispatcher.include_router(staff.incidents.supervisor_router)
+    # Supervisors' /stats in private comes before the customer side, which would take it.
+    dispatcher.include_router(build_supervisor_router(stats, i18n))
     # Private chats first: they carry most of the traffic and skip the staff router entirely.
     policy = customer_privacy.PrivacyPolicy(
         catalogs,
@@ -299,6 +317,7 @@ def build_app(
         staff=staff,
         knowledge=knowledge_service,
         instance_lock=InstanceLock(database.engine) if settings.single_instance_mode else None,
+        stats=stats,
     )
 
 

@@ -223,3 +223,23 @@ class Settings(BaseSettings):
     incident_min_tickets: int = Field(default=5, ge=2)
     incident_link_threshold: float | None = Field(default=None, ge=0, le=100)  # None: tuned
     incident_suggest_threshold: float | None = Field(default=None, ge=0, le=100)
+
+    # Analytics.
+    causes_file: Path | None = None
+    digest_schedule: str = "0 9 * * mon"
+
+    @field_validator("digest_schedule")
+    @classmethod
+    def _check_digest_schedule(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        value = value.strip()
+        if value:
+            try:
+                CronTrigger.from_crontab(value)
+            except ValueError as exc:
+                raise ValueError(
+                    f"DIGEST_SCHEDULE {value!r} is not a cron expression: {exc}; "
+                    "for example '0 9 * * mon' (Mondays at 09:00), or empty to turn it off"
+                ) from exc
+        return value

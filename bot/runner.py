@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.app import App, build_app, register_commands
 from bot.config import Settings
+from bot.jobs.digest import DigestScheduler, build_digest_job
 from bot.jobs.scheduler import SweepScheduler, build_runner
 from bot.ops.server import Ops
 from bot.telegram.inbox import Inbox
@@ -70,9 +71,21 @@ async def run(settings: Settings) -> None:
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
     housekeeping: asyncio.Task[None] | None = None
+    # The digest asks the sweeps' lock, so only the instance running the sweeps sends it.
+    digest_job = build_digest_job(
+        settings,
+        app.database,
+        app.clock,
+        app.tickets.sla,
+        app.catalogs,
+        sweeps.runner.leadership,
+    )
+    digest = DigestScheduler(digest_job) if digest_job is not None else None
     try:
         await prepare(app)
         sweeps.start()
+        if digest is not None:
+            digest.start()
         if app.staff is not None:
             app.staff.start()
         ops.start()
@@ -105,6 +118,8 @@ async def run(settings: Settings) -> None:
             with contextlib.suppress(Exception):
                 await housekeeping
         await ops.stop()
+        if digest is not None:
+            digest.stop()
         await sweeps.stop()
         await app.close()
         for signal_number in (signal.SIGINT, signal.SIGTERM):

@@ -79,6 +79,11 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_status_resolved", "status", "resolved_at"),
         Index("ix_tickets_status_survey", "status", "survey_sent_at", "resolved_at"),
         Index("ix_tickets_status_reminder", "status", "survey_reminded_at", "survey_sent_at"),
+        # Analytics: what was resolved, closed, surveyed and rated in a period.
+        Index("ix_tickets_resolved_at", "resolved_at"),
+        Index("ix_tickets_closed_at", "closed_at"),
+        Index("ix_tickets_survey_sent_at", "survey_sent_at"),
+        Index("ix_tickets_rated_at", "rated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -125,6 +130,8 @@ class Ticket(SQLModel, table=True):
     still_working_at: datetime | None = _utc(nullable=True)
     survey_sent_at: datetime | None = _utc(nullable=True)
     survey_reminded_at: datetime | None = _utc(nullable=True)
+    # Why it happened (an id from the root-cause list of its category), picked at resolution.
+    root_cause: str | None = Field(default=None, max_length=64)
 
 
 class TicketMessage(SQLModel, table=True):
@@ -172,7 +179,11 @@ class TicketEvent(SQLModel, table=True):
     """Audit log: who did what to a ticket and when; also the source of statistics."""
 
     __tablename__ = "ticket_events"
-    __table_args__ = (Index("ix_ticket_events_kind_at", "kind", "at"),)
+    __table_args__ = (
+        Index("ix_ticket_events_kind_at", "kind", "at"),
+        # Analytics: tickets resolved / reopened in a period, read from the index alone.
+        Index("ix_ticket_events_kind_to_at", "kind", "to_status", "at", "ticket_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="tickets.id", index=True)

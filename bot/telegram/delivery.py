@@ -43,6 +43,7 @@ Pacing: `bot/telegram/pacing.py` (per process, or shared through Redis).
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -59,6 +60,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 from aiogram.types import (
+    BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaAudio,
@@ -71,6 +73,7 @@ from aiogram.types import (
 from bot.domain.clock import Clock
 from bot.locales.catalog import Catalogs
 from bot.ops.metrics import record_delivery
+from bot.services.analytics.digest import DIGEST
 from bot.services.desk.topics import OPEN_TOPIC
 from bot.services.outbox import (
     INCIDENT_RESOLVED,
@@ -536,6 +539,18 @@ class DeliveryWorker:
             ids += await self._texts(row.chat_id, thread, caption, reply=_reply_to(target))
         return _Sent(ids)
 
+    async def _send_digest(self, row: OutboxMessage, thread: int | None) -> _Sent:
+        """The weekly digest: its text, then its chart (a PNG carried in the payload)."""
+        payload = row.payload
+        ids = await self._texts(row.chat_id, thread, payload["html"])
+        if payload.get("photo"):
+            picture = BufferedInputFile(base64.b64decode(payload["photo"]), filename="digest.png")
+            sent = await self._bot.send_photo(
+                row.chat_id, picture, caption=payload.get("caption"), message_thread_id=thread
+            )
+            ids.append(sent.message_id)
+        return _Sent(ids)
+
     async def _send_single(
         self,
         chat_id: int,
@@ -759,7 +774,7 @@ SENDERS: dict[str, Sender] = {
     NOTICE: DeliveryWorker._send_text,
     INCIDENT_UPDATE: DeliveryWorker._send_text,
     INCIDENT_RESOLVED: DeliveryWorker._send_text,
-    "digest": DeliveryWorker._send_text,
+    DIGEST: DeliveryWorker._send_digest,
     "copy": DeliveryWorker._send_copy,
     "media_group": DeliveryWorker._send_media_group,
     "edit_text": DeliveryWorker._send_edit_text,

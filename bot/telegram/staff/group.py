@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.domain.tickets import IllegalTransition, Priority, ResolutionType, TicketStatus
 from bot.ops.context import bind_ticket
+from bot.services.analytics.causes import split_cause_tag
 from bot.services.desk import AgentMessage, AgentRef, DeskError, DeskService, MediaRef
 from bot.telegram.filters import CommandLike, ServiceMessage
 from bot.telegram.i18n import t, t_plain
@@ -26,6 +27,7 @@ from bot.telegram.staff.resolve_flow import (
     register_decision,
     resolution_keyboard,
 )
+from bot.telegram.staff.stats import RootCauseFlow
 from bot.telegram.staff.templates import Template
 from bot.telegram.staff.threads import StaffThreads
 from bot.telegram.stale_buttons import out_of_date
@@ -50,6 +52,8 @@ STAFF_COMMANDS = (
     "kb_gaps",
     "kb_reload",
     "erase",
+    "stats",
+    "export",
 )
 NOTE_PREFIX = "#note"
 STATUS_WORDS = {
@@ -228,8 +232,14 @@ def build_group_router(ctx: StaffContext) -> Router:
         )
 
     @router.message(Command("resolve"))
-    async def resolve(message: Message, command: CommandObject, agent: AgentRef) -> None:
+    async def resolve(
+        message: Message,
+        command: CommandObject,
+        agent: AgentRef,
+        root_causes: RootCauseFlow | None = None,
+    ) -> None:
         kind, _, text = (command.args or "").strip().partition(" ")
+        text, cause = split_cause_tag(text)
         try:
             resolution = ResolutionType(kind.lower())
         except ValueError:
@@ -240,13 +250,19 @@ def build_group_router(ctx: StaffContext) -> Router:
             return
         if await refuse_long_decision(message, text.strip()):
             return
-        await _run(
+        resolved = await _run(
             message,
             ctx,
             lambda tid: desk.resolve(
                 tid, agent, resolution=resolution, text=text.strip(), cause=_cause(message)
             ),
         )
+        if resolved and root_causes is not None:
+            ticket = await ticket_of(message, desk)
+            if ticket is not None and ticket.id is not None:
+                await root_causes.after_resolve(
+                    message, ticket.id, ticket.category, cause, agent.user_id
+                )
 
     def set_status(target: TicketStatus) -> Callable[[Message, AgentRef], Awaitable[None]]:
         async def handler(message: Message, agent: AgentRef) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -112,6 +113,7 @@ def install_staff_desk(
     schema: FormSchema,
     knowledge: KnowledgeService | None = None,
     privacy: PrivacyService | None = None,
+    extra_routers: Sequence[Router] = (),
 ) -> StaffDesk:
     """Build the desk, its routers (for the caller to include) and register its listener."""
     locale = settings.default_locale
@@ -224,6 +226,8 @@ def install_staff_desk(
         assert incidents.group_router is not None
         threads.incidents = incidents.service
         routers.insert(0, incidents.group_router)
+        # Commands of other features (statistics), before the group's catch-all handlers.
+        routers[0:0] = list(extra_routers)
         gate = StaffGate(directory, i18n, locale)
         for router in routers:
             for observer in (router.message, router.callback_query, router.edited_message):

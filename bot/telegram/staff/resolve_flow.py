@@ -19,11 +19,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.domain.tickets import IllegalTransition, ResolutionType
+from bot.services.analytics.causes import split_cause_tag
 from bot.services.desk import AgentRef, DeskError, DeskService, mention
 from bot.telegram.filters import PlainText
 from bot.telegram.i18n import t, t_plain
 from bot.telegram.staff.callbacks import CardCallback
 from bot.telegram.staff.card import CardStyle
+from bot.telegram.staff.stats import RootCauseFlow
 from bot.telegram.text_limits import utf16_len
 
 Refresh = Callable[[int], Awaitable[None]]
@@ -138,7 +140,11 @@ def register_decision(router: Router, desk: DeskService, refresh: Refresh) -> No
         _in_pending_topic,
     )
     async def decision(
-        message: Message, state: FSMContext, agent: AgentRef, pending: dict[str, Any]
+        message: Message,
+        state: FSMContext,
+        agent: AgentRef,
+        pending: dict[str, Any],
+        root_causes: RootCauseFlow | None = None,
     ) -> None:
         ticket_id = int(pending["resolve_ticket"])
         if await refuse_long_decision(message, (message.text or "").strip()):
@@ -149,12 +155,13 @@ def register_decision(router: Router, desk: DeskService, refresh: Refresh) -> No
             await message.bot.edit_message_reply_markup(
                 chat_id=message.chat.id, message_id=int(prompt), reply_markup=None
             )
+        text, cause_id = split_cause_tag((message.text or "").strip())
         try:
-            await desk.resolve(
+            ticket = await desk.resolve(
                 ticket_id,
                 agent,
                 resolution=ResolutionType(pending["resolve_type"]),
-                text=(message.text or "").strip(),
+                text=text,
                 cause=f"msg:{message.chat.id}:{message.message_id}",
             )
         except IllegalTransition as error:
@@ -170,3 +177,7 @@ def register_decision(router: Router, desk: DeskService, refresh: Refresh) -> No
             await message.reply(t(error.key, **error.params))
             return
         await refresh(ticket_id)
+        if root_causes is not None:
+            await root_causes.after_resolve(
+                message, ticket_id, ticket.category, cause_id, agent.user_id
+            )

@@ -1,0 +1,73 @@
+"""Figures written for people: numbers, hours, shares and changes in the staff language."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.locales.catalog import Catalogs
+from bot.services.analytics.metrics import NO_TEAM, Change, Share
+
+
+@dataclass(frozen=True)
+class StatsStyle:
+    """How figures are written for people: language, zone and display names."""
+
+    catalogs: Catalogs
+    locale: str
+    zone: ZoneInfo
+    category_titles: Mapping[str, str]
+    cause_titles: Mapping[tuple[str, str], str]
+
+    def render(self, key: str, **params: Any) -> str:
+        return self.catalogs.render(key, self.locale, **params)
+
+    def plain(self, key: str, **params: Any) -> str:
+        return self.catalogs.plain(key, self.locale, **params)
+
+    def number(self, value: float | None, digits: int = 1) -> str:
+        if value is None:
+            return "—"
+        text = f"{value:.{digits}f}"
+        return text.replace(".", ",") if self.locale == "ru" else text
+
+    def hours(self, value: float | None) -> str:
+        if value is None:
+            return "—"
+        return self.plain("stats.hours", value=self.number(value))
+
+    def percent(self, value: float | None) -> str:
+        return "—" if value is None else f"{round(100 * value)}%"
+
+    def change(self, change: Change) -> str:
+        percent = change.percent
+        if percent is None:
+            return self.plain("stats.change.new", previous=change.previous)
+        sign = "+" if percent >= 0 else "−"
+        return self.plain(
+            "stats.change", percent=f"{sign}{round(abs(percent))}%", previous=change.previous
+        )
+
+    def share(self, share: Share) -> str:
+        return self.plain(
+            "stats.share", percent=self.percent(share.share), met=share.met, total=share.total
+        )
+
+    def category(self, category: str) -> str:
+        return self.category_titles.get(category, category)
+
+    def cause(self, category: str, cause: str) -> str:
+        return self.cause_titles.get((category, cause), cause)
+
+    def group_key(self, dimension: str, key: str, agent_names: Mapping[int, str]) -> str:
+        if key == NO_TEAM:
+            return self.plain(f"stats.none.{dimension}")
+        if dimension == "category":
+            return self.category(key)
+        if dimension == "agent":
+            return agent_names.get(int(key), key)
+        if dimension == "priority":
+            return self.plain(f"stats.priority.{key}")
+        return key
