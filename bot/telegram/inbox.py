@@ -275,24 +275,27 @@ class Inbox:
                 return
             try:
                 raw_updates = request.result()
-                if raw_updates:
-                    await self.receive(raw_updates)
-                    ids = [
-                        u["update_id"]
-                        for u in raw_updates
-                        if isinstance(u, dict) and isinstance(u.get("update_id"), int)
-                    ]
-                    if ids:
-                        offset = max(ids) + 1
-                backoff = 0.5
             except (TelegramNetworkError, TelegramAPIError, OSError, TimeoutError) as err:
                 log.warning("getUpdates failed (%s); trying again in %.1f s", err, backoff)
                 await self._pause(stop, backoff)
                 backoff = min(backoff * 2, backoff_max)
+                continue
+            try:
+                if raw_updates:
+                    await self.receive(raw_updates)
             except Exception:
                 log.exception("updates could not be stored; asking for them again")
                 await self._pause(stop, backoff)
                 backoff = min(backoff * 2, backoff_max)
+                continue
+            backoff = 0.5
+            ids = [
+                u["update_id"]
+                for u in raw_updates
+                if isinstance(u, dict) and isinstance(u.get("update_id"), int)
+            ]
+            if ids:
+                offset = max(ids) + 1
 
     @staticmethod
     async def _pause(stop: asyncio.Event, seconds: float) -> None:

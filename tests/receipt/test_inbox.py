@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bot.telegram.inbox import Inbox
 from storage.inbox_models import INBOX
@@ -204,3 +206,28 @@ async def test_a_stop_finishes_what_runs_and_leaves_the_rest_for_the_next_start(
     assert await restarted.take_left_over(at_start=True) == 2
     assert await restarted.settle(20)
     assert await _stored_texts(receipt, IVAN.id) == ["burst 1", "burst 2", "burst 3"]
+
+
+async def test_a_batch_that_could_not_be_stored_is_not_confirmed(receipt: Receipt) -> None:
+    await open_ticket(receipt.desk, IVAN)
+    update = raw(receipt.desk.updates.text(IVAN, "kept despite the outage"))
+    store = receipt.inbox.store
+    real_receive = store.receive
+    failures: list[int] = []
+
+    async def database_down_once(*args: Any, **kwargs: Any) -> Any:
+        if not failures:
+            failures.append(1)
+            raise OperationalError("INSERT", {}, Exception("the database is not reachable"))
+        return await real_receive(*args, **kwargs)
+
+    store.receive = database_down_once  # type: ignore[method-assign]
+    receipt.queue.push(update)
+    await receipt.poll_until_drained()
+
+    assert failures == [1]
+    # Asked for the same updates again (offset unchanged), confirmed only once stored.
+    assert receipt.queue.offsets[:2] == [None, None]
+    assert [c.confirmed for c in receipt.queue.confirmations] == [[update["update_id"]]]
+    assert all(set(c.confirmed) <= c.in_inbox for c in receipt.queue.confirmations)
+    assert await _stored_texts(receipt, IVAN.id) == ["kept despite the outage"]

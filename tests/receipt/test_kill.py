@@ -26,6 +26,7 @@ from tests.receipt.traffic import (
     Traffic,
     bot_env,
     database_url,
+    inbox_states,
     local_api,
     seed,
     wait_accounted,
@@ -70,6 +71,7 @@ async def test_nothing_is_lost_when_the_bot_is_stopped_mid_traffic(
             report = await wait_accounted(traffic, ACCOUNT_WITHIN)
             accounted_after = time.monotonic() - traffic_done
             code, took = await bot.stop(signal.SIGTERM)
+            left = await inbox_states(url)
         finally:
             if sending is not None:
                 sending.cancel()
@@ -90,6 +92,7 @@ async def test_nothing_is_lost_when_the_bot_is_stopped_mid_traffic(
     assert report.customer_lost == [], bot.log[-5000:]
     assert report.replies_lost == [], bot.log[-5000:]
     assert code == 0 and took < EXIT_WITHIN
+    assert left == {"done": len(traffic.customer_messages) + len(traffic.replies)}  # none stuck
     assert "Traceback" not in bot.log, bot.log[-5000:]
     if stop_with == signal.SIGTERM:
         assert (report.customer_duplicates, report.reply_duplicates) == (0, 0)

@@ -22,6 +22,7 @@ from tests.receipt.traffic import (
     BotProcess,
     Traffic,
     bot_env,
+    inbox_states,
     local_api,
     seed,
     wait_accounted,
@@ -81,6 +82,7 @@ async def test_two_instances_share_the_work_and_send_nothing_twice(
             report = await wait_accounted(traffic, 60)
             accounted_after = time.monotonic() - started
             stops = [await bot.stop(signal.SIGTERM) for bot in bots]
+            left = await inbox_states(url)
         finally:
             for task in (sending, delivering):
                 if task is not None:
@@ -103,6 +105,7 @@ async def test_two_instances_share_the_work_and_send_nothing_twice(
     assert report.customer_lost == [] and report.replies_lost == [], logs[-5000:]
     assert (report.customer_duplicates, report.reply_duplicates) == (0, 0)
     assert report.topics == CUSTOMERS  # one topic per ticket
+    assert left == {"done": len(traffic.customer_messages) + len(traffic.replies)}
     assert all(code == 0 and took < EXIT_WITHIN for code, took in stops), stops
     assert "Traceback" not in logs, logs[-5000:]
     for bot in bots:  # both took a share of the updates

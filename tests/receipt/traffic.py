@@ -19,6 +19,7 @@ from bot.services.customers import CustomerService, TelegramProfile
 from bot.services.intake import ComplaintForm
 from bot.services.tickets import TicketService
 from storage.db import create_engine
+from storage.inbox_store import InboxStore
 from storage.migrate import upgrade_database
 from storage.unit_of_work import Database
 from tests.conftest import POSTGRES_URL
@@ -252,3 +253,12 @@ def local_api() -> LocalBotApi:
     for agent in AGENTS:
         api.add_user(agent, f"Agent{agent}")
     return api
+
+
+async def inbox_states(url: str) -> dict[str, int]:
+    """How many updates the inbox holds in each state."""
+    database = Database(create_engine(url))
+    try:
+        return await InboxStore(database, instance="test").counts()
+    finally:
+        await database.dispose()
