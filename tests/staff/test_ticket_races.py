@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
+import sys
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -172,3 +174,51 @@ async def test_the_customers_answer_and_an_agents_close_never_move_from_a_stale_
     async with desk.database.unit_of_work() as uow:
         stored = [m.text for m in await uow.messages.for_ticket(ticket_id=tid)]
     assert "Here is the order number 5555" in stored
+
+
+@pytest.mark.process
+async def test_two_processes_taking_one_ticket_one_wins(desk: Desk) -> None:
+    opened = await open_ticket(desk, IVAN)
+    tid = opened.id or 0
+    url = desk.database.engine.url.render_as_string(hide_password=False)
+    contenders = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.staff.take_contender",
+            url,
+            str(tid),
+            str(agent.id),
+            f"{agent.first_name} {agent.last_name}",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for agent in (ANNA, BORIS)
+    ]
+    try:
+        for process in contenders:
+            assert process.stdout is not None
+            assert (await process.stdout.readline()).strip() == b"ready"
+
+        async def go(process: asyncio.subprocess.Process) -> dict[str, str]:
+            assert process.stdin is not None
+            process.stdin.write(b"go\n")
+            await process.stdin.drain()
+            out, _ = await process.communicate()
+            return dict(json.loads(out.decode().strip().splitlines()[-1]))
+
+        told = await race(desk, tid, *(go(process) for process in contenders))
+    finally:
+        for process in contenders:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+    taken = await ticket(desk, tid)
+    assert taken.status == "in_progress" and taken.assignee_id in (ANNA.id, BORIS.id)
+    winner = "Anna Agent" if taken.assignee_id == ANNA.id else "Boris Second"
+    assert sorted(told, key=len) == [
+        {"taken": True},
+        {"refused": "desk.error.taken_by", "number": "C-000001", "agent": winner},
+    ]
+    assert await status_events(desk, tid) == [(None, "new"), ("new", "in_progress")]
