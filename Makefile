@@ -18,7 +18,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy bot storage knowledge_base tests
+	$(BIN)/mypy bot storage knowledge_base sandbox tests
 
 format: $(STAMP)
 	$(BIN)/ruff format .
