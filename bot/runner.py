@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
 from bot.app import App, build_app, register_commands
 from bot.config import Settings
+from bot.domain.clock import Clock
 from bot.jobs.scheduler import SweepScheduler, build_runner
 from storage.migrate import upgrade_database
 
@@ -24,8 +26,15 @@ async def prepare(app: App) -> None:
     await register_commands(app)
 
 
-async def run(settings: Settings) -> None:
-    app = build_app(settings)
+async def run(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    on_started: Callable[[App], Awaitable[None]] | None = None,
+) -> None:
+    """``clock`` and ``on_started`` (called once the bot is up) let the sandbox run the bot
+    on its own clock and reach the running app."""
+    app = build_app(settings, clock=clock)
     sweeps = SweepScheduler(
         build_runner(settings, app.database, app.clock, app.tickets.sla, app.catalogs),
         settings.sweep_interval_seconds,
@@ -44,6 +53,8 @@ async def run(settings: Settings) -> None:
             app.database.engine.url.render_as_string(hide_password=True),
             settings.staff_chat_id or "not set",
         )
+        if on_started is not None:
+            await on_started(app)
         if settings.webhook_url:
             await _run_webhook(app, settings)
         else:
