@@ -4,12 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from datetime import datetime
+from enum import Enum
+from typing import Any, cast
 
+from aiogram.client.default import Default
 from aiogram.types import Update
 
 #: Telegram keeps at most this many unconfirmed updates and answers at most 100 at a time.
 MAX_LIMIT = 100
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: _plain(item)
+            for key, item in value.items()
+            if item is not None and not isinstance(item, Default)
+        }
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, datetime):
+        return round(value.timestamp())
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def wire_json(update: Update) -> dict[str, Any]:
+    """An update as Telegram sends it. aiogram's models fill absent options with ``Default``
+    markers (e.g. a message's link preview options), which are no JSON: they are left out,
+    as Telegram leaves out what is not set."""
+    return cast(dict[str, Any], _plain(update.model_dump(by_alias=True, exclude_none=True)))
 
 
 class UpdateQueue:
@@ -28,11 +54,7 @@ class UpdateQueue:
         return len(self._pending)
 
     async def put(self, update: Update | dict[str, Any]) -> None:
-        raw = (
-            update.model_dump(mode="json", by_alias=True, exclude_none=True)
-            if isinstance(update, Update)
-            else update
-        )
+        raw = wire_json(update) if isinstance(update, Update) else update
         async with self._changed:
             self._pending.append(raw)
             self._changed.notify_all()

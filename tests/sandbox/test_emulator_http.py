@@ -288,3 +288,26 @@ async def test_form_values_are_read_as_telegram_reads_them(emulator: Emulator) -
     assert body["ok"] and body["result"]["text"] == "[1, 2]"
     assert body["result"]["reply_markup"]["inline_keyboard"][0][0]["url"] == "https://a.b"
     assert refused["error_code"] == 400 and "chat_id" in refused["description"]
+
+
+async def test_a_press_on_a_message_with_link_preview_options_reaches_the_bot(
+    emulator: Emulator,
+) -> None:
+    """aiogram fills options a message leaves out with `Default` markers; the update the
+    emulator hands out carries none of them (Telegram leaves unset fields out)."""
+    bot = Bot(
+        TOKEN,
+        session=emulator.bot.session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="Yes", callback_data="yes")]]
+    )
+    sent = await bot.send_message(ANNA.id, "Did this help?", reply_markup=markup)
+    await emulator.server.updates.put(emulator.factory.callback(ANNA, "yes", message=sent))
+    (update,) = await bot.get_updates(timeout=0)
+    assert update.callback_query is not None and update.callback_query.data == "yes"
+    message = update.callback_query.message
+    assert isinstance(message, Message) and message.text == "Did this help?"
+    assert message.link_preview_options is not None
+    assert message.link_preview_options.is_disabled
