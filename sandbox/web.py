@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from sandbox import cast
+from sandbox.seed import SeedError
 from sandbox.world import SandboxWorld, UnknownPerson
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -105,7 +106,7 @@ class SandboxPage:
                 "staff_chat": {"id": cast.STAFF_CHAT_ID, "title": cast.STAFF_CHAT_TITLE},
                 "customers": [
                     {"id": c.user.id, "name": c.user.full_name, "language": c.user.language_code}
-                    for c in cast.CUSTOMERS
+                    for c in self.world.customers
                 ],
                 "staff": [
                     {"id": m.user.id, "name": m.user.full_name, "role": m.role} for m in cast.STAFF
@@ -230,10 +231,13 @@ class SandboxPage:
         step = STEPS.get(str(data.get("step")))
         if step is None:
             raise BadInput(f"step must be one of {', '.join(STEPS)}")
-        self.world.advance(step)
+        await self.world.advance(step)
         return web.json_response({"now": self.world.clock.now().isoformat()})
 
     async def run_seed(self, request: web.Request) -> web.Response:
         if self.seed is None:
             raise web.HTTPNotFound()
-        return web.json_response(await self.seed())
+        try:
+            return web.json_response(await self.seed())
+        except SeedError as error:
+            return web.json_response({"error": str(error)}, status=409)

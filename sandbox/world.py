@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -45,6 +45,18 @@ class EventHub:
         for queue in self._queues:
             queue.put_nowait(None)
 
+    async def until(self, condition: Callable[[], bool], within: float) -> None:
+        """Wait until the condition holds, checking it after every event (TimeoutError)."""
+
+        async def watch() -> None:
+            async for _ in self.subscribe():
+                if condition():
+                    return
+
+        if condition():
+            return
+        await asyncio.wait_for(watch(), within)
+
 
 class UnknownPerson(LookupError):
     pass
@@ -62,6 +74,8 @@ class SandboxWorld:
         )
         self.events = EventHub()
         self.people: dict[int, TelegramUser] = {}
+        self.customers: list[cast.Customer] = []
+        self.clock_listeners: list[Callable[[], Awaitable[None]]] = []
         # Reply keyboards are never echoed back by Telegram: the client keeps the last one.
         self.reply_keyboards: dict[int, dict[str, Any]] = {}
         self._queries: dict[str, int] = {}  # callback query id -> who pressed
@@ -72,7 +86,14 @@ class SandboxWorld:
         for member in cast.STAFF:
             self.add_person(member.user)
         for customer in cast.CUSTOMERS:
-            self.add_person(customer.user)
+            self.add_customer(customer)
+
+    def add_customer(self, customer: cast.Customer) -> None:
+        self.customers.append(customer)
+        self.add_person(customer.user)
+
+    async def until(self, condition: Callable[[], bool], within: float) -> None:
+        await self.events.until(condition, within)
 
     def add_person(self, user: TelegramUser) -> None:
         self.people[user.id] = user
@@ -122,7 +143,8 @@ class SandboxWorld:
 
     async def share_contact(self, user_id: int) -> int:
         user = self.person(user_id)
-        phone = next((c.phone for c in cast.CUSTOMERS if c.user.id == user_id), "+10000000000")
+        phone = next((c.phone for c in self.customers if c.user.id == user_id and c.phone), None)
+        phone = phone or f"+1555{user_id % 10_000_000:07d}"
         self._used_keyboard(user_id)
         return await self._push(self.factory.contact(user, phone), user_id, None)
 
@@ -181,9 +203,12 @@ class SandboxWorld:
 
     # ------------------------------------------------------------------------------ time
 
-    def advance(self, delta: timedelta) -> None:
+    async def advance(self, delta: timedelta) -> None:
+        """Move the clock, then let the bot catch up (its sweeps run, what they queued goes)."""
         self.clock.advance(delta)
         self.events.publish({"type": "clock", "now": self.clock.now().isoformat()})
+        for listener in self.clock_listeners:
+            await listener()
 
     # --------------------------------------------------------------------- what the bot did
 

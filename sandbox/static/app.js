@@ -557,7 +557,13 @@ function listen() {
       if (event.user_id === state.staffId) showToast("staff", event.text, event.show_alert);
       return;
     }
+    if (event.type === "status") {
+      showStatus(event.text);
+      return;
+    }
     if (event.type === "seeded") {
+      showStatus(event.text);
+      refreshCustomers().catch(() => {});
       schedule("customer");
       schedule("staff");
       return;
@@ -573,16 +579,28 @@ function listen() {
 
 // ------------------------------------------------------------------------------- start
 
+function fillCustomers() {
+  const select = $("customer-select");
+  select.replaceChildren();
+  for (const customer of state.info.customers) {
+    const option = el("option", "", `${customer.name} (${customer.language})`);
+    option.value = customer.id;
+    select.appendChild(option);
+  }
+  if (state.customerId !== null) select.value = String(state.customerId);
+}
+
+async function refreshCustomers() {
+  state.info = await api("/api/state");
+  fillCustomers();
+}
+
 async function start() {
   state.info = await api("/api/state");
   setClock(state.info.now);
   setInterval(tickClock, 1000);
   const customers = $("customer-select");
-  for (const customer of state.info.customers) {
-    const option = el("option", "", `${customer.name} (${customer.language})`);
-    option.value = customer.id;
-    customers.appendChild(option);
-  }
+  fillCustomers();
   state.customerId = state.info.customers[0].id;
   customers.addEventListener("change", () => {
     state.customerId = Number(customers.value);
