@@ -132,3 +132,29 @@ def test_the_token_is_looked_for_in_the_environment_and_in_dot_env(
         env=sandbox_env(tmp_path / "data"),
     )
     assert checked.returncode == 1
+
+
+@pytest.mark.process
+async def test_seed_plays_a_week_into_every_state(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    async with running_sandbox(sandbox_command(), cwd=tmp_path, env=sandbox_env(data)) as box:
+        result = await box.post("/api/seed", {})
+        state = await box.get("/api/state")
+        staff = await box.get(f"/api/chat/{cast.STAFF_CHAT_ID}")
+    assert result["skipped"] == 0, result
+    assert result["tickets"] >= 20
+    # The page now offers the seeded customers, in both languages.
+    languages = {c["language"] for c in state["customers"]}
+    assert len(state["customers"]) > 30 and languages == {"ru", "en"}
+    # Every ticket has its topic in the staff group.
+    assert len(staff["topics"]) == result["tickets"]
+    with sqlite3.connect(data / "sandbox.db") as connection:
+        statuses = {row[0] for row in connection.execute("select status from tickets")}
+        ratings = [row[0] for row in connection.execute("select rating from tickets")]
+        questions = connection.execute("select count(*) from kb_queries").fetchone()[0]
+        events = {row[0] for row in connection.execute("select kind from ticket_events")}
+    assert {"new", "in_progress", "waiting_customer", "resolved", "closed"} <= statuses
+    assert {2, 4, 5} <= set(ratings)
+    assert questions >= 8
+    # The sweeps ran on the sandbox clock as the week went by.
+    assert {"survey_sent", "sla_warning", "sla_breach"} <= events, events
