@@ -18,7 +18,12 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramConflictError,
+    TelegramForbiddenError,
+    TelegramUnauthorizedError,
+)
 from aiogram.types import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
@@ -311,3 +316,40 @@ async def test_a_press_on_a_message_with_link_preview_options_reaches_the_bot(
     assert isinstance(message, Message) and message.text == "Did this help?"
     assert message.link_preview_options is not None
     assert message.link_preview_options.is_disabled
+
+
+async def test_captions_videos_audio_pins_deletes_and_closed_topics(emulator: Emulator) -> None:
+    video = await emulator.bot.send_video(
+        ANNA.id, BufferedInputFile(b"\x00\x00\x00\x18ftypmp42", "unboxing.mp4"), caption="Box"
+    )
+    assert video.video is not None and video.video.mime_type == "video/mp4"
+    audio = await emulator.bot.send_audio(ANNA.id, BufferedInputFile(b"ID3", "call.mp3"))
+    assert audio.audio is not None and audio.audio.file_name == "call.mp3"
+    recaptioned = await emulator.bot.edit_message_caption(
+        chat_id=ANNA.id, message_id=video.message_id, caption="<i>Unboxing</i>"
+    )
+    assert isinstance(recaptioned, Message) and recaptioned.caption == "Unboxing"
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await emulator.bot.edit_message_caption(
+            chat_id=ANNA.id, message_id=video.message_id, caption="<i>Unboxing</i>"
+        )
+    assert await emulator.bot.pin_chat_message(ANNA.id, audio.message_id)
+    assert await emulator.bot.delete_message(ANNA.id, audio.message_id)
+    with pytest.raises(TelegramBadRequest, match="message to delete not found"):
+        await emulator.bot.delete_message(ANNA.id, audio.message_id)
+
+    topic = await emulator.bot.create_forum_topic(GROUP, "C-000003")
+    assert await emulator.bot.close_forum_topic(GROUP, topic.message_thread_id)
+    with pytest.raises(TelegramBadRequest, match="TOPIC_NOT_MODIFIED"):
+        await emulator.bot.close_forum_topic(GROUP, topic.message_thread_id)
+    assert await emulator.bot.reopen_forum_topic(GROUP, topic.message_thread_id)
+    with pytest.raises(TelegramBadRequest, match="TOPIC_ID_INVALID"):
+        await emulator.bot.close_forum_topic(GROUP, 999_999)
+
+
+async def test_webhook_and_polling_exclude_each_other(emulator: Emulator) -> None:
+    assert await emulator.bot.set_webhook("https://desk.example.com/webhook")
+    with pytest.raises(TelegramConflictError, match="webhook is active"):
+        await emulator.bot.get_updates(timeout=0)
+    assert await emulator.bot.delete_webhook()
+    assert await emulator.bot.get_updates(timeout=0) == []
