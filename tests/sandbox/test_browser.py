@@ -99,8 +99,11 @@ class Page:
 
     def texts(self, pane: str) -> list[str]:
         """Texts of the pane's messages, read in one go (the pane may be redrawn any time)."""
+        return self.all_text(f"#{pane}-messages .msg .text")
+
+    def all_text(self, css: str) -> list[str]:
         script = "return Array.from(document.querySelectorAll(arguments[0])).map(n => n.innerText)"
-        return list(self.driver.execute_script(script, f"#{pane}-messages .msg .text"))
+        return list(self.driver.execute_script(script, css))
 
     def wait_text(self, pane: str, fragment: str) -> str:
         def found(_: WebDriver) -> str | bool:
@@ -161,7 +164,7 @@ def _drive(page: Page, url: str, en: Callable[..., str], category: str, picture:
     page.wait_text("customer", "Hello, Emily!")
     page.press("customer", en("menu.complaint"))
     page.press("customer", category)
-    page.type("customer", "The shop assistant was rude to me and refused to help.")
+    page.type("customer", "The shop assistant was <i>rude</i> & refused to help.")
     page.press("customer", en("form.button.yesterday"))
     driver.find_element(By.CSS_SELECTOR, "#customer-form .file-input").send_keys(str(picture))
     page.until(
@@ -183,6 +186,8 @@ def _drive(page: Page, url: str, en: Callable[..., str], category: str, picture:
     page.until(topic, f"the topic of {number.group()}").click()
     card = page.wait_text("staff", number.group())
     assert category in card
+    # What the customer typed is shown as typed (escaped by the bot, drawn as text).
+    assert "was <i>rude</i> & refused" in card
     page.press("staff", en("desk.button.take"))
     page.wait_text("customer", "Sarah")
     reply = "We are sorry, Emily. The store manager will call you today."
@@ -196,6 +201,9 @@ def _drive(page: Page, url: str, en: Callable[..., str], category: str, picture:
     page.wait_text("customer", "How satisfied are you")
     page.press("customer", "5")
     page.wait_text("customer", "Thank you")
+    # The bot's own markup is drawn the way Telegram draws it: the number in bold.
+    assert number.group() in page.all_text("#customer-messages .text b")
+    assert page.all_text("#customer-messages .text i") == []
     driver.save_screenshot(str(page.screenshots / "rated.png"))
 
 
