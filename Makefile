@@ -1,4 +1,4 @@
-# Quick start: `make run` runs the bot, `make test` runs every check. Both bootstrap .venv on first use.
+# Quick start: `make run` runs the bot (the local sandbox when BOT_TOKEN is not set), `make test` runs every check. Both bootstrap .venv on first use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,12 +13,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m bot
+	@if $(BIN)/python -m bot.sandbox --token-is-set; then $(BIN)/python -m bot; else $(BIN)/python -m bot.sandbox; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy bot storage knowledge_base tests
+	$(BIN)/mypy bot storage knowledge_base sandbox tests
 
 format: $(STAMP)
 	$(BIN)/ruff format .

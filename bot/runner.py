@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -13,6 +14,7 @@ from aiohttp import web
 
 from bot.app import App, build_app, register_commands
 from bot.config import Settings
+from bot.domain.clock import Clock
 from bot.jobs.digest import DigestScheduler, build_digest_job
 from bot.jobs.scheduler import SweepScheduler, build_runner
 from bot.ops.server import Ops
@@ -46,8 +48,15 @@ def webhook_path(url: str) -> str:
     return urlsplit(url).path or "/"
 
 
-async def run(settings: Settings) -> None:
-    app = build_app(settings)
+async def run(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    on_started: Callable[[App], Awaitable[None]] | None = None,
+) -> None:
+    """``clock`` and ``on_started`` (called once the bot is up) let the sandbox run the bot
+    on its own clock and reach the running app."""
+    app = build_app(settings, clock=clock)
     ops = Ops(
         bot=app.bot,
         database=app.database,
@@ -102,6 +111,8 @@ async def run(settings: Settings) -> None:
         )
         await inbox.take_left_over(at_start=True)
         housekeeping = asyncio.create_task(inbox.keep_claims(stop))
+        if on_started is not None:
+            await on_started(app)
         if settings.webhook_url:
             await _run_webhook(app, settings, inbox, stop, ops)
         else:

@@ -1,9 +1,8 @@
-"""`python -m bot` for real against a local Bot API server: polling and webhook, clean SIGTERM."""
+"""`python -m bot` for real against the Bot API emulator: polling and webhook, clean SIGTERM."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import socket
@@ -14,61 +13,36 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from sandbox.emulator import FakeTelegram, RecordedCall, TelegramUser, UpdateFactory
+from sandbox.emulator.server import BotApiServer
+
 ROOT = Path(__file__).resolve().parent.parent
-USER = {"id": 5005, "is_bot": False, "first_name": "Polly", "language_code": "en"}
-BOT = {"id": 42, "is_bot": True, "first_name": "Support Desk", "username": "desk_bot"}
+TOKEN = "42:LOCAL"
+POLLY = TelegramUser(5005, "Polly", language_code="en")
 
 pytestmark = pytest.mark.process
 
 
 class LocalBotApi:
-    """Answers the few methods a starting bot calls; hands out one /start update."""
+    """The Bot API emulator on a local port; ``sent`` is set once the bot sends a message."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.telegram = FakeTelegram(bot_username="desk_bot")
+        self.factory = UpdateFactory(self.telegram)
+        self.server = BotApiServer(self.telegram, token=TOKEN, listeners=[self._heard])
         self.sent = asyncio.Event()
-        self._update_given = False
-        self._nothing_new = asyncio.Event()  # set only by release(): later polls stay open
 
-    async def handle(self, request: web.Request) -> web.Response:
-        method = request.match_info["method"]
-        params: dict[str, Any] = dict(await request.post()) if request.can_read_body else {}
-        self.calls.append((method, params))
-        result: Any = True
-        if method == "getMe":
-            result = BOT
-        elif method == "getUpdates":
-            result = self._updates()
-            if not result:
-                await self._nothing_new.wait()  # a long poll held open, as Telegram does
-        elif method == "sendMessage":
+    def _heard(self, call: RecordedCall) -> None:
+        if call.name == "sendMessage" and call.ok:
             self.sent.set()
-            result = {
-                "message_id": 1,
-                "date": 1_790_000_000,
-                "chat": {"id": int(params["chat_id"]), "type": "private"},
-                "from": BOT,
-                "text": str(params.get("text", "")),
-            }
-        return web.json_response({"ok": True, "result": result})
 
-    def release(self) -> None:
+    @property
+    def calls(self) -> list[tuple[str, dict[str, Any]]]:
+        return [(call.name, call.params) for call in self.telegram.calls]
+
+    async def release(self) -> None:
         """Answer the long polls still held open, so the server can shut down at once."""
-        self._nothing_new.set()
-
-    def _updates(self) -> list[dict[str, Any]]:
-        if self._update_given:
-            return []
-        self._update_given = True
-        message = {
-            "message_id": 10,
-            "date": 1_790_000_000,
-            "chat": {"id": USER["id"], "type": "private", "first_name": "Polly"},
-            "from": USER,
-            "text": "/start",
-            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-        }
-        return [{"update_id": 1, "message": message}]
+        await self.server.close()
 
 
 async def _read_until(stream: asyncio.StreamReader, marker: str, seen: list[str]) -> None:
@@ -92,7 +66,7 @@ async def _terminate(process: asyncio.subprocess.Process, log: list[str]) -> tup
 
 async def _serve(api: LocalBotApi) -> tuple[web.AppRunner, int]:
     app = web.Application()
-    app.router.add_post("/bot{token}/{method}", api.handle)
+    api.server.add_routes(app)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -103,7 +77,7 @@ async def _serve(api: LocalBotApi) -> tuple[web.AppRunner, int]:
 def _bot_env(tmp_path: Path, api_port: int, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
     env.update(
-        BOT_TOKEN="42:LOCAL",
+        BOT_TOKEN=TOKEN,
         TELEGRAM_API_URL=f"http://127.0.0.1:{api_port}",
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'run' / 'bot.db'}",
         PYTHONPATH=str(ROOT),
@@ -121,6 +95,7 @@ def _free_port() -> int:
 
 async def test_polling_start_answer_and_clean_sigterm(tmp_path: Path) -> None:
     api = LocalBotApi()
+    await api.server.updates.put(api.factory.text(POLLY, "/start"))
     runner, port = await _serve(api)
     env = _bot_env(tmp_path, port)
     process = await asyncio.create_subprocess_exec(
@@ -135,7 +110,7 @@ async def test_polling_start_answer_and_clean_sigterm(tmp_path: Path) -> None:
     finally:
         if process.returncode is None:
             process.kill()
-        api.release()
+        await api.release()
         await runner.cleanup()
     assert code == 0, output
     assert "@desk_bot started (polling" in output
@@ -145,15 +120,14 @@ async def test_polling_start_answer_and_clean_sigterm(tmp_path: Path) -> None:
     assert "setMyCommands" in methods
     greeting = next(p for name, p in api.calls if name == "sendMessage")
     assert str(greeting["text"]).startswith("Hello, Polly!")
-    assert json.loads(str(greeting["reply_markup"]))["inline_keyboard"]
+    assert greeting["reply_markup"]["inline_keyboard"]
     assert (tmp_path / "run" / "bot.db").exists()
 
 
 async def test_webhook_mode_takes_an_update_and_stops_cleanly(tmp_path: Path) -> None:
     from aiohttp import ClientSession
 
-    api = LocalBotApi()
-    api._update_given = True  # updates come through the webhook here
+    api = LocalBotApi()  # no updates queued: they come through the webhook here
     runner, api_port = await _serve(api)
     hook_port = _free_port()
     env = _bot_env(
@@ -169,17 +143,9 @@ async def test_webhook_mode_takes_an_update_and_stops_cleanly(tmp_path: Path) ->
     )
     assert process.stderr is not None
     log: list[str] = []
-    update = {
-        "update_id": 7,
-        "message": {
-            "message_id": 3,
-            "date": 1_790_000_000,
-            "chat": {"id": USER["id"], "type": "private", "first_name": "Polly"},
-            "from": USER,
-            "text": "/start",
-            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-        },
-    }
+    update = api.factory.text(POLLY, "/start").model_dump(
+        mode="json", by_alias=True, exclude_none=True
+    )
     url = f"http://127.0.0.1:{hook_port}/tg/desk-bot"  # the path of WEBHOOK_URL
     try:
         await asyncio.wait_for(_read_until(process.stderr, "webhook listening", log), 90)
@@ -194,7 +160,7 @@ async def test_webhook_mode_takes_an_update_and_stops_cleanly(tmp_path: Path) ->
     finally:
         if process.returncode is None:
             process.kill()
-        api.release()
+        await api.release()
         await runner.cleanup()
     assert code == 0, output
     assert "Traceback" not in output

@@ -12,6 +12,7 @@ import pytest
 from aiohttp import ClientSession
 
 from tests.test_run_polling import (
+    POLLY,
     LocalBotApi,
     _bot_env,
     _free_port,
@@ -30,6 +31,8 @@ async def _get(url: str) -> tuple[int, str]:
 
 async def test_polling_with_metrics_port_and_json_logs(tmp_path: Path) -> None:
     api = LocalBotApi()
+    start = api.factory.text(POLLY, "/start")
+    await api.server.updates.put(start)
     runner, api_port = await _serve(api)
     metrics_port = _free_port()
     env = _bot_env(
@@ -55,7 +58,7 @@ async def test_polling_with_metrics_port_and_json_logs(tmp_path: Path) -> None:
     finally:
         if process.returncode is None:
             process.kill()
-        api.release()
+        await api.release()
         await runner.cleanup()
     assert code == 0, output
     assert health_status == 200, health
@@ -67,13 +70,13 @@ async def test_polling_with_metrics_port_and_json_logs(tmp_path: Path) -> None:
     assert 'bot_updates_total{kind="message"} 1.0' in metrics
     assert "bot_outbox_depth" in metrics
     lines = [json.loads(line) for line in output.splitlines() if line.strip()]
-    handled = [line for line in lines if line["message"].startswith("update 1 (message)")]
-    assert len(handled) == 1 and handled[0]["update_id"] == 1
+    prefix = f"update {start.update_id} (message)"
+    handled = [line for line in lines if line["message"].startswith(prefix)]
+    assert len(handled) == 1 and handled[0]["update_id"] == start.update_id
 
 
 async def test_webhook_server_serves_health_and_metrics(tmp_path: Path) -> None:
-    api = LocalBotApi()
-    api._update_given = True
+    api = LocalBotApi()  # no updates queued: the webhook server only has to come up
     runner, api_port = await _serve(api)
     hook_port = _free_port()
     env = _bot_env(
@@ -96,7 +99,7 @@ async def test_webhook_server_serves_health_and_metrics(tmp_path: Path) -> None:
     finally:
         if process.returncode is None:
             process.kill()
-        api.release()
+        await api.release()
         await runner.cleanup()
     assert code == 0, output
     assert health_status == 200, health

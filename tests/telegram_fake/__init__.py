@@ -1,13 +1,33 @@
-"""Offline Telegram for end-to-end dialogue tests.
+"""Offline Telegram for end-to-end dialogue tests: the sandbox's Bot API emulator.
 
-``FakeTelegram`` is a Bot API session that records every call and answers like Telegram;
-``UpdateFactory`` builds the real ``Update`` objects a test feeds into the dispatcher.
+The emulator lives in ``sandbox.emulator`` (the sandbox serves it over HTTP); this package
+re-exports it, and its submodules keep their old names here too
+(``tests.telegram_fake.session`` is ``sandbox.emulator.session``).
 """
 
-from .formatting import EntityParseError, FormattedText, format_text, utf16_len
-from .session import MESSAGE_METHODS, FakeTelegram, RecordedCall
-from .updates import UpdateFactory
-from .users import DEFAULT_DATE, SupportsNow, TelegramUser
+import sys
+
+from sandbox.emulator import (
+    DEFAULT_DATE,
+    MESSAGE_METHODS,
+    EntityParseError,
+    FakeTelegram,
+    FormattedText,
+    RecordedCall,
+    SupportsNow,
+    TelegramUser,
+    UpdateFactory,
+    format_text,
+    formatting,
+    ids,
+    session,
+    updates,
+    users,
+    utf16_len,
+)
+
+for _module in (formatting, ids, session, updates, users):
+    sys.modules[f"{__name__}.{_module.__name__.rsplit('.', 1)[-1]}"] = _module
 
 __all__ = [
     "DEFAULT_DATE",

@@ -808,6 +808,13 @@ class FakeTelegram(BaseSession):
     def is_topic_closed(self, chat_id: int, thread_id: int) -> bool:
         return self._chat(chat_id).topics[thread_id].closed
 
+    def history(self, chat_id: int) -> list[dict[str, Any]]:
+        """Raw JSON of every live message of a chat, oldest first (a copy)."""
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            return []
+        return [_json_copy(chat.messages[key]) for key in sorted(chat.messages)]
+
     @staticmethod
     def inline_buttons(
         target: RecordedCall | Message | dict[str, Any] | None,
