@@ -31,7 +31,7 @@ from bot.services.analytics import BREAKDOWNS, Analytics, PeriodError, parse_per
 from bot.services.analytics.causes import load_causes
 from bot.services.analytics.export import export_folder
 from bot.services.analytics.periods import Period, local_today
-from bot.services.analytics.text import StatsStyle
+from bot.services.analytics.text import staff_style
 from bot.services.answers import html_to_plain
 from bot.telegram.staff.stats_text import summary_text
 from storage.db import create_engine
@@ -85,9 +85,7 @@ async def run(argv: Sequence[str] | None = None) -> int:
             locale = args.locale or settings.default_locale
             catalogs = Catalogs(default_locale=settings.default_locale)
             schema = load_form(settings.complaint_form_file)
-            causes = load_causes(settings.causes_file)
-            titles = {c.id: c.title(locale) for c in schema.categories}
-            style = StatsStyle(catalogs, locale, zone, titles, causes.titles(locale))
+            style = staff_style(catalogs, locale, zone, schema, load_causes(settings.causes_file))
             named = await analytics.named_report(period, args.breakdown)
             print(html_to_plain(summary_text(style, named.report, named.agent_names)))
             return 0

@@ -24,7 +24,7 @@ from bot.locales.catalog import Catalogs
 from bot.services.analytics.causes import load_causes
 from bot.services.analytics.digest import DigestConfig, DigestService
 from bot.services.analytics.service import Analytics
-from bot.services.analytics.text import StatsStyle
+from bot.services.analytics.text import staff_style
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
@@ -92,10 +92,7 @@ def build_digest_job(
     locale = settings.default_locale
     zone = ZoneInfo(settings.timezone)
     schema = load_form(settings.complaint_form_file)
-    causes = load_causes(settings.causes_file)
-    titles = {c.id: c.title(locale) for c in schema.categories}
-    titles.setdefault("question", catalogs.plain("desk.category.question", locale))
-    style = StatsStyle(catalogs, locale, zone, titles, causes.titles(locale))
+    style = staff_style(catalogs, locale, zone, schema, load_causes(settings.causes_file))
     service = DigestService(
         Analytics(database.engine, sla, zone, clock),
         database,

@@ -82,11 +82,10 @@ class ReportReader:
         return self._engine.dialect.name
 
     async def run(self, work: Callable[[Connection], T]) -> T:
-        with collector_paused():
-            if self._read_only is not None:
-                return await asyncio.to_thread(self._run_read_only, work)
-            async with self._engine.connect() as connection:
-                return await connection.run_sync(work)
+        if self._read_only is not None:
+            return await asyncio.to_thread(self._run_read_only, work)
+        async with self._engine.connect() as connection:
+            return await connection.run_sync(work)
 
     def _run_read_only(self, work: Callable[[Connection], T]) -> T:
         assert self._read_only is not None

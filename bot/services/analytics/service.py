@@ -53,7 +53,6 @@ class Analytics:
         if breakdown is not None and breakdown not in BREAKDOWNS:
             raise ValueError(f"unknown breakdown {breakdown!r}; use one of {', '.join(BREAKDOWNS)}")
         window = self.window(period)
-        tickets, counts = await self.reader.run(lambda connection: load(connection, window))
         builder = ReportBuilder(
             self.policy,
             self.zone,
@@ -62,9 +61,10 @@ class Analytics:
             previous_start=window.previous_start,
             now=self.clock.now(),
         )
-        # Durations in business hours are CPU work: off the loop as well.
         with collector_paused():
-            return await asyncio.to_thread(
+            tickets, counts = await self.reader.run(lambda connection: load(connection, window))
+            # Durations in business hours are CPU work: off the loop as well.
+            report = await asyncio.to_thread(
                 builder.build,
                 tickets,
                 counts,
@@ -72,6 +72,9 @@ class Analytics:
                 last=period.last,
                 breakdown=breakdown,
             )
+            # Freed before the collector resumes, so it never has them to scan.
+            del tickets, counts, builder
+        return report
 
     async def named_report(self, period: Period, breakdown: str | None = None) -> NamedReport:
         report = await self.report(period, breakdown)

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain.form import FormSchema
 from bot.locales.catalog import Catalogs
+from bot.services.analytics.causes import RootCauses
 from bot.services.analytics.metrics import NO_TEAM, Change, Share
 
 
@@ -71,3 +73,12 @@ class StatsStyle:
         if dimension == "priority":
             return self.plain(f"stats.priority.{key}")
         return key
+
+
+def staff_style(
+    catalogs: Catalogs, locale: str, zone: ZoneInfo, schema: FormSchema, causes: RootCauses
+) -> StatsStyle:
+    """The style of the staff language: category titles from the form, cause titles."""
+    titles = {c.id: c.title(locale) for c in schema.categories}
+    titles.setdefault("question", catalogs.plain("desk.category.question", locale))
+    return StatsStyle(catalogs, locale, zone, titles, causes.titles(locale))

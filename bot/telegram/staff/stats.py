@@ -39,7 +39,7 @@ from bot.services.analytics.causes import CauseError, RootCauses, load_causes, r
 from bot.services.analytics.export import export_folder
 from bot.services.analytics.metrics import BREAKDOWNS
 from bot.services.analytics.periods import PRESETS, local_today, preset
-from bot.services.analytics.text import StatsStyle
+from bot.services.analytics.text import StatsStyle, staff_style
 from bot.telegram.filters import PrivateChat
 from bot.telegram.i18n import CatalogI18n, t, t_plain
 from bot.telegram.staff.stats_text import summary_text
@@ -345,9 +345,7 @@ def build_stats_desk(
     locale = settings.default_locale
     zone = ZoneInfo(settings.timezone)
     causes = load_causes(settings.causes_file)
-    titles = {c.id: c.title(locale) for c in schema.categories}
-    titles.setdefault("question", catalogs.plain("desk.category.question", locale))
-    style = StatsStyle(catalogs, locale, zone, titles, causes.titles(locale))
+    style = staff_style(catalogs, locale, zone, schema, causes)
     return StatsDesk(
         analytics=Analytics(database.engine, sla, zone, clock),
         style=style,
