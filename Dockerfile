@@ -13,6 +13,7 @@ COPY pyproject.toml README.md /src/
 COPY bot /src/bot
 COPY storage /src/storage
 COPY knowledge_base /src/knowledge_base
+COPY sandbox /src/sandbox
 RUN pip install /src && rm -rf /src \
     && mkdir -p /app/data && chown -R bot:bot /app
 

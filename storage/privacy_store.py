@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.desk_models import TicketCard
 from storage.inbox_models import DONE, FAILED, UNREADABLE, InboxUpdate
+from storage.incident_models import IncidentObservation
 from storage.kb_models import KbQuery
 from storage.models import Attachment, Customer, Ticket, TicketEvent, TicketMessage
 from storage.outbox_models import OutboxMessage
@@ -261,6 +262,13 @@ class PrivacyStore:
             .execution_options(synchronize_session=False)
         )
         counts.links = result.rowcount
+        # What incident detection kept of the complaint's text (its word signature).
+        await session.exec(
+            update(IncidentObservation)
+            .where(col(IncidentObservation.ticket_id).in_(ids))
+            .values(signature="")
+            .execution_options(synchronize_session=False)
+        )
         # The topic name last set carries the customer's name; the next refresh sets it anew.
         await session.exec(
             update(TicketCard)
