@@ -164,8 +164,31 @@ def install_staff_desk(
     middleware = CustomerDeskMiddleware(desk, tickets)
     threads: StaffThreads | None = None
     staff_router: Router | None = None
-    directory: StaffDirectory | None = None
+    directory = (
+        None
+        if settings.staff_chat_id is None
+        else StaffDirectory(
+            bot,
+            clock,
+            chat_id=settings.staff_chat_id,
+            extra_ids=settings.staff_user_ids,
+            ttl=timedelta(seconds=settings.staff_admin_cache_seconds),
+        )
+    )
+    incidents = install_incidents(
+        bot=bot,
+        settings=settings,
+        database=database,
+        clock=clock,
+        catalogs=catalogs,
+        i18n=i18n,
+        desk=desk,
+        category_titles=_category_titles(schema, locale, catalogs),
+        directory=directory,
+        notify=delivery.notify,
+    )
     if settings.staff_chat_id is not None:
+        assert directory is not None
         style = CardStyle(
             catalogs,
             locale,
@@ -184,13 +207,6 @@ def install_staff_desk(
             chat_id=settings.staff_chat_id,
         )
         delivery.threads = threads
-        directory = StaffDirectory(
-            bot,
-            clock,
-            chat_id=settings.staff_chat_id,
-            extra_ids=settings.staff_user_ids,
-            ttl=timedelta(seconds=settings.staff_admin_cache_seconds),
-        )
         group = build_group_router(
             StaffContext(desk, threads, style, load_templates(settings.templates_dir))
         )
@@ -211,18 +227,6 @@ def install_staff_desk(
             routers.insert(0, build_kb_router(kb_desk, directory))
         if privacy is not None:
             routers.insert(0, build_erase_router(desk, privacy, directory))
-        incidents = install_incidents(
-            bot=bot,
-            settings=settings,
-            database=database,
-            clock=clock,
-            catalogs=catalogs,
-            i18n=i18n,
-            desk=desk,
-            category_titles=_category_titles(schema, locale, catalogs),
-            directory=directory,
-            notify=delivery.notify,
-        )
         assert incidents.group_router is not None
         threads.incidents = incidents.service
         routers.insert(0, incidents.group_router)
@@ -244,19 +248,6 @@ def install_staff_desk(
         tickets.listeners.add(listener)
         tickets.listeners.add_in_transaction(listener)
         tickets.listeners.add_on_registration(listener)
-    else:
-        incidents = install_incidents(
-            bot=bot,
-            settings=settings,
-            database=database,
-            clock=clock,
-            catalogs=catalogs,
-            i18n=i18n,
-            desk=desk,
-            category_titles=_category_titles(schema, locale, catalogs),
-            directory=None,
-            notify=delivery.notify,
-        )
     # After the desk's listener: the ticket's topic exists when detection links it.
     tickets.listeners.add(incidents.listener)
     return StaffDesk(
