@@ -21,7 +21,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot.domain.tickets import IllegalTransition, ResolutionType
 from bot.services.desk import AgentRef, DeskError, DeskService, mention
 from bot.telegram.filters import PlainText
-from bot.telegram.i18n import t, t_plain
+from bot.telegram.i18n import t, t_count, t_plain
 from bot.telegram.staff.callbacks import CardCallback
 from bot.telegram.staff.card import CardStyle
 from bot.telegram.text_limits import utf16_len
@@ -37,7 +37,13 @@ async def refuse_long_decision(message: Message, text: str) -> bool:
     length = utf16_len(text)
     if length <= MAX_DECISION:
         return False
-    await message.reply(t("desk.resolve.too_long", limit=MAX_DECISION, length=length))
+    await message.reply(
+        t(
+            "desk.resolve.too_long",
+            limit=t_count("count.characters", MAX_DECISION),
+            length=t_count("count.characters", length),
+        )
+    )
     return True
 
 
