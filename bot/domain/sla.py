@@ -613,7 +613,8 @@ def compute_due(
     first_response_at: datetime | None = None,
     paused_since: datetime | None = None,
 ) -> DueTimes:
-    """Due times of a ticket, recomputed from stored facts.
+    """Due times of a ticket from its facts, to be stored on it (and computed again when a
+    fact changes).
 
     ``paused`` is the accumulated service time spent waiting for the customer; it moves the
     resolution due time later. ``paused_since`` marks a pause still running at ``now``
