@@ -1,4 +1,4 @@
-"""The dependency rule of DESIGN.md, checked on the import graph of the source files."""
+"""The dependency rule of README.md (Architecture), checked on the import graph of the sources."""
 
 from __future__ import annotations
 

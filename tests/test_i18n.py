@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 import re
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -30,6 +32,7 @@ SENDING_METHODS = {
 }
 TEXT_KEYWORDS = {"text", "caption", "name", "description"}
 KEY_FUNCTIONS = {"t", "t_plain", "render", "plain"}
+COUNT_FUNCTIONS = {"t_count", "count"}
 
 
 def _has_words(node: ast.expr) -> bool:
@@ -92,7 +95,107 @@ def test_ru_and_en_have_the_same_keys() -> None:
     assert empty == []
 
 
-def _used_keys() -> tuple[set[str], set[str]]:
+def test_ru_and_en_have_the_same_plural_entries_with_every_form() -> None:
+    catalogs = Catalogs()
+    ru, en = catalogs.plurals["ru"], catalogs.plurals["en"]
+    assert len(ru) >= 5
+    assert sorted(set(ru) ^ set(en)) == []
+    assert sorted(set(ru) & set(catalogs.messages["ru"])) == []
+    assert {len(forms) for forms in ru.values()} == {3}  # one, few, many
+    assert {len(forms) for forms in en.values()} == {2}  # one, other
+    empty = [
+        f"{loc}:{key}"
+        for loc in ("ru", "en")
+        for key, forms in catalogs.plurals[loc].items()
+        if not all(form.strip() for form in forms)
+    ]
+    assert empty == []
+
+
+# Every text that counts something, in the forms for 1, 2, 5 and 21 (ru) and 1 and 2 (en).
+PLURALS = {
+    "count.days": (["1 день", "2 дня", "5 дней", "21 день"], ["1 day", "2 days"]),
+    "count.hours": (["1 час", "2 часа", "5 часов", "21 час"], ["1 hour", "2 hours"]),
+    "count.minutes": (["1 минуту", "2 минуты", "5 минут", "21 минуту"], ["1 minute", "2 minutes"]),
+    "count.files": (["1 файл", "2 файла", "5 файлов", "21 файл"], ["1 file", "2 files"]),
+    "count.characters": (
+        ["1 символ", "2 символа", "5 символов", "21 символ"],
+        ["1 character", "2 characters"],
+    ),
+    "count.articles": (["1 статья", "2 статьи", "5 статей", "21 статья"], ["1 entry", "2 entries"]),
+    "count.tickets": (
+        ["1 обращение", "2 обращения", "5 обращений", "21 обращение"],
+        ["1 ticket", "2 tickets"],
+    ),
+}
+
+
+@pytest.mark.parametrize("key", sorted(PLURALS))
+def test_plural_forms(key: str) -> None:
+    catalogs = Catalogs()
+    russian, english = PLURALS[key]
+    assert [catalogs.count(key, "ru", n) for n in (1, 2, 5, 21)] == russian
+    assert [catalogs.count(key, "en", n) for n in (1, 2)] == english
+    assert catalogs.count(key, "ru", 11) == russian[2].replace("5", "11")
+    assert catalogs.count(key, "en", 0) == english[1].replace("2", "0")
+
+
+def test_every_plural_entry_is_checked_above() -> None:
+    assert sorted(Catalogs().plurals["en"]) == sorted(PLURALS)
+
+
+def test_dates_and_times_are_written_the_readers_way() -> None:
+    catalogs = Catalogs()
+    moment = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    moscow = ZoneInfo("Europe/Moscow")
+    assert catalogs.format_datetime(moment, moscow, "en") == "Nov 23, 2026, 12:30"
+    assert catalogs.format_datetime(moment, moscow, "ru") == "23.11.2026 12:30"
+    assert catalogs.format_datetime(moment, ZoneInfo("UTC"), "en") == "Nov 23, 2026, 09:30"
+    assert catalogs.format_date(date(2026, 5, 4), "en") == "May 4, 2026"
+    assert catalogs.format_date(date(2026, 5, 4), "ru") == "04.05.2026"
+
+
+PLURAL_FILE = """msgid ""
+msgstr ""
+"Content-Type: text/plain; charset=UTF-8\\n"
+"Language: ru\\n"
+{header}
+msgid "count.days"
+msgid_plural "count.days"
+{forms}
+"""
+RUSSIAN_RULE = (
+    '"Plural-Forms: nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : '
+    'n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);\\n"'
+)
+THREE_FORMS = 'msgstr[0] "{count} день"\nmsgstr[1] "{count} дня"\nmsgstr[2] "{count} дней"'
+
+
+@pytest.mark.parametrize(
+    ("header", "forms", "problem"),
+    [
+        ("", THREE_FORMS, "Plural-Forms header"),
+        ('"Plural-Forms: nplurals=3; plural=(n==1 ? 0 : n==2 ? 1 : 2);\\n"', THREE_FORMS, "rule"),
+        (RUSSIAN_RULE, 'msgstr[0] "{count} день"\nmsgstr[1] "{count} дня"', "3 plural forms"),
+    ],
+)
+def test_a_plural_entry_that_does_not_fit_the_language_is_an_error(
+    tmp_path: Path, header: str, forms: str, problem: str
+) -> None:
+    folder = tmp_path / "ru" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "a.po").write_text(PLURAL_FILE.format(header=header, forms=forms), encoding="utf-8")
+    with pytest.raises(CatalogError, match=problem):
+        load_catalog(tmp_path / "ru")
+    (folder / "a.po").write_text(
+        PLURAL_FILE.format(header=RUSSIAN_RULE, forms=THREE_FORMS), encoding="utf-8"
+    )
+    assert load_catalog(tmp_path / "ru").plurals == {
+        "count.days": ("{count} день", "{count} дня", "{count} дней")
+    }
+
+
+def _used_keys(functions: set[str] = KEY_FUNCTIONS) -> tuple[set[str], set[str]]:
     """Literal keys, and prefixes of keys built with f-strings (`status.{x}` -> `status.`)."""
     literal: set[str] = set()
     prefixes: set[str] = set()
@@ -103,7 +206,7 @@ def _used_keys() -> tuple[set[str], set[str]]:
             name = (
                 node.func.attr if isinstance(node.func, ast.Attribute) else ast.unparse(node.func)
             )
-            if name not in KEY_FUNCTIONS:
+            if name not in functions:
                 continue
             first = node.args[0]
             if isinstance(first, ast.Constant) and isinstance(first.value, str):
@@ -122,6 +225,13 @@ def test_every_key_used_in_code_exists() -> None:
     assert sorted(p for p in prefixes if not any(k.startswith(p) for k in keys)) == []
 
 
+def test_every_counted_key_used_in_code_is_a_plural_entry() -> None:
+    literal, prefixes = _used_keys(COUNT_FUNCTIONS)
+    assert {"count.days", "count.files", "count.characters"} <= literal
+    assert prefixes == set()
+    assert sorted(literal - set(Catalogs().plurals["en"])) == []
+
+
 @pytest.mark.parametrize("locale", ["ru", "en"])
 def test_placeholders_render(locale: str) -> None:
     catalogs = Catalogs()
@@ -130,6 +240,10 @@ def test_placeholders_render(locale: str) -> None:
         catalogs.render(key, locale, **dict.fromkeys(names, "x"))
         other = "en" if locale == "ru" else "ru"
         assert names == set(re.findall(r"{(\w+)}", catalogs.messages[other][key])), key
+    for key, forms in catalogs.plurals[locale].items():
+        for form in forms:
+            assert set(re.findall(r"{(\w+)}", form)) == {"count"}, key
+            assert form.format(count=3)
 
 
 def test_parameters_are_escaped() -> None:

@@ -7,6 +7,7 @@ from bot.telegram.text_limits import (
     TEXT_LIMIT,
     shorten,
     shorten_escaped,
+    shorten_line,
     split_text,
     utf16_len,
 )
@@ -23,6 +24,12 @@ def test_shorten_keeps_short_text_and_cuts_long_text_with_an_ellipsis() -> None:
     cut = shorten("😀" * 3000, 1000)
     assert utf16_len(cut) <= 1000
     assert cut.endswith(ELLIPSIS)
+
+
+def test_shorten_line_makes_one_line_then_cuts() -> None:
+    assert shorten_line("  two\n\nlines \t here ", 50) == "two lines here"
+    cut = shorten_line("word \n" * 100, 20)
+    assert "\n" not in cut and utf16_len(cut) <= 20 and cut.endswith(ELLIPSIS)
 
 
 def test_shorten_escaped_fits_after_escaping() -> None:

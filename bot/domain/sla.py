@@ -1,4 +1,4 @@
-"""Service levels: due times, elapsed fractions and stages for ticket targets.
+"""Service levels: when the targets of a ticket fall due, in wall-clock or business time.
 
 Pure domain code: standard library and :mod:`zoneinfo` only, no I/O.
 
@@ -14,9 +14,10 @@ Time model
 * A business-time target of N hours counts N business hours, never calendar days: with
   09:00-18:00 hours a 45 h target is five working days, and the default low-priority
   resolution target of 5 days (120 h) is 13 working days and 3 hours.
-* Due times are never stored: they are recomputed at any moment from stored facts
-  (``opened_at``, priority, accumulated pause, ``first_response_at``) as
-  ``add_service_time(opened_at, target + paused)``.
+* Due times are computed by :func:`compute_due` from the ticket's facts (``opened_at``,
+  priority, accumulated pause, ``first_response_at``) as
+  ``add_service_time(opened_at, target + paused)``; the caller stores them on the ticket and
+  computes them again whenever one of those facts changes.
 
 Pauses
 ------
@@ -35,7 +36,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -46,19 +46,13 @@ __all__ = [
     "BusinessCalendar",
     "DueTimes",
     "SlaPolicy",
-    "SlaProgress",
-    "SlaStage",
     "SlaTarget",
-    "TargetProgress",
     "add_service_time",
     "compute_due",
-    "elapsed_fraction",
     "parse_business_hours",
     "parse_holidays",
     "parse_weekdays",
     "service_time_between",
-    "sla_progress",
-    "sla_stage",
 ]
 
 DEFAULT_TIMEZONE = "Europe/Moscow"
@@ -235,22 +229,6 @@ class BusinessCalendar:
         index = _DayIndex(first, last, intervals, cumulative)
         object.__setattr__(self, "_index", index)
         return index
-
-    def is_open(self, at: datetime) -> bool:
-        """Whether ``at`` falls inside working hours (start inclusive, end exclusive)."""
-        instant = _require_aware(at, "at")
-        interval = self.working_interval(instant.astimezone(self.timezone).date())
-        return interval is not None and interval[0] <= instant < interval[1]
-
-    def next_opening(self, at: datetime) -> datetime:
-        """``at`` in UTC if the desk is open then, otherwise the next opening instant."""
-        instant = _require_aware(at, "at")
-        day = instant.astimezone(self.timezone).date()
-        while True:
-            interval = self.working_interval(day)
-            if interval is not None and instant < interval[1]:
-                return max(instant, interval[0])
-            day += _ONE_DAY
 
 
 _Interval = tuple[datetime, datetime]
@@ -451,43 +429,7 @@ def _between_day_by_day(lo: datetime, hi: datetime, calendar: BusinessCalendar) 
     return total
 
 
-def elapsed_fraction(
-    *,
-    start: datetime,
-    now: datetime,
-    target: timedelta,
-    paused: timedelta = _ZERO,
-    calendar: BusinessCalendar | None,
-) -> float:
-    """Fraction of ``target`` used at ``now``: (service time since ``start`` - pause) / target.
-
-    Never negative; 1.0 is reached exactly at ``add_service_time(start, target + paused)``.
-    """
-    if target <= _ZERO:
-        raise ValueError(f"target must be positive, got {target}")
-    _require_non_negative(paused, "paused")
-    elapsed = service_time_between(start, now, calendar=calendar) - paused
-    return max(elapsed, _ZERO) / target
-
-
 # --------------------------------------------------------------------------- policy
-
-
-class SlaStage(StrEnum):
-    """Which thresholds of a target have been crossed."""
-
-    OK = "ok"
-    WARNING = "warning"
-    BREACHED = "breached"
-
-
-def sla_stage(fraction: float, *, warn_fraction: float = DEFAULT_WARN_FRACTION) -> SlaStage:
-    """``breached`` at >= 1.0, ``warning`` at >= ``warn_fraction``, otherwise ``ok``."""
-    if fraction >= 1.0:
-        return SlaStage.BREACHED
-    if fraction >= warn_fraction:
-        return SlaStage.WARNING
-    return SlaStage.OK
 
 
 @dataclass(frozen=True)
@@ -553,7 +495,7 @@ class SlaPolicy:
 
     With ``business_time_only`` the targets count business hours of ``calendar`` (a target
     of N hours is N business hours, see the module docstring); otherwise wall-clock time.
-    ``warn_fraction`` is the share of a target after which the stage becomes ``warning``.
+    ``warn_fraction`` is the share of a target after which the sweep warns the desk.
     """
 
     targets: Mapping[str, SlaTarget] = field(default_factory=lambda: DEFAULT_TARGETS, hash=False)
@@ -633,9 +575,6 @@ class SlaPolicy:
                 f"{', '.join(self.targets)}"
             ) from None
 
-    def stage(self, fraction: float) -> SlaStage:
-        return sla_stage(fraction, warn_fraction=self.warn_fraction)
-
 
 # --------------------------------------------------------------------------- evaluation
 
@@ -646,20 +585,6 @@ class DueTimes:
 
     first_response_due: datetime | None
     resolution_due: datetime
-
-
-@dataclass(frozen=True)
-class TargetProgress:
-    fraction: float
-    stage: SlaStage
-
-
-@dataclass(frozen=True)
-class SlaProgress:
-    """Progress towards each target; ``first_response`` is None once responded."""
-
-    first_response: TargetProgress | None
-    resolution: TargetProgress
 
 
 def _check_facts(opened_at: datetime, now: datetime, first_response_at: datetime | None) -> None:
@@ -688,7 +613,8 @@ def compute_due(
     first_response_at: datetime | None = None,
     paused_since: datetime | None = None,
 ) -> DueTimes:
-    """Due times of a ticket, recomputed from stored facts.
+    """Due times of a ticket from its facts, to be stored on it (and computed again when a
+    fact changes).
 
     ``paused`` is the accumulated service time spent waiting for the customer; it moves the
     resolution due time later. ``paused_since`` marks a pause still running at ``now``
@@ -706,34 +632,3 @@ def compute_due(
     )
     resolution_due = add_service_time(opened_at, target.resolution + pause, calendar=calendar)
     return DueTimes(first_response_due=first_due, resolution_due=resolution_due)
-
-
-def sla_progress(
-    policy: SlaPolicy,
-    *,
-    priority: str,
-    opened_at: datetime,
-    now: datetime,
-    paused: timedelta = _ZERO,
-    first_response_at: datetime | None = None,
-    paused_since: datetime | None = None,
-) -> SlaProgress:
-    """Fraction of each target used at ``now`` and the stage it has reached.
-
-    Same inputs as :func:`compute_due`; a fraction reaches 1.0 exactly at the matching due
-    time, and the warning stage starts at ``policy.warn_fraction``.
-    """
-    _check_facts(opened_at, now, first_response_at)
-    target = policy.target_for(priority)
-    calendar = policy.service_calendar
-    pause = _total_pause(policy, paused, paused_since, now)
-    elapsed = service_time_between(opened_at, now, calendar=calendar)
-    first: TargetProgress | None = None
-    if first_response_at is None:
-        fraction = elapsed / target.first_response
-        first = TargetProgress(fraction, policy.stage(fraction))
-    resolution_fraction = max(elapsed - pause, _ZERO) / target.resolution
-    return SlaProgress(
-        first_response=first,
-        resolution=TargetProgress(resolution_fraction, policy.stage(resolution_fraction)),
-    )

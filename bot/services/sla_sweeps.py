@@ -16,16 +16,9 @@ from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy, add_service_time
 from bot.domain.tickets import Actor, Priority, TicketStatus
 from bot.locales.catalog import Catalogs, Markup
-from bot.services.desk.common import customer_name
+from bot.services.desk.common import customer_name, mention
 from bot.services.outbox import enqueue_card_refresh
-from bot.services.sweep_messages import (
-    StaffTexts,
-    linked,
-    local_time,
-    text_payload,
-    topic_url,
-    user_mention,
-)
+from bot.services.sweep_messages import StaffTexts, linked, text_payload, topic_url
 from bot.services.transitions import apply_transition, change_priority
 from storage.sweep_repository import (
     ClaimedTicket,
@@ -155,7 +148,7 @@ class SlaSweeps:
         if ticket.assignee_id is None:
             return self._staff.plain("sla.nobody")
         name = names.get(ticket.assignee_id) or self._staff.plain("sla.assignee_label")
-        return user_mention(ticket.assignee_id, name)
+        return mention(ticket.assignee_id, name)
 
     def _warning_messages(
         self, ticket: ClaimedTicket, target: SlaTargetName, names: dict[int, str]
@@ -169,7 +162,7 @@ class SlaSweeps:
             f"sla.warning.{target}",
             number=ticket.number,
             percent=round(self._sla.warn_fraction * 100),
-            due=local_time(ticket.due, self._config.zone),
+            due=self._staff.moment(ticket.due),
         )
         lines = [warning]
         if ticket.assignee_id is not None:
@@ -280,7 +273,7 @@ class SlaSweeps:
                     locale,
                     number=linked(ticket.number, url),
                     priority=catalogs.plain(f"sla.priority.{ticket.priority}", locale),
-                    due=local_time(ticket.due, zone) if ticket.due else "—",
+                    due=catalogs.format_datetime(ticket.due, zone, locale) if ticket.due else "—",
                     assignee=assignee,
                     customer=customer,
                 )

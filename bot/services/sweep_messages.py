@@ -1,4 +1,4 @@
-"""Small helpers the sweeps use to word outbox messages: payloads, local times, mentions."""
+"""Small helpers the sweeps use to word outbox messages: payloads, links, staff texts."""
 
 from __future__ import annotations
 
@@ -36,15 +36,6 @@ def text_payload(
     return payload
 
 
-def local_time(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%d.%m.%Y %H:%M")
-
-
-def user_mention(user_id: int, label: str) -> Markup:
-    """A link that notifies the user when the message lands in a group."""
-    return Markup(f'<a href="tg://user?id={int(user_id)}">{html.escape(label, quote=False)}</a>')
-
-
 def topic_url(chat_id: int, thread_id: int | None) -> str | None:
     """A t.me link that opens a topic of a supergroup for its members; None without one."""
     text = str(int(chat_id))
@@ -74,3 +65,6 @@ class StaffTexts:
 
     def plain(self, key: str, /, **params: Any) -> str:
         return self.catalogs.plain(key, self.locale, **params)
+
+    def moment(self, moment: datetime) -> str:
+        return self.catalogs.format_datetime(moment, self.zone, self.locale)

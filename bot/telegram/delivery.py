@@ -683,7 +683,11 @@ class DeliveryWorker:
                 key=f"delayed:{row.id}",
                 chat_id=self._staff_chat_id,
                 html=self._staff_text(
-                    "delivery.delayed", minutes=int(waited.total_seconds() // 60), error=error
+                    "delivery.delayed",
+                    minutes=self._catalogs.count(
+                        "count.minutes", self._staff_locale, int(waited.total_seconds() // 60)
+                    ),
+                    error=error,
                 ),
                 now=now,
                 ticket_id=row.ticket_id,
@@ -731,7 +735,9 @@ class DeliveryWorker:
                     html=self._staff_text(
                         "delivery.failed",
                         reason=self._catalogs.plain(
-                            f"delivery.reason.{cause}", self._staff_locale, hours=hours
+                            f"delivery.reason.{cause}",
+                            self._staff_locale,
+                            hours=self._catalogs.count("count.hours", self._staff_locale, hours),
                         ),
                         error=error,
                         hint=self._catalogs.plain(f"delivery.hint.{cause}", self._staff_locale),

@@ -47,6 +47,12 @@ def shorten(text: str, limit: int) -> str:
     return _prefix_within(text, limit - utf16_len(ELLIPSIS)).rstrip() + ELLIPSIS
 
 
+def shorten_line(text: str, limit: int) -> str:
+    """Plain `text` as one line (runs of white space, line breaks included, made one space),
+    cut like `shorten`: topic names, samples in a list."""
+    return shorten(" ".join(text.split()), limit)
+
+
 def shorten_escaped(text: str, limit: int) -> str:
     """Untrusted plain `text`, HTML-escaped and cut so the escaped form fits `limit` units."""
     escaped = html.escape(text, quote=False)

@@ -46,8 +46,8 @@ async def test_tickets_are_listed_with_pagination(desk: Desk, clock: FrozenClock
     first_page = desk.last_text(ANNA).splitlines()
     assert first_page[0] == "Your tickets (page 1 of 2, 7 in all)"
     assert first_page[2] == (
-        "C-000007 · Payment and refunds · registered · updated 23.11.2026 13:40"
-        " · expect by 23.11.2026 17:40"
+        "C-000007 · Payment and refunds · registered · updated Nov 23, 2026, 13:40"
+        " · expect by Nov 23, 2026, 17:40"
     )
     assert len(first_page) == 2 + 5
     assert desk.buttons(ANNA) == [
@@ -88,11 +88,11 @@ async def test_opening_a_ticket_shows_its_history_and_details_can_be_added(
     assert card.splitlines()[:3] == [
         "C-000001 · Payment and refunds",
         "Status: registered",
-        "Registered: 23.11.2026 12:40",
+        "Registered: Nov 23, 2026, 12:40",
     ]
     assert "Description: Problem number 1 described here" in card
-    assert "Expect the first answer by: 23.11.2026 16:40" in card  # payment: high priority
-    assert "Expected resolution by: 24.11.2026 12:40" in card
+    assert "Expect the first answer by: Nov 23, 2026, 16:40" in card  # payment: high priority
+    assert "Expected resolution by: Nov 24, 2026, 12:40" in card
     assert desk.buttons(ANNA) == ["➕ Add details", "⬅️ Back to my tickets"]
     await desk.press(ANNA, "➕ Add details")
     assert desk.last_text(ANNA) == (
@@ -115,6 +115,7 @@ async def test_opening_a_ticket_shows_its_history_and_details_can_be_added(
     await desk.command(ANNA, "tickets")
     await desk.press(ANNA, "Open C-000001")
     assert "you: I paid twice, the second charge was at 14:02" in desk.last_text(ANNA)
+    assert "Attachments: 1 file" in desk.last_text(ANNA)
 
 
 async def test_someone_elses_ticket_cannot_be_opened(desk: Desk, clock: FrozenClock) -> None:

@@ -1,8 +1,7 @@
-"""Tests of service-level arithmetic: due times, elapsed service time, progress, config."""
+"""Tests of service-level arithmetic: due times, elapsed service time, config."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum, StrEnum
 from zoneinfo import ZoneInfo
@@ -14,19 +13,15 @@ from bot.domain.sla import (
     BusinessCalendar,
     DueTimes,
     SlaPolicy,
-    SlaStage,
     SlaTarget,
     _add_day_by_day,
     _between_day_by_day,
     add_service_time,
     compute_due,
-    elapsed_fraction,
     parse_business_hours,
     parse_holidays,
     parse_weekdays,
     service_time_between,
-    sla_progress,
-    sla_stage,
 )
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -108,15 +103,14 @@ def test_naive_datetimes_are_rejected(func: str) -> None:
             service_time_between(aware, naive, calendar=None)
 
 
-@pytest.mark.parametrize("func", [compute_due, sla_progress])
-def test_naive_facts_are_rejected_by_name(func: Callable[..., object]) -> None:
+def test_naive_facts_are_rejected_by_name() -> None:
     opened = msk(2025, 1, 1, 12, 0)
     with pytest.raises(ValueError, match="opened_at must be timezone-aware"):
-        func(SlaPolicy(), priority="high", opened_at=datetime(2025, 1, 1), now=opened)
+        compute_due(SlaPolicy(), priority="high", opened_at=datetime(2025, 1, 1), now=opened)
     with pytest.raises(ValueError, match="now must be timezone-aware"):
-        func(SlaPolicy(), priority="high", opened_at=opened, now=datetime(2025, 1, 1))
+        compute_due(SlaPolicy(), priority="high", opened_at=opened, now=datetime(2025, 1, 1))
     with pytest.raises(ValueError, match="first_response_at must be timezone-aware"):
-        func(
+        compute_due(
             SlaPolicy(),
             priority="high",
             opened_at=opened,
@@ -208,17 +202,11 @@ def test_custom_weekdays_and_full_day_hours() -> None:
     friday = msk(2025, 3, 7, 12, 0)
     assert add_service_time(friday, 30 * H, calendar=calendar) == msk(2025, 3, 9, 6, 0)
     assert add_service_time(friday, 48 * H, calendar=calendar) == msk(2025, 3, 10, 0, 0)
-    assert calendar.is_open(msk(2025, 3, 9, 23, 59))
-    assert not calendar.is_open(msk(2025, 3, 10, 0, 0))
-
-
-def test_is_open_and_next_opening() -> None:
-    assert MOSCOW_CAL.is_open(msk(2025, 6, 3, 9, 0))
-    assert not MOSCOW_CAL.is_open(msk(2025, 6, 3, 18, 0))
-    assert not MOSCOW_CAL.is_open(msk(2025, 6, 7, 12, 0))
-    inside = msk(2025, 6, 3, 12, 0)
-    assert MOSCOW_CAL.next_opening(inside) == inside
-    assert MOSCOW_CAL.next_opening(msk(2025, 6, 6, 18, 0)) == msk(2025, 6, 9, 9, 0)
+    assert calendar.working_interval(date(2025, 3, 9)) == (
+        msk(2025, 3, 9, 0, 0),
+        msk(2025, 3, 10, 0, 0),
+    )
+    assert calendar.working_interval(date(2025, 3, 10)) is None
 
 
 # --------------------------------------------------------------------------- DST
@@ -475,106 +463,6 @@ def test_priority_accepts_string_enums_and_any_case() -> None:
     assert policy.target_for(" Normal ") == DEFAULT_TARGETS["normal"]
     with pytest.raises(ValueError, match="no SLA target for priority 'critical'"):
         policy.target_for("critical")
-
-
-# --------------------------------------------------------------------------- progress
-
-
-def test_stage_thresholds() -> None:
-    assert sla_stage(0.0) is SlaStage.OK
-    assert sla_stage(0.7499) is SlaStage.OK
-    assert sla_stage(0.75) is SlaStage.WARNING
-    assert sla_stage(0.999) is SlaStage.WARNING
-    assert sla_stage(1.0) is SlaStage.BREACHED
-    assert sla_stage(3.0) is SlaStage.BREACHED
-    assert sla_stage(0.6, warn_fraction=0.5) is SlaStage.WARNING
-    assert SlaPolicy(warn_fraction=0.9).stage(0.8) is SlaStage.OK
-    assert SlaStage.WARNING == "warning"
-
-
-def test_progress_in_wall_clock_time() -> None:
-    policy = SlaPolicy()
-    opened = msk(2025, 6, 3, 10, 0)
-    at = opened + 45 * MIN  # urgent: 1 h first response, 8 h resolution
-    progress = sla_progress(policy, priority="urgent", opened_at=opened, now=at)
-    assert progress.first_response is not None
-    assert progress.first_response.fraction == pytest.approx(0.75)
-    assert progress.first_response.stage is SlaStage.WARNING
-    assert progress.resolution.fraction == pytest.approx(45 / 480)
-    assert progress.resolution.stage is SlaStage.OK
-
-
-def test_progress_reaches_one_exactly_at_the_due_time() -> None:
-    policy = business_policy()
-    opened = msk(2025, 3, 7, 17, 0)
-    paused = 3 * H
-    due = compute_due(policy, priority="high", opened_at=opened, now=opened, paused=paused)
-    assert due.first_response_due is not None
-    for kind, due_at in (("first", due.first_response_due), ("resolution", due.resolution_due)):
-        before = sla_progress(
-            policy, priority="high", opened_at=opened, now=due_at - US, paused=paused
-        )
-        at = sla_progress(policy, priority="high", opened_at=opened, now=due_at, paused=paused)
-        if kind == "first":
-            assert before.first_response is not None and at.first_response is not None
-            assert before.first_response.stage is SlaStage.WARNING
-            assert at.first_response.stage is SlaStage.BREACHED
-            assert at.first_response.fraction == 1.0
-        else:
-            assert before.resolution.stage is SlaStage.WARNING
-            assert at.resolution.stage is SlaStage.BREACHED
-            assert at.resolution.fraction == 1.0
-
-
-def test_warning_starts_at_warn_fraction_of_business_time() -> None:
-    policy = business_policy(warn_fraction=0.5)
-    opened = msk(2025, 3, 7, 17, 0)  # Friday; high first response = 4 business hours
-    halfway = add_service_time(opened, 2 * H, calendar=MOSCOW_CAL)
-    assert halfway == msk(2025, 3, 10, 10, 0)
-    progress = sla_progress(policy, priority="high", opened_at=opened, now=halfway)
-    assert progress.first_response is not None
-    assert progress.first_response.fraction == 0.5
-    assert progress.first_response.stage is SlaStage.WARNING
-    # the weekend does not consume the target
-    saturday = sla_progress(policy, priority="high", opened_at=opened, now=msk(2025, 3, 8, 15))
-    assert saturday.first_response is not None
-    assert saturday.first_response.fraction == 0.25
-    assert saturday.first_response.stage is SlaStage.OK
-
-
-def test_progress_subtracts_pause_and_hides_answered_first_response() -> None:
-    policy = SlaPolicy()
-    opened = msk(2025, 6, 3, 10, 0)
-    now = opened + 6 * H
-    progress = sla_progress(
-        policy,
-        priority="urgent",
-        opened_at=opened,
-        now=now,
-        paused=2 * H,
-        first_response_at=opened + 10 * MIN,
-    )
-    assert progress.first_response is None
-    assert progress.resolution.fraction == 0.5
-    assert progress.resolution.stage is SlaStage.OK
-    running = sla_progress(
-        policy,
-        priority="urgent",
-        opened_at=opened,
-        now=now,
-        paused=H,
-        first_response_at=opened + 10 * MIN,
-        paused_since=now - H,
-    )
-    assert running.resolution.fraction == 0.5
-
-
-def test_elapsed_fraction_never_negative_and_validates_target() -> None:
-    start = msk(2025, 6, 3, 10, 0)
-    assert elapsed_fraction(start=start, now=start + H, target=H, paused=5 * H, calendar=None) == 0
-    assert elapsed_fraction(start=start, now=start - H, target=H, calendar=None) == 0
-    with pytest.raises(ValueError, match="target must be positive"):
-        elapsed_fraction(start=start, now=start, target=timedelta(0), calendar=None)
 
 
 # --------------------------------------------------------------------------- config

@@ -245,14 +245,14 @@ async def test_my_tickets_shows_due_times_and_overdue(desk: Desk) -> None:
     await open_ticket(desk, IVAN)  # normal priority: first answer within 24 hours
     await desk.command(IVAN, "tickets")
     listing = desk.last_text(IVAN)
-    assert "C-000001" in listing and "expect by 24.11.2026 12:30" in listing
+    assert "C-000001" in listing and "expect by Nov 24, 2026, 12:30" in listing
     desk.clock.advance(timedelta(hours=25))
     await desk.command(IVAN, "tickets")
     listing = desk.last_text(IVAN)
     assert "overdue" in listing and "expect by" not in listing
     await desk.press(IVAN, "Open C-000001")
     view = desk.last_text(IVAN)
-    assert "The first answer is overdue (was due 24.11.2026 12:30)" in view
+    assert "The first answer is overdue (was due Nov 24, 2026, 12:30)" in view
     assert "Expect the first answer by" not in view
 
 

@@ -60,6 +60,6 @@ async def test_ticket_view_shows_business_hours_due_times(desk: Desk) -> None:
     await desk.press(ANNA, "Open C-000001")
     view = desk.last_text(ANNA)
     # 24 business hours: 30 min on Friday, Monday is a holiday, then Tuesday to Thursday.
-    assert "Expect the first answer by: 03.12.2026 14:30" in view
+    assert "Expect the first answer by: Dec 3, 2026, 14:30" in view
     # 48 business hours: into the next week, Tuesday 11:30.
-    assert "Expected resolution by: 08.12.2026 11:30" in view
+    assert "Expected resolution by: Dec 8, 2026, 11:30" in view

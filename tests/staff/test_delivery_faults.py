@@ -211,7 +211,7 @@ async def test_a_reply_is_retried_for_two_days_then_shown_as_not_delivered(desk:
     await deliver(desk, max_wait=timedelta(days=1))
     assert [s for k, s in (await _statuses(desk)).items() if k.startswith("reply:")] == ["failed"]
     notice = topic_texts(desk, topic)[-1]
-    assert "Telegram не принимал его 48 ч." in notice
+    assert "Telegram не принимал его 48 часов." in notice
 
 
 async def test_editing_a_split_reply_edits_its_first_part(desk: Desk) -> None:

@@ -33,7 +33,7 @@ async def test_a_ticket_gets_a_topic_named_after_it_with_a_card(desk: Desk) -> N
     card = desk.fake.messages_to(STAFF, thread_id=topic)[0]
     assert card.text is not None
     assert card.text.startswith("🆕 C-000001 · жалоба · Доставка\nСтатус: новое")
-    assert "Клиент: Ivan P. (@ivanp, id 1001) · язык en · прежних обращений: 0" in card.text
+    assert "Клиент: Ivan P. (@ivanp, id 1001) · язык en · ранее: 0 обращений" in card.text
     assert "The parcel did not arrive" in card.text
     buttons = [text for row in desk.fake.inline_buttons(card) for text, _ in row]
     # Related knowledge-base articles ("📤 ...") are tested in test_kb_card.py.

@@ -78,7 +78,8 @@ class CardData:
 
 
 def mention(user_id: int, name: str) -> Markup:
-    return Markup(f'<a href="tg://user?id={user_id}">{html.escape(name, quote=False)}</a>')
+    """`name` as a link to the user: a message in a group notifies them."""
+    return Markup(f'<a href="tg://user?id={int(user_id)}">{html.escape(name, quote=False)}</a>')
 
 
 def customer_name(customer: Customer) -> str:

@@ -38,7 +38,7 @@ from bot.telegram.customer.form_view import (
 )
 from bot.telegram.customer.states import ComplaintFlow
 from bot.telegram.formatting import iso_date, local_datetime
-from bot.telegram.i18n import current_locale, t
+from bot.telegram.i18n import current_locale, t, t_count
 from bot.telegram.keyboards import after_registration, main_menu
 from storage.models import Customer, Ticket
 
@@ -129,13 +129,25 @@ async def _accept(
         await _go_to(bot, chat_id, engine, state, following, answers, editing=False)
 
 
+# What the numbers of a problem count ("at least 10 characters", "up to 10 files").
+_COUNTED = {
+    Problem.TOO_SHORT: "count.characters",
+    Problem.TOO_LONG: "count.characters",
+    Problem.TOO_MANY_FILES: "count.files",
+}
+
+
 def _problem_text(step: Step, verdict: Verdict) -> str:
     if verdict.problem is Problem.PATTERN:
         hint = step.hint(current_locale())
         if hint:
             return t("form.problem.pattern_with_hint", hint=hint)
     assert verdict.problem is not None
-    return t(f"form.problem.{verdict.problem.value}", **verdict.params)
+    params = dict(verdict.params)
+    noun = _COUNTED.get(verdict.problem)
+    if noun is not None:
+        params = {name: t_count(noun, value) for name, value in params.items()}
+    return t(f"form.problem.{verdict.problem.value}", **params)
 
 
 async def start_form(

@@ -19,7 +19,7 @@ from bot.telegram.callbacks import MenuCallback, TicketsCallback
 from bot.telegram.customer.attachments import incoming
 from bot.telegram.customer.states import TicketFlow
 from bot.telegram.formatting import local_datetime
-from bot.telegram.i18n import t, t_plain
+from bot.telegram.i18n import t, t_count, t_plain
 from bot.telegram.keyboards import main_menu
 from bot.telegram.text_limits import TEXT_LIMIT, shorten, utf16_len
 from storage.models import Customer, Ticket
@@ -108,10 +108,12 @@ def _history_text(
             status=status_words(ticket.status),
             created=local_datetime(ticket.created_at, zone),
         ),
-        t("ticket.description", text=_preview(ticket.description)),
+        t("ticket.description", text=shorten(ticket.description, PREVIEW_LENGTH)),
     ]
     if history.attachment_count:
-        lines.append(t("ticket.attachments", count=history.attachment_count))
+        lines.append(
+            t("ticket.attachments", files=t_count("count.files", history.attachment_count))
+        )
     if (
         ticket.first_response_due
         and ticket.first_response_at is None
@@ -129,7 +131,7 @@ def _history_text(
         key = "ticket.resolution_overdue" if due <= now else "sla.ticket.expect_resolution"
         lines.append(t(key, due=local_datetime(due, zone)))
     if ticket.resolution_text and not TicketStatus(ticket.status).is_open:
-        lines.append(t("ticket.resolution", text=_preview(ticket.resolution_text)))
+        lines.append(t("ticket.resolution", text=shorten(ticket.resolution_text, PREVIEW_LENGTH)))
     timeline: list[tuple[object, str]] = []
     for event in history.events:
         if event.kind == "status" and event.to_status and event.from_status:
@@ -149,7 +151,11 @@ def _history_text(
         timeline.append(
             (
                 message.created_at,
-                t(key, at=local_datetime(message.created_at, zone), text=_preview(body)),
+                t(
+                    key,
+                    at=local_datetime(message.created_at, zone),
+                    text=shorten(body, PREVIEW_LENGTH),
+                ),
             )
         )
     if timeline:
@@ -160,10 +166,6 @@ def _history_text(
             entries.pop(0)
         lines += entries
     return "\n".join(lines)
-
-
-def _preview(text: str) -> str:
-    return shorten(text, PREVIEW_LENGTH)
 
 
 def _history_keyboard(history: TicketHistory, page: int) -> InlineKeyboardMarkup:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -12,11 +13,10 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.domain.tickets import Priority, TicketStatus
 from bot.locales.catalog import Catalogs, Markup
 from bot.services.desk import CardData, customer_name, mention
-from bot.telegram.formatting import local_date, local_datetime
 from bot.telegram.staff.callbacks import CardCallback
 from bot.telegram.staff.incident_card import incident_text
 from bot.telegram.staff.kb_card import related_rows, related_text
-from bot.telegram.text_limits import fit_escaped, shorten, utf16_len
+from bot.telegram.text_limits import fit_escaped, shorten_line, utf16_len
 from storage.models import Ticket
 from storage.staff_models import Agent
 
@@ -64,6 +64,15 @@ class CardStyle:
     def plain(self, key: str, /, **params: object) -> str:
         return self.catalogs.plain(key, self.locale, **params)
 
+    def count(self, key: str, count: int) -> str:
+        return self.catalogs.count(key, self.locale, count)
+
+    def moment(self, moment: datetime) -> str:
+        return self.catalogs.format_datetime(moment, self.zone, self.locale)
+
+    def day(self, day: date) -> str:
+        return self.catalogs.format_date(day, self.locale)
+
 
 def topic_name(data: CardData, style: CardStyle) -> str:
     ticket = data.ticket
@@ -74,7 +83,7 @@ def topic_name(data: CardData, style: CardStyle) -> str:
         category=style.category_titles.get(ticket.category, ticket.category),
         customer=customer_name(data.customer),
     )
-    return shorten(" ".join(name.split()), MAX_TOPIC_NAME)
+    return shorten_line(name, MAX_TOPIC_NAME)
 
 
 def _agent_label(agent: Agent | None, style: CardStyle) -> str | Markup:
@@ -125,7 +134,7 @@ def _card_text(data: CardData, style: CardStyle, shown: Mapping[str, str]) -> st
             username=f"@{customer.username}" if customer.username else "—",
             telegram_id=customer.telegram_id,
             language=customer.locale,
-            earlier=data.earlier_tickets,
+            earlier=style.count("count.tickets", data.earlier_tickets),
         ),
     ]
     if customer.is_banned:
@@ -135,7 +144,7 @@ def _card_text(data: CardData, style: CardStyle, shown: Mapping[str, str]) -> st
     if ticket.contact_phone:
         lines.append(style.text("desk.card.phone", phone=ticket.contact_phone))
     if ticket.incident_date:
-        lines.append(style.text("desk.card.incident", date=local_date(ticket.incident_date)))
+        lines.append(style.text("desk.card.incident", date=style.day(ticket.incident_date)))
     for field_id in ticket.fields or {}:
         lines.append(
             style.text(
@@ -147,7 +156,7 @@ def _card_text(data: CardData, style: CardStyle, shown: Mapping[str, str]) -> st
     lines.append(
         style.text(
             "desk.card.created",
-            created=local_datetime(ticket.created_at, style.zone),
+            created=style.moment(ticket.created_at),
         )
     )
     finished = not TicketStatus(ticket.status).is_open
@@ -181,12 +190,10 @@ def _card_text(data: CardData, style: CardStyle, shown: Mapping[str, str]) -> st
 
 
 def _due(pending: bool, due: object, style: CardStyle) -> str:
-    from datetime import datetime
-
     if not pending:
         return style.plain("desk.card.done")
     if isinstance(due, datetime):
-        return local_datetime(due, style.zone)
+        return style.moment(due)
     return "—"
 
 

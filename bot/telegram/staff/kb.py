@@ -17,20 +17,15 @@ from bot.locales.catalog import Markup
 from bot.services.desk import AgentRef, DeskError
 from bot.services.kb_desk import KnowledgeDesk
 from bot.services.knowledge import Gap, ReloadResult
-from bot.telegram.i18n import t, t_plain
+from bot.telegram.i18n import t, t_count, t_plain
 from bot.telegram.staff.access import StaffDirectory
 from bot.telegram.staff.kb_card import KbArticleCallback
-from bot.telegram.text_limits import TEXT_LIMIT, shorten, utf16_len
+from bot.telegram.text_limits import TEXT_LIMIT, shorten_line, utf16_len
 
 MAX_TEXT = TEXT_LIMIT
 SAMPLE_LENGTH = 200
 ERROR_LENGTH = 500
 GAPS_SHOWN = 10
-
-
-def _short(text: str, limit: int) -> str:
-    """One line of at most `limit` UTF-16 units."""
-    return shorten(" ".join(text.split()), limit)
 
 
 def gaps_text(gaps: list[Gap]) -> str:
@@ -44,11 +39,12 @@ def gaps_text(gaps: list[Gap]) -> str:
                 "kb.gaps.line",
                 rank=rank,
                 count=gap.count,
-                example=_short(gap.example, SAMPLE_LENGTH),
+                example=shorten_line(gap.example, SAMPLE_LENGTH),
             )
         ]
         lines += [
-            t("kb.gaps.sample", text=_short(sample, SAMPLE_LENGTH)) for sample in gap.samples[1:3]
+            t("kb.gaps.sample", text=shorten_line(sample, SAMPLE_LENGTH))
+            for sample in gap.samples[1:3]
         ]
         block = "\n\n" + "\n".join(lines)
         if utf16_len(text) + utf16_len(block) > MAX_TEXT:
@@ -59,13 +55,14 @@ def gaps_text(gaps: list[Gap]) -> str:
 
 def reload_text(result: ReloadResult) -> str:
     if result.ok:
-        return t("kb.reload.ok", entries=result.entries)
-    budget = MAX_TEXT - utf16_len(t("kb.reload.failed", entries=result.entries, errors="")) - 1
+        return t("kb.reload.ok", entries=t_count("count.articles", result.entries))
+    entries = t_count("count.articles", result.entries)
+    budget = MAX_TEXT - utf16_len(t("kb.reload.failed", entries=entries, errors="")) - 1
     errors = result.errors
     shown: list[str] = []
     used = 0
     for index, error in enumerate(errors):
-        line = html.escape("• " + _short(error, ERROR_LENGTH), quote=False)
+        line = html.escape("• " + shorten_line(error, ERROR_LENGTH), quote=False)
         rest = len(errors) - index - 1
         reserve = utf16_len(t("kb.reload.more", count=rest)) + 1 if rest else 0
         if used + utf16_len(line) + 1 + reserve > budget:
@@ -73,7 +70,7 @@ def reload_text(result: ReloadResult) -> str:
             break
         shown.append(line)
         used += utf16_len(line) + 1
-    return t("kb.reload.failed", entries=result.entries, errors=Markup("\n".join(shown)))
+    return t("kb.reload.failed", entries=entries, errors=Markup("\n".join(shown)))
 
 
 def build_router(knowledge: KnowledgeDesk, directory: StaffDirectory) -> Router:

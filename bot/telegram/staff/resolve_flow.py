@@ -22,7 +22,7 @@ from bot.domain.tickets import IllegalTransition, ResolutionType
 from bot.services.analytics.causes import split_cause_tag
 from bot.services.desk import AgentRef, DeskError, DeskService, mention
 from bot.telegram.filters import PlainText
-from bot.telegram.i18n import t, t_plain
+from bot.telegram.i18n import t, t_count, t_plain
 from bot.telegram.staff.callbacks import CardCallback
 from bot.telegram.staff.card import CardStyle
 from bot.telegram.staff.stats import RootCauseFlow
@@ -39,7 +39,13 @@ async def refuse_long_decision(message: Message, text: str) -> bool:
     length = utf16_len(text)
     if length <= MAX_DECISION:
         return False
-    await message.reply(t("desk.resolve.too_long", limit=MAX_DECISION, length=length))
+    await message.reply(
+        t(
+            "desk.resolve.too_long",
+            limit=t_count("count.characters", MAX_DECISION),
+            length=t_count("count.characters", length),
+        )
+    )
     return True
 
 
