@@ -42,7 +42,7 @@ async def test_text_report_in_the_terminal(
     )
     out = capsys.readouterr().out.split("\n")
     assert code == 0
-    assert out[0] == "📊 Statistics 16.11.2026 – 22.11.2026"
+    assert out[0] == "📊 Statistics Nov 16, 2026 – Nov 22, 2026"
     assert out[2] == "Tickets: 6 (+200% vs 2) · resolved 3 · open at the end 4"
     assert "• Urgent: 1 · 1 · 2.0 h / 12.0 h · 0% / 0% · 0%" in out
 

@@ -56,9 +56,9 @@ class RunningSandbox:
             assert response.status == 200, await response.text()
             return await response.json()
 
-    async def post(self, path: str, body: dict[str, Any]) -> Any:
+    async def post(self, path: str, body: dict[str, Any], *, seconds: float = 30) -> Any:
         async with (
-            ClientSession(timeout=ClientTimeout(total=30)) as client,
+            ClientSession(timeout=ClientTimeout(total=seconds)) as client,
             client.post(self.url + path, json=body) as response,
         ):
             assert response.status == 200, await response.text()

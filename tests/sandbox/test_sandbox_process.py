@@ -138,7 +138,7 @@ def test_the_token_is_looked_for_in_the_environment_and_in_dot_env(
 async def test_seed_plays_a_week_into_every_state(tmp_path: Path) -> None:
     data = tmp_path / "data"
     async with running_sandbox(sandbox_command(), cwd=tmp_path, env=sandbox_env(data)) as box:
-        result = await box.post("/api/seed", {})
+        result = await box.post("/api/seed", {}, seconds=300)  # a week played through the bot
         state = await box.get("/api/state")
         staff = await box.get(f"/api/chat/{cast.STAFF_CHAT_ID}")
     assert result["skipped"] == 0, result

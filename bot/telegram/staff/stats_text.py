@@ -6,7 +6,6 @@ from collections.abc import Mapping
 
 from bot.services.analytics.metrics import DurationStats, GroupRow, Report
 from bot.services.analytics.text import StatsStyle
-from bot.telegram.formatting import local_date
 from bot.telegram.text_limits import TEXT_LIMIT, utf16_len
 
 BREAKDOWN_ROWS = 12
@@ -46,8 +45,8 @@ def summary_text(style: StatsStyle, report: Report, agent_names: Mapping[int, st
     lines = [
         style.render(
             "stats.title",
-            first=local_date(report.period_first),
-            last=local_date(report.period_last),
+            first=style.catalogs.format_date(report.period_first, style.locale),
+            last=style.catalogs.format_date(report.period_last, style.locale),
         ),
         "",
         style.render(
