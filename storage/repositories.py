@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -175,6 +175,14 @@ class TicketRepository(_Repository):
         self.session.add(ticket)
         await self.session.flush()
 
+    async def set_related_articles(self, *, ticket_id: int, entry_ids: list[str]) -> None:
+        """Store the knowledge-base articles related to the ticket, unless already stored."""
+        await self.session.exec(
+            update(Ticket)
+            .where(col(Ticket.id) == ticket_id, col(Ticket.kb_articles).is_(None))
+            .values(kb_articles=entry_ids)
+        )
+
 
 class MessageRepository(_Repository):
     async def add(self, *, message: TicketMessage) -> TicketMessage:
@@ -250,6 +258,17 @@ class EventRepository(_Repository):
             .order_by(col(TicketEvent.at), col(TicketEvent.id))
         )
         return result.all()
+
+    async def times_and_data(
+        self, *, ticket_id: int, kind: str
+    ) -> list[tuple[datetime, dict[str, Any]]]:
+        """When each event of this kind happened and its data."""
+        result = await self.session.exec(
+            select(TicketEvent.at, TicketEvent.data).where(
+                col(TicketEvent.ticket_id) == ticket_id, col(TicketEvent.kind) == kind
+            )
+        )
+        return [(at, dict(data)) for at, data in result.all()]
 
 
 class FsmRepository(_Repository):

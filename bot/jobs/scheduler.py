@@ -13,10 +13,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.config import Settings
 from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy
-from bot.jobs.leader import Leadership, leadership_for
 from bot.locales.catalog import Catalogs
 from bot.services.sla_sweeps import SlaSweepReport, SlaSweeps, SweepConfig
 from bot.services.surveys import SurveyConfig, SurveyService, SurveySweepReport
+from storage.sweep_leader import Leadership, leadership_for
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)

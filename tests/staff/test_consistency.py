@@ -25,6 +25,7 @@ from tests.staff.conftest import (
     OUTSIDER,
     STAFF,
     deliver,
+    next_attempt_at,
     open_ticket,
     start,
     ticket,
@@ -72,8 +73,7 @@ async def drive_worker(desk: Desk, until: asyncio.Task[Any]) -> None:
         await asyncio.sleep(0)
         if not until.done():
             continue
-        async with desk.database.unit_of_work() as uow:
-            due = await uow.delivery.next_due_at()
+        due = await next_attempt_at(desk.database)
         if due is None:
             return
         if due > desk.clock.now():
