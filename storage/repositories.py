@@ -16,7 +16,6 @@ from storage.models import (
     Attachment,
     Counter,
     Customer,
-    FsmRecord,
     Ticket,
     TicketEvent,
     TicketMessage,
@@ -269,35 +268,6 @@ class EventRepository(_Repository):
             )
         )
         return [(at, dict(data)) for at, data in result.all()]
-
-
-class FsmRepository(_Repository):
-    async def get(self, *, key: str) -> FsmRecord | None:
-        return await self.session.get(FsmRecord, key)
-
-    async def update(
-        self,
-        *,
-        key: str,
-        now: datetime,
-        state: str | _Keep | None = KEEP,
-        data: dict[str, Any] | _Keep = KEEP,
-    ) -> None:
-        """Change the state, the data or both; an empty record is deleted."""
-        record = await self.session.get(FsmRecord, key)
-        new_state = (record.state if record else None) if isinstance(state, _Keep) else state
-        new_data = (dict(record.data) if record else {}) if isinstance(data, _Keep) else data
-        if new_state is None and not new_data:
-            if record is not None:
-                await self.session.delete(record)
-            return
-        if record is None:
-            record = FsmRecord(key=key, state=new_state, data=dict(new_data), updated_at=now)
-        else:
-            record.state = new_state
-            record.data = dict(new_data)
-            record.updated_at = now
-        self.session.add(record)
 
 
 # Adding outbox rows, leaving a key that exists alone, per dialect. Built once (building costs

@@ -28,7 +28,6 @@ from storage.repositories import (
     AttachmentRepository,
     CustomerRepository,
     EventRepository,
-    FsmRepository,
     MessageRepository,
     OutboxRepository,
     TicketRepository,
@@ -67,7 +66,7 @@ class Database:
     @property
     def sync_engines(self) -> list[Engine]:
         """Every engine statements run on, for engine events (counting, logging): the async
-        engine's synchronous core and, on a SQLite file, the direct engine."""
+        engine's synchronous core and, on a SQLite file, the embedded engine."""
         embedded = [self._embedded.engine] if self._embedded is not None else []
         return [self.engine.sync_engine, *embedded]
 
@@ -116,7 +115,6 @@ class UnitOfWork:
     messages: MessageRepository
     attachments: AttachmentRepository
     events: EventRepository
-    fsm: FsmRepository
     outbox: OutboxRepository
     delivery: OutboxQueueRepository
     links: MessageLinkRepository
@@ -143,7 +141,6 @@ class UnitOfWork:
             self.messages = MessageRepository(self.session)
             self.attachments = AttachmentRepository(self.session)
             self.events = EventRepository(self.session)
-            self.fsm = FsmRepository(self.session)
             self.outbox = OutboxRepository(self.session)
             self.delivery = OutboxQueueRepository(self.session)
             self.links = MessageLinkRepository(self.session)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,30 +52,29 @@ async def test_unit_of_work_statements_run_on_the_embedded_engine(
 
 
 class _Ticking:
-    """A timer that moves by the next step each time it is read."""
+    """A timer that moves by `step` seconds each time it is read: a statement (read before
+    and after) takes exactly `step`."""
 
-    def __init__(self, steps: Iterator[float]) -> None:
-        self._steps = steps
+    def __init__(self, step: float) -> None:
+        self.step = step
         self.now = 0.0
 
     def __call__(self) -> float:
-        self.now += next(self._steps)
+        self.now += self.step
         return self.now
 
 
 def test_a_statement_slower_than_50_ms_is_logged_with_its_sql(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # Each statement: start read, then end read 49 ms (fast) or 51 ms (slow) later.
-    steps = iter([0.0, 0.049, 0.0, 0.051] * 10)
-    embedded = EmbeddedSqlite.open(
-        f"sqlite+aiosqlite:///{tmp_path / 'slow.db'}", timer=_Ticking(steps)
-    )
+    timer = _Ticking(0.049)
+    embedded = EmbeddedSqlite.open(f"sqlite+aiosqlite:///{tmp_path / 'slow.db'}", timer=timer)
     assert embedded is not None
     try:
         with caplog.at_level(logging.WARNING, logger=embedded_sqlite.__name__):
             embedded.run(lambda c: c.execute(text("SELECT 1 AS fast")))
             assert caplog.records == []
+            timer.step = 0.051
             embedded.run(lambda c: c.execute(text("SELECT 2 AS slow")))
         [record] = caplog.records
         assert record.levelno == logging.WARNING
