@@ -3,12 +3,13 @@
 What it does: on a SQLite file every statement of the bot (the units of work's ORM sessions,
 the short Core transactions of the inbox, the delivery worker and the conversation state)
 runs through one synchronous engine on the standard `sqlite3` module, called straight from
-the event loop. `Database` holds its write lock around every transaction, so this process
-never has two SQLite writers. In WAL mode with `synchronous=NORMAL` a few indexed statements
-and a commit take microseconds, far less than the thread round trips the async driver
-(aiosqlite) needs for every statement. An in-memory database (`sqlite+aiosqlite:///:memory:`)
-does not use this path: each `sqlite3` connection would open its own empty database, so it
-stays on the async engine, whose single shared connection holds the one database.
+the event loop. `Database` holds its write lock around every transaction that may write
+(reads never wait in WAL mode), so this process never has two SQLite writers. In WAL mode
+with `synchronous=NORMAL` a few indexed statements and a commit take microseconds, far less
+than the thread round trips the async driver (aiosqlite) needs for every statement. An
+in-memory database (`sqlite+aiosqlite:///:memory:`) does not use this path: each `sqlite3`
+connection would open its own empty database, so it stays on the async engine, whose single
+shared connection holds the one database.
 
 Its price: the loop is held for the duration of each statement; nothing else of the process
 runs meanwhile (docs/benchmarks.md has the numbers: a form step, an inbox round and an

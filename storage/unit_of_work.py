@@ -177,3 +177,7 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
+
+    async def rollback(self) -> None:
+        """Drop what this unit of work did so far (it stays open)."""
+        await self.session.rollback()

@@ -125,7 +125,7 @@ class TicketService:
             if form_id is not None:
                 earlier = await submissions.ticket_for(form_id=form_id)
                 if earlier is not None:
-                    await uow.session.rollback()  # the number is not used
+                    await uow.rollback()  # the number is not used
                     found = await uow.tickets.get(ticket_id=earlier)
                     assert found is not None
                     return found

@@ -240,6 +240,7 @@ class LocalBotApi:
                 "limited_gifts": True,
                 "unique_gifts": True,
                 "premium_subscription": True,
+                "gifts_from_channels": True,
             }
             return info
         if method == "getChatAdministrators":
