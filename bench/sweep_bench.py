@@ -32,7 +32,6 @@ from sqlalchemy import event, insert, text
 
 from bot.domain.clock import FrozenClock
 from bot.domain.sla import SlaPolicy
-from bot.jobs.leader import SingleInstance
 from bot.jobs.scheduler import SweepRunner, TickReport
 from bot.locales.catalog import Catalogs
 from bot.services.sla_sweeps import SlaSweeps, SweepConfig
@@ -40,6 +39,7 @@ from bot.services.surveys import SurveyConfig, SurveyService
 from storage.db import create_engine
 from storage.migrate import upgrade_database
 from storage.models import Customer, Ticket
+from storage.sweep_leader import SingleInstance
 from storage.unit_of_work import Database
 from tests.postgres import temporary_database
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Engine, event
-from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -50,58 +47,5 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return engine
 
 
-DIRECT_BUSY_TIMEOUT_MS = 250
-
-
-def _direct_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={DIRECT_BUSY_TIMEOUT_MS}")
-    cursor.close()
-
-
-class _DirectCursor(sqlite3.Cursor):
-    async def _async_soft_close(self) -> None:
-        """Called by SQLAlchemy's asyncio results on statement cursors (they expect the async
-        driver's cursor); a standard-library cursor has nothing to release there."""
-
-
-class _DirectConnection(sqlite3.Connection):
-    def cursor(self, factory: Any = _DirectCursor) -> Any:
-        return super().cursor(factory)
-
-
-def create_direct_sqlite_engine(url: str) -> Engine | None:
-    """A synchronous engine on the same SQLite file: units of work and short Core
-    transactions run through it on the event loop (see `Database`); None for other
-    databases and for in-memory SQLite."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return None
-    if parsed.database == ":memory:":
-        return None
-    engine = create_sync_engine(
-        parsed.set(drivername="sqlite"), connect_args={"factory": _DirectConnection}
-    )
-    event.listen(engine, "connect", _direct_pragmas)
-    return engine
-
-
-def create_session_factory(engine: AsyncEngine, *, direct: Engine | None = None) -> SessionFactory:
-    """Async sessions; with `direct` (a synchronous SQLite engine) their ORM work runs on
-    the event loop through it instead of crossing into the async driver's thread for every
-    statement (see `Database`)."""
-    if direct is None:
-        return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-
-    def on_direct_engine(**options: Any) -> Session:
-        options.pop("bind", None)
-        options.pop("binds", None)
-        return Session(bind=direct, **options)
-
-    return async_sessionmaker(
-        class_=AsyncSession,
-        sync_session_class=cast(type[Session], on_direct_engine),
-        expire_on_commit=False,
-    )
+def create_session_factory(engine: AsyncEngine) -> SessionFactory:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)

@@ -15,9 +15,16 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, or_, select, text, update
 
-from storage.outbox_models import CONVERSATION, LANES, OUTBOX, OutboxMessage
+from storage.outbox_models import (
+    CONVERSATION,
+    LANES,
+    OUTBOX,
+    PENDING,
+    SENDING,
+    SENT,
+    OutboxMessage,
+)
 from storage.staff_models import MessageLink
-from storage.staff_repositories import PENDING, SENDING, SENT
 from storage.unit_of_work import Database
 
 LINKS: Table = MessageLink.__table__  # type: ignore[attr-defined]

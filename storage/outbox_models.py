@@ -11,6 +11,11 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
 
+# Where a row is in its delivery.
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
 # Delivery lanes, first served first: the conversation between customers and agents, then
 # what the desk says about it (cards, notices), then messages to many (broadcasts, digests).
 CONVERSATION = 0

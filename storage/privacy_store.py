@@ -345,6 +345,15 @@ class PrivacyStore:
         )
         return counts
 
+    async def forget_topic(self, *, ticket_id: int) -> None:
+        """The ticket's topic is being deleted: it has no topic or card any more."""
+        await self.session.exec(
+            update(Ticket)
+            .where(col(Ticket.id) == ticket_id)
+            .values(topic_id=None, card_message_id=None)
+            .execution_options(synchronize_session=False)
+        )
+
     async def _scrub_inbox(self, telegram_id: int) -> int:
         """Handled incoming updates as Telegram sent them (kept a short while for redelivery)
         that name this user: the update's JSON is compact, so a user or chat object of theirs

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -16,7 +16,6 @@ from storage.models import (
     Attachment,
     Counter,
     Customer,
-    FsmRecord,
     Ticket,
     TicketEvent,
     TicketMessage,
@@ -110,6 +109,19 @@ _OPEN_FOR_CUSTOMER = (
 
 
 class TicketRepository(_Repository):
+    async def set_root_cause(
+        self, *, ticket_id: int, cause: str, now: datetime, statuses: Sequence[str]
+    ) -> bool:
+        """Record the ticket's root cause if it is still in one of `statuses`; one conditional
+        UPDATE, so a concurrent status change is never overwritten. False when it was not."""
+        table = Ticket.__table__  # type: ignore[attr-defined]
+        changed = await self.session.exec(
+            update(table)
+            .where(table.c.id == ticket_id, table.c.status.in_(list(statuses)))
+            .values(root_cause=cause, updated_at=now)
+        )
+        return bool(changed.rowcount == 1)
+
     async def next_sequence(self, *, name: str = "ticket") -> int:
         """Increment a named counter atomically and return the new value.
 
@@ -175,6 +187,14 @@ class TicketRepository(_Repository):
     async def save(self, *, ticket: Ticket) -> None:
         self.session.add(ticket)
         await self.session.flush()
+
+    async def set_related_articles(self, *, ticket_id: int, entry_ids: list[str]) -> None:
+        """Store the knowledge-base articles related to the ticket, unless already stored."""
+        await self.session.exec(
+            update(Ticket)
+            .where(col(Ticket.id) == ticket_id, col(Ticket.kb_articles).is_(None))
+            .values(kb_articles=entry_ids)
+        )
 
 
 class MessageRepository(_Repository):
@@ -252,34 +272,16 @@ class EventRepository(_Repository):
         )
         return result.all()
 
-
-class FsmRepository(_Repository):
-    async def get(self, *, key: str) -> FsmRecord | None:
-        return await self.session.get(FsmRecord, key)
-
-    async def update(
-        self,
-        *,
-        key: str,
-        now: datetime,
-        state: str | _Keep | None = KEEP,
-        data: dict[str, Any] | _Keep = KEEP,
-    ) -> None:
-        """Change the state, the data or both; an empty record is deleted."""
-        record = await self.session.get(FsmRecord, key)
-        new_state = (record.state if record else None) if isinstance(state, _Keep) else state
-        new_data = (dict(record.data) if record else {}) if isinstance(data, _Keep) else data
-        if new_state is None and not new_data:
-            if record is not None:
-                await self.session.delete(record)
-            return
-        if record is None:
-            record = FsmRecord(key=key, state=new_state, data=dict(new_data), updated_at=now)
-        else:
-            record.state = new_state
-            record.data = dict(new_data)
-            record.updated_at = now
-        self.session.add(record)
+    async def times_and_data(
+        self, *, ticket_id: int, kind: str
+    ) -> list[tuple[datetime, dict[str, Any]]]:
+        """When each event of this kind happened and its data."""
+        result = await self.session.exec(
+            select(TicketEvent.at, TicketEvent.data).where(
+                col(TicketEvent.ticket_id) == ticket_id, col(TicketEvent.kind) == kind
+            )
+        )
+        return [(at, dict(data)) for at, data in result.all()]
 
 
 # Adding outbox rows, leaving a key that exists alone, per dialect. Built once (building costs

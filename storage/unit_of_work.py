@@ -12,28 +12,28 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import (
-    SessionFactory,
-    create_direct_sqlite_engine,
-    create_session_factory,
-    is_sqlite,
+from storage.agent_repository import AgentRepository
+from storage.ban_repository import BanRepository
+from storage.db import SessionFactory, create_session_factory, is_sqlite
+from storage.desk_repository import (
+    FormSubmissionRepository,
+    RepliedMessageRepository,
+    TicketCardRepository,
 )
+from storage.embedded_sqlite import EmbeddedSqlite
+from storage.kb_repository import KbQueryRepository
+from storage.link_repository import MessageLinkRepository
+from storage.outbox_queue_repository import OutboxQueueRepository
 from storage.repositories import (
     AttachmentRepository,
     CustomerRepository,
     EventRepository,
-    FsmRepository,
     MessageRepository,
     OutboxRepository,
     TicketRepository,
 )
-from storage.staff_repositories import (
-    AgentRepository,
-    BanRepository,
-    MessageLinkRepository,
-    OutboxQueueRepository,
-    StaffTicketRepository,
-)
+from storage.staff_ticket_repository import StaffTicketRepository
+from storage.sweep_repository import SweepRepository
 
 T = TypeVar("T")
 
@@ -43,9 +43,8 @@ class Database:
 
     SQLite allows one writer at a time and fails (instead of waiting) when two deferred
     transactions both try to upgrade to a write lock, so with SQLite the units of work of
-    this process take turns; PostgreSQL runs them concurrently. On a SQLite file the units of
-    work run on the event loop through a synchronous engine (standard `sqlite3`), which is far
-    cheaper than a thread round trip of the async driver per statement.
+    this process take turns; PostgreSQL runs them concurrently. On a SQLite file statements
+    run on the event loop (`storage/embedded_sqlite.py`).
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -53,9 +52,12 @@ class Database:
         self._sqlite_lock: asyncio.Lock | None = (
             asyncio.Lock() if is_sqlite(str(engine.url)) else None
         )
-        url = engine.url.render_as_string(hide_password=False)
-        self._direct: Engine | None = create_direct_sqlite_engine(url)
-        self.sessions: SessionFactory = create_session_factory(engine, direct=self._direct)
+        self._embedded = EmbeddedSqlite.open(engine.url.render_as_string(hide_password=False))
+        self.sessions: SessionFactory = (
+            self._embedded.session_factory()
+            if self._embedded is not None
+            else create_session_factory(engine)
+        )
 
     @property
     def dialect(self) -> str:
@@ -64,8 +66,9 @@ class Database:
     @property
     def sync_engines(self) -> list[Engine]:
         """Every engine statements run on, for engine events (counting, logging): the async
-        engine's synchronous core and, on a SQLite file, the direct engine."""
-        return [self.engine.sync_engine] + ([self._direct] if self._direct is not None else [])
+        engine's synchronous core and, on a SQLite file, the embedded engine."""
+        embedded = [self._embedded.engine] if self._embedded is not None else []
+        return [self.engine.sync_engine, *embedded]
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self)
@@ -73,18 +76,22 @@ class Database:
     async def run_short(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in one transaction on a Core connection, holding the write lock.
 
-        With SQLite it runs synchronously on the event loop through the direct engine: a
-        few-statement transaction in WAL mode takes microseconds there, far less than the
-        thread round trips of the async driver, and the write lock guarantees no writer of
-        this process is in the way. Keep `work` to a handful of indexed statements. Other
-        databases run it through the async engine.
+        On a SQLite file it runs synchronously on the event loop (`EmbeddedSqlite.run`):
+        keep `work` to a handful of indexed statements. Other databases (and in-memory
+        SQLite) run it through the async engine.
         """
         async with self.write_lock():
-            if self._direct is not None:
-                with self._direct.begin() as connection:
-                    return work(connection)
+            if self._embedded is not None:
+                return self._embedded.run(work)
             async with self.engine.begin() as connection:
                 return await connection.run_sync(work)
+
+    async def read_short(self, work: Callable[[Connection], T]) -> T:
+        """Like `run_short` for a read: on a SQLite file without the write lock (WAL readers
+        never wait for the writer)."""
+        if self._embedded is not None:
+            return self._embedded.run(work)
+        return await self.run_short(work)
 
     @asynccontextmanager
     async def write_lock(self) -> AsyncIterator[None]:
@@ -96,8 +103,8 @@ class Database:
             yield
 
     async def dispose(self) -> None:
-        if self._direct is not None:
-            self._direct.dispose()
+        if self._embedded is not None:
+            self._embedded.dispose()
         await self.engine.dispose()
 
 
@@ -108,13 +115,17 @@ class UnitOfWork:
     messages: MessageRepository
     attachments: AttachmentRepository
     events: EventRepository
-    fsm: FsmRepository
     outbox: OutboxRepository
     delivery: OutboxQueueRepository
     links: MessageLinkRepository
     agents: AgentRepository
     bans: BanRepository
     staff_tickets: StaffTicketRepository
+    sweeps: SweepRepository
+    form_submissions: FormSubmissionRepository
+    replied_messages: RepliedMessageRepository
+    cards: TicketCardRepository
+    kb_queries: KbQueryRepository
 
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -130,13 +141,17 @@ class UnitOfWork:
             self.messages = MessageRepository(self.session)
             self.attachments = AttachmentRepository(self.session)
             self.events = EventRepository(self.session)
-            self.fsm = FsmRepository(self.session)
             self.outbox = OutboxRepository(self.session)
             self.delivery = OutboxQueueRepository(self.session)
             self.links = MessageLinkRepository(self.session)
             self.agents = AgentRepository(self.session)
             self.bans = BanRepository(self.session)
             self.staff_tickets = StaffTicketRepository(self.session)
+            self.sweeps = SweepRepository(self.session)
+            self.form_submissions = FormSubmissionRepository(self.session)
+            self.replied_messages = RepliedMessageRepository(self.session)
+            self.cards = TicketCardRepository(self.session)
+            self.kb_queries = KbQueryRepository(self.session)
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -162,3 +177,7 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
+
+    async def rollback(self) -> None:
+        """Drop what this unit of work did so far (it stays open)."""
+        await self.session.rollback()

@@ -131,3 +131,54 @@ def test_no_module_level_engine_bot_or_settings() -> None:
                     }:
                         offenders.append(f"{path.relative_to(ROOT)}: {ast.unparse(node)}")
     assert offenders == []
+
+
+SQL_BUILDERS = {"select", "insert", "update", "delete", "text"}
+# The composition root builds the engine; the migrations (under storage/) write DDL.
+MAY_BUILD_SQL = ("storage", "bot.app")
+
+
+def _sql_builders_imported(path: Path) -> list[str]:
+    """The SQL builders a module imports: `select`/`insert`/`update`/`delete`/`text` from
+    SQLAlchemy (any of its modules, dialects included), `select` from SQLModel, or SQLAlchemy
+    itself (which carries them all)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name in ("sqlalchemy", "sqlmodel")]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            top = node.module.split(".")[0]
+            if top == "sqlalchemy":
+                names = {a.name for a in node.names} & (SQL_BUILDERS | {"*"})
+            elif top == "sqlmodel":
+                names = {a.name for a in node.names} & {"select", "*"}
+            else:
+                continue
+            found += [f"{node.module}.{name}" for name in sorted(names)]
+    return found
+
+
+def test_only_storage_builds_sql() -> None:
+    """Services use repositories from the unit of work; only `storage/` writes SQL."""
+    offenders = []
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            module = _module_name(path)
+            if any(_under(module, allowed) for allowed in MAY_BUILD_SQL):
+                continue
+            offenders += [f"{module} imports {name}" for name in _sql_builders_imported(path)]
+    assert offenders == []
+
+
+def test_the_sql_check_sees_a_builder(tmp_path: Path) -> None:
+    source = tmp_path / "service.py"
+    source.write_text(
+        "from sqlalchemy import func, update\nfrom sqlmodel import col, select\n"
+        "from sqlalchemy.dialects.postgresql import insert\n",
+        encoding="utf-8",
+    )
+    assert _sql_builders_imported(source) == [
+        "sqlalchemy.update",
+        "sqlmodel.select",
+        "sqlalchemy.dialects.postgresql.insert",
+    ]

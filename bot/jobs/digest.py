@@ -19,12 +19,12 @@ from bot.config import Settings
 from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy
 from bot.forms.loader import load_form
-from bot.jobs.leader import Leadership
 from bot.locales.catalog import Catalogs
 from bot.services.analytics.causes import load_causes
 from bot.services.analytics.digest import DigestConfig, DigestService
 from bot.services.analytics.service import Analytics
 from bot.services.analytics.text import staff_style
+from storage.sweep_leader import Leadership
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)

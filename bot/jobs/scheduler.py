@@ -15,12 +15,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.config import Settings
 from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy
-from bot.jobs.leader import Leadership, leadership_for
 from bot.locales.catalog import Catalogs
 from bot.ops.metrics import SLA_BREACHES, SWEEP_SECONDS
 from bot.services.privacy import PrivacyConfig, PrivacyService
 from bot.services.sla_sweeps import SlaSweepReport, SlaSweeps, SweepConfig
 from bot.services.surveys import SurveyConfig, SurveyService, SurveySweepReport
+from storage.sweep_leader import Leadership, leadership_for
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)

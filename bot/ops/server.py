@@ -16,13 +16,11 @@ from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import func, select, text
 
 from bot.domain.clock import Clock
 from bot.domain.tickets import TicketStatus
 from bot.ops.metrics import LOOP_LAG, OPEN_TICKETS, OUTBOX_DEPTH, OUTBOX_OLDEST_DUE_AGE, REGISTRY
-from storage.models import Ticket
-from storage.outbox_models import OUTBOX
+from storage.ops_queries import desk_gauges, ping
 from storage.unit_of_work import Database
 
 if TYPE_CHECKING:
@@ -86,8 +84,8 @@ class Ops:
 
     async def _database_ok(self) -> bool:
         try:
-            async with asyncio.timeout(CHECK_TIMEOUT), self.database.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            async with asyncio.timeout(CHECK_TIMEOUT):
+                await ping(self.database.engine)
         except Exception as error:
             log.warning("health: database unreachable: %r", error)
             return False
@@ -117,25 +115,11 @@ class Ops:
         """Read the state-describing gauges from the database (at scrape time)."""
         now = self.clock.now()
         open_statuses = [s.value for s in TicketStatus if s is not TicketStatus.CLOSED]
-        async with self.database.engine.connect() as conn:
-            depth = await conn.scalar(
-                select(func.count()).where(OUTBOX.c.status.in_(("pending", "sending")))
-            )
-            oldest = await conn.scalar(
-                select(func.min(OUTBOX.c.next_attempt_at)).where(
-                    OUTBOX.c.status == "pending", OUTBOX.c.next_attempt_at <= now
-                )
-            )
-            rows = (
-                await conn.execute(
-                    select(Ticket.status, func.count())  # type: ignore[call-overload]
-                    .where(Ticket.status.in_(open_statuses))  # type: ignore[attr-defined]
-                    .group_by(Ticket.status)
-                )
-            ).all()
-        OUTBOX_DEPTH.set(depth or 0)
+        gauges = await desk_gauges(self.database.engine, now=now, statuses=open_statuses)
+        OUTBOX_DEPTH.set(gauges.outbox_depth)
+        oldest = gauges.oldest_due
         OUTBOX_OLDEST_DUE_AGE.set(max((now - oldest).total_seconds(), 0) if oldest else 0)
-        counts = dict.fromkeys(open_statuses, 0) | {status: count for status, count in rows}
+        counts = dict.fromkeys(open_statuses, 0) | gauges.open_by_status
         for status, count in counts.items():
             OPEN_TICKETS.labels(status).set(count)
 

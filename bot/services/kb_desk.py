@@ -10,9 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
-from sqlmodel import col, select
-
 from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy
 from bot.locales.catalog import Catalogs, Markup
@@ -21,7 +18,7 @@ from bot.services.desk import AgentRef, DeskError, mention
 from bot.services.knowledge import KnowledgeService
 from bot.services.outbox import Notify, enqueue_text
 from knowledge_base import Entry
-from storage.models import Customer, Ticket, TicketEvent
+from storage.models import Customer, Ticket
 from storage.unit_of_work import Database, UnitOfWork
 
 RELATED_LIMIT = 3
@@ -93,11 +90,8 @@ class KnowledgeDesk:
         if ids is None:
             ids = self.search(ticket.description, customer.locale)
             async with self._database.unit_of_work() as uow:
-                await uow.session.exec(
-                    update(Ticket)
-                    .where(col(Ticket.id) == ticket.id, col(Ticket.kb_articles).is_(None))
-                    .values(kb_articles=ids)
-                )
+                assert ticket.id is not None
+                await uow.tickets.set_related_articles(ticket_id=ticket.id, entry_ids=ids)
             ticket.kb_articles = ids
         articles = []
         for entry_id in ids:
@@ -127,14 +121,11 @@ class KnowledgeDesk:
             entry = self._knowledge.entry(entry_id, customer.locale)
             if entry is None:
                 raise DeskError("kb.card.gone")
-            rows = await uow.session.exec(
-                select(TicketEvent.at, TicketEvent.data).where(
-                    col(TicketEvent.ticket_id) == ticket.id, col(TicketEvent.kind) == EVENT_KIND
-                )
-            )
             earlier = sum(
                 1
-                for at, data in rows.all()
+                for at, data in await uow.events.times_and_data(
+                    ticket_id=ticket.id, kind=EVENT_KIND
+                )
                 if data.get("entry_id") == entry.id and now - at >= REPEAT_WINDOW
             )
             article = self._article_html(entry, customer.locale)

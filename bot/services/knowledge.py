@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
-from sqlmodel import col, select
 
 from bot.domain.clock import Clock
 from knowledge_base import Decision, Entry, KnowledgeBase, KnowledgeBaseError, LoadIssue
@@ -119,42 +118,41 @@ class KnowledgeService:
                 suggestions=[m.entry_id for m in decision.matches],
                 asked_at=self._clock.now(),
             )
-            uow.session.add(query)
-            await uow.session.flush()
+            await uow.kb_queries.add(query=query)
             assert query.id is not None
             return Answered(decision, query.id)
 
     async def record_choice(self, *, query_id: int, customer_id: int, entry_id: str) -> None:
         """The customer picked one of the suggestions."""
         async with self._database.unit_of_work() as uow:
-            query = await uow.session.get(KbQuery, query_id)
+            query = await uow.kb_queries.get(query_id=query_id)
             if query is not None and query.customer_id == customer_id:
                 query.entry_id = entry_id
-                uow.session.add(query)
+                await uow.kb_queries.save(query=query)
 
     async def record_feedback(
         self, *, query_id: int, customer_id: int, helpful: bool
     ) -> KbQuery | None:
         async with self._database.unit_of_work() as uow:
-            query = await uow.session.get(KbQuery, query_id)
+            query = await uow.kb_queries.get(query_id=query_id)
             if query is None or query.customer_id != customer_id:
                 return None
             query.helpful = helpful
-            uow.session.add(query)
+            await uow.kb_queries.save(query=query)
             return query
 
     async def link_ticket(self, *, query_id: int, customer_id: int | None, ticket: Ticket) -> None:
         """The question led to this ticket (for reporting what the base could not answer)."""
         async with self._database.unit_of_work() as uow:
-            query = await uow.session.get(KbQuery, query_id)
+            query = await uow.kb_queries.get(query_id=query_id)
             if query is None or query.customer_id != customer_id or ticket.id is None:
                 return
             query.ticket_id = ticket.id
-            uow.session.add(query)
+            await uow.kb_queries.save(query=query)
 
     async def question_text(self, *, query_id: int, customer_id: int) -> str | None:
         async with self._database.unit_of_work() as uow:
-            query = await uow.session.get(KbQuery, query_id)
+            query = await uow.kb_queries.get(query_id=query_id)
             if query is None or query.customer_id != customer_id:
                 return None
             return query.text
@@ -163,16 +161,7 @@ class KnowledgeService:
         """The most frequent unanswered or unhelpful questions of the last 30 days."""
         since = (now or self._clock.now()) - GAP_WINDOW
         async with self._database.unit_of_work() as uow:
-            rows = await uow.session.exec(
-                select(KbQuery.text, KbQuery.locale)
-                .where(
-                    col(KbQuery.asked_at) >= since,
-                    (col(KbQuery.decision) == "none") | (col(KbQuery.helpful).is_(False)),
-                )
-                .order_by(col(KbQuery.asked_at).desc())
-                .limit(GAP_SCAN_LIMIT)
-            )
-            texts = [(text, locale) for text, locale in rows.all()]
+            texts = await uow.kb_queries.unanswered_since(since=since, limit=GAP_SCAN_LIMIT)
         # Up to GAP_SCAN_LIMIT distinct questions compared pairwise: off the event loop.
         return (await asyncio.to_thread(group_similar, texts))[:limit]
 

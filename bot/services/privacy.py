@@ -16,9 +16,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
-from sqlmodel import col
-
 from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy
 from bot.domain.tickets import Actor, ActorKind, TicketStatus
@@ -218,12 +215,7 @@ class PrivacyService:
                     payload={"thread_id": ticket.topic_id},
                     now=now,
                 )
-                await uow.session.exec(
-                    update(Ticket)
-                    .where(col(Ticket.id) == ticket.id)
-                    .values(topic_id=None, card_message_id=None)
-                    .execution_options(synchronize_session=False)
-                )
+                await PrivacyStore(uow.session).forget_topic(ticket_id=ticket.id)
                 ticket.topic_id = None
                 handled += 1
             elif ticket.topic_id is not None or ticket.card_message_id is not None:

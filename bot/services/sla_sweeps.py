@@ -25,7 +25,6 @@ from storage.sweep_repository import (
     EventDraft,
     OutboxDraft,
     SlaTargetName,
-    SweepRepository,
 )
 from storage.unit_of_work import Database, UnitOfWork
 
@@ -116,7 +115,7 @@ class SlaSweeps:
 
     async def warnings(self, target: SlaTargetName, now: datetime) -> int:
         async with self._database.unit_of_work() as uow:
-            repo = SweepRepository(uow.session)
+            repo = uow.sweeps
             claimed = await repo.claim_warnings(
                 target=target,
                 now=now,
@@ -196,7 +195,7 @@ class SlaSweeps:
 
     async def breaches(self, target: SlaTargetName, now: datetime) -> int:
         async with self._database.unit_of_work() as uow:
-            repo = SweepRepository(uow.session)
+            repo = uow.sweeps
             claimed = await repo.claim_breaches(
                 target=target, now=now, limit=self._config.batch_size
             )
@@ -323,7 +322,7 @@ class SlaSweeps:
         """
         period = self._config.still_working_after
         async with self._database.unit_of_work() as uow:
-            repo = SweepRepository(uow.session)
+            repo = uow.sweeps
             candidates = await repo.still_working_candidates(
                 now=now, period=period, limit=self._config.batch_size
             )
@@ -376,7 +375,7 @@ class SlaSweeps:
     async def auto_close(self, now: datetime) -> int:
         """Close tickets left `resolved` without a reaction for ``auto_close_after``."""
         async with self._database.unit_of_work() as uow:
-            repo = SweepRepository(uow.session)
+            repo = uow.sweeps
             ids = await repo.resolved_before(
                 before=now - self._config.auto_close_after, limit=self._config.batch_size
             )

@@ -19,7 +19,7 @@ from bot.services.outbox import enqueue_card_refresh
 from bot.services.sweep_messages import Button, StaffTexts, text_payload
 from bot.services.transitions import apply_transition
 from storage.models import Ticket
-from storage.sweep_repository import ClaimedTicket, EventDraft, OutboxDraft, SweepRepository
+from storage.sweep_repository import ClaimedTicket, EventDraft, OutboxDraft
 from storage.unit_of_work import Database, UnitOfWork
 
 SCORES: tuple[int, ...] = (1, 2, 3, 4, 5)
@@ -124,7 +124,7 @@ class SurveyService:
 
     async def _send(self, now: datetime, *, reminder: bool) -> int:
         async with self._database.unit_of_work() as uow:
-            repo = SweepRepository(uow.session)
+            repo = uow.sweeps
             if reminder:
                 claimed = await repo.claim_reminders(
                     sent_before=now - self._config.reminder_after,
@@ -245,7 +245,7 @@ class SurveyService:
             )
             await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
             if self._config.staff_chat_id is not None:
-                await SweepRepository(uow.session).enqueue(
+                await uow.sweeps.enqueue(
                     messages=[
                         OutboxDraft(
                             key=f"survey-comment:{ticket.id}:{now.isoformat()}",
@@ -292,7 +292,7 @@ class SurveyService:
                 comment="low_rating" if reopen else "rated",
             )
             if reopen and self._config.staff_chat_id is not None:
-                await SweepRepository(uow.session).enqueue(
+                await uow.sweeps.enqueue(
                     messages=[
                         OutboxDraft(
                             key=f"survey-reopen:{ticket.id}:{now.isoformat()}",
@@ -314,7 +314,7 @@ class SurveyService:
     ) -> None:
         if self._config.staff_chat_id is None:
             return
-        await SweepRepository(uow.session).enqueue(
+        await uow.sweeps.enqueue(
             messages=[
                 OutboxDraft(
                     key=f"survey-low:{ticket.id}:{now.isoformat()}",

@@ -18,7 +18,6 @@ from bot.domain.tickets import (
 from bot.ops.context import bind_ticket
 from bot.services.intake import ComplaintForm, FileRef, IncomingMessage
 from bot.services.listeners import TicketListeners
-from storage.desk_repository import FormSubmissionRepository, RepliedMessageRepository
 from storage.models import Attachment, Customer, Ticket, TicketEvent, TicketMessage
 from storage.unit_of_work import Database, UnitOfWork
 
@@ -123,11 +122,11 @@ class TicketService:
             # The counter's row lock makes concurrent registrations take turns, so a second
             # submission of one form sees the first one's record here once it is committed.
             number = format_ticket_number(await uow.tickets.next_sequence())
-            submissions = FormSubmissionRepository(uow.session)
+            submissions = uow.form_submissions
             if form_id is not None:
                 earlier = await submissions.ticket_for(form_id=form_id)
                 if earlier is not None:
-                    await uow.session.rollback()  # the number is not used
+                    await uow.rollback()  # the number is not used
                     found = await uow.tickets.get(ticket_id=earlier)
                     assert found is not None
                     return found
@@ -363,7 +362,7 @@ class TicketService:
             return None
         ticket_id = await uow.links.ticket_for(chat_id=message.chat_id, message_id=message.reply_to)
         if ticket_id is None:
-            ticket_id = await RepliedMessageRepository(uow.session).ticket_of_sent(
+            ticket_id = await uow.replied_messages.ticket_of_sent(
                 chat_id=message.chat_id, message_id=message.reply_to
             )
         if ticket_id is None:

@@ -11,10 +11,10 @@ import pytest
 
 from bot.domain.clock import FrozenClock
 from bot.domain.sla import SlaPolicy
-from bot.jobs.leader import PostgresAdvisoryLock, SingleInstance, leadership_for
 from bot.jobs.scheduler import SweepRunner, SweepScheduler
 from bot.locales.catalog import Catalogs
 from bot.services.surveys import SurveyConfig, SurveyService
+from storage.sweep_leader import PostgresAdvisoryLock, SingleInstance, leadership_for
 from storage.unit_of_work import Database
 from tests.conftest import open_database, requires_postgres
 from tests.harness import Desk, running_desk

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from bot.services.intake import ComplaintForm
 from bot.telegram.callbacks import TicketsCallback
 from bot.telegram.staff.access import StaffDirectory
+from storage.fsm_store import fsm_store_for
 from storage.models import FsmRecord, Ticket
 from storage.outbox_models import OutboxMessage
 from tests.customer.test_complaint_form import fill_delivery_form_en
@@ -25,6 +26,7 @@ from tests.staff.conftest import (
     OUTSIDER,
     STAFF,
     deliver,
+    next_attempt_at,
     open_ticket,
     start,
     ticket,
@@ -72,8 +74,7 @@ async def drive_worker(desk: Desk, until: asyncio.Task[Any]) -> None:
         await asyncio.sleep(0)
         if not until.done():
             continue
-        async with desk.database.unit_of_work() as uow:
-            due = await uow.delivery.next_due_at()
+        due = await next_attempt_at(desk.database)
         if due is None:
             return
         if due > desk.clock.now():
@@ -266,9 +267,9 @@ async def test_a_crash_before_the_form_was_cleared_files_the_complaint_once(desk
     assert registered.startswith("✅ Your complaint is registered.\n\nNumber: C-000001")
 
     # The process died after the ticket was committed, before the cleared form was written.
-    async with desk.database.unit_of_work() as uow:
-        for key, state, data in saved:
-            await uow.fsm.update(key=key, now=desk.clock.now(), state=state, data=data)
+    await fsm_store_for(desk.database).save(
+        {key: (state, data) for key, state, data in saved}, now=desk.clock.now()
+    )
     desk.restart()
     await desk.press(IVAN, "✅ Submit")
 

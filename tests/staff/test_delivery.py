@@ -10,6 +10,7 @@ from bot.domain.clock import FrozenClock
 from bot.locales.catalog import Catalogs
 from bot.services.outbox import enqueue_text
 from bot.telegram.delivery import DeliveryWorker, Pacer
+from storage.delivery_store import DeliveryStore
 from storage.outbox_models import OutboxMessage
 from storage.unit_of_work import Database
 from tests.telegram_fake import FakeTelegram
@@ -140,12 +141,15 @@ async def test_a_crash_while_sending_is_retried_after_the_lease(
     fake = FakeTelegram()
     worker = _worker(database, clock, fake)
     await _enqueue(database, clock, "crash", CUSTOMER)
-    async with database.unit_of_work() as uow:
-        row = (await uow.delivery.due(now=clock.now(), limit=1))[0]
-        assert row.id is not None
-        assert await uow.delivery.claim(
-            message_id=row.id, now=clock.now(), lease_until=clock.now() + timedelta(minutes=2)
-        )
+    claimed = await DeliveryStore(database).claim_due(  # by another worker, which dies
+        now=clock.now(),
+        limit=1,
+        per_chat=1,
+        paced=[],
+        lease_until=clock.now() + timedelta(minutes=2),
+        choose=list,
+    )
+    assert [row.key for row in claimed] == ["crash"]
     assert await worker.run_once() == 0  # another worker holds it
     clock.advance(timedelta(minutes=2))
     assert await worker.run_once() == 1

@@ -7,6 +7,7 @@ from aiogram.fsm.storage.base import StorageKey
 from bot.domain.clock import FrozenClock
 from bot.telegram.fsm_storage import DatabaseStorage
 from storage.fsm_store import fsm_store_for
+from storage.models import FsmRecord
 from storage.unit_of_work import Database
 
 KEY = StorageKey(bot_id=42, chat_id=7, user_id=7)
@@ -50,11 +51,11 @@ async def test_clearing_removes_the_row(any_database: Database, clock: FrozenClo
     storage = DatabaseStorage(fsm_store_for(any_database), clock)
     await storage.set_state(KEY, "ComplaintFlow:filling")
     async with any_database.unit_of_work() as uow:
-        assert await uow.fsm.get(key="fsm:7:7:default") is not None
+        assert await uow.session.get(FsmRecord, "fsm:7:7:default") is not None
     await storage.set_state(KEY, None)
     await storage.set_data(KEY, {})
     async with any_database.unit_of_work() as uow:
-        assert await uow.fsm.get(key="fsm:7:7:default") is None
+        assert await uow.session.get(FsmRecord, "fsm:7:7:default") is None
     await storage.close()
 
 

@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import update
 
-from storage.models import Ticket
 from storage.unit_of_work import Database
 
 DEFAULT_CAUSES_FILE = Path(__file__).resolve().parent.parent.parent / "causes.yaml"
@@ -134,7 +132,6 @@ class CauseError(Exception):
 
 
 RECORDABLE = ("resolved", "closed")
-TICKETS = Ticket.__table__  # type: ignore[attr-defined]
 
 
 async def record_cause(
@@ -159,12 +156,11 @@ async def record_cause(
                 known=", ".join(f"#{c.id}" for c in causes.for_category(ticket.category)),
             )
         # One conditional UPDATE: no lost update of a concurrent change to the same ticket.
-        changed = await uow.session.exec(
-            update(TICKETS)
-            .where(TICKETS.c.id == ticket.id, TICKETS.c.status.in_(RECORDABLE))
-            .values(root_cause=cause.id, updated_at=now)
+        assert ticket.id is not None
+        recorded = await uow.tickets.set_root_cause(
+            ticket_id=ticket.id, cause=cause.id, now=now, statuses=RECORDABLE
         )
-        if changed.rowcount != 1:
+        if not recorded:
             raise CauseError("stats.cause.not_resolved", number=ticket.number)
         previous = ticket.root_cause
         await uow.events.add(

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from bot.services.desk.common import CardData
 from bot.services.desk.core import DeskCore
 from bot.services.outbox import enqueue_card_refresh
-from storage.desk_repository import TicketCardRepository
 from storage.models import Ticket
 from storage.repositories import KEEP, _Keep
 from storage.staff_models import Agent
@@ -37,7 +36,7 @@ class DeskQueries(DeskCore):
     async def card_shown(self, ticket_id: int) -> tuple[str | None, str | None]:
         """What the group shows of the ticket: the digest of its card and its topic's name."""
         async with self._database.unit_of_work() as uow:
-            card = await TicketCardRepository(uow.session).get(ticket_id=ticket_id)
+            card = await uow.cards.get(ticket_id=ticket_id)
             return (card.card_digest, card.topic_name) if card else (None, None)
 
     async def record_card_shown(
@@ -48,7 +47,7 @@ class DeskQueries(DeskCore):
         topic_name: str | _Keep | None = KEEP,
     ) -> None:
         async with self._database.unit_of_work() as uow:
-            await TicketCardRepository(uow.session).record(
+            await uow.cards.record(
                 ticket_id=ticket_id,
                 now=self._clock.now(),
                 card_digest=card_digest,
