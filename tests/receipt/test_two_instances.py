@@ -48,7 +48,7 @@ async def test_two_instances_share_the_work_and_send_nothing_twice(
 ) -> None:
     assert POSTGRES_URL and REDIS_URL
     api = local_api()
-    runner, api_port = await api.serve()
+    api_port = await api.serve()
     ports = [_free_port(), _free_port()]
     bots: list[BotProcess] = []
     delivering: asyncio.Task[None] | None = None
@@ -89,9 +89,7 @@ async def test_two_instances_share_the_work_and_send_nothing_twice(
                     task.cancel()
             for bot in bots:
                 bot.kill()
-            api.release()
-            await api.wake()
-            await runner.cleanup()
+            await api.close()
 
     print(
         f"\ntwo instances: lost {len(report.customer_lost)} + {len(report.replies_lost)}; "
