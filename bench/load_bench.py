@@ -33,12 +33,12 @@ from bot.domain.sla import SlaPolicy
 from bot.services.customers import CustomerService, TelegramProfile
 from bot.services.intake import ComplaintForm
 from bot.services.tickets import TicketService
+from sandbox.emulator.local import LocalBotApi
 from storage.db import create_engine
 from storage.migrate import upgrade_database
 from storage.unit_of_work import Database
 from tests.postgres import temporary_database
-from tests.receipt.local_bot_api import STAFF, LocalBotApi
-from tests.receipt.traffic import AGENTS, ROOT, bot_env
+from tests.receipt.traffic import AGENTS, ROOT, STAFF, TOKEN, bot_env
 
 FIRST_CUSTOMER = 100_001
 
@@ -159,12 +159,12 @@ async def outbox_depth(url: str) -> int:
 
 
 async def bench(args: argparse.Namespace) -> dict[str, object]:
-    api = LocalBotApi()
+    api = LocalBotApi(token=TOKEN, staff_chat_id=STAFF)
     for index in range(args.customers):
         api.add_user(FIRST_CUSTOMER + index, f"Load{index:05d}")
     for agent in AGENTS:
         api.add_user(agent, f"Agent{agent}")
-    runner, port = await api.serve()
+    port = await api.serve()
     with tempfile.TemporaryDirectory() as folder:
         async with database_url(args.postgres, Path(folder)) as url:
             await seed(url, args.customers)
@@ -198,9 +198,7 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
                 if process.returncode is None:
                     process.kill()
                 log.close()
-                api.release()
-                await api.wake()
-                await runner.cleanup()
+                await api.close()
             samples, missing = run.latencies()
             lag = json.loads(lag_file.read_text()) if lag_file.exists() else {}
     latencies = Latencies(samples)

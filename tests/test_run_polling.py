@@ -65,13 +65,7 @@ async def _terminate(process: asyncio.subprocess.Process, log: list[str]) -> tup
 
 
 async def _serve(api: LocalBotApi) -> tuple[web.AppRunner, int]:
-    app = web.Application()
-    api.server.add_routes(app)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return await api.server.serve()
 
 
 def _bot_env(tmp_path: Path, api_port: int, **extra: str) -> dict[str, str]:

@@ -79,13 +79,33 @@ class UpdateQueue:
                 self._drop(offset, allowed_updates)
             return list(self._pending[:limit])
 
+    async def first(self) -> dict[str, Any]:
+        """The oldest unconfirmed update, waiting for one to come (webhook delivery)."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: bool(self._pending))
+            return self._pending[0]
+
+    async def confirm(self, update_id: int) -> None:
+        """A webhook answered 200 for this update: Telegram forgets it."""
+        async with self._changed:
+            self._pending = [u for u in self._pending if u["update_id"] != update_id]
+            self._changed.notify_all()
+
+    async def drained(self) -> None:
+        """Wait until every update has been confirmed."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: not self._pending)
+
     def _drop(self, offset: int | None, allowed_updates: list[str] | None) -> None:
         """Confirmed updates go; so do kinds the bot did not ask for (as in Telegram)."""
+        before = len(self._pending)
         if offset is not None:
             self._pending = [u for u in self._pending if u["update_id"] >= offset]
         if allowed_updates:
             wanted = set(allowed_updates)
             self._pending = [u for u in self._pending if wanted & u.keys()]
+        if len(self._pending) != before:
+            self._changed.notify_all()
 
     async def close(self) -> None:
         """Answer every held long poll at once (the server is shutting down)."""

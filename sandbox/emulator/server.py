@@ -8,8 +8,10 @@ by the same :class:`FakeTelegram` the dialogue tests use: one model of Telegram,
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
+import itertools
 import json
 import types
 import typing
@@ -34,7 +36,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import TelegramMethod
 from aiogram.types import BufferedInputFile, InputFile
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, web
 from pydantic import ValidationError
 
 from .polling import UpdateQueue
@@ -153,6 +155,42 @@ class BotApiServer:
 
     async def close(self) -> None:
         await self.updates.close()
+
+    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, int]:
+        """Serve on its own (port 0: a free one); the runner to clean up and the port."""
+        app = web.Application()
+        self.add_routes(app)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        return runner, int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+
+    async def deliver_to_webhooks(
+        self, urls: list[str], secret: str = "", *, retry_every: float = 0.1
+    ) -> None:
+        """Telegram in webhook mode behind a balancer, until cancelled.
+
+        Updates go out one at a time, in order, each to the next instance in turn; an update
+        is confirmed (and the next one sent) only when an instance answers 200, so one that
+        fails or does not answer is sent again to the next instance, as Telegram retries.
+        """
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+        turn = itertools.count()
+        async with ClientSession() as client:
+            while True:
+                update = await self.updates.first()
+                for url in itertools.islice(itertools.cycle(urls), next(turn) % len(urls), None):
+                    try:
+                        async with client.post(url, json=update, headers=headers) as answer:
+                            if answer.status == 200:
+                                break
+                    except (ClientError, OSError):
+                        pass
+                    await asyncio.sleep(retry_every)
+                await self.updates.confirm(update["update_id"])
 
     # -------------------------------------------------------------------------- requests
 

@@ -50,7 +50,7 @@ async def test_nothing_is_lost_when_the_bot_is_stopped_mid_traffic(
     kind: str, stop_with: int, tmp_path: Path
 ) -> None:
     api = local_api()
-    runner, port = await api.serve()
+    port = await api.serve()
     async with database_url(kind, tmp_path) as url:
         await seed(url)
         env = bot_env(url, port)
@@ -76,9 +76,7 @@ async def test_nothing_is_lost_when_the_bot_is_stopped_mid_traffic(
             if sending is not None:
                 sending.cancel()
             bot.kill()
-            api.release()
-            await api.wake()
-            await runner.cleanup()
+            await api.close()
 
     print(  # the numbers the run is judged by, in the test's output
         f"\n{kind} {signal.Signals(stop_with).name}: {len(traffic.customer_messages)} customer "

@@ -18,15 +18,17 @@ from bot.domain.sla import SlaPolicy
 from bot.services.customers import CustomerService, TelegramProfile
 from bot.services.intake import ComplaintForm
 from bot.services.tickets import TicketService
+from sandbox.emulator.local import LocalBotApi
 from storage.db import create_engine
 from storage.inbox_store import InboxStore
 from storage.migrate import upgrade_database
 from storage.unit_of_work import Database
 from tests.conftest import POSTGRES_URL
 from tests.postgres import temporary_database
-from tests.receipt.local_bot_api import STAFF, LocalBotApi
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+TOKEN = "42:LOCAL"
+STAFF = -1009876543210
 CUSTOMERS = 20
 MESSAGES_EACH = 6  # 120 customer messages
 REPLIES_EACH = 4  # 80 agent replies
@@ -231,7 +233,7 @@ def bot_env(database: str, api_port: int, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
     env.pop("REDIS_URL", None)
     env.update(
-        BOT_TOKEN="42:LOCAL",
+        BOT_TOKEN=TOKEN,
         TELEGRAM_API_URL=f"http://127.0.0.1:{api_port}",
         DATABASE_URL=database,
         STAFF_CHAT_ID=str(STAFF),
@@ -247,7 +249,7 @@ def bot_env(database: str, api_port: int, **extra: str) -> dict[str, str]:
 
 
 def local_api() -> LocalBotApi:
-    api = LocalBotApi()
+    api = LocalBotApi(token=TOKEN, staff_chat_id=STAFF)
     for index in range(CUSTOMERS):
         api.add_user(FIRST_CUSTOMER + index, customer_name(index))
     for agent in AGENTS:

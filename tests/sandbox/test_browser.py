@@ -2,7 +2,8 @@
 
 A customer files a complaint by pressing the bot's buttons, the ticket's topic and card show
 up in the staff pane, an agent takes it and replies, the reply reaches the customer's pane,
-the agent resolves it, the clock moves an hour and the customer rates the resolution.
+the customer answers it with a reply and edits that answer (the topic shows both), the agent
+resolves it, the clock moves an hour and the customer rates the resolution.
 """
 
 from __future__ import annotations
@@ -127,6 +128,39 @@ class Page:
 
         self.until(click, f"a {label!r} button in the {pane} pane")
 
+    def act_on(self, pane: str, fragment: str, action: str) -> None:
+        """Press a message's own button ("reply-action", "edit-action") on the latest message
+        of the pane whose text holds `fragment`."""
+
+        def click(driver: WebDriver) -> bool:
+            messages = [
+                m
+                for m in driver.find_elements(By.CSS_SELECTOR, f"#{pane}-messages .msg")
+                if any(fragment in t.text for t in m.find_elements(By.CSS_SELECTOR, ".text"))
+            ]
+            buttons = messages[-1].find_elements(By.CSS_SELECTOR, f".{action}") if messages else []
+            if not buttons:
+                return False
+            buttons[0].click()
+            return True
+
+        self.until(click, f"a {action} on {fragment!r} in the {pane} pane")
+        self.until(
+            lambda d: d.find_element(By.ID, f"{pane}-banner").is_displayed(),
+            f"the {action} banner in the {pane} pane",
+        )
+
+    def parts(self, pane: str, fragment: str, css: str) -> list[str]:
+        """For each message of the pane whose text holds `fragment`, the text of its part
+        matching `css` ("" where it has none): ".quote" is the message it replies to."""
+        script = (
+            "return Array.from(document.querySelectorAll(arguments[0]))"
+            ".filter(m => Array.from(m.querySelectorAll('.text'))"
+            ".some(t => t.innerText.includes(arguments[1])))"
+            ".map(m => { const p = m.querySelector(arguments[2]); return p ? p.innerText : ''; })"
+        )
+        return list(self.driver.execute_script(script, f"#{pane}-messages .msg", fragment, css))
+
     def type(self, pane: str, text: str) -> None:
         box = self.driver.find_element(By.ID, f"{pane}-input")
         box.clear()
@@ -193,6 +227,23 @@ def _drive(page: Page, url: str, en: Callable[..., str], category: str, picture:
     reply = "We are sorry, Emily. The store manager will call you today."
     page.type("staff", reply)
     assert page.wait_text("customer", "The store manager will call you today.")
+
+    # The customer answers with Telegram's reply on the agent's message: in the topic the
+    # answer quotes Sarah's message.
+    page.act_on("customer", "The store manager will call you today.", "reply-action")
+    page.type("customer", "Thank you, I will wait for the call.")
+    page.wait_text("staff", "Thank you, I will wait for the call.")
+    (quote,) = page.parts("staff", "I will wait for the call", ".quote")
+    assert "Sarah" in quote and "We are sorry, Emily" in quote
+    # The customer edits that message in the chat: the topic shows the new text instead.
+    page.act_on("customer", "I will wait for the call.", "edit-action")
+    page.type("customer", "Thank you, I will wait for the call at home after 6 pm.")
+    edited = page.wait_text("staff", "at home after 6 pm")
+    assert "Thank you, I will wait for the call at home after 6 pm." in edited
+    assert not [t for t in page.texts("staff") if t == "Thank you, I will wait for the call."]
+    assert page.parts("staff", "at home after 6 pm", ".edited") == ["edited"]
+    (quote,) = page.parts("staff", "at home after 6 pm", ".quote")  # still the answer to Sarah
+    assert "We are sorry, Emily" in quote
 
     # The decision goes out; an hour later the survey comes and the customer rates it.
     page.type("staff", "/resolve apology We apologise: the manager has spoken to the team.")
