@@ -40,9 +40,8 @@ class IncidentDetection(IncidentCore):
             now = ticket.created_at
             text = signature(ticket.description or "")
             window = await self._windows.window(
-                repo, ticket.category, since=now - policy.window, now=now
+                repo, ticket.category, since=now - policy.window, now=now, leave_out=ticket_id
             )
-            window = [o for o in window if o.ticket_id != ticket_id]
             placement = place(
                 ticket_id=ticket_id,
                 at=now,

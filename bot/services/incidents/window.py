@@ -22,8 +22,15 @@ class WindowCache:
         self._synced: dict[str, datetime] = {}
 
     async def window(
-        self, repo: IncidentRepository, category: str, *, since: datetime, now: datetime
+        self,
+        repo: IncidentRepository,
+        category: str,
+        *,
+        since: datetime,
+        now: datetime,
+        leave_out: int | None = None,
     ) -> list[Observation]:
+        """The category's observations since `since`, but the ticket `leave_out`."""
         rows = self._rows.setdefault(category, {})
         synced = self._synced.get(category)
         start = since if synced is None else max(since, synced - SYNC_OVERLAP)
@@ -35,4 +42,4 @@ class WindowCache:
             if rows[oldest].at >= since:
                 break
             del rows[oldest]
-        return [o for o in rows.values() if o.at >= since]
+        return [o for o in rows.values() if o.at >= since and o.ticket_id != leave_out]
