@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, case, func, insert, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -105,21 +106,26 @@ class IncidentRepository:
 
     # ------------------------------------------------------------------ observations
 
-    async def _core(self, statement: Any, params: dict[str, Any]) -> Any:
-        return await self.session.exec(statement, params=params)
+    async def _core(self, statement: Any, params: dict[str, Any]) -> list[Any]:
+        """A Core statement on the session's connection (its transaction), past the ORM's
+        execution layers; its rows (none for a write without RETURNING)."""
+
+        def run(session: Session) -> list[Any]:
+            result = session.connection().execute(statement, params)
+            return list(result.all()) if result.returns_rows else []
+
+        return await self.session.run_sync(run)
 
     async def new_ticket(self, *, ticket_id: int) -> NewTicket | None:
         """The ticket as detection needs it, and whether detection has seen it already."""
-        result = await self._core(_NEW_TICKET, {"ticket_id": ticket_id})
-        row = result.first()
-        return None if row is None else NewTicket(*row)
+        rows = await self._core(_NEW_TICKET, {"ticket_id": ticket_id})
+        return NewTicket(*rows[0]) if rows else None
 
     async def window(
         self, *, category: str, since: datetime
     ) -> Sequence[tuple[int, datetime, str, int]]:
         """(ticket id, time, signature, cluster) of the category's tickets since `since`."""
-        result = await self._core(_WINDOW, {"category": category, "since": since})
-        return [tuple(row) for row in result.all()]
+        return await self._core(_WINDOW, {"category": category, "since": since})
 
     async def observe(
         self,
@@ -146,14 +152,12 @@ class IncidentRepository:
     async def cluster_seen(self, *, cluster_id: int, size: int, at: datetime) -> int | None:
         """Another ticket of a cluster: grows its alert's size and last time (they only ever
         grow); the alert's id, None when the cluster has no alert."""
-        result = await self._core(_ALERT_SEEN, {"cluster": cluster_id, "size": size, "seen_at": at})
-        row = result.first()
-        return None if row is None else int(row[0])
+        rows = await self._core(_ALERT_SEEN, {"cluster": cluster_id, "size": size, "seen_at": at})
+        return int(rows[0][0]) if rows else None
 
     async def open_incident_keys(self) -> list[OpenIncident]:
         """Id, category and signature of the open incidents, in order."""
-        result = await self._core(_OPEN_INCIDENTS, {})
-        return [OpenIncident(*row) for row in result.all()]
+        return [OpenIncident(*row) for row in await self._core(_OPEN_INCIDENTS, {})]
 
     async def counts_between(
         self, *, category: str, spans: Sequence[tuple[datetime, datetime]]
@@ -162,7 +166,7 @@ class IncidentRepository:
         if not spans:
             return []
         created = _OBSERVATIONS.c.created_at
-        result = await self._core(
+        (row,) = await self._core(
             core_select(
                 *(func.count().filter(created >= start, created < end) for start, end in spans)
             ).where(
@@ -172,7 +176,6 @@ class IncidentRepository:
             ),
             {},
         )
-        row: Sequence[int | None] = result.one()
         return [int(value or 0) for value in row]
 
     async def observation(self, *, ticket_id: int) -> IncidentObservation | None:
