@@ -243,3 +243,16 @@ class Settings(BaseSettings):
                     "for example '0 9 * * mon' (Mondays at 09:00), or empty to turn it off"
                 ) from exc
         return value
+
+    # Delivery: messages a second over all chats (Telegram's "about 30"; 0 turns it off).
+    bot_messages_per_second: int = Field(default=30, ge=0)
+
+    @field_validator("bot_messages_per_second", mode="before")
+    @classmethod
+    def _check_messages_per_second(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().isdigit():
+            raise ValueError(
+                f"BOT_MESSAGES_PER_SECOND {value!r} is not a whole number of 0 or more; "
+                "for example BOT_MESSAGES_PER_SECOND=30 (0 turns the overall limit off)"
+            )
+        return value

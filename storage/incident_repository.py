@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import Table, bindparam, case, func, insert, update
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,23 +28,136 @@ OPEN_INCIDENT_STATUSES = ("investigating", "identified", "monitoring")
 LinkedTicket = tuple[IncidentTicket, Ticket, Customer]
 
 
+@dataclass(frozen=True, slots=True)
+class NewTicket:
+    """What detection needs of a new ticket (read as columns, not as an ORM object)."""
+
+    id: int
+    number: str
+    customer_id: int
+    kind: str
+    category: str
+    description: str | None
+    created_at: datetime
+    observed: bool  # detection has seen it already (a repeated event)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenIncident:
+    id: int
+    category: str | None
+    signature: str
+
+
+# Detection runs these for every new ticket: Core statements built once (no ORM objects, the
+# compiled form is cached by SQLAlchemy).
+_OBSERVATIONS: Table = IncidentObservation.__table__  # type: ignore[attr-defined]
+_ALERTS: Table = IncidentAlert.__table__  # type: ignore[attr-defined]
+_INCIDENTS: Table = Incident.__table__  # type: ignore[attr-defined]
+_TICKETS: Table = Ticket.__table__  # type: ignore[attr-defined]
+_NEW_TICKET = (
+    core_select(
+        _TICKETS.c.id,
+        _TICKETS.c.number,
+        _TICKETS.c.customer_id,
+        _TICKETS.c.kind,
+        _TICKETS.c.category,
+        _TICKETS.c.description,
+        _TICKETS.c.created_at,
+        _OBSERVATIONS.c.ticket_id.is_not(None).label("observed"),
+    )
+    .select_from(_TICKETS.outerjoin(_OBSERVATIONS, _OBSERVATIONS.c.ticket_id == _TICKETS.c.id))
+    .where(_TICKETS.c.id == bindparam("ticket_id"))
+)
+_WINDOW = core_select(
+    _OBSERVATIONS.c.ticket_id,
+    _OBSERVATIONS.c.created_at,
+    _OBSERVATIONS.c.signature,
+    _OBSERVATIONS.c.cluster_id,
+).where(
+    _OBSERVATIONS.c.category == bindparam("category"),
+    _OBSERVATIONS.c.created_at >= bindparam("since"),
+)
+# Another ticket of a cluster: its alert's size and last time only ever grow; returns the
+# alert's id (no row: the cluster has no alert).
+_ALERT_SEEN = (
+    update(_ALERTS)
+    .where(_ALERTS.c.cluster_id == bindparam("cluster"))
+    .values(
+        last_ticket_at=case(
+            (_ALERTS.c.last_ticket_at < bindparam("seen_at"), bindparam("seen_at")),
+            else_=_ALERTS.c.last_ticket_at,
+        ),
+        count=case((_ALERTS.c.count < bindparam("size"), bindparam("size")), else_=_ALERTS.c.count),
+    )
+    .returning(_ALERTS.c.id)
+)
+_OPEN_INCIDENTS = (
+    core_select(_INCIDENTS.c.id, _INCIDENTS.c.category, _INCIDENTS.c.signature)
+    .where(_INCIDENTS.c.status.in_(OPEN_INCIDENT_STATUSES))
+    .order_by(_INCIDENTS.c.id)
+)
+_ADD_OBSERVATION = insert(_OBSERVATIONS)
+
+
 class IncidentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     # ------------------------------------------------------------------ observations
 
+    async def _core(self, statement: Any, params: dict[str, Any]) -> list[Any]:
+        """A Core statement on the session's connection (its transaction), past the ORM's
+        execution layers; its rows (none for a write without RETURNING)."""
+
+        def run(session: Session) -> list[Any]:
+            result = session.connection().execute(statement, params)
+            return list(result.all()) if result.returns_rows else []
+
+        return await self.session.run_sync(run)
+
+    async def new_ticket(self, *, ticket_id: int) -> NewTicket | None:
+        """The ticket as detection needs it, and whether detection has seen it already."""
+        rows = await self._core(_NEW_TICKET, {"ticket_id": ticket_id})
+        return NewTicket(*rows[0]) if rows else None
+
     async def window(
         self, *, category: str, since: datetime
     ) -> Sequence[tuple[int, datetime, str, int]]:
         """(ticket id, time, signature, cluster) of the category's tickets since `since`."""
-        table = IncidentObservation
-        result = await self.session.exec(
-            select(table.ticket_id, table.created_at, table.signature, table.cluster_id).where(
-                table.category == category, col(table.created_at) >= since
-            )
+        return await self._core(_WINDOW, {"category": category, "since": since})
+
+    async def observe(
+        self,
+        *,
+        ticket_id: int,
+        category: str,
+        at: datetime,
+        signature: str,
+        cluster_id: int,
+        suggested_incident_id: int | None,
+    ) -> None:
+        await self._core(
+            _ADD_OBSERVATION,
+            {
+                "ticket_id": ticket_id,
+                "category": category,
+                "created_at": at,
+                "signature": signature,
+                "cluster_id": cluster_id,
+                "suggested_incident_id": suggested_incident_id,
+            },
         )
-        return [tuple(row) for row in result.all()]  # type: ignore[misc]
+
+    async def cluster_seen(self, *, cluster_id: int, size: int, at: datetime) -> int | None:
+        """Another ticket of a cluster: grows its alert's size and last time (they only ever
+        grow); the alert's id, None when the cluster has no alert."""
+        rows = await self._core(_ALERT_SEEN, {"cluster": cluster_id, "size": size, "seen_at": at})
+        return int(rows[0][0]) if rows else None
+
+    async def open_incident_keys(self) -> list[OpenIncident]:
+        """Id, category and signature of the open incidents, in order."""
+        return [OpenIncident(*row) for row in await self._core(_OPEN_INCIDENTS, {})]
 
     async def counts_between(
         self, *, category: str, spans: Sequence[tuple[datetime, datetime]]
@@ -48,23 +165,18 @@ class IncidentRepository:
         """The category's observations in each span, in one statement."""
         if not spans:
             return []
-        table = IncidentObservation
-        created = col(table.created_at)
-        result = await self.session.exec(
-            select(
+        created = _OBSERVATIONS.c.created_at
+        (row,) = await self._core(
+            core_select(
                 *(func.count().filter(created >= start, created < end) for start, end in spans)
             ).where(
-                table.category == category,
+                _OBSERVATIONS.c.category == category,
                 created >= min(start for start, _ in spans),
                 created < max(end for _, end in spans),
-            )
+            ),
+            {},
         )
-        row: Sequence[int | None] = result.one()  # type: ignore[assignment]
         return [int(value or 0) for value in row]
-
-    async def add_observation(self, observation: IncidentObservation) -> None:
-        self.session.add(observation)
-        await self.session.flush()
 
     async def observation(self, *, ticket_id: int) -> IncidentObservation | None:
         return await self.session.get(IncidentObservation, ticket_id)
@@ -87,12 +199,6 @@ class IncidentRepository:
 
     # ------------------------------------------------------------------------ alerts
 
-    async def alert_for_cluster(self, *, cluster_id: int) -> IncidentAlert | None:
-        result = await self.session.exec(
-            select(IncidentAlert).where(IncidentAlert.cluster_id == cluster_id)
-        )
-        return result.first()
-
     async def add_alert(self, alert: IncidentAlert) -> bool:
         """Store a new alert; False when its cluster has one already (a concurrent insert)."""
         try:
@@ -101,19 +207,6 @@ class IncidentRepository:
         except IntegrityError:
             return False
         return True
-
-    async def alert_seen(self, *, alert_id: int, count: int, at: datetime) -> None:
-        """Another ticket of an alerted cluster: its size and last time only ever grow."""
-        await self.session.exec(
-            update(IncidentAlert)
-            .where(col(IncidentAlert.id) == alert_id, col(IncidentAlert.last_ticket_at) < at)
-            .values(last_ticket_at=at)
-        )
-        await self.session.exec(
-            update(IncidentAlert)
-            .where(col(IncidentAlert.id) == alert_id, col(IncidentAlert.count) < count)
-            .values(count=count)
-        )
 
     async def alert(self, *, alert_id: int, lock: bool = False) -> IncidentAlert | None:
         statement = select(IncidentAlert).where(IncidentAlert.id == alert_id)

@@ -27,6 +27,7 @@ def _error_for(**values: str) -> str:
         ("staff_user_ids", "12,abc", "123456789,987654321"),
         ("supervisor_ids", "@boss", "123456789,987654321"),
         ("timezone", "Mars/Olympus", "IANA"),
+        ("bot_messages_per_second", "-5", "BOT_MESSAGES_PER_SECOND=30"),
     ],
 )
 def test_a_bad_value_names_setting_value_and_example(field: str, value: str, example: str) -> None:

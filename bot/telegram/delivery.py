@@ -37,7 +37,10 @@ Card refreshes (`refresh_card` rows, chat `STAFF_GROUP`) are paced as messages i
 group; several due for one ticket in a round are done once (the card is rendered from the
 ticket as stored now). Without a staff group they are simply marked done.
 
-Pacing: `bot/telegram/pacing.py` (per process, or shared through Redis).
+Pacing: `bot/telegram/pacing.py` (per process, or shared through Redis): each chat's pace
+and about 30 messages a second over all chats; a round takes no more than the overall limit
+allows, so a broadcast of thousands goes at that rate while the conversation lane, read first,
+gets the next free slots.
 """
 
 from __future__ import annotations
@@ -297,6 +300,7 @@ class DeliveryWorker:
         def choose(rows: Sequence[OutboxMessage]) -> list[OutboxMessage]:
             chosen: list[OutboxMessage] = []
             room: dict[int, int] = {}
+            overall = self.pacer.overall_allowance(now, self._batch_size)
             refreshed: set[int] = set()
             for row in in_source_order(rows):
                 assert row.id is not None
@@ -308,9 +312,10 @@ class DeliveryWorker:
                 chat = self._pacing_chat(row.chat_id)
                 if chat not in room:
                     room[chat] = self.pacer.allowance(chat, now, per_chat)
-                if room[chat] <= 0:
+                if room[chat] <= 0 or overall <= 0:
                     continue
                 room[chat] -= 1
+                overall -= 1
                 if row.kind == REFRESH_CARD:
                     assert row.ticket_id is not None
                     refreshed.add(row.ticket_id)
@@ -361,8 +366,10 @@ class DeliveryWorker:
         for row in rows:
             assert row.id is not None
             chat = self._pacing_chat(row.chat_id)
-            if row.chat_id in stopped:
-                released.append(row.id)  # keeps the chat's order behind the held message
+            if row.chat_id in stopped or self.pacer.overall_slot(now) is not None:
+                # Keeps the chat's order behind the held message; or every chat waits for
+                # the overall limit (the round's rows go back to the queue, in order).
+                released.append(row.id)
                 continue
             if row.kind == REFRESH_CARD:
                 slot = self.pacer.next_slot(chat, now)  # the refresh records its own calls

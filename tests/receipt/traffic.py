@@ -240,6 +240,7 @@ def bot_env(database: str, api_port: int, **extra: str) -> dict[str, str]:
         STAFF_USER_IDS=",".join(str(a) for a in AGENTS),
         STAFF_GROUP_MESSAGES_PER_MINUTE="0",
         PRIVATE_CHAT_MIN_INTERVAL_SECONDS="0",
+        BOT_MESSAGES_PER_SECOND="0",
         DEFAULT_LOCALE="en",
         INBOX_LEASE_SECONDS="3",
         PYTHONPATH=str(ROOT),

@@ -23,7 +23,7 @@ from bot.services.desk import DeskError, DeskService
 from bot.services.incidents.window import WindowCache
 from bot.services.outbox import Buttons, Notify, enqueue_card_refresh, enqueue_text
 from storage.incident_models import Incident, IncidentTicket
-from storage.incident_repository import IncidentRepository
+from storage.incident_repository import IncidentRepository, NewTicket
 from storage.models import Ticket
 from storage.unit_of_work import Database, UnitOfWork
 
@@ -155,7 +155,7 @@ class IncidentCore:
         uow: UnitOfWork,
         repo: IncidentRepository,
         incident_id: int,
-        ticket: Ticket,
+        ticket: Ticket | NewTicket,
         *,
         how: str,
         by: int | None,
@@ -178,7 +178,7 @@ class IncidentCore:
         uow: UnitOfWork,
         repo: IncidentRepository,
         incident_id: int,
-        ticket: Ticket,
+        ticket: Ticket | NewTicket,
         now: datetime,
     ) -> None:
         incident = await repo.get(incident_id=incident_id)

@@ -14,8 +14,8 @@ from bot.services.incidents.common import (
 )
 from bot.services.incidents.signatures import signature
 from bot.services.outbox import enqueue_card_refresh, enqueue_text
-from storage.incident_models import IncidentAlert, IncidentObservation
-from storage.incident_repository import IncidentRepository
+from storage.incident_models import IncidentAlert
+from storage.incident_repository import IncidentRepository, NewTicket
 from storage.models import Ticket
 from storage.unit_of_work import UnitOfWork
 
@@ -25,21 +25,23 @@ class IncidentDetection(IncidentCore):
 
     async def observe(self, ticket_id: int) -> Detection | None:
         """Detection for one new ticket: cluster it, link it to a matching open incident (and
-        tell its customer) or suggest one, and raise an alert for an improbable cluster."""
+        tell its customer) or suggest one, and raise an alert for an improbable cluster.
+
+        Runs once per new ticket, so it keeps to a few prebuilt statements: the ticket (and
+        whether it was seen), the window's new rows (the rest is kept in memory), the
+        cluster's alert (grown in the same statement), the open incidents, the observation;
+        the baseline counts only when the cluster is big enough and has no alert yet."""
         policy = self.config.policy
         async with self._database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
-            ticket = await uow.tickets.get(ticket_id=ticket_id)
-            if ticket is None or ticket.kind != "complaint":
-                return None
-            if await repo.observation(ticket_id=ticket_id) is not None:
-                return None  # seen already (a repeated event)
+            ticket = await repo.new_ticket(ticket_id=ticket_id)
+            if ticket is None or ticket.kind != "complaint" or ticket.observed:
+                return None  # not a complaint, or seen already (a repeated event)
             now = ticket.created_at
             text = signature(ticket.description or "")
             window = await self._windows.window(
-                repo, ticket.category, since=now - policy.window, now=now
+                repo, ticket.category, since=now - policy.window, now=now, leave_out=ticket_id
             )
-            window = [o for o in window if o.ticket_id != ticket_id]
             placement = place(
                 ticket_id=ticket_id,
                 at=now,
@@ -47,29 +49,34 @@ class IncidentDetection(IncidentCore):
                 window=window,
                 threshold=self.config.cluster_threshold,
             )
-            observation = IncidentObservation(
+            alert_id = await repo.cluster_seen(
+                cluster_id=placement.cluster_id, size=placement.size, at=now
+            )
+            incident_id, score = await self._matching_incident(repo, ticket, text)
+            linked = incident_id is not None and score >= self.config.link_threshold
+            suggested = (
+                incident_id
+                if not linked and incident_id is not None and score >= self.config.suggest_threshold
+                else None
+            )
+            await repo.observe(
                 ticket_id=ticket_id,
                 category=ticket.category,
-                created_at=now,
+                at=now,
                 signature=text,
                 cluster_id=placement.cluster_id,
+                suggested_incident_id=suggested,
             )
-            await repo.add_observation(observation)
             detection = Detection(placement.cluster_id, placement.size)
-            alert = await repo.alert_for_cluster(cluster_id=placement.cluster_id)
-            if alert is not None and alert.id is not None:
-                await repo.alert_seen(alert_id=alert.id, count=placement.size, at=now)
-            incident_id, score = await self._matching_incident(repo, ticket, text)
-            if incident_id is not None and score >= self.config.link_threshold:
+            if linked:
+                assert incident_id is not None
                 await self._link(uow, repo, incident_id, ticket, how="auto", by=None, now=now)
                 await self._tell_known(uow, repo, incident_id, ticket, now)
                 detection = Detection(placement.cluster_id, placement.size, linked_to=incident_id)
-            elif incident_id is not None and score >= self.config.suggest_threshold:
-                observation.suggested_incident_id = incident_id
-                uow.session.add(observation)
+            elif suggested is not None:
                 await enqueue_card_refresh(uow, ticket_id=ticket_id, now=now)
-                detection = Detection(placement.cluster_id, placement.size, suggested=incident_id)
-            if detection.linked_to is None and alert is None:
+                detection = Detection(placement.cluster_id, placement.size, suggested=suggested)
+            if detection.linked_to is None and alert_id is None:
                 detection = await self._spike(uow, repo, ticket, placement, detection, now)
         self._notify()
         return detection
@@ -78,7 +85,7 @@ class IncidentDetection(IncidentCore):
         self,
         uow: UnitOfWork,
         repo: IncidentRepository,
-        ticket: Ticket,
+        ticket: Ticket | NewTicket,
         placement: Placement,
         detection: Detection,
         now: datetime,
@@ -104,14 +111,13 @@ class IncidentDetection(IncidentCore):
         return detection
 
     async def _matching_incident(
-        self, repo: IncidentRepository, ticket: Ticket, text: str
+        self, repo: IncidentRepository, ticket: Ticket | NewTicket, text: str
     ) -> tuple[int | None, float]:
         """The open incident the ticket matches best (its title and its latest linked
         tickets) and how well. Being in the cluster an incident was declared from is not
         enough: clusters chain through the looser cluster threshold."""
         best: tuple[int | None, float] = (None, 0.0)
-        for incident in await repo.open_incidents():
-            assert incident.id is not None
+        for incident in await repo.open_incident_keys():
             if incident.category is not None and incident.category != ticket.category:
                 continue
             candidates = [
@@ -127,7 +133,7 @@ class IncidentDetection(IncidentCore):
         self,
         uow: UnitOfWork,
         repo: IncidentRepository,
-        ticket: Ticket,
+        ticket: Ticket | NewTicket,
         cluster_id: int,
         first_at: datetime,
         verdict: SpikeVerdict,

@@ -126,9 +126,14 @@ def install_staff_desk(
             prefix=settings.redis_prefix,
             group_limit=group_limit,
             private_interval=interval,
+            overall_limit=settings.bot_messages_per_second,
         )
         if settings.redis_url
-        else Pacer(group_limit=group_limit, private_interval=interval)
+        else Pacer(
+            group_limit=group_limit,
+            private_interval=interval,
+            overall_limit=settings.bot_messages_per_second,
+        )
     )
     desk = DeskService(
         database,
