@@ -38,10 +38,11 @@ from zoneinfo import ZoneInfo
 from bench.common import machine
 from bot.domain.clock import FrozenClock
 from bot.domain.sla import SlaPolicy
-from bot.locales.catalog import Catalogs
+from bot.locales.catalog import LOCALES_DIR, Catalogs
 from bot.services.analytics import Analytics, Period
 from bot.services.analytics.charts import render_charts
 from bot.services.analytics.export import export_folder
+from bot.services.analytics.text import CatalogLabel
 from storage.db import create_engine
 from storage.migrate import upgrade_database
 from storage.unit_of_work import Database
@@ -307,11 +308,9 @@ def _catalog_label() -> Any:
     return lambda key, **params: catalogs.plain(key, "ru", **params)
 
 
-async def measure(url: str, label: str, tickets: int, events: int) -> dict[str, Any]:
-    database = Database(create_engine(url))
-    analytics = Analytics(database.engine, SlaPolicy.from_config(), ZONE, FrozenClock(NOW))
-    today = NOW.astimezone(ZONE).date()
-    period = Period(today - timedelta(days=29), today)
+async def _reports(analytics: Analytics, period: Period) -> tuple[Any, dict[str, Any]]:
+    """Three reports, each while the heartbeat runs: wall time, CPU time of this process and
+    the loop's worst lag."""
     times, cpu, lags = [], [], []
     report = None
     for _ in range(3):
@@ -319,19 +318,40 @@ async def measure(url: str, label: str, tickets: int, events: int) -> dict[str, 
             began, began_cpu = time.perf_counter(), time.process_time()
             report = await analytics.report(period, "team")
             times.append(time.perf_counter() - began)
-            # CPU time of the whole process (all threads, the heartbeat too): what the wall
-            # time would be on an idle machine, minus waiting for the database server.
+            # CPU time of this process (all threads, the heartbeat too; not the worker
+            # process's): what the wall time would be on an idle machine, minus waiting.
             cpu.append(time.process_time() - began_cpu)
             await asyncio.sleep(0.01)
         lags.append(heartbeat.worst)
-    assert report is not None
+    return report, {
+        "report_s": statistics.median(times),
+        "report_runs_s": [round(t, 3) for t in times],
+        "report_cpu_s": [round(t, 3) for t in cpu],
+        "loop_lag_ms": round(1000 * max(lags), 1),
+    }
+
+
+async def measure(url: str, label: str, tickets: int, events: int) -> dict[str, Any]:
+    database = Database(create_engine(url))
+    today = NOW.astimezone(ZONE).date()
+    period = Period(today - timedelta(days=29), today)
+    # The bot's way (the worker process; its first report includes starting it), then the
+    # same report built in this process (a worker thread), for comparison.
+    analytics = Analytics(database.engine, SlaPolicy.from_config(), ZONE, FrozenClock(NOW))
+    report, worker = await _reports(analytics, period)
+    worker["chart_in_worker_ms"] = round(1000 * await _chart_in_worker(analytics, report), 1)
+    analytics.close()
+    here = Analytics(
+        database.engine, SlaPolicy.from_config(), ZONE, FrozenClock(NOW), in_process=True
+    )
+    _, in_process = await _reports(here, period)
+    here.close()
     chart_times, chart_cpu = [], []
     for _ in range(3):
         began, began_cpu = time.perf_counter(), time.process_time()
         charts = render_charts(report, _catalog_label(), {})
         chart_times.append((time.perf_counter() - began) / len(charts))
         chart_cpu.append((time.process_time() - began_cpu) / len(charts))
-    analytics.close()
     await database.dispose()
     export = _export_in_child(url)
     return {
@@ -339,14 +359,24 @@ async def measure(url: str, label: str, tickets: int, events: int) -> dict[str, 
         "tickets": tickets,
         "events": events,
         "period_tickets": report.volume.created.current,
-        "report_s": statistics.median(times),
-        "report_runs_s": [round(t, 3) for t in times],
-        "report_cpu_s": [round(t, 3) for t in cpu],
-        "loop_lag_ms": round(1000 * max(lags), 1),
+        **worker,
+        "in_process": in_process,
         "chart_ms": round(1000 * statistics.median(chart_times), 1),
         "chart_cpu_ms": round(1000 * statistics.median(chart_cpu), 1),
         **export,
     }
+
+
+async def _chart_in_worker(analytics: Analytics, report: Any) -> float:
+    """Median wall time per chart of the report's charts rendered in the worker process
+    (sending the report there and the PNG files back included)."""
+    label = CatalogLabel(LOCALES_DIR, "ru", "ru")
+    times = []
+    for _ in range(3):
+        began = time.perf_counter()
+        charts = await analytics.charts(report, label, {})
+        times.append((time.perf_counter() - began) / len(charts))
+    return statistics.median(times)
 
 
 def _export_in_child(url: str) -> dict[str, Any]:
