@@ -109,6 +109,8 @@ class Counts:
 
     created_by: Mapping[VolumeKey, int]
     """(category, team, priority, kind, locale, channel) -> tickets created in the period."""
+    created_by_day: Mapping[tuple[int, str], int]
+    """(local day of the period, 0 for the first; category) -> tickets created."""
     previous_created: int
     resolved: int
     previous_resolved: int
@@ -538,7 +540,7 @@ class ReportBuilder:
             end=end,
             as_of=self.as_of,
             business_time=self.clock.business is not None,
-            volume=self.volume(created, counts, first, last),
+            volume=self.volume(counts, first, last),
             first_response=self.times(
                 [t for t in created if t.first_response_at is not None], self.clock.first_response
             ),
@@ -569,15 +571,11 @@ class ReportBuilder:
     def local_date(self, moment: datetime) -> date:
         return moment.astimezone(self.zone).date()
 
-    def volume(
-        self, created: Sequence[TicketFacts], counts: Counts, first: date, last: date
-    ) -> Volume:
+    def volume(self, counts: Counts, first: date, last: date) -> Volume:
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-        per_day: dict[date, Counter[str]] = {day: Counter() for day in days}
-        for ticket in created:
-            day = self.local_date(ticket.created_at)
-            if day in per_day:
-                per_day[day][ticket.category] += 1
+        per_day: dict[date, dict[str, int]] = {day: {} for day in days}
+        for (index, category), count in counts.created_by_day.items():
+            per_day[days[index]][category] = count
         rows = counts.created_by
         return Volume(
             created=Change(sum(rows.values()), counts.previous_created),

@@ -71,7 +71,8 @@ class Analytics:
     def window(self, period: Period) -> Window:
         start, end = period.bounds(self.zone)
         previous_start, _ = period.previous().bounds(self.zone)
-        return Window(start, end, previous_start, min(end, self.clock.now()))
+        day_starts = tuple(Period(day, day).bounds(self.zone)[0] for day in period.dates()[1:])
+        return Window(start, end, previous_start, min(end, self.clock.now()), day_starts)
 
     async def report(self, period: Period, breakdown: str | None = None) -> Report:
         """Every figure of ``period`` (see `metrics.py`), with a breakdown by ``category``,
