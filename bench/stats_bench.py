@@ -329,6 +329,7 @@ async def _reports(analytics: Analytics, period: Period) -> tuple[Any, dict[str,
         "report_runs_s": [round(t, 3) for t in times],
         "report_cpu_s": [round(t, 3) for t in cpu],
         "loop_lag_ms": round(1000 * max(lags), 1),
+        "loop_lag_runs_ms": [round(1000 * lag, 1) for lag in lags],
     }
 
 

@@ -59,6 +59,8 @@ def utc(value: Any) -> datetime | None:
         if value[-6:-5] in ("+", "-"):
             return datetime.fromisoformat(value).astimezone(UTC)
         return datetime.fromisoformat(value + "+00:00")
+    if value.tzinfo is UTC:  # what asyncpg gives for timestamptz: nothing to convert
+        return cast(datetime, value)
     if value.tzinfo is None:
         return cast(datetime, value.replace(tzinfo=UTC))
     return cast(datetime, value.astimezone(UTC))
