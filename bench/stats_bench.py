@@ -38,10 +38,11 @@ from zoneinfo import ZoneInfo
 from bench.common import machine
 from bot.domain.clock import FrozenClock
 from bot.domain.sla import SlaPolicy
-from bot.locales.catalog import Catalogs
+from bot.locales.catalog import LOCALES_DIR, Catalogs
 from bot.services.analytics import Analytics, Period
 from bot.services.analytics.charts import render_charts
 from bot.services.analytics.export import export_folder
+from bot.services.analytics.text import CatalogLabel
 from storage.db import create_engine
 from storage.migrate import upgrade_database
 from storage.unit_of_work import Database
@@ -50,6 +51,7 @@ from tests.postgres import temporary_database
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 ZONE = ZoneInfo("Europe/Moscow")
 PER_DAY = 1_000_000 / 730
+EXPORT = "--no-export" not in sys.argv  # the export takes minutes; its code may be unchanged
 CUSTOMERS = 50_000
 AGENTS = [2000 + i for i in range(20)]
 CATEGORIES = (
@@ -307,11 +309,9 @@ def _catalog_label() -> Any:
     return lambda key, **params: catalogs.plain(key, "ru", **params)
 
 
-async def measure(url: str, label: str, tickets: int, events: int) -> dict[str, Any]:
-    database = Database(create_engine(url))
-    analytics = Analytics(database.engine, SlaPolicy.from_config(), ZONE, FrozenClock(NOW))
-    today = NOW.astimezone(ZONE).date()
-    period = Period(today - timedelta(days=29), today)
+async def _reports(analytics: Analytics, period: Period) -> tuple[Any, dict[str, Any]]:
+    """Three reports, each while the heartbeat runs: wall time, CPU time of this process and
+    the loop's worst lag."""
     times, cpu, lags = [], [], []
     report = None
     for _ in range(3):
@@ -319,34 +319,66 @@ async def measure(url: str, label: str, tickets: int, events: int) -> dict[str, 
             began, began_cpu = time.perf_counter(), time.process_time()
             report = await analytics.report(period, "team")
             times.append(time.perf_counter() - began)
-            # CPU time of the whole process (all threads, the heartbeat too): what the wall
-            # time would be on an idle machine, minus waiting for the database server.
+            # CPU time of this process (all threads, the heartbeat too; not the worker
+            # process's): what the wall time would be on an idle machine, minus waiting.
             cpu.append(time.process_time() - began_cpu)
             await asyncio.sleep(0.01)
         lags.append(heartbeat.worst)
-    assert report is not None
+    return report, {
+        "report_s": statistics.median(times),
+        "report_runs_s": [round(t, 3) for t in times],
+        "report_cpu_s": [round(t, 3) for t in cpu],
+        "loop_lag_ms": round(1000 * max(lags), 1),
+        "loop_lag_runs_ms": [round(1000 * lag, 1) for lag in lags],
+    }
+
+
+async def measure(url: str, label: str, tickets: int, events: int) -> dict[str, Any]:
+    database = Database(create_engine(url))
+    today = NOW.astimezone(ZONE).date()
+    period = Period(today - timedelta(days=29), today)
+    # The bot's way (the worker process; its first report includes starting it), then the
+    # same report built in this process (a worker thread), for comparison.
+    analytics = Analytics(database.engine, SlaPolicy.from_config(), ZONE, FrozenClock(NOW))
+    report, worker = await _reports(analytics, period)
+    worker["chart_in_worker_ms"] = round(1000 * await _chart_in_worker(analytics, report), 1)
+    analytics.close()
+    here = Analytics(
+        database.engine, SlaPolicy.from_config(), ZONE, FrozenClock(NOW), in_process=True
+    )
+    _, in_process = await _reports(here, period)
+    here.close()
     chart_times, chart_cpu = [], []
     for _ in range(3):
         began, began_cpu = time.perf_counter(), time.process_time()
         charts = render_charts(report, _catalog_label(), {})
         chart_times.append((time.perf_counter() - began) / len(charts))
         chart_cpu.append((time.process_time() - began_cpu) / len(charts))
-    analytics.close()
     await database.dispose()
-    export = _export_in_child(url)
+    export = _export_in_child(url) if EXPORT else {}
     return {
         "database": label,
         "tickets": tickets,
         "events": events,
         "period_tickets": report.volume.created.current,
-        "report_s": statistics.median(times),
-        "report_runs_s": [round(t, 3) for t in times],
-        "report_cpu_s": [round(t, 3) for t in cpu],
-        "loop_lag_ms": round(1000 * max(lags), 1),
+        **worker,
+        "in_process": in_process,
         "chart_ms": round(1000 * statistics.median(chart_times), 1),
         "chart_cpu_ms": round(1000 * statistics.median(chart_cpu), 1),
         **export,
     }
+
+
+async def _chart_in_worker(analytics: Analytics, report: Any) -> float:
+    """Median wall time per chart of the report's charts rendered in the worker process
+    (sending the report there and the PNG files back included)."""
+    label = CatalogLabel(LOCALES_DIR, "ru", "ru")
+    times = []
+    for _ in range(3):
+        began = time.perf_counter()
+        charts = await analytics.charts(report, label, {})
+        times.append((time.perf_counter() - began) / len(charts))
+    return statistics.median(times)
 
 
 def _export_in_child(url: str) -> dict[str, Any]:
@@ -430,6 +462,7 @@ async def main() -> None:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     parser.add_argument("--export-child")
+    parser.add_argument("--no-export", action="store_true", help="measure the report only")
     args = parser.parse_args()
     if args.export_child:
         print(json.dumps(await export_child(args.export_child)))

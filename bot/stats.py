@@ -79,7 +79,8 @@ async def run(argv: Sequence[str] | None = None) -> int:
         print(f"period: {error}", file=sys.stderr)
         return 2
     database = Database(create_engine(settings.database_url))
-    analytics = Analytics(database.engine, build_sla_policy(settings), zone, clock)
+    # A command has no event loop to keep free: the report is built in this process.
+    analytics = Analytics(database.engine, build_sla_policy(settings), zone, clock, in_process=True)
     try:
         if args.format == "text":
             locale = args.locale or settings.default_locale

@@ -9,10 +9,13 @@ import pytest
 
 from bot.domain.clock import FrozenClock
 from bot.domain.sla import SlaPolicy
+from bot.locales.catalog import LOCALES_DIR
 from bot.services.analytics import Analytics
 from bot.services.analytics.metrics import duration_stats, median, percentile
+from bot.services.analytics.text import CatalogLabel
 from storage.unit_of_work import Database
 from tests.analytics.history import ANNA_ID, BORIS_ID, WEEK, at, build_history
+from tests.migrated import migrated_database
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 
@@ -153,3 +156,37 @@ async def test_an_unknown_breakdown_is_refused(database: Database) -> None:
     with pytest.raises(ValueError, match="unknown breakdown"):
         await service.report(WEEK, "weather")
     service.close()
+
+
+async def test_the_worker_process_builds_the_same_report_as_this_process(
+    any_database: Database,
+) -> None:
+    """The bot builds reports (and charts) in a separate process, which reads the database on
+    its own read-only connection; the figures are those of the in-process path."""
+    await build_history(any_database)
+    policy = SlaPolicy.from_config(timezone="Europe/Moscow", business_time_only=True)
+    clock = FrozenClock(at(23, 9, 30))
+    here = Analytics(any_database.engine, policy, MOSCOW, clock, in_process=True)
+    there = Analytics(any_database.engine, policy, MOSCOW, clock)
+    assert there.builds_in_worker and not here.builds_in_worker
+    expected = await here.report(WEEK, "agent")
+    built = await there.report(WEEK, "agent")
+    assert built == expected
+    assert built.volume.created.current == 6
+    assert built.resolution.business is not None
+    charts = await there.charts(built, CatalogLabel(LOCALES_DIR, "ru", "en"), {})
+    assert [chart.png[:8] for chart in charts] == [b"\x89PNG\r\n\x1a\n"] * len(charts)
+    there.close()
+
+
+async def test_an_in_memory_database_is_reported_on_in_this_process() -> None:
+    database = await migrated_database("sqlite+aiosqlite:///:memory:")
+    try:
+        await build_history(database)
+        service = analytics(database)
+        assert not service.builds_in_worker
+        report = await service.report(WEEK)
+        assert report.volume.created.current == 6
+        service.close()
+    finally:
+        await database.dispose()

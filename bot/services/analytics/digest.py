@@ -176,8 +176,8 @@ class DigestService:
         week = await self._analytics.report(period)
         before = await self._analytics.report(period.previous())
         text = digest_text(self._style, week, before)
-        chart = await self._analytics.in_thread(
-            lambda: volume_chart(week, self._style.plain, self._style.category_titles)
+        chart = await self._analytics.off_loop(
+            volume_chart, week, self._style.label, dict(self._style.category_titles)
         )
         payload = {
             "html": text,

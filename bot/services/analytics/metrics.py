@@ -109,6 +109,8 @@ class Counts:
 
     created_by: Mapping[VolumeKey, int]
     """(category, team, priority, kind, locale, channel) -> tickets created in the period."""
+    created_by_day: Mapping[tuple[int, str], int]
+    """(local day of the period, 0 for the first; category) -> tickets created."""
     previous_created: int
     resolved: int
     previous_resolved: int
@@ -509,11 +511,27 @@ class ReportBuilder:
         self.open_ids = frozenset(counts.backlog_statuses)
         created = [t for t in tickets if _in(t.created_at, start, end)]
         resolved = [t for t in tickets if _in(t.resolution_moment, start, end)]
+        rated = [t for t in tickets if t.rating is not None and _in(t.rated_at, start, end)]
         by_id = {t.id: t for t in tickets}
         backlog = [by_id[i] for i in counts.backlog_statuses if i in by_id]
+        # Each ticket's figures are computed once; the breakdowns only group them.
+        first_met = {t.id: self._first_met(t) for t in created}
+        resolution_met = self._resolution_results(created, resolved)
+        calendar = self.clock.business
+        hours = Hours(
+            first={
+                t.id: self.clock.first_response(t, calendar)
+                for t in created
+                if t.first_response_at is not None
+            },
+            resolution={t.id: self.clock.resolution(t, calendar) for t in resolved},
+            first_met=first_met,
+            resolution_met=resolution_met,
+        )
+        wanted = ("agent", "team", *((breakdown,) if breakdown else ()))
         rows = {
-            dimension: self.groups(created, resolved, tickets, group_key(dimension))
-            for dimension in BREAKDOWNS
+            dimension: self.groups(created, resolved, rated, group_key(dimension), hours)
+            for dimension in dict.fromkeys(wanted)
         }
         return Report(
             period_first=first,
@@ -522,12 +540,12 @@ class ReportBuilder:
             end=end,
             as_of=self.as_of,
             business_time=self.clock.business is not None,
-            volume=self.volume(created, counts, first, last),
+            volume=self.volume(counts, first, last),
             first_response=self.times(
                 [t for t in created if t.first_response_at is not None], self.clock.first_response
             ),
             resolution=self.times(resolved, self.clock.resolution),
-            service_levels=self.service_levels(created, resolved),
+            service_levels=self.service_levels(created, resolved, first_met, resolution_met),
             backlog=self.backlog(backlog, counts.backlog_statuses),
             reopens=Reopens(
                 resolved=counts.resolved,
@@ -535,7 +553,7 @@ class ReportBuilder:
                 not_helped=counts.reopened_not_helped,
                 low_rating=counts.reopened_low_rating,
             ),
-            satisfaction=self.satisfaction(tickets, first, last),
+            satisfaction=self.satisfaction(tickets, rated, first, last),
             decisions=self.decisions(resolved),
             causes=self.causes(resolved, counts.previous_causes),
             agents=rows["agent"],
@@ -553,15 +571,11 @@ class ReportBuilder:
     def local_date(self, moment: datetime) -> date:
         return moment.astimezone(self.zone).date()
 
-    def volume(
-        self, created: Sequence[TicketFacts], counts: Counts, first: date, last: date
-    ) -> Volume:
+    def volume(self, counts: Counts, first: date, last: date) -> Volume:
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-        per_day: dict[date, Counter[str]] = {day: Counter() for day in days}
-        for ticket in created:
-            day = self.local_date(ticket.created_at)
-            if day in per_day:
-                per_day[day][ticket.category] += 1
+        per_day: dict[date, dict[str, int]] = {day: {} for day in days}
+        for (index, category), count in counts.created_by_day.items():
+            per_day[days[index]][category] = count
         rows = counts.created_by
         return Volume(
             created=Change(sum(rows.values()), counts.previous_created),
@@ -589,10 +603,12 @@ class ReportBuilder:
         return TimeStats(calendar=calendar, business=business)
 
     def service_levels(
-        self, created: Sequence[TicketFacts], resolved: Sequence[TicketFacts]
+        self,
+        created: Sequence[TicketFacts],
+        resolved: Sequence[TicketFacts],
+        first: Mapping[int, bool | None],
+        resolution: Mapping[int, bool | None],
     ) -> ServiceLevels:
-        first = {t.id: self._first_met(t) for t in created}
-        resolution = self._resolution_results(created, resolved)
         population = {t.id: t for t in (*created, *resolved)}
         first_by: dict[str, dict[str, Share]] = {}
         resolution_by: dict[str, dict[str, Share]] = {}
@@ -656,10 +672,14 @@ class ReportBuilder:
             oldest_created_at=oldest.created_at if oldest else None,
         )
 
-    def satisfaction(self, tickets: Sequence[TicketFacts], first: date, last: date) -> Satisfaction:
-        start, end = self.start, self.end
-        surveyed = [t for t in tickets if _in(t.survey_sent_at, start, end)]
-        rated = [t for t in tickets if t.rating is not None and _in(t.rated_at, start, end)]
+    def satisfaction(
+        self,
+        tickets: Sequence[TicketFacts],
+        rated: Sequence[TicketFacts],
+        first: date,
+        last: date,
+    ) -> Satisfaction:
+        surveyed = [t for t in tickets if _in(t.survey_sent_at, self.start, self.end)]
         scores = [t.rating for t in rated if t.rating is not None]
         per_day: dict[date, list[int]] = defaultdict(list)
         for ticket in rated:
@@ -715,28 +735,29 @@ class ReportBuilder:
         self,
         created: Sequence[TicketFacts],
         resolved: Sequence[TicketFacts],
-        tickets: Sequence[TicketFacts],
+        rated: Sequence[TicketFacts],
         key: Callable[[TicketFacts], str],
+        hours: Hours,
     ) -> list[GroupRow]:
-        created_by: dict[str, list[TicketFacts]] = defaultdict(list)
-        resolved_by: dict[str, list[TicketFacts]] = defaultdict(list)
+        created_by: dict[str, list[int]] = defaultdict(list)
+        resolved_by: dict[str, list[int]] = defaultdict(list)
         rated_by: dict[str, list[int]] = defaultdict(list)
         for ticket in created:
-            created_by[key(ticket)].append(ticket)
+            created_by[key(ticket)].append(ticket.id)
         for ticket in resolved:
-            resolved_by[key(ticket)].append(ticket)
-        for ticket in tickets:
-            if ticket.rating is not None and _in(ticket.rated_at, self.start, self.end):
-                rated_by[key(ticket)].append(ticket.rating)
+            resolved_by[key(ticket)].append(ticket.id)
+        for ticket in rated:
+            assert ticket.rating is not None
+            rated_by[key(ticket)].append(ticket.rating)
         rows = []
-        calendar = self.clock.business
         for name in sorted(set(created_by) | set(resolved_by) | set(rated_by)):
             made, done = created_by.get(name, []), resolved_by.get(name, [])
-            first_hours = sorted(
-                self.clock.first_response(t, calendar) for t in made if t.first_response_at
-            )
-            resolution_hours = sorted(self.clock.resolution(t, calendar) for t in done)
-            resolution = self._resolution_results(made, done)
+            first_hours = sorted(hours.first[i] for i in made if i in hours.first)
+            resolution_hours = sorted(hours.resolution[i] for i in done)
+            # As `_resolution_results`: resolved in the period, or created in it and open.
+            resolution = {
+                i: hours.resolution_met[i] for i in (*done, *made) if i in hours.resolution_met
+            }
             scores = rated_by.get(name, [])
             rows.append(
                 GroupRow(
@@ -745,7 +766,7 @@ class ReportBuilder:
                     resolved=len(done),
                     first_response_median=median(first_hours),
                     resolution_median=median(resolution_hours),
-                    first_response_level=_share(self._first_met(t) for t in made),
+                    first_response_level=_share(hours.first_met[i] for i in made),
                     resolution_level=_share(resolution.values()),
                     csat=_csat(scores),
                     ratings=len(scores),
@@ -753,6 +774,18 @@ class ReportBuilder:
             )
         rows.sort(key=lambda row: (-(row.created + row.resolved), row.key))
         return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Hours:
+    """Each ticket's figures of one report, computed once (ticket id -> value): service time
+    to the first response (tickets created and answered) and to the resolution (resolved in
+    the period), and whether the targets were met (see `TicketClock`)."""
+
+    first: Mapping[int, float]
+    resolution: Mapping[int, float]
+    first_met: Mapping[int, bool | None]
+    resolution_met: Mapping[int, bool | None]
 
 
 def _csat(scores: Sequence[int]) -> float | None:

@@ -55,7 +55,12 @@ def utc(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        # Parsing with the offset appended is one call instead of two (0.2 s a report).
+        if value[-6:-5] in ("+", "-"):
+            return datetime.fromisoformat(value).astimezone(UTC)
+        return datetime.fromisoformat(value + "+00:00")
+    if value.tzinfo is UTC:  # what asyncpg gives for timestamptz: nothing to convert
+        return cast(datetime, value)
     if value.tzinfo is None:
         return cast(datetime, value.replace(tzinfo=UTC))
     return cast(datetime, value.astimezone(UTC))
@@ -91,6 +96,25 @@ class Window:
     end: datetime
     previous_start: datetime
     as_of: datetime
+    day_starts: tuple[datetime, ...] = ()
+    """UTC start of each local day of the period after its first (see `day_index`)."""
+
+
+def day_index(column: Any, day_starts: Sequence[datetime]) -> Any:
+    """The period's local day (0 for the first) of a moment in the period, in SQL: a CASE
+    that bisects the day boundaries, so a year costs nine comparisons a row, not 365."""
+    if not day_starts:
+        return literal(0)
+
+    def branch(lo: int, hi: int) -> Any:  # the day among lo..hi
+        if lo == hi:
+            return literal(lo)
+        middle = (lo + hi + 1) // 2
+        return case(
+            (column < day_starts[middle - 1], branch(lo, middle - 1)), else_=branch(middle, hi)
+        )
+
+    return branch(0, len(day_starts))
 
 
 def _between(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -131,7 +155,9 @@ def _facts_select(where: ColumnElement[bool]) -> Select[Any]:
 
 def stream(connection: Connection, statement: Any) -> Iterator[Any]:
     result = connection.execute(statement.execution_options(yield_per=BATCH))
-    yield from result
+    # Whole batches: row by row iteration costs a few microseconds more per row.
+    for batch in result.partitions():
+        yield from batch
 
 
 _TIME_POSITIONS = (2, 11, 12, 13, 18, 19)  # of FACT_COLUMNS, in TicketFacts' field order
@@ -244,6 +270,16 @@ def load_counts(connection: Connection, window: Window, backlog: dict[int, str])
             .group_by(T.c.category, T.c.team, T.c.priority, T.c.kind, locale, T.c.channel)
         )
     }
+    day = day_index(T.c.created_at, window.day_starts)
+    created_by_day = {
+        (int(row[0]), str(row[1])): int(row[2])
+        for row in connection.execute(
+            select(day, T.c.category, func.count())
+            .where(_between(T.c.created_at, start, end))
+            .group_by(day, T.c.category)
+            .order_by(day, T.c.category)
+        )
+    }
     previous_created = connection.execute(
         select(func.count()).select_from(T).where(_between(T.c.created_at, previous, start))
     ).scalar_one()
@@ -289,6 +325,7 @@ def load_counts(connection: Connection, window: Window, backlog: dict[int, str])
     ]
     return Counts(
         created_by=created_by,
+        created_by_day=created_by_day,
         previous_created=int(previous_created),
         resolved=int(resolved),
         previous_resolved=int(previous_resolved),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,6 +20,13 @@ from bot.services.analytics.metrics import BREAKDOWNS, Report, ReportBuilder
 from bot.services.analytics.periods import Period
 from bot.services.analytics.queries import Window, agent_names, load
 from bot.services.analytics.reader import ReportReader, collector_paused
+from bot.services.analytics.worker import (
+    build_report,
+    in_worker,
+    policy_parts,
+    shutdown_workers,
+    uses_worker,
+)
 
 T = TypeVar("T")
 
@@ -35,17 +43,36 @@ class Analytics:
     """Builds reports over the desk's database without blocking the event loop."""
 
     def __init__(
-        self, engine: AsyncEngine, policy: SlaPolicy, zone: ZoneInfo, clock: Clock
+        self,
+        engine: AsyncEngine,
+        policy: SlaPolicy,
+        zone: ZoneInfo,
+        clock: Clock,
+        *,
+        in_process: bool = False,
     ) -> None:
         self.reader = ReportReader(engine)
+        # Reports are built in the worker process unless ``in_process`` (the command line,
+        # tests) or the database is in this process's memory only.
+        self._url = (
+            None
+            if in_process or not uses_worker(engine.url)
+            else engine.url.render_as_string(hide_password=False)
+        )
         self.policy = policy
         self.zone = zone
         self.clock = clock
 
+    @property
+    def builds_in_worker(self) -> bool:
+        """Whether reports and charts are made in the worker process (see `worker.py`)."""
+        return self._url is not None
+
     def window(self, period: Period) -> Window:
         start, end = period.bounds(self.zone)
         previous_start, _ = period.previous().bounds(self.zone)
-        return Window(start, end, previous_start, min(end, self.clock.now()))
+        day_starts = tuple(Period(day, day).bounds(self.zone)[0] for day in period.dates()[1:])
+        return Window(start, end, previous_start, min(end, self.clock.now()), day_starts)
 
     async def report(self, period: Period, breakdown: str | None = None) -> Report:
         """Every figure of ``period`` (see `metrics.py`), with a breakdown by ``category``,
@@ -53,28 +80,22 @@ class Analytics:
         if breakdown is not None and breakdown not in BREAKDOWNS:
             raise ValueError(f"unknown breakdown {breakdown!r}; use one of {', '.join(BREAKDOWNS)}")
         window = self.window(period)
-        builder = ReportBuilder(
-            self.policy,
-            self.zone,
-            start=window.start,
-            end=window.end,
-            previous_start=window.previous_start,
-            now=self.clock.now(),
-        )
-        with collector_paused():
-            tickets, counts = await self.reader.run(lambda connection: load(connection, window))
-            # Durations in business hours are CPU work: off the loop as well.
-            report = await asyncio.to_thread(
-                builder.build,
-                tickets,
-                counts,
-                first=period.first,
-                last=period.last,
-                breakdown=breakdown,
+        now = self.clock.now()
+        if self._url is not None:
+            return await in_worker(
+                build_report,
+                self._url,
+                policy_parts(self.policy),
+                self.zone,
+                window,
+                now,
+                period.first,
+                period.last,
+                breakdown,
             )
-            # Freed before the collector resumes, so it never has them to scan.
-            del tickets, counts, builder
-        return report
+        return await compute_report(
+            self.reader, self.policy, self.zone, window, now, period.first, period.last, breakdown
+        )
 
     async def named_report(self, period: Period, breakdown: str | None = None) -> NamedReport:
         report = await self.report(period, breakdown)
@@ -84,12 +105,16 @@ class Analytics:
     async def charts(
         self, report: Report, label: Label, category_titles: Mapping[str, str]
     ) -> Sequence[Chart]:
-        """The report's charts as PNG images, rendered in a worker thread."""
-        return await asyncio.to_thread(render_charts, report, label, category_titles)
+        """The report's charts as PNG images, rendered in the worker process (``label`` must
+        then be picklable, e.g. `CatalogLabel`) or a worker thread."""
+        return await self.off_loop(render_charts, report, label, dict(category_titles))
 
-    async def in_thread(self, work: Callable[[], T]) -> T:
-        """CPU work (a chart) in a worker thread."""
-        return await asyncio.to_thread(work)
+    async def off_loop(self, work: Callable[..., T], *args: Any) -> T:
+        """CPU work (a chart) away from the event loop: ``work(*args)`` in the worker process
+        when reports are built there, else in a worker thread."""
+        if self._url is not None:
+            return await in_worker(work, *args)
+        return await asyncio.to_thread(work, *args)
 
     async def export(
         self, period: Period, folder: Path, *, for_upload: bool = True
@@ -107,3 +132,34 @@ class Analytics:
 
     def close(self) -> None:
         self.reader.close()
+        shutdown_workers()
+
+
+async def compute_report(
+    reader: ReportReader,
+    policy: SlaPolicy,
+    zone: ZoneInfo,
+    window: Window,
+    now: datetime,
+    first: date,
+    last: date,
+    breakdown: str | None,
+) -> Report:
+    """The one way a report is built, in the worker process or in this one."""
+    builder = ReportBuilder(
+        policy,
+        zone,
+        start=window.start,
+        end=window.end,
+        previous_start=window.previous_start,
+        now=now,
+    )
+    with collector_paused():
+        tickets, counts = await reader.run(lambda connection: load(connection, window))
+        # Durations in business hours are CPU work: off the loop as well (in-process path).
+        report = await asyncio.to_thread(
+            builder.build, tickets, counts, first=first, last=last, breakdown=breakdown
+        )
+        # Freed before the collector resumes, so it never has them to scan.
+        del tickets, counts, builder
+    return report

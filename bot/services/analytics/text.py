@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,25 @@ from bot.domain.form import FormSchema
 from bot.locales.catalog import Catalogs
 from bot.services.analytics.causes import RootCauses
 from bot.services.analytics.metrics import NO_TEAM, Change, Share
+
+_catalogs: dict[tuple[Path, str], Catalogs] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogLabel:
+    """Chart labels in one language; small and picklable, so charts can be rendered in the
+    report worker process (which loads the catalogues once)."""
+
+    path: Path
+    default_locale: str
+    locale: str
+
+    def __call__(self, key: str, **params: Any) -> str:
+        key_of = (self.path, self.default_locale)
+        catalogs = _catalogs.get(key_of)
+        if catalogs is None:
+            catalogs = _catalogs[key_of] = Catalogs(self.path, self.default_locale)
+        return catalogs.plain(key, self.locale, **params)
 
 
 @dataclass(frozen=True)
@@ -28,6 +48,11 @@ class StatsStyle:
 
     def plain(self, key: str, **params: Any) -> str:
         return self.catalogs.plain(key, self.locale, **params)
+
+    @property
+    def label(self) -> CatalogLabel:
+        """`plain` as a picklable callable (for charts rendered in the worker process)."""
+        return CatalogLabel(self.catalogs.path, self.catalogs.default_locale, self.locale)
 
     def number(self, value: float | None, digits: int = 1) -> str:
         if value is None:

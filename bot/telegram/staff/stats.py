@@ -126,7 +126,7 @@ async def _summary(stats: StatsDesk, period: Period, by: str) -> str:
 
 async def send_charts(stats: StatsDesk, message: Message, period: Period, by: str) -> list[Message]:
     report = await stats.analytics.report(period, by or None)
-    charts = await stats.analytics.charts(report, stats.style.plain, stats.style.category_titles)
+    charts = await stats.analytics.charts(report, stats.style.label, stats.style.category_titles)
     caption = shorten(
         t_plain(
             "stats.charts.caption", first=f"{period.first:%d.%m.%Y}", last=f"{period.last:%d.%m.%Y}"
