@@ -134,8 +134,16 @@ def test_no_module_level_engine_bot_or_settings() -> None:
 
 
 SQL_BUILDERS = {"select", "insert", "update", "delete", "text"}
-# The composition root builds the engine; the migrations (under storage/) write DDL.
-MAY_BUILD_SQL = ("storage", "bot.app")
+# The composition root builds the engine; the migrations (under storage/) write DDL. The
+# supervisors' report reads with its own read-only statements in its own module (DESIGN.md
+# homes the analytics queries in `bot/services/analytics/`); they are named one by one, so any
+# other module that writes SQL still fails here.
+MAY_BUILD_SQL = (
+    "storage",
+    "bot.app",
+    "bot.services.analytics.queries",
+    "bot.services.analytics.export",
+)
 
 
 def _sql_builders_imported(path: Path) -> list[str]:
