@@ -76,6 +76,7 @@ def sandbox_settings(port: int, data_dir: Path) -> Settings:
         "sweep_interval_seconds": SWEEP_INTERVAL_SECONDS,
         "staff_group_messages_per_minute": 0,
         "private_chat_min_interval_seconds": 0,
+        "bot_messages_per_second": 0,
     }
     return Settings(**overrides)
 
