@@ -142,6 +142,24 @@ def load_knowledge_base(settings: Settings) -> KnowledgeBase:
     )
 
 
+@dataclass(frozen=True)
+class Assets:
+    """What the app reads from files at the start and never changes: the texts, the complaint
+    form and the FAQ (/kb_reload swaps the FAQ inside the knowledge service, not here)."""
+
+    catalogs: Catalogs
+    form_schema: FormSchema
+    knowledge_base: KnowledgeBase
+
+
+def load_assets(settings: Settings) -> Assets:
+    return Assets(
+        catalogs=Catalogs(default_locale=settings.default_locale),
+        form_schema=load_form(settings.complaint_form_file),
+        knowledge_base=load_knowledge_base(settings),
+    )
+
+
 def build_sla_policy(settings: Settings) -> SlaPolicy:
     return SlaPolicy.from_config(
         targets=settings.sla_target_hours,
@@ -216,12 +234,14 @@ def build_app(
     clock: Clock | None = None,
     session: BaseSession | None = None,
     database: Database | None = None,
+    assets: Assets | None = None,
 ) -> App:
     clock = clock or SystemClock()
     database = database or Database(create_engine(settings.database_url))
-    catalogs = Catalogs(default_locale=settings.default_locale)
+    assets = assets or load_assets(settings)
+    catalogs = assets.catalogs
     i18n = CatalogI18n(catalogs)
-    schema = load_form(settings.complaint_form_file)
+    schema = assets.form_schema
     zone = ZoneInfo(settings.timezone)
     customers = CustomerService(
         database,
@@ -234,7 +254,7 @@ def build_app(
         database, clock, sla, reopen_window=timedelta(days=settings.reopen_window_days)
     )
     knowledge_service = KnowledgeService(
-        load_knowledge_base(settings), database, clock, source=knowledge_base_folder(settings)
+        assets.knowledge_base, database, clock, source=knowledge_base_folder(settings)
     )
     privacy = build_privacy_service(settings, database, clock, sla, catalogs)
     storage, isolation = _fsm_backends(settings, database, clock)

@@ -10,7 +10,7 @@ from typing import Any
 from aiogram.types import Update
 from pydantic import SecretStr
 
-from bot.app import App, build_app
+from bot.app import App, Assets, build_app, load_assets
 from bot.config import Settings
 from bot.domain.clock import FrozenClock
 from storage.unit_of_work import Database
@@ -18,6 +18,24 @@ from tests.migrated import migrated_database
 from tests.telegram_fake import FakeTelegram, TelegramUser, UpdateFactory
 
 STAFF_CHAT_ID = -1001234567890
+_assets: dict[tuple[Any, ...], Assets] = {}
+
+
+def shared_assets(settings: Settings) -> Assets:
+    """The project's texts, form and FAQ, read once per test run for each set of settings that
+    shapes them (reading them takes longer than the rest of building the app). A test that
+    points at its own FAQ or form files gets them read afresh, as it may change them."""
+    if settings.complaint_form_file is not None or settings.knowledge_base_dir.is_absolute():
+        return load_assets(settings)
+    key = (
+        settings.default_locale,
+        settings.knowledge_base_dir,
+        settings.kb_answer_threshold,
+        settings.kb_suggest_threshold,
+    )
+    if key not in _assets:
+        _assets[key] = load_assets(settings)
+    return _assets[key]
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
@@ -46,7 +64,13 @@ class Desk:
         self.app: App = self._build()
 
     def _build(self) -> App:
-        return build_app(self.settings, clock=self.clock, session=self.fake, database=self.database)
+        return build_app(
+            self.settings,
+            clock=self.clock,
+            session=self.fake,
+            database=self.database,
+            assets=shared_assets(self.settings),
+        )
 
     async def feed(self, *updates: Update) -> None:
         for update in updates:

@@ -286,7 +286,7 @@ async def test_a_double_press_sends_the_article_once(desk: Desk) -> None:
     assert len([text for text in desk.texts(MARIA) if text.startswith("📄")]) == 2
 
 
-async def test_the_search_runs_once_per_ticket(desk: Desk) -> None:
+async def test_the_search_runs_once_per_ticket(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
     opened = await open_ticket(desk, IVAN, description="My parcel arrived damaged")
     tid = opened.id or 0
     stored = (await ticket(desk, tid)).kb_articles
@@ -298,7 +298,7 @@ async def test_the_search_runs_once_per_ticket(desk: Desk) -> None:
     def no_search(query: str, locale: str | None = None, limit: int = 3) -> list[Match]:
         raise AssertionError("searched again")
 
-    knowledge.base.search = no_search  # type: ignore[method-assign]
+    monkeypatch.setattr(knowledge.base, "search", no_search)
     topic = (await ticket(desk, tid)).topic_id
     await desk.feed(desk.updates.group_text(ANNA, STAFF, "/take", thread_id=topic))
     await deliver(desk)
