@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect
 
+from bot.__main__ import main
 from bot.domain.clock import FrozenClock
 from bot.runner import prepare
 from tests.harness import running_desk
@@ -16,33 +20,46 @@ from tests.harness import running_desk
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _run_bot(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-    clean.update(env, PYTHONPATH=str(ROOT))
-    return subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+@pytest.fixture
+def fresh_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """`python -m bot`'s conditions in this process: no token or database in the environment,
+    an empty working folder (no .env); the root logger it reconfigures is put back afterwards."""
+    for name in list(os.environ):
+        if name.startswith(("BOT_", "DATABASE_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
-def test_without_a_token_it_says_what_to_set(tmp_path: Path) -> None:
-    result = _run_bot(tmp_path)
-    assert result.returncode == 2
-    assert "BOT_TOKEN is not set." in result.stderr
-    assert "@BotFather" in result.stderr
-    assert "Traceback" not in result.stderr
+def _start(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """What `python -m bot` exits with and writes to stderr."""
+    code = main()
+    return code, capsys.readouterr().err
 
 
-def test_a_bad_setting_is_named(tmp_path: Path) -> None:
-    result = _run_bot(tmp_path, BOT_TOKEN="1:x", TIMEZONE="Mars/Olympus")
-    assert result.returncode == 2
-    assert "TIMEZONE" in result.stderr
-    assert "Traceback" not in result.stderr
+@pytest.mark.usefixtures("fresh_start")
+def test_without_a_token_it_says_what_to_set(capsys: pytest.CaptureFixture[str]) -> None:
+    code, stderr = _start(capsys)
+    assert code == 2
+    assert "BOT_TOKEN is not set." in stderr
+    assert "@BotFather" in stderr
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.usefixtures("fresh_start")
+def test_a_bad_setting_is_named(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "1:x")
+    monkeypatch.setenv("TIMEZONE", "Mars/Olympus")
+    code, stderr = _start(capsys)
+    assert code == 2
+    assert "TIMEZONE" in stderr
+    assert "Traceback" not in stderr
 
 
 async def test_prepare_migrates_and_registers_commands(tmp_path: Path, clock: FrozenClock) -> None:
@@ -80,20 +97,39 @@ async def test_shutdown_waits_for_updates_being_handled(tmp_path: Path, clock: F
         assert desk.last_text(user).startswith("Hello, Slow!")
 
 
-def test_a_broken_knowledge_base_stops_the_start(tmp_path: Path) -> None:
+@pytest.mark.usefixtures("fresh_start")
+def test_a_broken_knowledge_base_stops_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import shutil
 
     data = tmp_path / "kb"
     shutil.copytree(ROOT / "knowledge_base" / "data", data)
     broken = data / "en" / "delivery.yaml"
     broken.write_text(broken.read_text(encoding="utf-8") + "\n- id: [unclosed\n", encoding="utf-8")
-    result = _run_bot(
-        tmp_path,
-        BOT_TOKEN="1:x",
-        KNOWLEDGE_BASE_DIR=str(data),
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+    monkeypatch.setenv("BOT_TOKEN", "1:x")
+    monkeypatch.setenv("KNOWLEDGE_BASE_DIR", str(data))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    code, stderr = _start(capsys)
+    assert code == 2
+    assert "The bot did not start" in stderr
+    assert "delivery.yaml" in stderr
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.process
+def test_python_m_bot_is_the_same_start(tmp_path: Path) -> None:
+    """The entry point itself, once: the process exits with what `main` returns."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2
-    assert "The bot did not start" in result.stderr
-    assert "delivery.yaml" in result.stderr
+    assert "BOT_TOKEN is not set." in result.stderr
     assert "Traceback" not in result.stderr
