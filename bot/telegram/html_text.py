@@ -15,23 +15,8 @@ from html.parser import HTMLParser
 from aiogram.types import MessageEntity
 from aiogram.utils.text_decorations import html_decoration
 
+from bot.telegram.html_tags import SIMPLE_TAGS
 from bot.telegram.text_limits import split_text, utf16_len
-
-_SIMPLE = {
-    "b": "bold",
-    "strong": "bold",
-    "i": "italic",
-    "em": "italic",
-    "u": "underline",
-    "ins": "underline",
-    "s": "strikethrough",
-    "strike": "strikethrough",
-    "del": "strikethrough",
-    "span": "spoiler",
-    "tg-spoiler": "spoiler",
-    "code": "code",
-    "pre": "pre",
-}
 
 
 @dataclass
@@ -90,9 +75,9 @@ class _Parser(HTMLParser):
                 self.stack[-1].attrs["language"] = language
                 return
             entity = MessageEntity(type="code", offset=opened.start, length=length)
-        elif opened.tag in _SIMPLE:
+        elif opened.tag in SIMPLE_TAGS:
             entity = MessageEntity(
-                type=_SIMPLE[opened.tag],
+                type=SIMPLE_TAGS[opened.tag],
                 offset=opened.start,
                 length=length,
                 language=opened.attrs.get("language") if opened.tag == "pre" else None,

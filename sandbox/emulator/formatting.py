@@ -1,5 +1,8 @@
 """What Telegram makes of a text plus ``parse_mode``: the plain text and its entities.
 
+Only HTML is parsed, as the app sends nothing else (Markdown raises NotImplementedError); the
+tags and the entities they make are the bot's own table (``bot.telegram.html_tags``).
+
 The fake session stores and returns messages the way Telegram does, so a bot that sends HTML
 gets back a ``Message`` whose ``text`` has no tags and whose ``entities`` carry the formatting.
 Markup Telegram would reject is rejected with Telegram's wording ("can't parse entities: ..."),
@@ -14,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from bot.telegram.html_tags import SIMPLE_TAGS, TAGS
 
 
 class EntityParseError(Exception):
@@ -84,22 +89,6 @@ def _link_entity(url: str, offset: int, length: int) -> dict[str, Any] | None:
 
 # --------------------------------------------------------------------------------------- HTML
 
-_HTML_SIMPLE_TAGS: dict[str, str] = {
-    "b": "bold",
-    "strong": "bold",
-    "i": "italic",
-    "em": "italic",
-    "u": "underline",
-    "ins": "underline",
-    "s": "strikethrough",
-    "strike": "strikethrough",
-    "del": "strikethrough",
-    "span": "spoiler",
-    "tg-spoiler": "spoiler",
-    "code": "code",
-    "pre": "pre",
-}
-_HTML_TAGS = frozenset({*_HTML_SIMPLE_TAGS, "a", "tg-emoji", "blockquote"})
 _HTML_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _HTML_ENTITY = re.compile(r"&(?:#[xX]([0-9a-fA-F]+)|#([0-9]+)|(lt|gt|amp|quot));?")
 _TAG_NAME = re.compile(r"[A-Za-z0-9-]*")
@@ -212,7 +201,7 @@ def parse_html(source: str) -> FormattedText:
         j = name_match.end()
         if j >= n:
             raise EntityParseError(f"Unclosed start tag at byte offset {begin}")
-        if name not in _HTML_TAGS:
+        if name not in TAGS:
             raise EntityParseError(f'Unsupported start tag "{name}" at byte offset {begin}')
         attrs: dict[str, str] = {}
         while True:
@@ -287,335 +276,13 @@ def _close_html_tag(tag: _OpenTag, end: int, stack: list[_OpenTag]) -> dict[str,
         kind = "expandable_blockquote" if "expandable" in tag.attrs else "blockquote"
         return {"type": kind, "offset": tag.start, "length": length}
     entity: dict[str, Any] = {
-        "type": _HTML_SIMPLE_TAGS[tag.name],
+        "type": SIMPLE_TAGS[tag.name],
         "offset": tag.start,
         "length": length,
     }
     if tag.name == "pre" and tag.language:
         entity["language"] = tag.language
     return entity
-
-
-# --------------------------------------------------------------------------------- MarkdownV2
-
-_MDV2_RESERVED = frozenset("_*[]()~`>#+-=|{}.!")
-_MDV2_NAMES = {
-    "bold": "Bold",
-    "italic": "Italic",
-    "underline": "Underline",
-    "strikethrough": "Strikethrough",
-    "spoiler": "Spoiler",
-    "text_link": "TextUrl",
-    "custom_emoji": "CustomEmoji",
-}
-_PRE_SPACES = " \t\r\n"
-
-
-@dataclass
-class _OpenMarker:
-    kind: str
-    start: int
-    byte: int
-
-
-@dataclass
-class _Quote:
-    start: int
-    expandable: bool
-
-
-def _is_escapable(char: str) -> bool:
-    return 1 <= ord(char) <= 126
-
-
-def _reserved(char: str) -> EntityParseError:
-    return EntityParseError(
-        f"Character '{char}' is reserved and must be escaped with the preceding '\\'"
-    )
-
-
-def _pre_entity(content: str, start: int) -> tuple[str, dict[str, Any]]:
-    """Split ```lang\\ncode``` into the shown text and a ``pre`` entity (with language)."""
-    split = next((k for k, c in enumerate(content) if c in _PRE_SPACES), None)
-    if split is None:
-        return content, {"type": "pre", "offset": start, "length": utf16_len(content)}
-    language, rest = content[:split], content[split:]
-    for newline in ("\r\n", "\n\r", "\n", "\r"):
-        if rest.startswith(newline):
-            rest = rest[len(newline) :]
-            break
-    entity: dict[str, Any] = {"type": "pre", "offset": start, "length": utf16_len(rest)}
-    if language:
-        entity["language"] = language
-    return rest, entity
-
-
-def parse_markdown_v2(source: str) -> FormattedText:
-    """Parse MarkdownV2, including its rule that reserved characters must be escaped."""
-    out = _Output()
-    stack: list[_OpenMarker] = []
-    entities: list[dict[str, Any]] = []
-    quote: _Quote | None = None
-    n = len(source)
-    i = 0
-    line_start = True
-
-    def close_quote() -> None:
-        nonlocal quote
-        if quote is not None and out.pos > quote.start:
-            kind = "expandable_blockquote" if quote.expandable else "blockquote"
-            entities.append({"type": kind, "offset": quote.start, "length": out.pos - quote.start})
-        quote = None
-
-    def toggle(kind: str, width: int) -> None:
-        nonlocal i
-        if stack and stack[-1].kind == kind:
-            opened = stack.pop()
-            if out.pos > opened.start:
-                entities.append(
-                    {"type": kind, "offset": opened.start, "length": out.pos - opened.start}
-                )
-        else:
-            stack.append(_OpenMarker(kind, out.pos, _byte_offset(source, i)))
-        i += width
-
-    while i < n:
-        if line_start:
-            line_start = False
-            if source.startswith("**>", i):
-                if quote is None:
-                    quote = _Quote(out.pos, expandable=True)
-                i += 3
-                continue
-            if source[i] == ">":
-                if quote is None:
-                    quote = _Quote(out.pos, expandable=False)
-                i += 1
-                continue
-            close_quote()
-
-        char = source[i]
-        if char == "\\":
-            if i + 1 < n and _is_escapable(source[i + 1]):
-                out.add(source[i + 1])
-                i += 2
-            else:
-                out.add("\\")
-                i += 1
-            continue
-        if char == "\n":
-            out.add(char)
-            line_start = True
-            i += 1
-            continue
-        if char == "`":
-            i = _markdown_v2_code(source, i, out, entities)
-            continue
-        if char == "*":
-            toggle("bold", 1)
-            continue
-        if char == "_":
-            if source.startswith("__", i):
-                toggle("underline", 2)
-            else:
-                toggle("italic", 1)
-            continue
-        if char == "~":
-            toggle("strikethrough", 1)
-            continue
-        if char == "|":
-            if not source.startswith("||", i):
-                raise _reserved(char)
-            at_line_end = i + 2 == n or source[i + 2] == "\n"
-            top_is_spoiler = bool(stack) and stack[-1].kind == "spoiler"
-            if quote is not None and quote.expandable and at_line_end and not top_is_spoiler:
-                close_quote()
-                i += 2
-                continue
-            toggle("spoiler", 2)
-            continue
-        if char == "[":
-            toggle("text_link", 1)
-            continue
-        if char == "!" and source.startswith("![", i):
-            stack.append(_OpenMarker("custom_emoji", out.pos, _byte_offset(source, i)))
-            i += 2
-            continue
-        if char == "]":
-            if not stack or stack[-1].kind not in ("text_link", "custom_emoji"):
-                raise _reserved(char)
-            i = _markdown_v2_link_end(source, i, stack.pop(), out, entities)
-            continue
-        if char in _MDV2_RESERVED:
-            raise _reserved(char)
-        out.add(char)
-        i += 1
-
-    close_quote()
-    if stack:
-        top = stack[-1]
-        raise EntityParseError(
-            f"Can't find end of {_MDV2_NAMES[top.kind]} entity at byte offset {top.byte}"
-        )
-    return FormattedText(out.text(), _sort_entities(entities))
-
-
-def _markdown_v2_code(source: str, i: int, out: _Output, entities: list[dict[str, Any]]) -> int:
-    """Parse `code` or ```pre``` starting at ``i``; return the index after it."""
-    n = len(source)
-    is_pre = source.startswith("```", i)
-    j = i + (3 if is_pre else 1)
-    content: list[str] = []
-    closed = False
-    while j < n:
-        if source[j] == "\\" and j + 1 < n and _is_escapable(source[j + 1]):
-            content.append(source[j + 1])
-            j += 2
-            continue
-        if source[j] == "`" and (not is_pre or source.startswith("```", j)):
-            closed = True
-            break
-        content.append(source[j])
-        j += 1
-    text = "".join(content)
-    if not closed:
-        kind = "Code"
-        if is_pre:
-            kind = "PreCode" if any(c in _PRE_SPACES for c in text) else "Pre"
-        raise EntityParseError(
-            f"Can't find end of {kind} entity at byte offset {_byte_offset(source, i)}"
-        )
-    start = out.pos
-    if is_pre:
-        shown, entity = _pre_entity(text, start)
-    else:
-        shown, entity = text, {"type": "code", "offset": start, "length": utf16_len(text)}
-    out.add(shown)
-    if entity["length"] > 0:
-        entities.append(entity)
-    return j + (3 if is_pre else 1)
-
-
-def _markdown_v2_link_end(
-    source: str, i: int, opened: _OpenMarker, out: _Output, entities: list[dict[str, Any]]
-) -> int:
-    """Handle the ``]`` closing [text](url) or ![emoji](tg://emoji?id=...) at ``i``."""
-    n = len(source)
-    length = out.pos - opened.start
-    if not source.startswith("(", i + 1):
-        if opened.kind == "custom_emoji":
-            raise EntityParseError("Custom emoji entity must contain a tg://emoji URL")
-        return i + 1
-    j = i + 2
-    url: list[str] = []
-    closed = False
-    while j < n:
-        if source[j] == "\\" and j + 1 < n and _is_escapable(source[j + 1]):
-            url.append(source[j + 1])
-            j += 2
-            continue
-        if source[j] == ")":
-            closed = True
-            break
-        url.append(source[j])
-        j += 1
-    if not closed:
-        what = "a custom emoji URL" if opened.kind == "custom_emoji" else "a URL"
-        raise EntityParseError(
-            f"Can't find end of {what} at byte offset {_byte_offset(source, i + 2)}"
-        )
-    target = "".join(url)
-    if opened.kind == "custom_emoji":
-        emoji = re.fullmatch(r"tg://emoji\?id=(\d+)", target, flags=re.IGNORECASE)
-        if emoji is None:
-            raise EntityParseError("Custom emoji URL must have an emoji identifier")
-        if length > 0:
-            entities.append(
-                {
-                    "type": "custom_emoji",
-                    "offset": opened.start,
-                    "length": length,
-                    "custom_emoji_id": emoji.group(1),
-                }
-            )
-    else:
-        entity = _link_entity(target, opened.start, length)
-        if entity is not None:
-            entities.append(entity)
-    return j + 1
-
-
-# ---------------------------------------------------------------------------- legacy Markdown
-
-
-def parse_markdown(source: str) -> FormattedText:
-    """Parse the legacy ``Markdown`` mode: *bold*, _italic_, `code`, ```pre```, [text](url)."""
-    out = _Output()
-    entities: list[dict[str, Any]] = []
-    n = len(source)
-    i = 0
-
-    def unclosed(at: int) -> EntityParseError:
-        return EntityParseError(
-            f"Can't find end of the entity starting at byte offset {_byte_offset(source, at)}"
-        )
-
-    while i < n:
-        char = source[i]
-        if char == "\\" and i + 1 < n and source[i + 1] in "_*`[":
-            out.add(source[i + 1])
-            i += 2
-            continue
-        if char in "_*":
-            end = source.find(char, i + 1)
-            if end < 0:
-                raise unclosed(i)
-            inner = source[i + 1 : end]
-            start = out.pos
-            out.add(inner)
-            if inner:
-                kind = "bold" if char == "*" else "italic"
-                entities.append({"type": kind, "offset": start, "length": utf16_len(inner)})
-            i = end + 1
-            continue
-        if char == "`":
-            is_pre = source.startswith("```", i)
-            marker = "```" if is_pre else "`"
-            end = source.find(marker, i + len(marker))
-            if end < 0:
-                raise unclosed(i)
-            inner = source[i + len(marker) : end]
-            start = out.pos
-            entity: dict[str, Any]
-            if is_pre and "\n" in inner:
-                shown, entity = _pre_entity(inner, start)
-            else:
-                shown = inner
-                entity = {"type": "pre" if is_pre else "code", "offset": start}
-                entity["length"] = utf16_len(inner)
-            out.add(shown)
-            if entity["length"] > 0:
-                entities.append(entity)
-            i = end + len(marker)
-            continue
-        if char == "[":
-            close = source.find("]", i + 1)
-            if close < 0 or not source.startswith("(", close + 1):
-                raise unclosed(i)
-            url_end = source.find(")", close + 2)
-            if url_end < 0:
-                raise unclosed(i)
-            inner = source[i + 1 : close]
-            start = out.pos
-            out.add(inner)
-            link = _link_entity(source[close + 2 : url_end], start, utf16_len(inner))
-            if link is not None:
-                entities.append(link)
-            i = url_end + 1
-            continue
-        out.add(char)
-        i += 1
-    return FormattedText(out.text(), _sort_entities(entities))
 
 
 # ------------------------------------------------------------------------------------- common
@@ -655,10 +322,8 @@ def format_text(
         mode = parse_mode.lower()
         if mode == "html":
             formatted = parse_html(text)
-        elif mode == "markdownv2":
-            formatted = parse_markdown_v2(text)
-        elif mode == "markdown":
-            formatted = parse_markdown(text)
+        elif mode in ("markdown", "markdownv2"):
+            raise NotImplementedError("the emulator parses HTML only: the app sends HTML")
         else:
             raise UnsupportedParseMode(parse_mode)
     else:
