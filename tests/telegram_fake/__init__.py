@@ -1,11 +1,5 @@
-"""Offline Telegram for end-to-end dialogue tests: the sandbox's Bot API emulator.
-
-The emulator lives in ``sandbox.emulator`` (the sandbox serves it over HTTP); this package
-re-exports it, and its submodules keep their old names here too
-(``tests.telegram_fake.session`` is ``sandbox.emulator.session``).
-"""
-
-import sys
+"""Offline Telegram for end-to-end dialogue tests: the sandbox's Bot API emulator
+(``sandbox.emulator``, which the sandbox serves over HTTP), re-exported for the tests."""
 
 from sandbox.emulator import (
     DEFAULT_DATE,
@@ -18,16 +12,8 @@ from sandbox.emulator import (
     TelegramUser,
     UpdateFactory,
     format_text,
-    formatting,
-    ids,
-    session,
-    updates,
-    users,
     utf16_len,
 )
-
-for _module in (formatting, ids, session, updates, users):
-    sys.modules[f"{__name__}.{_module.__name__.rsplit('.', 1)[-1]}"] = _module
 
 __all__ = [
     "DEFAULT_DATE",
