@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from bot.domain.tickets import Priority
+from bot.yaml_files import parse_yaml
 
 DEFAULT_ROUTING_FILE = Path(__file__).resolve().parent.parent / "routing.yaml"
 
@@ -109,7 +110,7 @@ def parse_routing(data: Mapping[str, Any]) -> Routing:
 def load_routing(path: Path | None = None) -> Routing:
     source = path or DEFAULT_ROUTING_FILE
     try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+        data = parse_yaml(source.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise RoutingError(f"{source}: {exc}") from exc
     if not isinstance(data, Mapping):

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from bot.yaml_files import parse_yaml
 from storage.unit_of_work import Database
 
 DEFAULT_CAUSES_FILE = Path(__file__).resolve().parent.parent.parent / "causes.yaml"
@@ -108,7 +109,7 @@ def _parse(data: Any, source: str) -> RootCauses:
 def load_causes(path: Path | None = None) -> RootCauses:
     source = path or DEFAULT_CAUSES_FILE
     try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+        data = parse_yaml(source.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise CausesError(f"{source}: {error}") from error
     return _parse(data, str(source))

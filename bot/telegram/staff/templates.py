@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from bot.yaml_files import parse_yaml
+
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 
 
@@ -43,7 +45,7 @@ def load_templates(directory: Path | None = None) -> dict[str, Template]:
     templates: dict[str, Template] = {}
     for path in sorted(folder.glob("*.yaml")):
         try:
-            data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data: Any = parse_yaml(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
             raise TemplateError(f"{path.name}: {exc}") from exc
         for name, spec in data.items():
