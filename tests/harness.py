@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from tests.telegram_fake import FakeTelegram, TelegramUser, UpdateFactory
 
 STAFF_CHAT_ID = -1001234567890
 _assets: dict[tuple[Any, ...], Assets] = {}
+_settings: dict[tuple[Any, ...], Settings] = {}
 
 
 def shared_assets(settings: Settings) -> Assets:
@@ -39,15 +41,22 @@ def shared_assets(settings: Settings) -> Assets:
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "bot_token": SecretStr("42:TEST-TOKEN"),
-        "database_url": database_url,
-        "staff_chat_id": STAFF_CHAT_ID,
-        "default_locale": "ru",
-        "timezone": "Europe/Moscow",
-    }
-    values.update(overrides)
-    return Settings.model_validate(values)
+    """The desk's settings for a test. Validating settings reads the environment and .env
+    (tens of milliseconds), so one validated copy per set of overrides, environment and working
+    folder is kept and each test gets it with its own database."""
+    key = (repr(sorted(overrides.items())), os.getcwd(), tuple(sorted(os.environ.items())))
+    validated = _settings.get(key)
+    if validated is None:
+        values: dict[str, Any] = {
+            "bot_token": SecretStr("42:TEST-TOKEN"),
+            "database_url": database_url,
+            "staff_chat_id": STAFF_CHAT_ID,
+            "default_locale": "ru",
+            "timezone": "Europe/Moscow",
+        }
+        values.update(overrides)
+        validated = _settings[key] = Settings.model_validate(values)
+    return validated.model_copy(update={"database_url": database_url})
 
 
 class Desk:
