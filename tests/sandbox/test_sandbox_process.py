@@ -3,16 +3,17 @@ inside it answers /start. Its database is its own; `make run` picks it when no t
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import ClientSession
 
+from bot.__main__ import main as bot_main
 from sandbox import cast
 from sandbox.main import main as sandbox_main
 from sandbox.main import token_is_set
@@ -104,15 +105,17 @@ def test_make_run_without_a_token_starts_the_sandbox(tmp_path: Path) -> None:
     assert first.rstrip().endswith("— set BOT_TOKEN to connect to Telegram")
 
 
-@pytest.mark.process
-def test_python_m_bot_without_a_token_still_refuses(tmp_path: Path) -> None:
-    env = sandbox_env(tmp_path / "data")
-    done = subprocess.run(
-        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True
-    )
-    assert done.returncode == 2
-    assert "BOT_TOKEN is not set" in done.stderr
-    assert "sandbox" not in done.stdout + done.stderr
+def test_python_m_bot_without_a_token_still_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in list(os.environ):
+        if name.startswith(("BOT_", "DATABASE_", "REDIS_", "SANDBOX_", "TELEGRAM_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    assert bot_main() == 2  # what `python -m bot` exits with
+    out, err = capsys.readouterr()
+    assert "BOT_TOKEN is not set" in err
+    assert "sandbox" not in out + err
 
 
 def test_the_token_is_looked_for_in_the_environment_and_in_dot_env(
