@@ -24,8 +24,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The process tests time how fast a bot process stops: they run after the rest, one at a time.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not process"
+	$(BIN)/python -m pytest -m process -n 0
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

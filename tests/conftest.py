@@ -30,6 +30,17 @@ requires_redis = pytest.mark.skipif(
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` (in addopts): a worker per core for the whole suite; a run of chosen files or
+    folders stays in this process, where starting workers (each imports the app) costs more
+    than it saves."""
+    chosen = [arg for arg in config.args if Path(arg.split("::")[0]).resolve() != TESTS]
+    return 0 if chosen else os.cpu_count() or 1
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """What the test modules imported (aiogram's models, SQLAlchemy, the app) lives for the
     whole run: keep it out of the garbage collector's full passes, which would walk it again
