@@ -47,7 +47,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
 def pytest_collection_finish(session: pytest.Session) -> None:
     """What the test modules imported (aiogram's models, SQLAlchemy, the app) lives for the
     whole run: keep it out of the garbage collector's full passes, which would walk it again
-    and again (a third of the run's time before this)."""
+    and again (about a third of a dialogue test's CPU before this, profiled)."""
     gc.collect()
     gc.freeze()
 
