@@ -34,14 +34,12 @@ TESTS = Path(__file__).resolve().parent
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto` (in addopts): a worker for each idle core, for the whole suite only. Each
-    worker imports the app again (seconds of CPU), so workers pay off only on cores nobody
-    else uses: on a busy machine, and for chosen files or folders, the run stays in this
-    process (README, Development, has the measurements)."""
+    """`-n auto` (in addopts): a worker per core for the whole suite; a run of chosen files or
+    folders stays in this process, where starting workers (each imports the app, seconds of
+    CPU) costs more than it saves."""
     if [arg for arg in config.args if Path(arg.split("::")[0]).resolve() != TESTS]:
         return 0
-    idle_cores = round((os.cpu_count() or 1) - os.getloadavg()[0])
-    return idle_cores if idle_cores >= 2 else 0
+    return os.cpu_count() or 1
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
