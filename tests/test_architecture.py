@@ -83,7 +83,14 @@ def test_domain_imports_nothing_of_the_project() -> None:
 
 
 def test_storage_knows_nothing_of_telegram_or_the_bot() -> None:
-    assert _violations("storage", ("aiogram", "bot")) == []
+    """Storage may use the domain's vocabulary (its columns return the domain's enums), which
+    imports nothing of the project, so no cycle can run through it; nothing else of the bot."""
+    outside_domain = [
+        violation
+        for violation in _violations("storage", ("aiogram", "bot"))
+        if not _under(violation.split(" imports ")[1], "bot.domain")
+    ]
+    assert outside_domain == []
 
 
 def test_knowledge_base_is_independent() -> None:

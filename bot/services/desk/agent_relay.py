@@ -34,7 +34,7 @@ class AgentRelay(StatusChanges):
                 return  # the update came again: stored and queued the first time
             ticket, customer = await self._load_for_agent(uow, ticket_id, agent)
             assert ticket.id is not None
-            status = TicketStatus(ticket.status)
+            status = ticket.status
             if not status.is_open:
                 raise DeskError("desk.error.ticket_finished", number=ticket.number)
             if status in (TicketStatus.NEW, TicketStatus.REOPENED):
@@ -77,7 +77,7 @@ class AgentRelay(StatusChanges):
         now = self._clock.now()
         async with self._database.unit_of_work() as uow:
             ticket, customer = await self._load_for_agent(uow, ticket_id, agent)
-            if not TicketStatus(ticket.status).is_open:
+            if not ticket.status.is_open:
                 raise DeskError("desk.error.ticket_finished", number=ticket.number)
             body = render(customer, ticket)
             await record_staff_answer(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.tickets import Actor
+from bot.domain.tickets import ActorKind, EventKind
 from bot.services.desk.common import AgentRef, DeskError, mention
 from bot.services.desk.core import DeskCore
 from bot.services.outbox import enqueue_card_refresh
@@ -28,8 +28,8 @@ class Assignment(DeskCore):
         await uow.events.add(
             ticket_id=ticket.id,
             at=now,
-            kind="assign",
-            actor_kind=Actor.agent(actor.user_id).kind.value,
+            kind=EventKind.ASSIGN,
+            actor_kind=ActorKind.AGENT,
             actor_id=actor.user_id,
             data={"assignee_id": assignee_id},
         )
@@ -112,8 +112,8 @@ class Assignment(DeskCore):
         await uow.events.add(
             ticket_id=ticket.id,
             at=now,
-            kind="assign",
-            actor_kind="system",
+            kind=EventKind.ASSIGN,
+            actor_kind=ActorKind.SYSTEM,
             actor_id=None,
             data={"assignee_id": chosen.telegram_id, "team": team.name},
         )

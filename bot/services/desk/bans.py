@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain.tickets import ActorKind, EventKind
 from bot.services.desk.common import AgentRef, DeskError
 from bot.services.desk.core import DeskCore
 from bot.services.outbox import enqueue_card_refresh
@@ -30,8 +31,8 @@ class Bans(DeskCore):
             await uow.events.add(
                 ticket_id=ticket.id,
                 at=now,
-                kind="ban" if banned else "unban",
-                actor_kind="agent",
+                kind=EventKind.BAN if banned else EventKind.UNBAN,
+                actor_kind=ActorKind.AGENT,
                 actor_id=agent.user_id,
             )
             await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)

@@ -82,7 +82,7 @@ class CustomerRelay(StatusChanges):
     async def _customer_moves_status(
         self, uow: UnitOfWork, ticket: Ticket, customer: Customer, now: datetime
     ) -> bool:
-        status = TicketStatus(ticket.status)
+        status = ticket.status
         actor = Actor.customer(customer.id or 0)
         cause = f"customer-wrote:{ticket.id}:{now.isoformat()}"
         if status is TicketStatus.WAITING_CUSTOMER:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.tickets import Actor, Priority, ResolutionType, TicketStatus
+from bot.domain.tickets import (
+    Actor,
+    ActorKind,
+    EventKind,
+    Priority,
+    ResolutionType,
+    TicketStatus,
+)
 from bot.services.desk.assignment import Assignment
 from bot.services.desk.common import AgentRef, DeskError, mention
 from bot.services.transitions import change_priority
@@ -25,7 +32,7 @@ class StatusChanges(Assignment):
         now = self._clock.now()
         async with self._database.unit_of_work() as uow:
             ticket, customer = await self._load_for_agent(uow, ticket_id, agent)
-            status = TicketStatus(ticket.status)
+            status = ticket.status
             if ticket.assignee_id == agent.user_id and status is TicketStatus.IN_PROGRESS:
                 raise DeskError("desk.error.already_yours", number=ticket.number)
             if status in WORKED_ON and ticket.assignee_id not in (None, agent.user_id):
@@ -68,7 +75,7 @@ class StatusChanges(Assignment):
         now = self._clock.now()
         async with self._database.unit_of_work() as uow:
             ticket, customer = await self._load_for_agent(uow, ticket_id, agent)
-            previous = TicketStatus(ticket.status)
+            previous = ticket.status
             await self._move(uow, ticket, target, Actor.agent(agent.user_id), now)
             if target is TicketStatus.IN_PROGRESS and ticket.assignee_id is None:
                 await self._assign(uow, ticket, agent.user_id, actor=agent, now=now)
@@ -86,7 +93,7 @@ class StatusChanges(Assignment):
         now: datetime,
         cause: str,
     ) -> None:
-        status = TicketStatus(ticket.status)
+        status = ticket.status
         if status in CUSTOMER_STATUS_NOTICES or status is TicketStatus.REOPENED:
             await self._to_customer(
                 uow,
@@ -134,7 +141,7 @@ class StatusChanges(Assignment):
                 uow, ticket, TicketStatus.RESOLVED, Actor.agent(agent.user_id), now, comment=text
             )
             assert ticket.id is not None
-            ticket.resolution_type = resolution.value
+            ticket.resolution_type = resolution
             ticket.resolution_text = text
             if ticket.first_response_at is None:
                 ticket.first_response_at = now
@@ -179,7 +186,7 @@ class StatusChanges(Assignment):
             await change_priority(
                 uow,
                 ticket=ticket,
-                priority=priority.value,
+                priority=priority,
                 actor=Actor.agent(agent.user_id),
                 now=now,
                 sla=self._sla,
@@ -207,12 +214,12 @@ class StatusChanges(Assignment):
             if ticket.customer_id != customer_id:
                 raise DeskError("desk.error.no_ticket")
             assert ticket.id is not None
-            status = TicketStatus(ticket.status)
+            status = ticket.status
             await uow.events.add(
                 ticket_id=ticket.id,
                 at=now,
-                kind="confirmation",
-                actor_kind="customer",
+                kind=EventKind.CONFIRMATION,
+                actor_kind=ActorKind.CUSTOMER,
                 actor_id=customer_id,
                 data={"solved": solved},
             )
