@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -56,15 +57,26 @@ class EnumText(TypeDecorator[E]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        return self._member(value).value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
-        if value is None:
-            return None
-        return self._member(value)
-
-    def _member(self, value: Any) -> E:
         member = self._members.get(value) if isinstance(value, str) else None
         if member is None:
-            raise ValueError(f"{value!r} is not a {self.enum.__name__}")
-        return member
+            raise self._refused(value)
+        return member.value
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], E | None]:
+        # A report reads these columns for every ticket of a period: one look-up per value
+        # instead of the generic hook's chain of calls (about a quarter of its time).
+        members = self._members
+        refused = self._refused
+
+        def process(value: Any) -> E | None:
+            if value is None:
+                return None
+            member = members.get(value)
+            if member is None:
+                raise refused(value)
+            return member
+
+        return process
+
+    def _refused(self, value: Any) -> ValueError:
+        return ValueError(f"{value!r} is not a {self.enum.__name__}")
