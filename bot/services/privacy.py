@@ -161,7 +161,7 @@ class PrivacyService:
             records = await store.records(customer)
             counts = ScrubCounts()
             for ticket in records.tickets:
-                if ticket.status != TicketStatus.CLOSED.value:
+                if ticket.status is not TicketStatus.CLOSED:
                     await apply_transition(
                         uow,
                         ticket=ticket,

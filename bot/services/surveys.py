@@ -25,7 +25,7 @@ from storage.unit_of_work import Database, UnitOfWork
 SCORES: tuple[int, ...] = (1, 2, 3, 4, 5)
 LOW_SCORE = 2
 SURVEY_PREFIX = "sv"
-RATABLE = frozenset({TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value})
+RATABLE = frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED})
 MAX_COMMENT = 2000
 
 
@@ -209,7 +209,7 @@ class SurveyService:
             await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
             if is_low(score):
                 await self._alert_topic(uow, ticket, score, now)
-            elif ticket.status == TicketStatus.RESOLVED.value:
+            elif ticket.status is TicketStatus.RESOLVED:
                 await apply_transition(
                     uow,
                     ticket=ticket,
