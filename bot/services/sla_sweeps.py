@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.clock import Clock
-from bot.domain.sla import SlaPolicy, add_service_time
+from bot.domain.service_time import add_service_time
+from bot.domain.sla import SlaPolicy
 from bot.domain.tickets import Actor, Priority, TicketStatus
 from bot.locales.catalog import Catalogs, Markup
 from bot.services.desk.common import customer_name, mention

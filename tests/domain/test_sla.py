@@ -8,21 +8,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain.sla import (
-    DEFAULT_TARGETS,
-    BusinessCalendar,
-    DueTimes,
-    SlaPolicy,
-    SlaTarget,
+from bot.domain.business_calendar import BusinessCalendar
+from bot.domain.calendar_settings import parse_business_hours, parse_holidays, parse_weekdays
+from bot.domain.service_time import (
     _add_day_by_day,
     _between_day_by_day,
     add_service_time,
-    compute_due,
-    parse_business_hours,
-    parse_holidays,
-    parse_weekdays,
     service_time_between,
 )
+from bot.domain.sla import DEFAULT_TARGETS, DueTimes, SlaPolicy, SlaTarget, compute_due
 
 MSK = ZoneInfo("Europe/Moscow")
 BERLIN = ZoneInfo("Europe/Berlin")
