@@ -18,8 +18,9 @@ from bot.domain.sla import SlaPolicy
 from bot.locales.catalog import Catalogs
 from bot.ops.metrics import SLA_BREACHES, SWEEP_SECONDS
 from bot.services.privacy import PrivacyConfig, PrivacyService
-from bot.services.sla_sweeps import SlaSweepReport, SlaSweeps, SweepConfig
+from bot.services.sla_sweeps import SlaSweepReport, SlaSweeps
 from bot.services.surveys import SurveyConfig, SurveyService, SurveySweepReport
+from bot.services.sweep_config import SweepConfig
 from storage.sweep_leader import Leadership, leadership_for
 from storage.unit_of_work import Database
 
