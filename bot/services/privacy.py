@@ -2,7 +2,7 @@
 
 Erasure keeps the figures statistics are built from (ticket times, categories, priorities,
 decisions, ratings, event history) and blanks everything that identifies a person or was
-written by one (see `storage/privacy_store.py`). The customer row stays under a placeholder
+written by one (see `storage/privacy_scrub.py`). The customer row stays under a placeholder
 id, so the next message from that Telegram account registers a new customer. Open tickets are
 closed with a note to the staff, and the tickets' topics in the staff group are deleted or
 renamed (`ERASE_TOPICS`). Every export and erasure leaves an audit record with counts only.
@@ -26,7 +26,7 @@ from bot.services.privacy_export_text import readable_export
 from bot.services.privacy_topics import handle_topics
 from bot.services.transitions import apply_transition
 from storage.models import Customer, Ticket
-from storage.privacy_store import PrivacyStore, ScrubCounts
+from storage.privacy_scrub import ScrubCounts
 from storage.unit_of_work import Database, UnitOfWork
 
 ERASED_COMMENT = "erased"
@@ -83,7 +83,7 @@ class PrivacyService:
         """
         now = self._clock.now()
         async with self._database.unit_of_work() as uow:
-            store = PrivacyStore(uow.session)
+            store = uow.privacy
             last = await store.last_event_at(customer_id=customer_id, kind="export")
             if last is not None and now - last < self.config.export_interval:
                 raise ExportTooSoon(last + self.config.export_interval)
@@ -117,7 +117,7 @@ class PrivacyService:
         """The files did not reach the customer: the export does not count for the hourly
         limit, so they can ask again at once."""
         async with self._database.unit_of_work() as uow:
-            await PrivacyStore(uow.session).drop_last_event(customer_id=customer_id, kind="export")
+            await uow.privacy.drop_last_event(customer_id=customer_id, kind="export")
 
     # ------------------------------------------------------------------------- erasure
 
@@ -140,7 +140,7 @@ class PrivacyService:
             customer = await uow.session.get(Customer, customer_id, with_for_update=True)
             if customer is None or is_erased(customer):
                 raise NothingToErase(customer_id)
-            store = PrivacyStore(uow.session)
+            store = uow.privacy
             records = await store.records(customer)
             counts = ScrubCounts()
             for ticket in records.tickets:
@@ -156,7 +156,7 @@ class PrivacyService:
                     )
                     report.closed.append(ticket.number)
             ticket_ids = [t.id for t in records.tickets if t.id is not None]
-            counts.add(await store.scrub_tickets(ticket_ids, reason="erase", now=now))
+            counts.add(await uow.scrubber.scrub_tickets(ticket_ids, reason="erase", now=now))
             topics = await handle_topics(uow, records.tickets, now, self.config)
             for ticket in records.tickets:
                 assert ticket.id is not None
@@ -169,7 +169,7 @@ class PrivacyService:
                 )
                 if ticket.number in report.closed:
                     await self._note_closed(uow, ticket, actor, now)
-            counts.add(await store.scrub_customer(customer, now=now))
+            counts.add(await uow.scrubber.scrub_customer(customer, now=now))
             report.counts = counts.as_dict() | {
                 "tickets_closed": len(report.closed),
                 "topics": topics,

@@ -7,7 +7,6 @@ from datetime import datetime
 from bot.services.outbox import enqueue_card_refresh
 from bot.services.privacy_config import PrivacyConfig
 from storage.models import Ticket
-from storage.privacy_store import PrivacyStore
 from storage.unit_of_work import UnitOfWork
 
 DELETE_TOPIC = "delete_topic"
@@ -31,7 +30,7 @@ async def handle_topics(
                 payload={"thread_id": ticket.topic_id},
                 now=now,
             )
-            await PrivacyStore(uow.session).forget_topic(ticket_id=ticket.id)
+            await uow.privacy.forget_topic(ticket_id=ticket.id)
             ticket.topic_id = None
             handled += 1
         elif ticket.topic_id is not None or ticket.card_message_id is not None:

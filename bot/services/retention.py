@@ -12,7 +12,6 @@ from bot.domain.clock import Clock
 from bot.domain.tickets import ActorKind
 from bot.services.privacy_config import PrivacyConfig
 from bot.services.privacy_topics import handle_topics
-from storage.privacy_store import PrivacyStore
 from storage.unit_of_work import Database
 
 RETENTION_EVERY = timedelta(days=1)
@@ -44,14 +43,14 @@ class RetentionSweep:
         while True:
             now = self._clock.now()
             async with self._database.unit_of_work() as uow:
-                store = PrivacyStore(uow.session)
+                store = uow.privacy
                 tickets = await store.expired_tickets(
                     closed_before=now - self.config.retention, limit=self.config.batch_size
                 )
                 if not tickets:
                     return total
                 ids = [t.id for t in tickets if t.id is not None]
-                counts = await store.scrub_tickets(ids, reason="retention", now=now)
+                counts = await uow.scrubber.scrub_tickets(ids, reason="retention", now=now)
                 topics = await handle_topics(uow, tickets, now, self.config)
                 for ticket_id in ids:
                     await uow.events.add(
