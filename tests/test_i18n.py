@@ -127,7 +127,30 @@ PLURALS = {
         ["1 обращение", "2 обращения", "5 обращений", "21 обращение"],
         ["1 ticket", "2 tickets"],
     ),
+    "count.messages": (
+        ["1 сообщение", "2 сообщения", "5 сообщений", "21 сообщение"],
+        ["1 message", "2 messages"],
+    ),
+    "count.questions": (
+        ["1 вопрос", "2 вопроса", "5 вопросов", "21 вопрос"],
+        ["1 question", "2 questions"],
+    ),
 }
+
+
+# Ways of dodging a plural form: "file(s)", "30 дн.".
+COUNT_WORKAROUNDS = re.compile(r"\w\(s\)|\{\w+\} дн\.")
+
+
+def test_no_text_dodges_a_plural_form() -> None:
+    catalogs = Catalogs()
+    dodging = [
+        (locale, key)
+        for locale, texts in catalogs.messages.items()
+        for key, text in texts.items()
+        if COUNT_WORKAROUNDS.search(text)
+    ]
+    assert dodging == []
 
 
 @pytest.mark.parametrize("key", sorted(PLURALS))
