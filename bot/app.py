@@ -31,7 +31,7 @@ from bot.services.tickets import TicketService
 from bot.telegram import errors, stale_buttons
 from bot.telegram.customer import fallback, faq, form, knowledge, start, survey, tickets
 from bot.telegram.customer import privacy as customer_privacy
-from bot.telegram.customer.form import FormEngine
+from bot.telegram.customer.form_flow import FormEngine
 from bot.telegram.filters import PrivateChat
 from bot.telegram.fsm_storage import BatchWritesMiddleware, ChatIsolation, DatabaseStorage
 from bot.telegram.i18n import CatalogI18n

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.domain.sla import SlaPolicy, compute_due, service_time_between
+from bot.domain.service_time import service_time_between
+from bot.domain.sla import SlaPolicy, compute_due
 from bot.domain.tickets import Actor, EventKind, Priority, StatusChange, TicketStatus, transition
 from bot.ops.context import bind_ticket
 from bot.services.outbox import enqueue_card_refresh

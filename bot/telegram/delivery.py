@@ -87,7 +87,7 @@ from bot.services.outbox import (
     enqueue_card_refresh,
     enqueue_notice,
 )
-from bot.services.privacy import DELETE_TOPIC
+from bot.services.privacy_topics import DELETE_TOPIC
 from bot.telegram.html_text import fits, split_html
 from bot.telegram.pacing import Pacer
 from bot.telegram.text_limits import CAPTION_LIMIT, TEXT_LIMIT

@@ -13,7 +13,8 @@ from bot.domain.sla import SlaPolicy
 from bot.domain.tickets import Actor, Priority, TicketStatus
 from bot.locales.catalog import Catalogs
 from bot.services.intake import ComplaintForm
-from bot.services.sla_sweeps import SlaSweeps, SweepConfig
+from bot.services.sla_sweeps import SlaSweeps
+from bot.services.sweep_config import SweepConfig
 from bot.services.tickets import TicketService
 from bot.services.transitions import apply_transition
 from storage.models import Customer, Ticket, TicketEvent

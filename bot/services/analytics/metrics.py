@@ -33,7 +33,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain.sla import BusinessCalendar, SlaPolicy, service_time_between
+from bot.domain.business_calendar import BusinessCalendar
+from bot.domain.service_time import service_time_between
+from bot.domain.sla import SlaPolicy
 
 HOUR = 3600.0
 BUCKETS: tuple[tuple[str, float], ...] = (

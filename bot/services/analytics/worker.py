@@ -27,7 +27,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bot.domain.sla import BusinessCalendar, SlaPolicy, SlaTarget
+from bot.domain.business_calendar import BusinessCalendar
+from bot.domain.sla import SlaPolicy, SlaTarget
 from bot.services.analytics.metrics import Report
 from bot.services.analytics.queries import Window
 from bot.services.analytics.reader import ReportReader

@@ -134,6 +134,9 @@ class IncidentCore:
     def _staff(self, key: str, /, **params: object) -> str:
         return self._catalogs.render(key, self.config.staff_locale, **params)
 
+    def _count(self, key: str, count: int) -> str:
+        return self._catalogs.count(key, self.config.staff_locale, count)
+
     def _staff_plain(self, key: str, /, **params: object) -> str:
         return self._catalogs.plain(key, self.config.staff_locale, **params)
 

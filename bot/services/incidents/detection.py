@@ -160,7 +160,7 @@ class IncidentDetection(IncidentCore):
         lines = [
             self._staff(
                 "incidents.alert.title",
-                count=verdict.count,
+                complaints=self._count("count.complaints", verdict.count),
                 about=about,
                 minutes=minutes,
                 usual=f"{verdict.usual_per_hour:.1f}",

@@ -30,7 +30,7 @@ from bot.services.desk import AgentRef, DeskError, DeskService
 from bot.services.incidents import IncidentConfig, IncidentService, IncidentView
 from bot.services.outbox import Button, Buttons, Notify
 from bot.telegram.filters import PrivateChat
-from bot.telegram.i18n import CatalogI18n, t, t_plain
+from bot.telegram.i18n import CatalogI18n, t, t_count, t_plain
 from bot.telegram.staff.access import StaffDirectory, agent_of
 from bot.telegram.staff.group import ticket_of
 from bot.telegram.text_limits import TEXT_LIMIT, shorten, utf16_len
@@ -140,7 +140,10 @@ class IncidentTopics:
                 minutes=_since(detected, now),
             ),
             self.text("incidents.card.public", text=shorten(incident.public_text, PUBLIC_LENGTH)),
-            self.text("incidents.card.linked", count=len(view.tickets)),
+            self.text(
+                "incidents.card.linked",
+                tickets=self._catalogs.count("count.tickets", self.locale, len(view.tickets)),
+            ),
         ]
         for status, numbers in sorted(by_status.items()):
             shown = ", ".join(numbers[:CARD_TICKETS])
@@ -294,7 +297,7 @@ def build_group_router(ctx: IncidentDesk) -> Router:
                     number=view.incident.number,
                     title=view.incident.title,
                     status=t_plain(f"incidents.status.{view.incident.status}"),
-                    count=len(view.tickets),
+                    tickets=t_count("count.tickets", len(view.tickets)),
                 )
             )
         await message.reply(fit(lines))
@@ -343,7 +346,9 @@ def build_group_router(ctx: IncidentDesk) -> Router:
         except DeskError as error:
             await message.reply(_explain(error))
             return
-        await message.reply(t("incidents.update_sent", count=count))
+        await message.reply(
+            t("incidents.update_sent", customers=t_count("count.to_customers", count))
+        )
 
     @router.message(Command("public"), in_incident)
     async def public(message: Message, command: CommandObject) -> None:
