@@ -21,21 +21,22 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import resource
 import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from tempfile import TemporaryDirectory
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.engine import make_url
+
 from bench.common import machine
+from bench.stats_history import NOW, PER_DAY, statements
 from bot.domain.clock import FrozenClock
 from bot.domain.sla import SlaPolicy
 from bot.locales.catalog import LOCALES_DIR, Catalogs
@@ -46,198 +47,49 @@ from bot.services.analytics.text import CatalogLabel
 from storage.db import create_engine
 from storage.migrate import upgrade_database
 from storage.unit_of_work import Database
-from tests.postgres import temporary_database
+from tests.postgres import admin_execute
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 ZONE = ZoneInfo("Europe/Moscow")
-PER_DAY = 1_000_000 / 730
 EXPORT = "--no-export" not in sys.argv  # the export takes minutes; its code may be unchanged
-CUSTOMERS = 50_000
-AGENTS = [2000 + i for i in range(20)]
-CATEGORIES = (
-    ("delivery", "delivery", 35),
-    ("payment", "payments", 20),
-    ("product_quality", "support", 20),
-    ("service", "support", 10),
-    ("website", "support", 10),
-    ("other", "support", 5),
-)
-PRIORITIES = (("urgent", 5), ("high", 15), ("normal", 60), ("low", 20))
-DECISIONS = ("refund", "replacement", "compensation", "explanation", "apology", "rejected")
-CAUSES = ("late_courier", "damaged_in_transit", "double_charge", "defective", "bug", "other")
-TICKET_COLUMNS = (
-    "id",
-    "number",
-    "customer_id",
-    "kind",
-    "channel",
-    "category",
-    "description",
-    "fields",
-    "status",
-    "priority",
-    "team",
-    "assignee_id",
-    "created_at",
-    "updated_at",
-    "first_response_at",
-    "waiting_since",
-    "paused_seconds",
-    "resolved_at",
-    "closed_at",
-    "resolution_type",
-    "rating",
-    "rated_at",
-    "survey_sent_at",
-    "root_cause",
-)
-EVENT_COLUMNS = ("ticket_id", "at", "kind", "actor_kind", "from_status", "to_status", "data")
-HOUR = timedelta(hours=1)
+TABLES = ("customers", "tickets", "ticket_events")
+# The history is kept between runs (it takes minutes to build); a change to its generator
+# must change this name.
+CACHE_NAME = "stats_bench_v2"
 
 
-def _pick(rng: random.Random, weighted: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
-    return rng.choices(weighted, [row[-1] for row in weighted])[0]
-
-
-def history(
-    tickets: int, seed: int = 12
-) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
-    """(ticket row, its event rows) in id order; every timeline is cut at NOW."""
-    rng = random.Random(seed)
-    span = timedelta(days=tickets / PER_DAY)
-    start = NOW - span
-    for index in range(tickets):
-        ticket_id = index + 1
-        created = start + span * (index / tickets) + timedelta(seconds=rng.uniform(0, 60))
-        category, team, _ = _pick(rng, CATEGORIES)
-        priority = _pick(rng, PRIORITIES)[0]
-        assignee = rng.choice(AGENTS) if rng.random() < 0.9 else None
-        steps: list[tuple[datetime, str, str | None]] = []
-        at = created + HOUR * rng.lognormvariate(0.5, 1.2)
-        first_response = at
-        steps.append((at, "in_progress", None))
-        if rng.random() < 0.2:
-            at += HOUR * rng.uniform(0.5, 4)
-            steps.append((at, "waiting_customer", None))
-            at += HOUR * rng.uniform(1, 20)
-            steps.append((at, "in_progress", None))
-        at += HOUR * rng.lognormvariate(2.5, 1.0)
-        steps.append((at, "resolved", None))
-        if rng.random() < 0.05:
-            at += HOUR * rng.uniform(1, 48)
-            steps.append((at, "reopened", "not solved"))
-            at += HOUR * rng.uniform(2, 24)
-            steps.append((at, "resolved", None))
-        resolved_final = at
-        if rng.random() < 0.8:
-            at += HOUR * rng.uniform(24, 168)
-            steps.append((at, "closed", None))
-        kept = [step for step in steps if step[0] <= NOW]
-        status, previous = "new", None
-        resolved_at = closed_at = waiting_since = None
-        events = [(ticket_id, created, "status", "customer", None, "new", "{}")]
-        if assignee is not None:
-            events.append((ticket_id, created, "assign", "system", None, None, "{}"))
-        for moment, target, comment in kept:
-            previous, status = status, target
-            events.append((ticket_id, moment, "status", "agent", previous, target, "{}"))
-            resolved_at = moment if target == "resolved" else resolved_at
-            resolved_at = None if target == "reopened" else resolved_at
-            closed_at = moment if target == "closed" else closed_at
-            waiting_since = moment if target == "waiting_customer" else None
-            del comment
-        answered = first_response <= NOW
-        done = resolved_at is not None and resolved_at == resolved_final
-        rated = done and rng.random() < 0.4
-        survey = resolved_at + timedelta(minutes=30) if done else None
-        rated_at = resolved_at + HOUR * rng.uniform(1, 48) if rated and resolved_at else None
-        if rated_at is not None and rated_at > NOW:
-            rated_at = None
-        row = (
-            ticket_id,
-            f"C-{ticket_id:07d}",
-            index % CUSTOMERS + 1,
-            "complaint",
-            "telegram",
-            category,
-            "",
-            "{}",
-            status,
-            priority,
-            team,
-            assignee,
-            created,
-            created,
-            first_response if answered else None,
-            waiting_since,
-            0,
-            resolved_at,
-            closed_at,
-            rng.choice(DECISIONS) if done else None,
-            rng.choice((1, 2, 3, 4, 5, 5, 4, 5)) if rated_at else None,
-            rated_at,
-            survey if survey and survey <= NOW else None,
-            rng.choice(CAUSES) if done and rng.random() < 0.5 else None,
+def _sqlite_indexes(connection: sqlite3.Connection) -> list[tuple[str, str]]:
+    marks = ", ".join("?" for _ in TABLES)
+    return list(
+        connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            f" AND tbl_name IN ({marks})",
+            TABLES,
         )
-        yield row, events
+    )
 
 
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
-
-
-def _customer(index: int) -> tuple[Any, ...]:
-    return (index + 1, 10_000 + index, "C", "ru" if index % 3 else "en", False, False, NOW, NOW)
-
-
-CUSTOMER_COLUMNS = (
-    "id",
-    "telegram_id",
-    "first_name",
-    "locale",
-    "is_banned",
-    "is_unreachable",
-    "created_at",
-    "updated_at",
-)
-
-
-def fill_sqlite(path: Path, tickets: int) -> int:
-    """Insert the history with the standard library (fast); returns the number of events."""
-    connection = sqlite3.connect(path)
+def fill_sqlite(path: Path, tickets: int) -> None:
+    """Insert the history with the standard library, indexes rebuilt once at the end."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    # One big transaction without a journal (a failed build is thrown away), then WAL again.
+    connection.execute("PRAGMA journal_mode=OFF")
     connection.execute("PRAGMA synchronous=OFF")
-
-    def insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-        marks = ", ".join("?" for _ in columns)
-        connection.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-            [tuple(_sqlite_value(v) for v in row) for row in rows],
-        )
-
-    insert("customers", CUSTOMER_COLUMNS, [_customer(i) for i in range(CUSTOMERS)])
-    events_total = 0
-    ticket_rows: list[tuple[Any, ...]] = []
-    event_rows: list[tuple[Any, ...]] = []
-    for row, events in history(tickets):
-        ticket_rows.append(row)
-        event_rows.extend(events)
-        if len(ticket_rows) >= 20_000:
-            insert("tickets", TICKET_COLUMNS, ticket_rows)
-            insert("ticket_events", EVENT_COLUMNS, event_rows)
-            events_total += len(event_rows)
-            ticket_rows, event_rows = [], []
-    insert("tickets", TICKET_COLUMNS, ticket_rows)
-    insert("ticket_events", EVENT_COLUMNS, event_rows)
-    events_total += len(event_rows)
-    connection.commit()
+    connection.execute("PRAGMA cache_size=-200000")
+    indexes = _sqlite_indexes(connection)
+    connection.execute("BEGIN")
+    for name, _ in indexes:
+        connection.execute(f'DROP INDEX "{name}"')
+    for statement in statements("sqlite", tickets):
+        connection.execute(statement)
+    for _, sql in indexes:
+        connection.execute(sql)
+    connection.execute("COMMIT")
     connection.execute("ANALYZE")
+    connection.execute("PRAGMA journal_mode=WAL")
     connection.close()
-    return events_total
 
 
-async def fill_postgres(url: str, tickets: int) -> int:
+async def fill_postgres(url: str, tickets: int) -> None:
     import asyncpg
     from sqlalchemy.engine import make_url
 
@@ -250,35 +102,28 @@ async def fill_postgres(url: str, tickets: int) -> int:
         database=parsed.database,
     )
     try:
-        await connection.copy_records_to_table(
-            "customers", records=[_customer(i) for i in range(CUSTOMERS)], columns=CUSTOMER_COLUMNS
-        )
-        events_total = 0
-        ticket_rows: list[tuple[Any, ...]] = []
-        event_rows: list[tuple[Any, ...]] = []
-
-        async def flush() -> None:
-            await connection.copy_records_to_table(
-                "tickets", records=ticket_rows, columns=TICKET_COLUMNS
+        async with connection.transaction():
+            # Foreign keys are right by construction; not checking them row by row halves
+            # the time (needs a superuser, as on a test server).
+            await connection.execute("SET LOCAL session_replication_role = replica")
+            indexes = await connection.fetch(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY($1::text[])"
+                " AND NOT EXISTS (SELECT 1 FROM pg_constraint"
+                " WHERE conindid = format('%I', indexname)::regclass)",
+                list(TABLES),
             )
-            await connection.copy_records_to_table(
-                "ticket_events", records=event_rows, columns=EVENT_COLUMNS
+            for row in indexes:
+                await connection.execute(f'DROP INDEX "{row["indexname"]}"')
+            for statement in statements("postgresql", tickets):
+                await connection.execute(statement)
+            for row in indexes:
+                await connection.execute(row["indexdef"])
+            await connection.execute(
+                "SELECT setval('tickets_id_seq', (SELECT max(id) FROM tickets))"
             )
-
-        for row, events in history(tickets):
-            ticket_rows.append(row)
-            event_rows.extend(events)
-            if len(ticket_rows) >= 20_000:
-                await flush()
-                events_total += len(event_rows)
-                ticket_rows, event_rows = [], []
-        await flush()
-        events_total += len(event_rows)
-        await connection.execute("SELECT setval('tickets_id_seq', (SELECT max(id) FROM tickets))")
-        await connection.execute("ANALYZE")
+        await connection.execute("VACUUM ANALYZE")
     finally:
         await connection.close()
-    return events_total
 
 
 class Heartbeat:
@@ -333,7 +178,7 @@ async def _reports(analytics: Analytics, period: Period) -> tuple[Any, dict[str,
     }
 
 
-async def measure(url: str, label: str, tickets: int, events: int) -> dict[str, Any]:
+async def measure(url: str, tickets: int, events: int, *, label: str) -> dict[str, Any]:
     database = Database(create_engine(url))
     today = NOW.astimezone(ZONE).date()
     period = Period(today - timedelta(days=29), today)
@@ -429,32 +274,77 @@ async def export_child(url: str) -> dict[str, Any]:
     }
 
 
-async def run_sqlite(tickets: int) -> dict[str, Any]:
-    with TemporaryDirectory() as folder:
-        path = Path(folder) / "stats.db"
-        url = f"sqlite+aiosqlite:///{path}"
-        database = Database(create_engine(url))
-        await upgrade_database(database.engine)
+async def _counts(url: str) -> tuple[int, int]:
+    database = Database(create_engine(url))
+    try:
+        async with database.engine.connect() as connection:
+            tickets = (await connection.exec_driver_sql("SELECT count(*) FROM tickets")).scalar()
+            events = (
+                await connection.exec_driver_sql("SELECT count(*) FROM ticket_events")
+            ).scalar()
+    finally:
         await database.dispose()
-        began = time.perf_counter()
-        events = fill_sqlite(path, tickets)
-        print(
-            f"sqlite: {tickets} tickets, {events} events in {time.perf_counter() - began:.0f} s",
-            flush=True,
-        )
-        return await measure(url, "SQLite", tickets, events)
+    return int(tickets or 0), int(events or 0)
 
 
-async def run_postgres(admin_url: str, tickets: int) -> dict[str, Any]:
-    async with temporary_database(admin_url, prefix="stats_bench") as url:
-        database = Database(create_engine(url))
-        await upgrade_database(database.engine)
-        await database.dispose()
+async def _migrate(url: str) -> None:
+    database = Database(create_engine(url))
+    await upgrade_database(database.engine)  # also adds indexes new since the cache was built
+    await database.dispose()
+
+
+def sqlite_cache(tickets: int) -> Path:
+    return Path(tempfile.gettempdir()) / f"{CACHE_NAME}_{tickets}.db"
+
+
+async def prepare_sqlite(tickets: int) -> tuple[str, int, int]:
+    """The kept SQLite history of ``tickets`` (built first if missing): URL and sizes."""
+    path = sqlite_cache(tickets)
+    url = f"sqlite+aiosqlite:///{path}"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        await _migrate(f"sqlite+aiosqlite:///{partial}")
         began = time.perf_counter()
-        events = await fill_postgres(url, tickets)
-        took = time.perf_counter() - began
-        print(f"postgresql: {tickets} tickets, {events} events in {took:.0f} s", flush=True)
-        return await measure(url, "PostgreSQL", tickets, events)
+        fill_sqlite(partial, tickets)
+        print(f"sqlite: history built in {time.perf_counter() - began:.0f} s", flush=True)
+        partial.rename(path)
+    await _migrate(url)
+    stored, events = await _counts(url)
+    print(f"sqlite: {stored} tickets, {events} events ({path})", flush=True)
+    return url, stored, events
+
+
+def postgres_cache(admin_url: str, tickets: int) -> tuple[str, str]:
+    name = f"{CACHE_NAME}_{tickets}"
+    return name, make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def prepare_postgres(admin_url: str, tickets: int) -> tuple[str, int, int]:
+    """The kept PostgreSQL history of ``tickets`` (built first if missing): URL and sizes."""
+    name, url = postgres_cache(admin_url, tickets)
+    try:
+        stored, _ = await _counts(url)
+    except Exception:  # no such database yet
+        stored = -1
+    if stored != tickets:
+        await admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin_execute(admin_url, f'CREATE DATABASE "{name}"')
+        await _migrate(url)
+        began = time.perf_counter()
+        await fill_postgres(url, tickets)
+        print(f"postgresql: history built in {time.perf_counter() - began:.0f} s", flush=True)
+    await _migrate(url)
+    stored, events = await _counts(url)
+    print(f"postgresql: {stored} tickets, {events} events (database {name})", flush=True)
+    return url, stored, events
+
+
+async def drop_caches(admin_url: str | None, tickets: int) -> None:
+    sqlite_cache(tickets).unlink(missing_ok=True)
+    if admin_url:
+        name, _ = postgres_cache(admin_url, tickets)
+        await admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def main() -> None:
@@ -463,17 +353,23 @@ async def main() -> None:
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     parser.add_argument("--export-child")
     parser.add_argument("--no-export", action="store_true", help="measure the report only")
+    parser.add_argument("--prepare", action="store_true", help="build the histories only")
+    parser.add_argument("--drop", action="store_true", help="delete the kept histories")
     args = parser.parse_args()
+    admin = os.environ.get("TEST_POSTGRES_URL")
+    if args.drop:
+        await drop_caches(admin, args.tickets)
+        return
     if args.export_child:
         print(json.dumps(await export_child(args.export_child)))
         return
     print(machine(), flush=True)
-    results = []
+    histories = []
     if args.only != "postgresql":
-        results.append(await run_sqlite(args.tickets))
-    admin = os.environ.get("TEST_POSTGRES_URL")
+        histories.append(("SQLite", await prepare_sqlite(args.tickets)))
     if admin and args.only != "sqlite":
-        results.append(await run_postgres(admin, args.tickets))
+        histories.append(("PostgreSQL", await prepare_postgres(admin, args.tickets)))
+    results = [] if args.prepare else [await measure(*h, label=name) for name, h in histories]
     for result in results:
         print(json.dumps(result, default=str), flush=True)
 

@@ -18,7 +18,8 @@ from bot.services.analytics.charts import Chart, Label, render_charts
 from bot.services.analytics.export import Exporter, ExportResult
 from bot.services.analytics.metrics import BREAKDOWNS, Report, ReportBuilder
 from bot.services.analytics.periods import Period
-from bot.services.analytics.queries import Window, agent_names, load
+from bot.services.analytics.queries import Window, agent_names
+from bot.services.analytics.queries.report import load
 from bot.services.analytics.reader import ReportReader, collector_paused
 from bot.services.analytics.worker import (
     build_report,
