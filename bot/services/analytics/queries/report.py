@@ -75,10 +75,10 @@ def ticket_times(connection: Connection, window: Window) -> list[TicketTimes]:
     where = or_(
         between(T.c.created_at, window.start, window.end), resolution_in(window.start, window.end)
     )
-    # One buffered result: a server-side cursor (`stream`) costs a round trip per batch.
-    tickets = {
-        row[0]: times_of(row) for row in connection.execute(select(*TIME_COLUMNS).where(where))
-    }
+    # One buffered result, fetched at once: a server-side cursor (`stream`) costs a round
+    # trip per batch on PostgreSQL, iterating a cursor a call per row on SQLite.
+    rows = connection.execute(select(*TIME_COLUMNS).where(where)).all()
+    tickets = {row[0]: times_of(row) for row in rows}
     attach_waiting(connection, tickets)
     return list(tickets.values())
 
