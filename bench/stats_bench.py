@@ -42,7 +42,7 @@ from bench.common import machine
 from bench.stats_history import NOW, PER_DAY, statements
 from bot.domain.clock import FrozenClock
 from bot.domain.sla import SlaPolicy
-from bot.locales.catalog import LOCALES_DIR, Catalogs
+from bot.locales.catalog import LOCALES_DIR
 from bot.services.analytics import Analytics, Period
 from bot.services.analytics.charts import render_charts
 from bot.services.analytics.export import export_folder
@@ -152,11 +152,6 @@ class Heartbeat:
         self._task.cancel()
 
 
-def _catalog_label() -> Any:
-    catalogs = Catalogs()
-    return lambda key, **params: catalogs.plain(key, "ru", **params)
-
-
 async def _reports(analytics: Analytics, period: Period) -> tuple[Any, dict[str, Any]]:
     """A first report (in the worker process: it includes starting the process), then three
     more, each while the heartbeat runs: wall time, CPU time of this process and the loop's
@@ -201,7 +196,7 @@ async def measure(url: str, tickets: int, events: int, *, label: str) -> dict[st
     chart_times, chart_cpu = [], []
     for _ in range(3):
         began, began_cpu = time.perf_counter(), time.process_time()
-        charts = render_charts(report, _catalog_label(), {})
+        charts = render_charts(report, CatalogLabel(LOCALES_DIR, "ru", "ru"), {})
         chart_times.append((time.perf_counter() - began) / len(charts))
         chart_cpu.append((time.process_time() - began_cpu) / len(charts))
     await database.dispose()
