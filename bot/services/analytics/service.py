@@ -76,7 +76,7 @@ class Analytics:
         return Window(start, end, previous_start, min(end, self.clock.now()), day_starts)
 
     async def report(self, period: Period, breakdown: str | None = None) -> Report:
-        """Every figure of ``period`` (see `metrics.py`), with a breakdown by ``category``,
+        """Every figure of ``period`` (see the `metrics` package), with a breakdown by ``category``,
         ``team``, ``agent`` or ``priority`` when asked for."""
         if breakdown is not None and breakdown not in BREAKDOWNS:
             raise ValueError(f"unknown breakdown {breakdown!r}; use one of {', '.join(BREAKDOWNS)}")
