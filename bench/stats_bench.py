@@ -39,7 +39,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
 
-from bench.common import machine
 from bench.stats_history import NOW, PER_DAY, statements
 from bot.domain.clock import FrozenClock
 from bot.domain.sla import SlaPolicy
@@ -380,6 +379,8 @@ async def main() -> None:
     if args.export_child:
         print(json.dumps(await export_child(args.export_child)))
         return
+    from bench.common import machine  # imports the bot: not in the export's process
+
     print(machine(), flush=True)
     histories = []
     if args.only != "postgresql":
