@@ -202,7 +202,7 @@ def _resolved_event(start: datetime, end: datetime) -> Any:
 
 
 def _decisions(connection: Connection, window: Window) -> dict[tuple[str, str, str], int]:
-    decided = and_(T.c.resolution_type.is_not(None), T.c.resolution_type != "")
+    decided = T.c.resolution_type.is_not(None)
     keys = (T.c.category, T.c.kind, T.c.resolution_type)
     return {
         (row[0], row[1], row[2]): int(row[3])
