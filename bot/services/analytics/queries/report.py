@@ -13,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, and_, case, distinct, func, or_, select, text
 
 from bot.services.analytics.metrics import NO_TEAM, OPEN_STATUSES, Counts, OpenTicket, TicketTimes
-from bot.services.analytics.metrics.facts import GroupKeys
+from bot.services.analytics.metrics.facts import GroupKeys, VolumeKey
 from bot.services.analytics.metrics.satisfaction import LOW_RATING, LOW_RATINGS_SHOWN
 from bot.services.analytics.queries import (
     TIME_COLUMNS,
@@ -125,6 +125,7 @@ def _ratings(connection: Connection, window: Window) -> dict[str, Any]:
 
 
 def _causes(connection: Connection, start: datetime, end: datetime) -> dict[tuple[str, str], int]:
+    """Causes of the tickets resolved between ``start`` and ``end`` (the previous period)."""
     cause = and_(T.c.root_cause.is_not(None), T.c.root_cause != "")
     return {
         (row[0], row[1]): int(row[2])
@@ -139,26 +140,18 @@ def _causes(connection: Connection, start: datetime, end: datetime) -> dict[tupl
 def _volume(connection: Connection, window: Window) -> dict[str, Any]:
     start, end, previous = window.start, window.end, window.previous_start
     locale = func.coalesce(C.c.locale, "")
-    created_by = {
-        (row[0], row[1] or NO_TEAM, row[2], row[3], row[4], row[5]): int(row[6])
-        for row in connection.execute(
-            select(
-                T.c.category, T.c.team, T.c.priority, T.c.kind, locale, T.c.channel, func.count()
-            )
-            .select_from(T.outerjoin(C, C.c.id == T.c.customer_id))
-            .where(between(T.c.created_at, start, end))
-            .group_by(T.c.category, T.c.team, T.c.priority, T.c.kind, locale, T.c.channel)
-        )
-    }
     day = day_index(T.c.created_at, window.day_starts)
-    created_by_day = {
-        (int(row[0]), str(row[1])): int(row[2])
-        for row in connection.execute(
-            select(day, T.c.category, func.count())
-            .where(between(T.c.created_at, start, end))
-            .group_by(day, T.c.category)
-        )
-    }
+    keys = (T.c.category, T.c.team, T.c.priority, T.c.kind, locale, T.c.channel)
+    created_by: dict[VolumeKey, int] = defaultdict(int)
+    created_by_day: dict[tuple[int, str], int] = defaultdict(int)
+    for index, category, team, *rest, n in connection.execute(
+        select(day, *keys, func.count())
+        .select_from(T.outerjoin(C, C.c.id == T.c.customer_id))
+        .where(between(T.c.created_at, start, end))
+        .group_by(day, *keys)
+    ):
+        created_by[(category, team or NO_TEAM, *rest)] += int(n)
+        created_by_day[(int(index), str(category))] += int(n)
     previous_created = connection.execute(
         select(func.count()).select_from(T).where(between(T.c.created_at, previous, start))
     ).scalar_one()
@@ -177,8 +170,8 @@ def _volume(connection: Connection, window: Window) -> dict[str, Any]:
         ).where(reopen)
     ).one()
     return {
-        "created_by": created_by,
-        "created_by_day": created_by_day,
+        "created_by": dict(created_by),
+        "created_by_day": dict(created_by_day),
         "previous_created": int(previous_created),
         "resolved": int(resolved),
         "previous_resolved": int(previous_resolved),
@@ -201,17 +194,24 @@ def _resolved_event(start: datetime, end: datetime) -> Any:
     )
 
 
-def _decisions(connection: Connection, window: Window) -> dict[tuple[str, str, str], int]:
-    decided = T.c.resolution_type.is_not(None)
-    keys = (T.c.category, T.c.kind, T.c.resolution_type)
-    return {
-        (row[0], row[1], row[2]): int(row[3])
-        for row in connection.execute(
-            select(*keys, func.count())
-            .where(decided, resolution_in(window.start, window.end))
-            .group_by(*keys)
+def _outcomes(connection: Connection, window: Window) -> dict[str, Any]:
+    """Decisions and causes of the tickets resolved in the period (one pass over them)."""
+    keys = (T.c.category, T.c.kind, T.c.resolution_type, T.c.root_cause)
+    decisions: dict[tuple[str, str, str], int] = defaultdict(int)
+    causes: dict[tuple[str, str], int] = defaultdict(int)
+    for category, kind, resolution, cause, n in connection.execute(
+        select(*keys, func.count())
+        .where(
+            or_(T.c.resolution_type.is_not(None), T.c.root_cause.is_not(None)),
+            resolution_in(window.start, window.end),
         )
-    }
+        .group_by(*keys)
+    ):
+        if resolution is not None:
+            decisions[(category, kind, resolution)] += int(n)
+        if cause:
+            causes[(category, cause)] += int(n)
+    return {"decisions": dict(decisions), "causes": dict(causes)}
 
 
 def _knowledge(connection: Connection, window: Window) -> dict[str, Any]:
@@ -247,8 +247,7 @@ def load(connection: Connection, window: Window) -> tuple[list[TicketTimes], Cou
         **_volume(connection, window),
         backlog=backlog(connection, window.as_of),
         **_ratings(connection, window),
-        decisions=_decisions(connection, window),
-        causes=_causes(connection, window.start, window.end),
+        **_outcomes(connection, window),
         previous_causes=_causes(connection, window.previous_start, window.start),
         **_knowledge(connection, window),
     )
