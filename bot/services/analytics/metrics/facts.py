@@ -10,6 +10,17 @@ OPEN_STATUSES = ("new", "in_progress", "waiting_customer", "reopened")
 NO_TEAM = "-"
 
 
+GroupKeys = tuple[str, str, str, str]
+
+
+def group_keys(
+    category: str, team: str | None, assignee_id: int | None, priority: str
+) -> GroupKeys:
+    """A ticket's key in each breakdown (category, team, agent, priority; see `BREAKDOWNS`);
+    no team or no assignee is `NO_TEAM`."""
+    return (category, team or NO_TEAM, str(assignee_id) if assignee_id else NO_TEAM, priority)
+
+
 @dataclass(slots=True)
 class TicketTimes:
     """A ticket's moments and the keys it is grouped by (loaded by `queries.py`)."""
@@ -36,10 +47,8 @@ class TicketTimes:
         return None
 
     @property
-    def group_keys(self) -> tuple[str, str, str, str]:
-        """(category, team, agent, priority): its key in each breakdown (see `BREAKDOWNS`)."""
-        agent = str(self.assignee_id) if self.assignee_id else NO_TEAM
-        return (self.category, self.team or NO_TEAM, agent, self.priority)
+    def group_keys(self) -> GroupKeys:
+        return group_keys(self.category, self.team, self.assignee_id, self.priority)
 
 
 @dataclass(slots=True)
@@ -68,7 +77,6 @@ class OpenTicket:
 
 
 VolumeKey = tuple[str, str, str, str, str, str]
-GroupKeys = tuple[str, str, str, str]
 
 
 @dataclass(frozen=True, slots=True)

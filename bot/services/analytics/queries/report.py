@@ -1,6 +1,6 @@
 """What one report reads: the times of the tickets created or resolved in the period, the
-tickets open at its end, and everything else counted in SQL (one statement each, the same on
-SQLite and PostgreSQL). Durations need each ticket's times (business hours, waiting), so
+tickets open at its end, and everything else counted in SQL (the same statements on SQLite and
+PostgreSQL). Durations need each ticket's times (business hours, waiting), so
 their medians are computed in Python (`metrics`) from sorted values.
 """
 
@@ -13,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, and_, case, distinct, func, or_, select, text
 
 from bot.services.analytics.metrics import NO_TEAM, OPEN_STATUSES, Counts, OpenTicket, TicketTimes
-from bot.services.analytics.metrics.facts import GroupKeys, VolumeKey
+from bot.services.analytics.metrics.facts import GroupKeys, VolumeKey, group_keys
 from bot.services.analytics.metrics.satisfaction import LOW_RATING, LOW_RATINGS_SHOWN
 from bot.services.analytics.queries import (
     TIME_COLUMNS,
@@ -83,10 +83,6 @@ def ticket_times(connection: Connection, window: Window) -> list[TicketTimes]:
     return list(tickets.values())
 
 
-def _group_keys(category: str, team: str | None, agent: int | None, priority: str) -> GroupKeys:
-    return (category, team or NO_TEAM, str(agent) if agent else NO_TEAM, priority)
-
-
 def _ratings(connection: Connection, window: Window) -> dict[str, Any]:
     start, end = window.start, window.end
     rated = and_(T.c.rating.is_not(None), between(T.c.rated_at, start, end))
@@ -98,7 +94,7 @@ def _ratings(connection: Connection, window: Window) -> dict[str, Any]:
     for *group, rating, n in connection.execute(
         select(*keys, func.count()).where(rated).group_by(*keys)
     ):
-        by[(_group_keys(*group), int(rating))] += int(n)
+        by[(group_keys(*group), int(rating))] += int(n)
     day = day_index(T.c.rated_at, window.day_starts)
     by_day = {
         (int(row[0]), int(row[1])): int(row[2])
