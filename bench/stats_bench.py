@@ -55,8 +55,8 @@ from tests.postgres import admin_execute
 ZONE = ZoneInfo("Europe/Moscow")
 EXPORT = "--no-export" not in sys.argv  # the export takes minutes; its code may be unchanged
 TABLES = ("customers", "tickets", "ticket_events")
-# The history is kept between runs (it takes minutes to build); a change to its generator
-# must change this name.
+# The history is kept between runs (about two minutes to build a million tickets); a change
+# to its generator must change this name.
 CACHE_NAME = "stats_bench_v2"
 
 
@@ -106,8 +106,8 @@ async def fill_postgres(url: str, tickets: int) -> None:
     )
     try:
         async with connection.transaction():
-            # Foreign keys are right by construction; not checking them row by row halves
-            # the time (needs a superuser, as on a test server).
+            # Foreign keys are right by construction: not checked row by row (this needs a
+            # superuser, as on a test server).
             await connection.execute("SET LOCAL session_replication_role = replica")
             indexes = await connection.fetch(
                 "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY($1::text[])"
