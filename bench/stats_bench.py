@@ -357,7 +357,9 @@ async def prepare_postgres(admin_url: str, tickets: int) -> tuple[str, int, int]
 
 
 async def drop_caches(admin_url: str | None, tickets: int) -> None:
-    sqlite_cache(tickets).unlink(missing_ok=True)
+    path = sqlite_cache(tickets)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
     if admin_url:
         name, _ = postgres_cache(admin_url, tickets)
         await admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
