@@ -356,10 +356,14 @@ async def prepare_postgres(admin_url: str, tickets: int) -> tuple[str, int, int]
     return url, stored, events
 
 
-async def drop_caches(admin_url: str | None, tickets: int) -> None:
+def _delete_sqlite_cache(tickets: int) -> None:
     path = sqlite_cache(tickets)
     for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+async def drop_caches(admin_url: str | None, tickets: int) -> None:
+    _delete_sqlite_cache(tickets)
     if admin_url:
         name, _ = postgres_cache(admin_url, tickets)
         await admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
