@@ -26,7 +26,6 @@ import contextlib
 import json
 import os
 import resource
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -39,7 +38,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
 
-from bench.stats_history import NOW, PER_DAY, statements
+from bench.stats_history import NOW, PER_DAY, fill_postgres, fill_sqlite
 from bot.domain.clock import FrozenClock
 from bot.domain.sla import SlaPolicy
 from bot.locales.catalog import LOCALES_DIR
@@ -54,79 +53,9 @@ from tests.postgres import admin_execute
 
 ZONE = ZoneInfo("Europe/Moscow")
 EXPORT = "--no-export" not in sys.argv  # the export takes minutes; its code may be unchanged
-TABLES = ("customers", "tickets", "ticket_events")
 # The history is kept between runs (about two minutes to build a million tickets); a change
 # to its generator must change this name.
 CACHE_NAME = "stats_bench_v2"
-
-
-def _sqlite_indexes(connection: sqlite3.Connection) -> list[tuple[str, str]]:
-    marks = ", ".join("?" for _ in TABLES)
-    return list(
-        connection.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-            f" AND tbl_name IN ({marks})",
-            TABLES,
-        )
-    )
-
-
-def fill_sqlite(path: Path, tickets: int) -> None:
-    """Insert the history with the standard library, indexes rebuilt once at the end."""
-    connection = sqlite3.connect(path, isolation_level=None)
-    # One big transaction without a journal (a failed build is thrown away), then WAL again.
-    connection.execute("PRAGMA journal_mode=OFF")
-    connection.execute("PRAGMA synchronous=OFF")
-    connection.execute("PRAGMA cache_size=-200000")
-    indexes = _sqlite_indexes(connection)
-    connection.execute("BEGIN")
-    for name, _ in indexes:
-        connection.execute(f'DROP INDEX "{name}"')
-    for statement in statements("sqlite", tickets):
-        connection.execute(statement)
-    for _, sql in indexes:
-        connection.execute(sql)
-    connection.execute("COMMIT")
-    connection.execute("ANALYZE")
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.close()
-
-
-async def fill_postgres(url: str, tickets: int) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    connection = await asyncpg.connect(
-        host=parsed.host or "127.0.0.1",
-        port=parsed.port or 5432,
-        user=parsed.username or "postgres",
-        password=parsed.password,
-        database=parsed.database,
-    )
-    try:
-        async with connection.transaction():
-            # Foreign keys are right by construction: not checked row by row (this needs a
-            # superuser, as on a test server).
-            await connection.execute("SET LOCAL session_replication_role = replica")
-            indexes = await connection.fetch(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY($1::text[])"
-                " AND NOT EXISTS (SELECT 1 FROM pg_constraint"
-                " WHERE conindid = format('%I', indexname)::regclass)",
-                list(TABLES),
-            )
-            for row in indexes:
-                await connection.execute(f'DROP INDEX "{row["indexname"]}"')
-            for statement in statements("postgresql", tickets):
-                await connection.execute(statement)
-            for row in indexes:
-                await connection.execute(row["indexdef"])
-            await connection.execute(
-                "SELECT setval('tickets_id_seq', (SELECT max(id) FROM tickets))"
-            )
-        await connection.execute("VACUUM ANALYZE")
-    finally:
-        await connection.close()
 
 
 class Heartbeat:

@@ -14,8 +14,10 @@ and back (20%), "still working on it" a day later
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -35,6 +37,7 @@ PRIORITIES = (("urgent", 5), ("high", 15), ("normal", 60), ("low", 20))
 DECISIONS = ("refund", "replacement", "compensation", "explanation", "apology", "rejected")
 CAUSES = ("late_courier", "damaged_in_transit", "double_charge", "defective", "bug", "other")
 RATINGS = (1, 2, 3, 4, 5, 5, 4, 5)
+TABLES = ("customers", "tickets", "ticket_events")
 PRIME = 2_147_483_647  # 2**31 - 1: products of two residues fit in 64-bit integers
 
 
@@ -219,3 +222,72 @@ def statements(dialect: str, tickets: int) -> list[str]:
         event_statement(dialect),
         "DROP TABLE timeline",
     ]
+
+
+def _sqlite_indexes(connection: sqlite3.Connection) -> list[tuple[str, str]]:
+    marks = ", ".join("?" for _ in TABLES)
+    return list(
+        connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            f" AND tbl_name IN ({marks})",
+            TABLES,
+        )
+    )
+
+
+def fill_sqlite(path: Path, tickets: int) -> None:
+    """Insert the history with the standard library, indexes rebuilt once at the end."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    # One big transaction without a journal (a failed build is thrown away), then WAL again.
+    connection.execute("PRAGMA journal_mode=OFF")
+    connection.execute("PRAGMA synchronous=OFF")
+    connection.execute("PRAGMA cache_size=-200000")
+    indexes = _sqlite_indexes(connection)
+    connection.execute("BEGIN")
+    for name, _ in indexes:
+        connection.execute(f'DROP INDEX "{name}"')
+    for statement in statements("sqlite", tickets):
+        connection.execute(statement)
+    for _, sql in indexes:
+        connection.execute(sql)
+    connection.execute("COMMIT")
+    connection.execute("ANALYZE")
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.close()
+
+
+async def fill_postgres(url: str, tickets: int) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    connection = await asyncpg.connect(
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database=parsed.database,
+    )
+    try:
+        async with connection.transaction():
+            # Foreign keys are right by construction: not checked row by row (this needs a
+            # superuser, as on a test server).
+            await connection.execute("SET LOCAL session_replication_role = replica")
+            indexes = await connection.fetch(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY($1::text[])"
+                " AND NOT EXISTS (SELECT 1 FROM pg_constraint"
+                " WHERE conindid = format('%I', indexname)::regclass)",
+                list(TABLES),
+            )
+            for row in indexes:
+                await connection.execute(f'DROP INDEX "{row["indexname"]}"')
+            for statement in statements("postgresql", tickets):
+                await connection.execute(statement)
+            for row in indexes:
+                await connection.execute(row["indexdef"])
+            await connection.execute(
+                "SELECT setval('tickets_id_seq', (SELECT max(id) FROM tickets))"
+            )
+        await connection.execute("VACUUM ANALYZE")
+    finally:
+        await connection.close()
