@@ -92,6 +92,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_closed_at", "closed_at"),
         Index("ix_tickets_survey_sent_at", "survey_sent_at"),
         Index("ix_tickets_rated_at", "rated_at"),
+        _sla_index("ix_tickets_open_created", "created_at", where=SQL_OPEN_STATUSES),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -45,8 +45,8 @@ def summary_text(style: StatsStyle, report: Report, agent_names: Mapping[int, st
     lines = [
         style.render(
             "stats.title",
-            first=style.catalogs.format_date(report.period_first, style.locale),
-            last=style.catalogs.format_date(report.period_last, style.locale),
+            first=style.date(report.period_first),
+            last=style.date(report.period_last),
         ),
         "",
         style.render(
