@@ -67,9 +67,6 @@ class KnowledgeDesk:
     def knowledge(self) -> KnowledgeService:
         return self._knowledge
 
-    def set_notify(self, notify: Notify) -> None:
-        self._notify = notify
-
     # ---------------------------------------------------------------------- the card
 
     def search(self, description: str, locale: str) -> list[str]:

@@ -160,7 +160,6 @@ class StaffThreads:
 
     async def _create(self, data: CardData, *, previous_topic: int | None) -> int | None:
         ticket = data.ticket
-        assert ticket.id is not None
         topic: int | None = None
         await self._check_forum()
         if not self.fallback_mode:
