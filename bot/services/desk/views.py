@@ -6,7 +6,7 @@ and nothing it reads loads lazily after the session is gone).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -16,6 +16,8 @@ from storage.staff_models import Agent
 
 @dataclass(frozen=True, slots=True)
 class TicketView:
+    """A ticket as stored when it was read (the columns the staff side shows or needs)."""
+
     id: int
     number: str
     customer_id: int
@@ -46,34 +48,11 @@ class TicketView:
     @classmethod
     def of(cls, ticket: Ticket) -> TicketView:
         assert ticket.id is not None
-        return cls(
-            id=ticket.id,
-            number=ticket.number,
-            customer_id=ticket.customer_id,
-            kind=ticket.kind,
-            category=ticket.category,
-            description=ticket.description,
-            status=ticket.status,
-            priority=ticket.priority,
-            created_at=ticket.created_at,
-            fields=dict(ticket.fields or {}),
-            incident_date=ticket.incident_date,
-            contact_phone=ticket.contact_phone,
-            team=ticket.team,
-            assignee_id=ticket.assignee_id,
-            topic_id=ticket.topic_id,
-            card_message_id=ticket.card_message_id,
-            kb_articles=None if ticket.kb_articles is None else tuple(ticket.kb_articles),
-            first_response_at=ticket.first_response_at,
-            first_response_due=ticket.first_response_due,
-            first_response_breached_at=ticket.first_response_breached_at,
-            resolution_due=ticket.resolution_due,
-            resolution_breached_at=ticket.resolution_breached_at,
-            resolution_type=ticket.resolution_type,
-            resolution_text=ticket.resolution_text,
-            rating=ticket.rating,
-            rating_comment=ticket.rating_comment,
-        )
+        copied = {f.name: getattr(ticket, f.name) for f in fields(cls)}
+        copied["fields"] = dict(ticket.fields or {})
+        if ticket.kb_articles is not None:
+            copied["kb_articles"] = tuple(ticket.kb_articles)
+        return cls(**copied)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,16 +69,7 @@ class CustomerView:
     @classmethod
     def of(cls, customer: Customer) -> CustomerView:
         assert customer.id is not None
-        return cls(
-            id=customer.id,
-            telegram_id=customer.telegram_id,
-            first_name=customer.first_name,
-            last_name=customer.last_name,
-            username=customer.username,
-            locale=customer.locale,
-            is_banned=customer.is_banned,
-            is_unreachable=customer.is_unreachable,
-        )
+        return cls(**{f.name: getattr(customer, f.name) for f in fields(cls)})
 
 
 @dataclass(frozen=True, slots=True)
