@@ -57,6 +57,10 @@ class CardQueries:
                 topic_name=topic_name,
             )
 
+    async def exists(self, ticket_id: int) -> bool:
+        async with self.database.unit_of_work() as uow:
+            return await uow.tickets.get(ticket_id=ticket_id) is not None
+
     async def ticket_by_topic(self, topic_id: int) -> TicketView | None:
         async with self.database.unit_of_work() as uow:
             ticket = await uow.staff_tickets.by_topic(topic_id=topic_id)

@@ -2,7 +2,8 @@
 
 Actions that change the ticket answer "Done" (the change queued the card's refresh) or, when
 refused, explain why in an alert and put the card's own buttons back. Menus (assign, priority,
-resolve) replace the card's buttons in place, so they need the card's message.
+resolve) replace the card's buttons in place, so they need the card's message and a ticket
+that exists; a press that fails these checks is answered as out of date.
 """
 
 from __future__ import annotations
@@ -27,12 +28,6 @@ from bot.telegram.staff.resolve_flow import ask_decision, cancel, resolution_key
 from bot.telegram.stale_buttons import out_of_date
 
 
-async def on_card(query: CallbackQuery) -> bool | dict[str, Any]:
-    """The button is on a message the bot can still edit (Telegram sends only a stub of
-    messages older than two days); the handler gets it as `card`."""
-    return {"card": query.message} if isinstance(query.message, Message) else False
-
-
 def _cause(query: CallbackQuery) -> str:
     return f"cb:{query.id}"
 
@@ -40,6 +35,17 @@ def _cause(query: CallbackQuery) -> str:
 def build_card_router(ctx: StaffContext) -> Router:
     router = Router(name="staff_card")
     desk = ctx.desk
+
+    async def known_ticket(query: CallbackQuery, callback_data: CardCallback) -> bool:
+        return await desk.cards.exists(callback_data.ticket_id)
+
+    async def on_card(query: CallbackQuery, callback_data: CardCallback) -> bool | dict[str, Any]:
+        """The button is on a message the bot can still edit (Telegram sends only a stub of
+        messages older than two days) and its ticket exists; the handler gets the message as
+        `card`."""
+        if not isinstance(query.message, Message) or not await known_ticket(query, callback_data):
+            return False
+        return {"card": query.message}
 
     async def act(query: CallbackQuery, ticket_id: int, change: Awaitable[object]) -> None:
         try:
@@ -108,7 +114,7 @@ def build_card_router(ctx: StaffContext) -> Router:
         agents = await desk.cards.agents()
         await show_menu(query, card, tid, assign_keyboard(tid, agents, ctx.style))
 
-    @router.callback_query(CardCallback.filter(F.action == "back"))
+    @router.callback_query(CardCallback.filter(F.action == "back"), known_ticket)
     async def back(query: CallbackQuery, callback_data: CardCallback) -> None:
         """From a menu back to the card's own buttons."""
         await act(
@@ -130,13 +136,10 @@ def build_card_router(ctx: StaffContext) -> Router:
     async def resolve_cancel(query: CallbackQuery, state: FSMContext) -> None:
         await cancel(query, state)
 
-    @router.callback_query(CardCallback.filter(F.action == "history"))
+    @router.callback_query(CardCallback.filter(F.action == "history"), known_ticket)
     async def history(query: CallbackQuery, callback_data: CardCallback) -> None:
         await query.answer()
-        try:
-            ticket, tickets = await desk.cards.customer_history(callback_data.ticket_id)
-        except DeskError:
-            return  # a forged press naming a ticket that does not exist
+        ticket, tickets = await desk.cards.customer_history(callback_data.ticket_id)
         lines = [t("desk.history.title", number=ticket.number)]
         for item in tickets:
             lines.append(
