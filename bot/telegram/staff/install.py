@@ -15,6 +15,7 @@ from bot.domain.clock import Clock
 from bot.domain.form import FormSchema
 from bot.locales.catalog import Catalogs
 from bot.services.desk import DeskConfig, DeskService
+from bot.services.desk.topics import TopicRecords
 from bot.services.kb_desk import KnowledgeDesk
 from bot.services.knowledge import KnowledgeService
 from bot.services.outbox import Buttons, Notify
@@ -213,9 +214,9 @@ def install_staff_desk(
         )
         threads = StaffThreads(
             bot,
-            database,
             clock,
             desk.cards,
+            TopicRecords(database, clock),
             style,
             locks,
             pacer,

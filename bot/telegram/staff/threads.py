@@ -13,7 +13,7 @@ import logging
 from collections import OrderedDict
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
@@ -22,14 +22,13 @@ from aiogram.types import InlineKeyboardMarkup
 from bot.domain.clock import Clock
 from bot.services.desk import CardData, CardRelated
 from bot.services.desk.cards import CardQueries
+from bot.services.desk.topics import TopicRecords
 from bot.services.kb_desk import KnowledgeDesk
-from bot.services.outbox import GROUPABLE_MEDIA, enqueue_media_group, media_item
 from bot.telegram.delivery import Pacer
 from bot.telegram.staff.card import CardStyle, card_keyboard, render_card, topic_name
 from bot.telegram.staff.incident_card import IncidentLookup, incident_refs
 from bot.telegram.staff.kb_card import related_articles
 from bot.telegram.staff.locks import TicketLocks
-from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
 FORUM_RECHECK = timedelta(minutes=10)
@@ -79,9 +78,9 @@ class StaffThreads:
     def __init__(
         self,
         bot: Bot,
-        database: Database,
         clock: Clock,
         cards: CardQueries,
+        records: TopicRecords,
         style: CardStyle,
         locks: TicketLocks,
         pacer: Pacer,
@@ -92,9 +91,9 @@ class StaffThreads:
         cache_size: int = TICKET_CACHE_SIZE,
     ) -> None:
         self._bot = bot
-        self._database = database
         self._clock = clock
         self._cards = cards
+        self._records = records
         self._style = style
         self._locks = locks
         self._pacer = pacer
@@ -149,7 +148,7 @@ class StaffThreads:
                 topic = await self._create(data, previous_topic=None)
             else:  # the topic was made but its card was not posted (that call failed)
                 await self._post_card(data, topic)
-            await self._enqueue_attachments(data)
+            await self._records.queue_form_files(ticket_id=data.ticket.id, chat_id=self.chat_id)
             return topic
 
     def _complete(self, data: CardData) -> bool:
@@ -174,10 +173,9 @@ class StaffThreads:
             else:
                 self._pacer.record(self.chat_id, self._clock.now())
                 topic = created.message_thread_id
-                async with self._database.unit_of_work() as uow:
-                    won = await uow.staff_tickets.claim_topic(
-                        ticket_id=ticket.id, topic_id=topic, previous=previous_topic
-                    )
+                won = await self._records.claim_topic(
+                    ticket_id=ticket.id, topic_id=topic, previous=previous_topic
+                )
                 if not won:
                     await self._bot.delete_forum_topic(self.chat_id, topic)
                     return (await self._cards.card_data(ticket.id)).ticket.topic_id
@@ -212,53 +210,19 @@ class StaffThreads:
         )
         digest = card_digest(message.message_id, text, keyboard)
         await self._cards.record_card_shown(ticket.id, card_digest=digest)
-        now = self._clock.now()
-        self._pacer.record(self.chat_id, now)
-        async with self._database.unit_of_work() as uow:
-            await uow.staff_tickets.claim_card(
-                ticket_id=ticket.id, message_id=message.message_id, previous=ticket.card_message_id
-            )
-            await uow.links.add(
-                ticket_id=ticket.id,
-                source_chat_id=self.chat_id,
-                source_message_id=message.message_id,
-                copy_chat_id=self.chat_id,
-                copy_message_id=message.message_id,
-                now=now,
-            )
+        self._pacer.record(self.chat_id, self._clock.now())
+        await self._records.claim_card(
+            ticket_id=ticket.id,
+            chat_id=self.chat_id,
+            message_id=message.message_id,
+            previous=ticket.card_message_id,
+        )
 
     async def _with_related(self, data: CardData) -> CardData:
         """The card data with what the card shows beside the ticket."""
         incident, suggested = await incident_refs(data, self._incidents)
         articles = await related_articles(data, self._knowledge)
         return replace(data, related=CardRelated(articles, incident, suggested))
-
-    async def _enqueue_attachments(self, data: CardData) -> None:
-        ticket = data.ticket
-        now = self._clock.now()
-        async with self._database.unit_of_work() as uow:
-            files = [
-                a
-                for a in await uow.attachments.for_ticket(ticket_id=ticket.id)
-                if a.message_id is None
-            ]
-            groups: dict[str, list[dict[str, Any]]] = {}
-            for attachment in files:
-                kind = attachment.kind if attachment.kind in GROUPABLE_MEDIA else "document"
-                family = "visual" if kind in ("photo", "video") else kind
-                groups.setdefault(family, []).append(
-                    media_item(kind, attachment.file_id, source_message_id=None)
-                )
-            for family, items in groups.items():
-                await enqueue_media_group(
-                    uow,
-                    key=f"card-files:{ticket.id}:{family}",
-                    chat_id=self.chat_id,
-                    items=items,
-                    now=now,
-                    ticket_id=ticket.id,
-                    ticket_topic=True,
-                )
 
     # ----------------------------------------------------------------------- refreshing
 
