@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from storage.types import UTCDateTime
+from bot.domain.incidents import IncidentStatus
+from bot.domain.tickets import ResolutionType
+from storage.types import EnumText, UTCDateTime
 
 
 class IncidentObservation(SQLModel, table=True):
@@ -58,7 +60,9 @@ class Incident(SQLModel, table=True):
     number: str = Field(max_length=16, unique=True)
     title: str = Field(max_length=256)
     public_text: str = Field(default="", sa_type=Text)
-    status: str = Field(default="investigating", max_length=16, index=True)
+    status: IncidentStatus = Field(
+        default=IncidentStatus.INVESTIGATING, sa_type=EnumText(IncidentStatus, 16), index=True
+    )
     category: str | None = Field(default=None, max_length=64)
     signature: str = Field(default="", sa_type=Text)
     topic_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
@@ -69,7 +73,9 @@ class Incident(SQLModel, table=True):
     alerted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     declared_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
-    resolution_type: str | None = Field(default=None, max_length=24)
+    resolution_type: ResolutionType | None = Field(
+        default=None, sa_type=EnumText(ResolutionType, 24)
+    )
     resolution_text: str | None = Field(default=None, sa_type=Text)
     resolved_by: int | None = Field(default=None, sa_type=BigInteger)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

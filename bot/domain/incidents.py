@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum, nonmember
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -268,11 +269,11 @@ def parse_incident_number(text: str) -> int | None:
     return int(value) if value.isdigit() and int(value) > 0 else None
 
 
-class IncidentStatus:
+class IncidentStatus(StrEnum):
     INVESTIGATING = "investigating"
     IDENTIFIED = "identified"
     MONITORING = "monitoring"
     RESOLVED = "resolved"
 
-    ORDER: tuple[str, ...] = (INVESTIGATING, IDENTIFIED, MONITORING, RESOLVED)
-    OPEN: frozenset[str] = frozenset({INVESTIGATING, IDENTIFIED, MONITORING})
+    ORDER = nonmember((INVESTIGATING, IDENTIFIED, MONITORING, RESOLVED))
+    OPEN = nonmember(frozenset({INVESTIGATING, IDENTIFIED, MONITORING}))

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy
+from bot.domain.tickets import ActorKind, EventKind
 from bot.locales.catalog import Catalogs, Markup
 from bot.services.answers import html_to_plain, record_staff_answer
 from bot.services.desk import AgentRef, DeskError, TicketView, mention
@@ -23,7 +24,7 @@ from storage.unit_of_work import Database, UnitOfWork
 
 RELATED_LIMIT = 3
 SEARCH_TEXT_LIMIT = 1000
-EVENT_KIND = "kb_article"
+EVENT_KIND = EventKind.KB_ARTICLE
 # Presses of the same article within this time are one press (a double click, a retry).
 REPEAT_WINDOW = timedelta(minutes=1)
 
@@ -148,7 +149,7 @@ class KnowledgeDesk:
                     ticket_id=ticket.id,
                     at=now,
                     kind=EVENT_KIND,
-                    actor_kind="agent",
+                    actor_kind=ActorKind.AGENT,
                     actor_id=agent.user_id,
                     data={"entry_id": entry.id, "locale": entry.locale, "cause": cause},
                 )

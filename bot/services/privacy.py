@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy
-from bot.domain.tickets import Actor, ActorKind, TicketStatus
+from bot.domain.tickets import Actor, ActorKind, EventKind, TicketStatus
 from bot.locales.catalog import Catalogs
 from bot.services.outbox import enqueue_card_refresh, enqueue_text
 from bot.services.transitions import apply_transition
@@ -161,7 +161,7 @@ class PrivacyService:
             records = await store.records(customer)
             counts = ScrubCounts()
             for ticket in records.tickets:
-                if ticket.status != TicketStatus.CLOSED.value:
+                if ticket.status is not TicketStatus.CLOSED:
                     await apply_transition(
                         uow,
                         ticket=ticket,
@@ -180,9 +180,9 @@ class PrivacyService:
                 await uow.events.add(
                     ticket_id=ticket.id,
                     at=now,
-                    actor_kind=actor.kind.value,
+                    actor_kind=actor.kind,
                     actor_id=actor.user_id,
-                    kind="erased",
+                    kind=EventKind.ERASED,
                 )
                 if ticket.number in report.closed:
                     await self._note_closed(uow, ticket, actor, now)
@@ -280,9 +280,9 @@ class PrivacyService:
                     await uow.events.add(
                         ticket_id=ticket_id,
                         at=now,
-                        actor_kind=ActorKind.SYSTEM.value,
+                        actor_kind=ActorKind.SYSTEM,
                         actor_id=None,
-                        kind="anonymised",
+                        kind=EventKind.ANONYMISED,
                     )
                 await store.record_event(
                     kind="retention",

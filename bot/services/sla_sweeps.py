@@ -30,7 +30,7 @@ from storage.unit_of_work import Database, UnitOfWork
 
 TARGETS: tuple[SlaTargetName, ...] = ("first_response", "resolution")
 # Highest first: a breach with escalation raising priority moves a ticket one step up.
-PRIORITY_ORDER: tuple[str, ...] = tuple(p.value for p in Priority)
+PRIORITY_ORDER: tuple[Priority, ...] = tuple(Priority)
 DIGEST_LINES = 20
 
 
@@ -63,10 +63,8 @@ class SlaSweepReport:
         )
 
 
-def raised_priority(priority: str) -> str:
-    """One step more urgent; the most urgent level (and unknown levels) stay as they are."""
-    if priority not in PRIORITY_ORDER:
-        return priority
+def raised_priority(priority: Priority) -> Priority:
+    """One step more urgent; the most urgent level stays as it is."""
     return PRIORITY_ORDER[max(PRIORITY_ORDER.index(priority) - 1, 0)]
 
 

@@ -46,7 +46,7 @@ class AgentReply:
                 return  # the update came again: stored and queued the first time
             ticket, customer = await self.steps.load_for_agent(uow, ticket_id, agent)
             assert ticket.id is not None
-            status = TicketStatus(ticket.status)
+            status = ticket.status
             if not status.is_open:
                 raise DeskError("desk.error.ticket_finished", number=ticket.number)
             if status in (TicketStatus.NEW, TicketStatus.REOPENED):
@@ -158,7 +158,7 @@ class CannedReply:
         now = self.clock.now()
         async with self.database.unit_of_work() as uow:
             ticket, customer = await self.steps.load_for_agent(uow, ticket_id, agent)
-            if not TicketStatus(ticket.status).is_open:
+            if not ticket.status.is_open:
                 raise DeskError("desk.error.ticket_finished", number=ticket.number)
             body = render(CustomerView.of(customer), TicketView.of(ticket))
             await record_staff_answer(

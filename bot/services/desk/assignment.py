@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain.clock import Clock
-from bot.domain.tickets import Actor, TicketStatus
+from bot.domain.tickets import Actor, ActorKind, EventKind, TicketStatus
 from bot.services.desk.common import AgentRef, DeskError, mention
 from bot.services.desk.notices import Notices
 from bot.services.desk.steps import TicketSteps
@@ -32,7 +32,7 @@ class Take:
         now = self.clock.now()
         async with self.database.unit_of_work() as uow:
             ticket, customer = await self.steps.load_for_agent(uow, ticket_id, agent)
-            status = TicketStatus(ticket.status)
+            status = ticket.status
             if ticket.assignee_id == agent.user_id and status is TicketStatus.IN_PROGRESS:
                 raise DeskError("desk.error.already_yours", number=ticket.number)
             if status in WORKED_ON and ticket.assignee_id not in (None, agent.user_id):
@@ -167,8 +167,8 @@ class RouteTicket:
         await uow.events.add(
             ticket_id=ticket.id,
             at=now,
-            kind="assign",
-            actor_kind="system",
+            kind=EventKind.ASSIGN,
+            actor_kind=ActorKind.SYSTEM,
             actor_id=None,
             data={"assignee_id": chosen.telegram_id, "team": team.name},
         )

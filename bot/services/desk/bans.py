@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain.clock import Clock
+from bot.domain.tickets import ActorKind, EventKind
 from bot.services.desk.common import AgentRef, DeskError
 from bot.services.desk.notices import Notices
 from bot.services.desk.steps import TicketSteps
@@ -39,8 +40,8 @@ class SetBanned:
             await uow.events.add(
                 ticket_id=ticket.id,
                 at=now,
-                kind="ban" if banned else "unban",
-                actor_kind="agent",
+                kind=EventKind.BAN if banned else EventKind.UNBAN,
+                actor_kind=ActorKind.AGENT,
                 actor_id=agent.user_id,
             )
             await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)

@@ -87,7 +87,7 @@ class RelayCustomerMessage:
     async def _move_status(
         self, uow: UnitOfWork, ticket: Ticket, customer: Customer, now: datetime
     ) -> bool:
-        status = TicketStatus(ticket.status)
+        status = ticket.status
         actor = Actor.customer(customer.id or 0)
         cause = f"customer-wrote:{ticket.id}:{now.isoformat()}"
         if status is TicketStatus.WAITING_CUSTOMER:

@@ -140,7 +140,7 @@ class Notices:
     ) -> None:
         """The customer hears of the statuses that concern them; the topic of every change
         (`agent` None: the customer caused it)."""
-        status = TicketStatus(ticket.status)
+        status = ticket.status
         if status in CUSTOMER_STATUS_NOTICES or status is TicketStatus.REOPENED:
             await self.to_customer(
                 uow,

@@ -45,7 +45,7 @@ class Resolve:
                 uow, ticket, TicketStatus.RESOLVED, Actor.agent(agent.user_id), now, comment=text
             )
             assert ticket.id is not None
-            ticket.resolution_type = resolution.value
+            ticket.resolution_type = resolution
             ticket.resolution_text = text
             if ticket.first_response_at is None:
                 ticket.first_response_at = now

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain.clock import Clock
-from bot.domain.tickets import Actor, Priority, TicketStatus
+from bot.domain.tickets import Actor, ActorKind, EventKind, Priority, TicketStatus
 from bot.services.desk.common import AgentRef, DeskError
 from bot.services.desk.notices import Notices
 from bot.services.desk.steps import TicketSteps
@@ -31,7 +31,7 @@ class SetStatus:
         now = self.clock.now()
         async with self.database.unit_of_work() as uow:
             ticket, customer = await self.steps.load_for_agent(uow, ticket_id, agent)
-            previous = TicketStatus(ticket.status)
+            previous = ticket.status
             await self.steps.move(uow, ticket, target, Actor.agent(agent.user_id), now)
             if target is TicketStatus.IN_PROGRESS and ticket.assignee_id is None:
                 await self.steps.assign(uow, ticket, agent.user_id, actor=agent, now=now)
@@ -58,7 +58,7 @@ class SetPriority:
             await change_priority(
                 uow,
                 ticket=ticket,
-                priority=priority.value,
+                priority=priority,
                 actor=Actor.agent(agent.user_id),
                 now=now,
                 sla=self.steps.sla,
@@ -96,12 +96,12 @@ class CustomerConfirms:
             if ticket.customer_id != customer_id:
                 raise DeskError("desk.error.no_ticket")
             assert ticket.id is not None
-            status = TicketStatus(ticket.status)
+            status = ticket.status
             await uow.events.add(
                 ticket_id=ticket.id,
                 at=now,
-                kind="confirmation",
-                actor_kind="customer",
+                kind=EventKind.CONFIRMATION,
+                actor_kind=ActorKind.CUSTOMER,
                 actor_id=customer_id,
                 data={"solved": solved},
             )

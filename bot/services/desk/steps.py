@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy
-from bot.domain.tickets import Actor, TicketStatus
+from bot.domain.tickets import Actor, ActorKind, EventKind, TicketStatus
 from bot.services.desk.common import AgentRef, DeskError
 from bot.services.outbox import enqueue_card_refresh
 from bot.services.transitions import apply_transition, refresh_due_times
@@ -75,8 +75,8 @@ class TicketSteps:
         await uow.events.add(
             ticket_id=ticket.id,
             at=now,
-            kind="assign",
-            actor_kind=Actor.agent(actor.user_id).kind.value,
+            kind=EventKind.ASSIGN,
+            actor_kind=ActorKind.AGENT,
             actor_id=actor.user_id,
             data={"assignee_id": assignee_id},
         )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
+from bot.domain.tickets import Priority, ResolutionType, TicketKind, TicketStatus
 from storage.models import Customer, Ticket
 from storage.staff_models import Agent
 
@@ -21,11 +22,11 @@ class TicketView:
     id: int
     number: str
     customer_id: int
-    kind: str
+    kind: TicketKind
     category: str
     description: str
-    status: str
-    priority: str
+    status: TicketStatus
+    priority: Priority
     created_at: datetime
     fields: dict[str, Any] = field(default_factory=dict)
     incident_date: date | None = None
@@ -40,7 +41,7 @@ class TicketView:
     first_response_breached_at: datetime | None = None
     resolution_due: datetime | None = None
     resolution_breached_at: datetime | None = None
-    resolution_type: str | None = None
+    resolution_type: ResolutionType | None = None
     resolution_text: str | None = None
     rating: int | None = None
     rating_comment: str | None = None

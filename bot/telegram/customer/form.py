@@ -25,6 +25,7 @@ from bot.domain.form import (
     validate_phone,
     validate_text,
 )
+from bot.domain.tickets import Priority
 from bot.services.intake import ComplaintForm, FileRef
 from bot.services.knowledge import KnowledgeService
 from bot.services.tickets import TicketService
@@ -423,7 +424,7 @@ async def _submit(
         fields={k: v for k, v in answers.items() if k not in main_ids},
         files=tuple(FileRef.from_dict(f) for f in answers.get("attachments") or []),
         contact_phone=answers.get("contact"),
-        priority=category.priority if category else "normal",
+        priority=category.priority if category else Priority.NORMAL,
     )
     assert customer.id is not None
     ticket = await tickets.open_complaint(customer_id=customer.id, form=form, form_id=form_id)

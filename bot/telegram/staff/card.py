@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.domain.tickets import Priority, TicketStatus
+from bot.domain.tickets import Priority
 from bot.locales.catalog import Catalogs, Markup
 from bot.services.desk import AgentView, CardData, TicketView, customer_name, mention
 from bot.telegram.staff.callbacks import CardCallback
@@ -35,7 +35,7 @@ OVERDUE_MARKER = "⏰"
 
 def overdue(ticket: TicketView) -> bool:
     """A service-level target was missed and is still pending (the sweep marks breaches)."""
-    if not TicketStatus(ticket.status).is_open:
+    if not ticket.status.is_open:
         return False
     first_missed = (
         ticket.first_response_breached_at is not None and ticket.first_response_at is None
@@ -157,7 +157,7 @@ def _card_text(data: CardData, style: CardStyle, shown: Mapping[str, str]) -> st
             created=style.moment(ticket.created_at),
         )
     )
-    finished = not TicketStatus(ticket.status).is_open
+    finished = not ticket.status.is_open
     lines.append(
         style.text(
             "desk.card.due",
@@ -207,7 +207,7 @@ def _button(
 def card_keyboard(data: CardData, style: CardStyle) -> InlineKeyboardMarkup:
     ticket = data.ticket
     tid = ticket.id
-    if not TicketStatus(ticket.status).is_open:
+    if not ticket.status.is_open:
         rows = [
             [_button(style, "desk.button.reopen", "reopen", tid)],
             [_button(style, "desk.button.history", "history", tid)],
