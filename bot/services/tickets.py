@@ -281,7 +281,7 @@ class TicketService:
             await uow.attachments.add_many(attachments=files)
         if ticket is not None:
             await self.listeners.customer_message_stored(
-                uow, ticket=ticket, message=stored, files=files
+                uow, ticket=ticket, message=stored, files=files, reply_to=message.reply_to
             )
         return stored
 

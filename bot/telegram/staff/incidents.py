@@ -26,7 +26,7 @@ from bot.domain.incidents import (
 )
 from bot.domain.tickets import ResolutionType
 from bot.locales.catalog import Catalogs
-from bot.services.desk import AgentRef, DeskError, DeskService
+from bot.services.desk import AgentRef, DeskError, DeskService, TicketView
 from bot.services.incidents import IncidentConfig, IncidentService, IncidentView
 from bot.services.outbox import Button, Buttons, Notify
 from bot.telegram.filters import PrivateChat
@@ -34,7 +34,6 @@ from bot.telegram.i18n import CatalogI18n, t, t_count, t_plain
 from bot.telegram.staff.access import StaffDirectory, agent_of
 from bot.telegram.staff.group import ticket_of
 from bot.telegram.text_limits import TEXT_LIMIT, shorten, utf16_len
-from storage.models import Ticket
 from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
@@ -406,7 +405,7 @@ def build_group_router(ctx: IncidentDesk) -> Router:
     return router
 
 
-async def _ticket_or_reply(message: Message, ctx: IncidentDesk) -> Ticket | None:
+async def _ticket_or_reply(message: Message, ctx: IncidentDesk) -> TicketView | None:
     ticket = await ticket_of(message, ctx.desk)
     if ticket is None:
         await message.reply(t("incidents.error.not_in_ticket"))
