@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.incidents import Placement, SpikeVerdict, baseline_spans, best_match, judge, place
+from bot.domain.incidents import Placement, SpikeVerdict, baseline_spans, best_match, judge
 from bot.services.incidents.common import (
     ABOUT_LENGTH,
     SAMPLE_TICKETS,
@@ -40,14 +40,14 @@ class IncidentDetection(IncidentCore):
             now = ticket.created_at
             text = signature(ticket.description or "")
             window = await self._windows.window(
-                repo, ticket.category, since=now - policy.window, now=now, leave_out=ticket_id
+                repo, ticket.category, since=now - policy.window, now=now
             )
-            placement = place(
+            placement = window.place(
                 ticket_id=ticket_id,
                 at=now,
                 signature=text,
-                window=window,
                 threshold=self.config.cluster_threshold,
+                leave_out=ticket_id,
             )
             alert_id = await repo.cluster_seen(
                 cluster_id=placement.cluster_id, size=placement.size, at=now
