@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, case, func, insert, update
+from sqlalchemy import CompoundSelect, Table, bindparam, case, func, insert, union_all, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -102,18 +102,16 @@ _ADD_OBSERVATION = insert(_OBSERVATIONS)
 
 
 @lru_cache(maxsize=8)
-def _counts_between(spans: int) -> Select[Any]:
-    """The category's observations in each of `spans` spans (`start0`/`end0`, ...)."""
+def _times_between(spans: int) -> CompoundSelect:
+    """The times of the category's observations in each of `spans` spans (`start0`/`end0`...)."""
     created = _OBSERVATIONS.c.created_at
-    return core_select(
+    return union_all(
         *(
-            core_select(func.count())
-            .where(
+            core_select(created).where(
                 _OBSERVATIONS.c.category == bindparam("category"),
                 created >= bindparam(f"start{i}"),
                 created < bindparam(f"end{i}"),
             )
-            .scalar_subquery()
             for i in range(spans)
         )
     )
@@ -178,18 +176,17 @@ class IncidentRepository:
         """Id, category and signature of the open incidents, in order."""
         return [OpenIncident(*row) for row in await self._core(_OPEN_INCIDENTS, {})]
 
-    async def counts_between(
+    async def times_between(
         self, *, category: str, spans: Sequence[tuple[datetime, datetime]]
-    ) -> list[int]:
-        """The category's observations in each span, in one statement (one index range a span,
-        not a scan of everything between the first span and the last)."""
+    ) -> list[datetime]:
+        """The times of the category's observations in the spans, in order: one index range
+        a span, in one statement."""
         if not spans:
             return []
         params: dict[str, Any] = {"category": category}
         for i, (start, end) in enumerate(spans):
             params[f"start{i}"], params[f"end{i}"] = start, end
-        (row,) = await self._core(_counts_between(len(spans)), params)
-        return [int(value or 0) for value in row]
+        return sorted(row[0] for row in await self._core(_times_between(len(spans)), params))
 
     async def observation(self, *, ticket_id: int) -> IncidentObservation | None:
         return await self.session.get(IncidentObservation, ticket_id)

@@ -20,6 +20,7 @@ from bot.domain.incidents import (
 from bot.domain.tickets import OPEN_STATUSES
 from bot.locales.catalog import Catalogs
 from bot.services.desk import DeskError, DeskService
+from bot.services.incidents.baseline import BaselineCache
 from bot.services.incidents.window import WindowCache
 from bot.services.outbox import Buttons, Notify, enqueue_card_refresh, enqueue_text
 from storage.incident_models import Incident, IncidentTicket
@@ -130,6 +131,7 @@ class IncidentCore:
         self._category_titles = category_titles or {}
         self._notify = notify or (lambda: None)
         self._windows = WindowCache()
+        self._baselines = BaselineCache()
 
     def _staff(self, key: str, /, **params: object) -> str:
         return self._catalogs.render(key, self.config.staff_locale, **params)

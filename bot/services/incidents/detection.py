@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.incidents import Placement, SpikeVerdict, baseline_spans, best_match, judge
+from bot.domain.incidents import Placement, SpikeVerdict, best_match, judge
 from bot.services.incidents.common import (
     ABOUT_LENGTH,
     SAMPLE_TICKETS,
@@ -93,9 +93,7 @@ class IncidentDetection(IncidentCore):
         """The spike test for the ticket's cluster, and its alert when improbable."""
         policy = self.config.policy
         if placement.size >= policy.min_tickets:
-            counts = await repo.counts_between(
-                category=ticket.category, spans=baseline_spans(now, policy)
-            )
+            counts = await self._baselines.counts(repo, ticket.category, now=now, policy=policy)
             verdict = judge(placement.size, counts, policy)
             if verdict.alert:
                 raised = await self._raise_alert(
