@@ -5,6 +5,7 @@ ticket exactly as the plain rule does."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any, cast
 
 from hypothesis import given, settings
@@ -111,7 +112,7 @@ async def test_the_matrix_places_a_ticket_as_the_plain_rule(
         assert {o.ticket_id for o in kept} == {
             row[0] for row in stored.rows if row[1] >= now - HOUR
         }
-        assert all(a.at <= b.at for a, b in zip(kept, kept[1:], strict=False))  # time order
+        assert all(a.at <= b.at for a, b in pairwise(kept))  # time order
         observations = [o for o in kept if not (leave_out and o.ticket_id == 1)]
         for threshold in (CLUSTER_THRESHOLD, 60.0):
             assert window.place(
