@@ -15,6 +15,10 @@ from storage.incident_repository import IncidentRepository
 from storage.unit_of_work import Database
 from tests.conftest import START
 
+# How the clock moves between spike tests: within what was read, past it, far past it, back.
+STEPS = [timedelta(seconds=5), timedelta(minutes=3), READ_AHEAD, 2 * READ_AHEAD]
+STEPS += [timedelta(minutes=50), timedelta(hours=2), -READ_AHEAD]
+
 
 def _counted(times: list[datetime], now: datetime, policy: SpikePolicy) -> list[int]:
     return [sum(start <= t < end for t in times) for start, end in baseline_spans(now, policy)]
@@ -42,8 +46,8 @@ async def test_the_kept_baseline_counts_as_the_database_would(any_database: Data
 
     cache = BaselineCache()
     now = START
-    for _ in range(80):
-        now += rng.choice([timedelta(seconds=5), timedelta(minutes=7), READ_AHEAD, -READ_AHEAD])
+    for _ in range(120):
+        now += rng.choice(STEPS)
         category = rng.choice(list(times))
         async with any_database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
