@@ -8,7 +8,8 @@ the pure rule alone (`place` + `judge`), plain and with the window's matrix of m
 histories: a quiet one (the window's 2,000 tickets each in a cluster of its own, the spike test
 rarely runs) and a busy hour ("payment" had 2,000 an hour at this time of each past week, the
 window's tickets are in one cluster per phrase, so the spike test runs for every ticket). Also
-prints the precision and recall of the similarity measures on the labelled pairs.
+prints the precision and recall of the similarity measures on the labelled pairs. With
+`TEST_POSTGRES_URL` set, the same on a temporary PostgreSQL database (dropped afterwards).
 
 Delivery at scale (`--parts delivery`): `bench/incident_delivery.py`.
 
@@ -25,6 +26,8 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -45,6 +48,7 @@ from storage.migrate import upgrade_database
 from storage.models import Customer, Ticket
 from storage.unit_of_work import Database
 from tests.incidents.labelled import best, labelled_pairs, quality, scored
+from tests.postgres import temporary_database
 
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SEED_IDS = 10**8  # observations of tickets that are not in the tickets table
@@ -129,14 +133,27 @@ def _now() -> tuple[float, float]:
     return time.perf_counter(), time.process_time()
 
 
+@asynccontextmanager
+async def _bench_database(backend: str) -> AsyncIterator[str]:
+    """A fresh SQLite file, or a fresh PostgreSQL database (dropped afterwards) on the server
+    of `TEST_POSTGRES_URL`."""
+    if backend == "postgresql":
+        async with temporary_database(
+            os.environ["TEST_POSTGRES_URL"], prefix="incident_bench"
+        ) as url:
+            yield url
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        yield f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+
+
 async def _observe_times(
-    runs: int, tickets: int, window: int, *, busy: bool
+    backend: str, runs: int, tickets: int, window: int, *, busy: bool
 ) -> tuple[dict[str, list[float]], float]:
     """Times of the pure rule (plain and with the window's matrix) and of `observe` end to
     end; and the SQL statements per `observe`."""
     rng = random.Random(7)
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+    async with _bench_database(backend) as url:
         database = Database(create_engine(url))
         await upgrade_database(database.engine)
         await _seed(database, tickets, window, rng, busy=busy)
@@ -202,7 +219,7 @@ async def _observe_times(
                 event.listen(engine, "before_cursor_execute", count)
             started = _now()
             await service.observe(ticket_id)
-            _timed(results, "observe (SQLite, end to end)", started)
+            _timed(results, f"observe ({backend}, end to end)", started)
             for engine in database.sync_engines:
                 event.remove(engine, "before_cursor_execute", count)
             # New tickets arrive at the window's rate (2,000 an hour), not in a burst.
@@ -341,21 +358,24 @@ def main() -> None:
         for threshold in (20, 22, 25, 30, 35, 50, 60):
             q = quality(scores, threshold)
             print(f"    at {threshold}: precision {q.precision:.3f} recall {q.recall:.3f}")
-    for busy in (False, True):
-        timings, statements = asyncio.run(
-            _observe_times(args.runs, args.tickets, args.window, busy=busy)
-        )
-        print(
-            "busy hour (the spike test on every ticket)" if busy else "quiet history",
-            f"- load average before timing: {os.getloadavg()[0]:.1f};",
-            f"SQL statements per observe: {statements:.2f}",
-        )
-        for label, values in timings.items():
-            print(
-                f"  {label}: median {statistics.median(values) * 1000:.2f} ms, "
-                f"p99 {_p(values, 0.99):.2f} ms, max {max(values) * 1000:.2f} ms "
-                f"({len(values)} runs)"
+    backends = ["sqlite", "postgresql"] if os.environ.get("TEST_POSTGRES_URL") else ["sqlite"]
+    for backend in backends:
+        for busy in (False, True):
+            timings, statements = asyncio.run(
+                _observe_times(backend, args.runs, args.tickets, args.window, busy=busy)
             )
+            print(
+                f"{backend},",
+                "busy hour (the spike test on every ticket)" if busy else "quiet history",
+                f"- load average before timing: {os.getloadavg()[0]:.1f};",
+                f"SQL statements per observe: {statements:.2f}",
+            )
+            for label, values in timings.items():
+                print(
+                    f"  {label}: median {statistics.median(values) * 1000:.2f} ms, "
+                    f"p99 {_p(values, 0.99):.2f} ms, max {max(values) * 1000:.2f} ms "
+                    f"({len(values)} runs)"
+                )
     elapsed, sent = asyncio.run(_fanout_time(args.fanout))
     print(f"/update to {sent} linked customers: {elapsed * 1000:.0f} ms to queue (SQLite)")
 

@@ -29,8 +29,9 @@ class IncidentDetection(IncidentCore):
 
         Runs once per new ticket, so it keeps to a few prebuilt statements: the ticket (and
         whether it was seen), the window's new rows (the rest is kept in memory), the
-        cluster's alert (grown in the same statement), the open incidents, the observation;
-        the baseline counts only when the cluster is big enough and has no alert yet."""
+        cluster's alert (grown in the same statement; not for a new cluster), the open
+        incidents, the observation; the baseline times only once in a while (kept in memory,
+        `BaselineCache`)."""
         policy = self.config.policy
         async with self._database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
@@ -49,8 +50,12 @@ class IncidentDetection(IncidentCore):
                 threshold=self.config.cluster_threshold,
                 leave_out=ticket_id,
             )
-            alert_id = await repo.cluster_seen(
-                cluster_id=placement.cluster_id, size=placement.size, at=now
+            alert_id = (
+                None  # a cluster of its own: it cannot have an alert yet
+                if placement.cluster_id == ticket_id
+                else await repo.cluster_seen(
+                    cluster_id=placement.cluster_id, size=placement.size, at=now
+                )
             )
             incident_id, score = await self._matching_incident(repo, ticket, text)
             linked = incident_id is not None and score >= self.config.link_threshold
