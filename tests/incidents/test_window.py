@@ -128,3 +128,18 @@ async def test_the_matrix_places_a_ticket_as_the_plain_rule(
                 window=observations,
                 threshold=threshold,
             )
+
+
+async def test_the_matrix_stays_right_as_tickets_come_and_leave_for_hours() -> None:
+    stored, cache = _Stored(), WindowCache()
+    query = signature("card declined when paying")
+    for ticket_id in range(1, 400):
+        minutes = ticket_id * 0.75  # 80 an hour: the arrays grow, fill and are compacted
+        late = 0.5 if ticket_id % 17 == 0 else 0.0
+        stored.add(ticket_id, minutes - late, signature(PHRASES[ticket_id % 5]), ticket_id % 7)
+        window = await _window(cache, stored, minutes)
+        now = START + timedelta(minutes=minutes)
+        assert window.place(
+            ticket_id=1000, at=now, signature=query, threshold=CLUSTER_THRESHOLD
+        ) == place(ticket_id=1000, at=now, signature=query, window=window.observations())
+    assert 70 < len(window.observations()) < 90
