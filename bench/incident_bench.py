@@ -7,7 +7,10 @@ counts when the spike test runs, writing the observation) and counts its SQL sta
 the pure rule alone (`place` + `judge`), plain and with the window's matrix of masks. Two
 histories: a quiet one (the window's 2,000 tickets each in a cluster of its own, the spike test
 rarely runs) and a busy hour ("payment" had 2,000 an hour at this time of each past week, the
-window's tickets are in one cluster per phrase, so the spike test runs for every ticket). Also
+window's tickets are in one cluster per phrase, so the spike test runs for every ticket), and
+the busy hour during an open incident about one of the phrases, its tickets of the 4 weeks
+linked (every ticket is compared with its latest linked ones; those that match are linked
+and their customer told). Also
 prints the precision and recall of the similarity measures on the labelled pairs. With
 `TEST_POSTGRES_URL` set, the same on a temporary PostgreSQL database (dropped afterwards).
 
@@ -43,7 +46,7 @@ from bot.services.incidents.signatures import signature
 from bot.services.incidents.window import Window
 from bot.services.outbox import Buttons
 from storage.db import create_engine
-from storage.incident_models import IncidentObservation
+from storage.incident_models import Incident, IncidentObservation, IncidentTicket
 from storage.migrate import upgrade_database
 from storage.models import Customer, Ticket
 from storage.unit_of_work import Database
@@ -64,6 +67,12 @@ PHRASES = [
     "cannot log in wrong password",
     "wrong size delivered",
 ]
+# (name, busy hour, tickets linked to an open incident)
+SCENARIOS = [
+    ("quiet history", False, 0),
+    ("busy hour (the spike test on every ticket)", True, 0),
+    ("busy hour and an open incident (its tickets linked: about 3,000)", True, 10_000),
+]
 CATEGORIES = ["payment", "delivery", "website", "product_quality", "service", "other"]
 
 
@@ -79,12 +88,19 @@ def _text(rng: random.Random, phrase: int | None = None) -> str:
 
 
 async def _seed(
-    database: Database, tickets: int, window: int, rng: random.Random, *, busy: bool
+    database: Database,
+    tickets: int,
+    window: int,
+    rng: random.Random,
+    *,
+    busy: bool,
+    linked: int = 0,
 ) -> None:
     """`tickets` observations in the trailing 4 weeks, `window` of them (all "payment") in the
     last hour. `busy`: "payment" had the window's rate at this hour of each past week too, and
     the window's tickets are in one cluster per phrase (as detection would have made them), so
-    no cluster is improbable and the spike test runs for every new ticket."""
+    no cluster is improbable and the spike test runs for every new ticket. `linked`: an open
+    incident about the first phrase with (up to) that many of its tickets linked."""
     rows: list[tuple[int, str, datetime, int]] = []
     if busy:
         for week in range(1, 5):
@@ -121,6 +137,36 @@ async def _seed(
         uow.session.add(
             Customer(telegram_id=1, first_name="Bench", created_at=START, updated_at=START)
         )
+    if linked:
+        about = [tid for tid, category, _, phrase in rows if category == "payment" and not phrase]
+        await database.run_short(lambda c: _open_incident(c, about[-linked:]))
+
+
+def _open_incident(connection: Connection, ticket_ids: list[int]) -> None:
+    """An open "payment" incident about the first phrase, with `ticket_ids` linked."""
+    connection.execute(
+        insert(Incident),
+        [
+            {
+                "id": 1,
+                "number": "I-000001",
+                "title": "Card payments",
+                "public_text": "The bank is fixing it",
+                "status": "investigating",
+                "category": "payment",
+                "signature": signature(PHRASES[0]),
+                "declared_at": START - timedelta(hours=1),
+                "updated_at": START,
+            }
+        ],
+    )
+    connection.execute(
+        insert(IncidentTicket),
+        [
+            {"ticket_id": tid, "incident_id": 1, "how": "auto", "linked_at": START}
+            for tid in ticket_ids
+        ],
+    )
 
 
 def _timed(results: dict[str, list[float]], label: str, started: tuple[float, float]) -> None:
@@ -148,15 +194,15 @@ async def _bench_database(backend: str) -> AsyncIterator[str]:
 
 
 async def _observe_times(
-    backend: str, runs: int, tickets: int, window: int, *, busy: bool
-) -> tuple[dict[str, list[float]], float]:
+    backend: str, runs: int, tickets: int, window: int, *, busy: bool, linked: int
+) -> tuple[dict[str, list[float]], float, int]:
     """Times of the pure rule (plain and with the window's matrix) and of `observe` end to
     end; and the SQL statements per `observe`."""
     rng = random.Random(7)
     async with _bench_database(backend) as url:
         database = Database(create_engine(url))
         await upgrade_database(database.engine)
-        await _seed(database, tickets, window, rng, busy=busy)
+        await _seed(database, tickets, window, rng, busy=busy, linked=linked)
         clock = FrozenClock(START)
         service = IncidentService(
             database,
@@ -166,7 +212,7 @@ async def _observe_times(
             None,  # type: ignore[arg-type]  # resolution is not timed here
             _NoButtons(),
         )
-        statements = 0
+        statements = linked_now = 0
 
         def count(*_: object) -> None:
             nonlocal statements
@@ -218,21 +264,21 @@ async def _observe_times(
             for engine in database.sync_engines:
                 event.listen(engine, "before_cursor_execute", count)
             started = _now()
-            await service.observe(ticket_id)
+            detection = await service.observe(ticket_id)
             _timed(results, f"observe ({backend}, end to end)", started)
+            linked_now += detection is not None and detection.linked_to is not None
             for engine in database.sync_engines:
                 event.remove(engine, "before_cursor_execute", count)
             # New tickets arrive at the window's rate (2,000 an hour), not in a burst.
             clock.advance(timedelta(hours=1) / window)
         await database.dispose()
-        return results, statements / runs
+        return results, statements / runs, linked_now
 
 
 async def _fanout_time(customers: int) -> tuple[float, int]:
     """`/update` to an incident with `customers` linked customers: the time to write one
     `incident_update` outbox row each (one transaction)."""
     from bot.services.desk import AgentRef
-    from storage.incident_models import Incident, IncidentTicket
 
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'fanout.db'}"
@@ -360,15 +406,16 @@ def main() -> None:
             print(f"    at {threshold}: precision {q.precision:.3f} recall {q.recall:.3f}")
     backends = ["sqlite", "postgresql"] if os.environ.get("TEST_POSTGRES_URL") else ["sqlite"]
     for backend in backends:
-        for busy in (False, True):
-            timings, statements = asyncio.run(
-                _observe_times(backend, args.runs, args.tickets, args.window, busy=busy)
+        for name, busy, linked in SCENARIOS:
+            timings, statements, linked_now = asyncio.run(
+                _observe_times(
+                    backend, args.runs, args.tickets, args.window, busy=busy, linked=linked
+                )
             )
             print(
-                f"{backend},",
-                "busy hour (the spike test on every ticket)" if busy else "quiet history",
-                f"- load average before timing: {os.getloadavg()[0]:.1f};",
-                f"SQL statements per observe: {statements:.2f}",
+                f"{backend}, {name} - load average before timing: {os.getloadavg()[0]:.1f};",
+                f"SQL statements per observe: {statements:.2f};",
+                f"linked to the incident: {linked_now}",
             )
             for label, values in timings.items():
                 print(

@@ -99,6 +99,14 @@ _OPEN_INCIDENTS = (
     .order_by(_INCIDENTS.c.id)
 )
 _ADD_OBSERVATION = insert(_OBSERVATIONS)
+_LINKS: Table = IncidentTicket.__table__  # type: ignore[attr-defined]
+_LINKED_SIGNATURES = (
+    core_select(_OBSERVATIONS.c.signature)
+    .select_from(_LINKS.join(_OBSERVATIONS, _OBSERVATIONS.c.ticket_id == _LINKS.c.ticket_id))
+    .where(_LINKS.c.incident_id == bindparam("incident"))
+    .order_by(_LINKS.c.ticket_id.desc())
+    .limit(bindparam("limit"))
+)
 
 
 @lru_cache(maxsize=8)
@@ -322,17 +330,9 @@ class IncidentRepository:
         return [tuple(row) for row in result.all()]
 
     async def linked_signatures(self, *, incident_id: int, limit: int = 50) -> list[str]:
-        result = await self.session.exec(
-            select(IncidentObservation.signature)
-            .join(
-                IncidentTicket,
-                col(IncidentTicket.ticket_id) == col(IncidentObservation.ticket_id),
-            )
-            .where(IncidentTicket.incident_id == incident_id)
-            .order_by(col(IncidentObservation.created_at).desc())
-            .limit(limit)
-        )
-        return list(result.all())
+        """The signatures of the incident's latest linked tickets (detection, every ticket)."""
+        rows = await self._core(_LINKED_SIGNATURES, {"incident": incident_id, "limit": limit})
+        return [row[0] for row in rows]
 
     async def count_linked(self, *, incident_ids: Sequence[int]) -> int:
         if not incident_ids:

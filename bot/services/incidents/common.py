@@ -162,14 +162,17 @@ class IncidentCore:
         how: str,
         by: int | None,
         now: datetime,
+        suggested: bool = True,
     ) -> None:
+        """Link the ticket; `suggested=False`: it has no suggestion on its card to clear (it
+        is being observed now and was linked instead)."""
         assert ticket.id is not None
         await repo.link(
             IncidentTicket(
                 ticket_id=ticket.id, incident_id=incident_id, how=how, linked_by=by, linked_at=now
             )
         )
-        observation = await repo.observation(ticket_id=ticket.id)
+        observation = await repo.observation(ticket_id=ticket.id) if suggested else None
         if observation is not None and observation.suggested_incident_id is not None:
             observation.suggested_incident_id = None
             uow.session.add(observation)

@@ -75,7 +75,9 @@ class IncidentDetection(IncidentCore):
             detection = Detection(placement.cluster_id, placement.size)
             if linked:
                 assert incident_id is not None
-                await self._link(uow, repo, incident_id, ticket, how="auto", by=None, now=now)
+                await self._link(
+                    uow, repo, incident_id, ticket, how="auto", by=None, now=now, suggested=False
+                )
                 await self._tell_known(uow, repo, incident_id, ticket, now)
                 detection = Detection(placement.cluster_id, placement.size, linked_to=incident_id)
             elif suggested is not None:
