@@ -54,7 +54,9 @@ from tests.incidents.labelled import best, labelled_pairs, quality, scored
 from tests.postgres import temporary_database
 
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-SEED_IDS = 10**8  # observations of tickets that are not in the tickets table
+# Observations of tickets that are not in the tickets table; below the new tickets' ids, as
+# older tickets are.
+SEED_IDS = -(10**8)
 PHRASES = [
     "card payment declined at checkout",
     "courier did not come today",
