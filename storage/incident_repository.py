@@ -41,6 +41,8 @@ class NewTicket:
     description: str | None
     created_at: datetime
     observed: bool  # detection has seen it already (a repeated event)
+    telegram_id: int | None  # its customer's chat (None: no such customer)
+    locale: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,7 @@ class OpenIncident:
     id: int
     category: str | None
     signature: str
+    public_text: str
 
 
 # Detection runs these for every new ticket: Core statements built once (no ORM objects, the
@@ -56,6 +59,7 @@ _OBSERVATIONS: Table = IncidentObservation.__table__  # type: ignore[attr-define
 _ALERTS: Table = IncidentAlert.__table__  # type: ignore[attr-defined]
 _INCIDENTS: Table = Incident.__table__  # type: ignore[attr-defined]
 _TICKETS: Table = Ticket.__table__  # type: ignore[attr-defined]
+_CUSTOMERS: Table = Customer.__table__  # type: ignore[attr-defined]
 _NEW_TICKET = (
     core_select(
         _TICKETS.c.id,
@@ -66,8 +70,14 @@ _NEW_TICKET = (
         _TICKETS.c.description,
         _TICKETS.c.created_at,
         _OBSERVATIONS.c.ticket_id.is_not(None).label("observed"),
+        _CUSTOMERS.c.telegram_id,
+        _CUSTOMERS.c.locale,
     )
-    .select_from(_TICKETS.outerjoin(_OBSERVATIONS, _OBSERVATIONS.c.ticket_id == _TICKETS.c.id))
+    .select_from(
+        _TICKETS.outerjoin(_OBSERVATIONS, _OBSERVATIONS.c.ticket_id == _TICKETS.c.id).outerjoin(
+            _CUSTOMERS, _CUSTOMERS.c.id == _TICKETS.c.customer_id
+        )
+    )
     .where(_TICKETS.c.id == bindparam("ticket_id"))
 )
 _WINDOW = core_select(
@@ -94,7 +104,9 @@ _ALERT_SEEN = (
     .returning(_ALERTS.c.id)
 )
 _OPEN_INCIDENTS = (
-    core_select(_INCIDENTS.c.id, _INCIDENTS.c.category, _INCIDENTS.c.signature)
+    core_select(
+        _INCIDENTS.c.id, _INCIDENTS.c.category, _INCIDENTS.c.signature, _INCIDENTS.c.public_text
+    )
     .where(_INCIDENTS.c.status.in_(OPEN_INCIDENT_STATUSES))
     .order_by(_INCIDENTS.c.id)
 )
@@ -181,7 +193,7 @@ class IncidentRepository:
         return int(rows[0][0]) if rows else None
 
     async def open_incident_keys(self) -> list[OpenIncident]:
-        """Id, category and signature of the open incidents, in order."""
+        """Id, category, signature and public text of the open incidents, in order."""
         return [OpenIncident(*row) for row in await self._core(_OPEN_INCIDENTS, {})]
 
     async def times_between(

@@ -24,7 +24,7 @@ from bot.services.incidents.baseline import BaselineCache
 from bot.services.incidents.window import WindowCache
 from bot.services.outbox import Buttons, Notify, enqueue_card_refresh, enqueue_text
 from storage.incident_models import Incident, IncidentTicket
-from storage.incident_repository import IncidentRepository, NewTicket
+from storage.incident_repository import IncidentRepository, NewTicket, OpenIncident
 from storage.models import Ticket
 from storage.unit_of_work import Database, UnitOfWork
 
@@ -179,24 +179,18 @@ class IncidentCore:
         await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
 
     async def _tell_known(
-        self,
-        uow: UnitOfWork,
-        repo: IncidentRepository,
-        incident_id: int,
-        ticket: Ticket | NewTicket,
-        now: datetime,
+        self, uow: UnitOfWork, incident: OpenIncident, ticket: NewTicket, now: datetime
     ) -> None:
-        incident = await repo.get(incident_id=incident_id)
-        customer = await uow.customers.get(customer_id=ticket.customer_id)
-        if incident is None or customer is None:
+        """Tell the customer of a new complaint linked to an open incident that it is known."""
+        if ticket.telegram_id is None or ticket.locale is None:
             return
         await enqueue_text(
             uow,
-            key=f"incident-known:{incident_id}:{ticket.id}",
-            chat_id=customer.telegram_id,
+            key=f"incident-known:{incident.id}:{ticket.id}",
+            chat_id=ticket.telegram_id,
             html=self._catalogs.render(
                 "incidents.customer.known",
-                customer.locale,
+                ticket.locale,
                 number=ticket.number,
                 text=incident.public_text,
             ),

@@ -15,7 +15,7 @@ from bot.services.incidents.common import (
 from bot.services.incidents.signatures import signature
 from bot.services.outbox import enqueue_card_refresh, enqueue_text
 from storage.incident_models import IncidentAlert
-from storage.incident_repository import IncidentRepository, NewTicket
+from storage.incident_repository import IncidentRepository, NewTicket, OpenIncident
 from storage.models import Ticket
 from storage.unit_of_work import UnitOfWork
 
@@ -57,8 +57,9 @@ class IncidentDetection(IncidentCore):
                     cluster_id=placement.cluster_id, size=placement.size, at=now
                 )
             )
-            incident_id, score = await self._matching_incident(repo, ticket, text)
-            linked = incident_id is not None and score >= self.config.link_threshold
+            incident, score = await self._matching_incident(repo, ticket, text)
+            incident_id = incident.id if incident is not None else None
+            linked = incident is not None and score >= self.config.link_threshold
             suggested = (
                 incident_id
                 if not linked and incident_id is not None and score >= self.config.suggest_threshold
@@ -74,11 +75,11 @@ class IncidentDetection(IncidentCore):
             )
             detection = Detection(placement.cluster_id, placement.size)
             if linked:
-                assert incident_id is not None
+                assert incident is not None and incident_id is not None
                 await self._link(
                     uow, repo, incident_id, ticket, how="auto", by=None, now=now, suggested=False
                 )
-                await self._tell_known(uow, repo, incident_id, ticket, now)
+                await self._tell_known(uow, incident, ticket, now)
                 detection = Detection(placement.cluster_id, placement.size, linked_to=incident_id)
             elif suggested is not None:
                 await enqueue_card_refresh(uow, ticket_id=ticket_id, now=now)
@@ -116,12 +117,12 @@ class IncidentDetection(IncidentCore):
         return detection
 
     async def _matching_incident(
-        self, repo: IncidentRepository, ticket: Ticket | NewTicket, text: str
-    ) -> tuple[int | None, float]:
+        self, repo: IncidentRepository, ticket: NewTicket, text: str
+    ) -> tuple[OpenIncident | None, float]:
         """The open incident the ticket matches best (its title and its latest linked
         tickets) and how well. Being in the cluster an incident was declared from is not
         enough: clusters chain through the looser cluster threshold."""
-        best: tuple[int | None, float] = (None, 0.0)
+        best: tuple[OpenIncident | None, float] = (None, 0.0)
         for incident in await repo.open_incident_keys():
             if incident.category is not None and incident.category != ticket.category:
                 continue
@@ -131,7 +132,7 @@ class IncidentDetection(IncidentCore):
             ]
             match = best_match(text, candidates, threshold=self.config.suggest_threshold)
             if match is not None and match[1] > best[1]:
-                best = (incident.id, match[1])
+                best = (incident, match[1])
         return best
 
     async def _raise_alert(
