@@ -15,9 +15,9 @@ time of the past weeks, 16,000 index entries and about 1.8 ms a ticket (docs/ben
 "Mass incidents"). Here a ticket reads nothing, and once in `READ_AHEAD` one ticket reads the
 next few minutes of four stretches (about 700 times for that category).
 
-Price: the times of the stretches per category in memory (about 30 bytes a ticket, 0.5 MB for
+Price: the times of the stretches per category in memory (about 60 bytes a ticket, 1 MB for
 that busy category); the first spike test of a category in a process reads them all (about
-16,000 times there, tens of milliseconds).
+16,000 times there, about 50 ms).
 
 Correctness with restarts and several instances: the stretches end at least a week minus the
 window before now, so the tickets in them are long committed and never change; whatever an

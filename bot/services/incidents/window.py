@@ -12,8 +12,9 @@ in the benchmark). The plain rule does that in a Python loop of big-integer oper
 uses, and the cluster's size is one comparison of the clusters' column (about 0.1 ms; numbers
 in docs/benchmarks.md, "Mass incidents").
 
-Price: 512 bytes of masks per ticket in the window (about 1 MB for 2,000), numpy, and this
-module's bookkeeping (a row keeps its column until the arrays are compacted).
+Price: 512 bytes of masks per ticket in the window (about 1 MB for 2,000, up to twice that
+while the arrays have room to grow), numpy, and this module's bookkeeping (a row that left
+the window keeps its column until the arrays are compacted).
 
 Nothing here is the source of truth, so restarts and several instances stay correct: every
 call first tops the state up from the database with the rows committed since the last read
