@@ -85,11 +85,14 @@ class IncidentTicket(SQLModel, table=True):
     """A ticket linked to an incident (a ticket belongs to at most one)."""
 
     __tablename__ = "incident_tickets"
+    # An incident's tickets in ticket order: detection reads an open incident's latest ones
+    # for every new complaint, without sorting all of them.
+    __table_args__ = (Index("ix_incident_tickets_incident_ticket", "incident_id", "ticket_id"),)
 
     ticket_id: int = Field(
         sa_column=Column(BigInteger, primary_key=True, autoincrement=False, nullable=False)
     )
-    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    incident_id: int = Field(foreign_key="incidents.id")
     how: str = Field(max_length=16)  # cluster, manual, auto
     linked_by: int | None = Field(default=None, sa_type=BigInteger)
     linked_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

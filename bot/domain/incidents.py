@@ -116,6 +116,13 @@ def _profile(signature: str) -> _Profile:
     )
 
 
+def hashed_trigrams(signature: str) -> tuple[int, float]:
+    """The signature's 3-grams hashed into a `MASK_BITS`-bit mask, and 1 / sqrt(its bits)
+    (0.0 for an empty signature): what `hashed_trigram_cosine` compares."""
+    profile = _profile(signature)
+    return profile.mask, profile.mask_norm
+
+
 def hashed_trigram_cosine(left: str, right: str) -> float:
     """The chosen measure: the 3-gram set cosine on the sets hashed into `MASK_BITS` bits
     (0-100). It measures as well as the exact set cosine on the labelled pairs and costs two
@@ -182,13 +189,18 @@ def place(
     """Cluster a new ticket among the window's tickets of its category (single link)."""
     match = best_match(signature, [o.signature for o in window], threshold=threshold)
     if match is None:
-        return Placement(cluster_id=ticket_id, size=1, first_at=at, similarity=100.0)
+        return alone(ticket_id, at)
     index, score = match
     cluster = window[index].cluster_id
     members = [o.at for o in window if o.cluster_id == cluster]
     return Placement(
         cluster_id=cluster, size=len(members) + 1, first_at=min([*members, at]), similarity=score
     )
+
+
+def alone(ticket_id: int, at: datetime) -> Placement:
+    """A ticket like none of the window's: a cluster of its own."""
+    return Placement(cluster_id=ticket_id, size=1, first_at=at, similarity=100.0)
 
 
 @dataclass(frozen=True, slots=True)
