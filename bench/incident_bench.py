@@ -1,18 +1,20 @@
 """Incident detection for one new ticket, with 100,000 tickets in the trailing 4 weeks and
 2,000 of them (all of one category, the worst case) in the 60-minute window.
 
-Times `IncidentService.observe` end to end on a SQLite file: reading the ticket, the window's
-signatures, clustering, the open incidents, the four baseline counts (when the cluster is big
-enough) and writing the observation; plus the pure part alone (`place` + `judge`). Also prints
-the precision and recall of the similarity measures on the labelled pairs.
+Times `IncidentService.observe` end to end on a SQLite file (reading the ticket, topping up
+the window kept in memory, clustering, the cluster's alert, the open incidents, the baseline
+counts when the spike test runs, writing the observation) and counts its SQL statements; plus
+the pure rule alone (`place` + `judge`), plain and with the window's matrix of masks. Two
+histories: a quiet one (the window's 2,000 tickets each in a cluster of its own, the spike test
+rarely runs) and a busy hour ("payment" had 2,000 an hour at this time of each past week, the
+window's tickets are in one cluster per phrase, so the spike test runs for every ticket), and
+the busy hour during an open incident about one of the phrases, its tickets of the 4 weeks
+linked (every ticket is compared with its latest linked ones; those that match are linked
+and their customer told). Also
+prints the precision and recall of the similarity measures on the labelled pairs. With
+`TEST_POSTGRES_URL` set, the same on a temporary PostgreSQL database (dropped afterwards).
 
-Delivery at scale (`--parts delivery`): the real delivery worker (`DeliveryWorker`, default
-`Pacer`, the recording fake Bot API) sends 10,000 `incident_update` rows to 10,000 customer
-chats with an agent's reply queued right after them and two more replies queued while the
-broadcast runs. The clock is injected and advanced by what the worker asks to wait
-(`_seconds_to_next`, as `run_forever` does), so the rate and the replies' waits are those of
-the pacing, and the worker's own CPU and wall time are measured beside it. A second run
-without the overall limit shows how fast the worker alone could send.
+Delivery at scale (`--parts delivery`): `bench/incident_delivery.py`.
 
     python -m bench.incident_bench [--tickets 100000] [--window 2000] [--runs 300]
         [--parts detection,fanout,delivery] [--deliver 10000] [--capacity 3000]
@@ -27,28 +29,34 @@ import random
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, event, insert
 
 from bench.common import machine
+from bench.incident_delivery import deliver, print_delivery
 from bot.domain.clock import FrozenClock
-from bot.domain.incidents import MEASURES, Observation, SpikePolicy, judge, place
+from bot.domain.incidents import CLUSTER_THRESHOLD, MEASURES, Observation, SpikePolicy, judge, place
 from bot.locales.catalog import Catalogs
 from bot.services.incidents import IncidentConfig, IncidentService
 from bot.services.incidents.signatures import signature
+from bot.services.incidents.window import Window
 from bot.services.outbox import Buttons
 from storage.db import create_engine
-from storage.incident_models import IncidentObservation
+from storage.incident_models import Incident, IncidentObservation, IncidentTicket
 from storage.migrate import upgrade_database
 from storage.models import Customer, Ticket
 from storage.unit_of_work import Database
 from tests.incidents.labelled import best, labelled_pairs, quality, scored
+from tests.postgres import temporary_database
 
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-SEED_IDS = 10**8  # observations of tickets that are not in the tickets table
+# Observations of tickets that are not in the tickets table; below the new tickets' ids, as
+# older tickets are.
+SEED_IDS = -(10**8)
 PHRASES = [
     "card payment declined at checkout",
     "courier did not come today",
@@ -61,6 +69,12 @@ PHRASES = [
     "cannot log in wrong password",
     "wrong size delivered",
 ]
+# (name, busy hour, tickets linked to an open incident)
+SCENARIOS = [
+    ("quiet history", False, 0),
+    ("busy hour (the spike test on every ticket)", True, 0),
+    ("busy hour and an open incident (its tickets linked: about 3,000)", True, 10_000),
+]
 CATEGORIES = ["payment", "delivery", "website", "product_quality", "service", "other"]
 
 
@@ -69,45 +83,128 @@ class _NoButtons:
         return []
 
 
-def _text(rng: random.Random) -> str:
-    words = rng.choice(PHRASES).split()
+def _text(rng: random.Random, phrase: int | None = None) -> str:
+    words = PHRASES[rng.randrange(len(PHRASES)) if phrase is None else phrase].split()
     rng.shuffle(words)
     return " ".join(words[: rng.randint(3, len(words))]) + f" order {rng.randint(1, 99999)}"
 
 
-async def _seed(database: Database, tickets: int, window: int, rng: random.Random) -> None:
-    rows = []
+async def _seed(
+    database: Database,
+    tickets: int,
+    window: int,
+    rng: random.Random,
+    *,
+    busy: bool,
+    linked: int = 0,
+) -> None:
+    """`tickets` observations in the trailing 4 weeks, `window` of them (all "payment") in the
+    last hour. `busy`: "payment" had the window's rate at this hour of each past week too, and
+    the window's tickets are in one cluster per phrase (as detection would have made them), so
+    no cluster is improbable and the spike test runs for every new ticket. `linked`: an open
+    incident about the first phrase with (up to) that many of its tickets linked."""
+    rows: list[tuple[int, str, datetime, int]] = []
+    if busy:
+        for week in range(1, 5):
+            for _ in range(2 * window):  # the window's rate for the 2 hours around this time
+                at = START - week * timedelta(days=7) + timedelta(hours=2) * (rng.random() - 0.5)
+                rows.append((SEED_IDS + len(rows), "payment", at, rng.randrange(len(PHRASES))))
     span = timedelta(days=28) - timedelta(hours=1)
-    for i in range(tickets - window):
+    while len(rows) < tickets - window:
         at = START - timedelta(hours=1) - span * rng.random()
-        rows.append((SEED_IDS + i, rng.choice(CATEGORIES), at))
-    for i in range(window):
+        category = rng.choice(CATEGORIES)
+        rows.append((SEED_IDS + len(rows), category, at, rng.randrange(len(PHRASES))))
+    history = len(rows)
+    for _ in range(window):
         at = START - timedelta(minutes=59) * rng.random()
-        rows.append((SEED_IDS + tickets - window + i, "payment", at))
-    observations = [
-        {
-            "ticket_id": tid,
-            "category": category,
-            "created_at": at,
-            "signature": signature(_text(rng)),
-            "cluster_id": tid,
-        }
-        for tid, category, at in rows
-    ]
+        rows.append((SEED_IDS + len(rows), "payment", at, rng.randrange(len(PHRASES))))
+    first_of_phrase: dict[int, int] = {}
+    observations = []
+    for tid, category, at, phrase in rows:
+        cluster = tid
+        if busy and tid >= SEED_IDS + history:
+            cluster = first_of_phrase.setdefault(phrase, tid)
+        text = signature(_text(rng, phrase))
+        observations.append(
+            {
+                "ticket_id": tid,
+                "category": category,
+                "created_at": at,
+                "signature": text,
+                "cluster_id": cluster,
+            }
+        )
     await database.run_short(lambda c: c.execute(insert(IncidentObservation), observations))
     async with database.unit_of_work() as uow:
         uow.session.add(
             Customer(telegram_id=1, first_name="Bench", created_at=START, updated_at=START)
         )
+    if linked:
+        about = [tid for tid, category, _, phrase in rows if category == "payment" and not phrase]
+        await database.run_short(lambda c: _open_incident(c, about[-linked:]))
 
 
-async def _observe_times(runs: int, tickets: int, window: int) -> dict[str, list[float]]:
-    rng = random.Random(7)
+def _open_incident(connection: Connection, ticket_ids: list[int]) -> None:
+    """An open "payment" incident about the first phrase, with `ticket_ids` linked."""
+    connection.execute(
+        insert(Incident),
+        [
+            {
+                "id": 1,
+                "number": "I-000001",
+                "title": "Card payments",
+                "public_text": "The bank is fixing it",
+                "status": "investigating",
+                "category": "payment",
+                "signature": signature(PHRASES[0]),
+                "declared_at": START - timedelta(hours=1),
+                "updated_at": START,
+            }
+        ],
+    )
+    connection.execute(
+        insert(IncidentTicket),
+        [
+            {"ticket_id": tid, "incident_id": 1, "how": "auto", "linked_at": START}
+            for tid in ticket_ids
+        ],
+    )
+
+
+def _timed(results: dict[str, list[float]], label: str, started: tuple[float, float]) -> None:
+    wall, cpu = started
+    results.setdefault(f"{label}, wall", []).append(time.perf_counter() - wall)
+    results.setdefault(f"{label}, CPU", []).append(time.process_time() - cpu)
+
+
+def _now() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+@asynccontextmanager
+async def _bench_database(backend: str) -> AsyncIterator[str]:
+    """A fresh SQLite file, or a fresh PostgreSQL database (dropped afterwards) on the server
+    of `TEST_POSTGRES_URL`."""
+    if backend == "postgresql":
+        async with temporary_database(
+            os.environ["TEST_POSTGRES_URL"], prefix="incident_bench"
+        ) as url:
+            yield url
+        return
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        yield f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+
+
+async def _observe_times(
+    backend: str, runs: int, tickets: int, window: int, *, busy: bool, linked: int
+) -> tuple[dict[str, list[float]], float, int]:
+    """Times of the pure rule (plain and with the window's matrix) and of `observe` end to
+    end; and the SQL statements per `observe`."""
+    rng = random.Random(7)
+    async with _bench_database(backend) as url:
         database = Database(create_engine(url))
         await upgrade_database(database.engine)
-        await _seed(database, tickets, window, rng)
+        await _seed(database, tickets, window, rng, busy=busy, linked=linked)
         clock = FrozenClock(START)
         service = IncidentService(
             database,
@@ -117,34 +214,42 @@ async def _observe_times(runs: int, tickets: int, window: int) -> dict[str, list
             None,  # type: ignore[arg-type]  # resolution is not timed here
             _NoButtons(),
         )
+        statements = linked_now = 0
 
-        def read(connection: Connection) -> list[Observation]:
+        def count(*_: object) -> None:
+            nonlocal statements
+            statements += 1
+
+        def read(connection: Connection) -> list[tuple[int, datetime, str, int]]:
             rows = connection.execute(
                 IncidentObservation.__table__.select().where(  # type: ignore[attr-defined]
                     IncidentObservation.category == "payment",
                     IncidentObservation.created_at >= START - timedelta(hours=1),
                 )
             )
-            return [
-                Observation(r.ticket_id, "payment", r.created_at, r.signature, r.cluster_id)
-                for r in rows
-            ]
+            return [(r.ticket_id, r.created_at, r.signature, r.cluster_id) for r in rows]
 
         window_rows = await database.run_short(read)
-        pure: list[float] = []
-        full: list[float] = []
-        pure_cpu: list[float] = []
-        full_cpu: list[float] = []
+        plain = [Observation(tid, "payment", at, sig, c) for tid, at, sig, c in window_rows]
+        matrix = Window()
+        matrix.add(window_rows, "payment")
+        results: dict[str, list[float]] = {}
         policy = SpikePolicy()
         for i in range(runs):
             text = _text(rng)
-            started, cpu = time.perf_counter(), time.process_time()
-            placed = place(
-                ticket_id=10**9 + i, at=START, signature=signature(text), window=window_rows
+            started = _now()
+            placed = place(ticket_id=10**9 + i, at=START, signature=signature(text), window=plain)
+            judge(placed.size, [5, 6, 4, 7], policy)
+            _timed(results, "place + judge, plain rule (pure)", started)
+            started = _now()
+            placed = matrix.place(
+                ticket_id=10**9 + i,
+                at=START,
+                signature=signature(text),
+                threshold=CLUSTER_THRESHOLD,
             )
             judge(placed.size, [5, 6, 4, 7], policy)
-            pure.append(time.perf_counter() - started)
-            pure_cpu.append(time.process_time() - cpu)
+            _timed(results, "place + judge, window matrix (pure)", started)
             async with database.unit_of_work() as uow:
                 ticket = await uow.tickets.add(
                     ticket=Ticket(
@@ -158,26 +263,24 @@ async def _observe_times(runs: int, tickets: int, window: int) -> dict[str, list
                 )
                 ticket_id = ticket.id
             assert ticket_id is not None
-            started, cpu = time.perf_counter(), time.process_time()
-            await service.observe(ticket_id)
-            full.append(time.perf_counter() - started)
-            full_cpu.append(time.process_time() - cpu)
+            for engine in database.sync_engines:
+                event.listen(engine, "before_cursor_execute", count)
+            started = _now()
+            detection = await service.observe(ticket_id)
+            _timed(results, f"observe ({backend}, end to end)", started)
+            linked_now += detection is not None and detection.linked_to is not None
+            for engine in database.sync_engines:
+                event.remove(engine, "before_cursor_execute", count)
             # New tickets arrive at the window's rate (2,000 an hour), not in a burst.
             clock.advance(timedelta(hours=1) / window)
         await database.dispose()
-        return {
-            "place+judge (pure), wall": pure,
-            "place+judge (pure), CPU": pure_cpu,
-            "observe (SQLite, end to end), wall": full,
-            "observe (SQLite, end to end), CPU": full_cpu,
-        }
+        return results, statements / runs, linked_now
 
 
 async def _fanout_time(customers: int) -> tuple[float, int]:
     """`/update` to an incident with `customers` linked customers: the time to write one
     `incident_update` outbox row each (one transaction)."""
     from bot.services.desk import AgentRef
-    from storage.incident_models import Incident, IncidentTicket
 
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'fanout.db'}"
@@ -263,125 +366,6 @@ async def _fanout_time(customers: int) -> tuple[float, int]:
         return elapsed, sent
 
 
-STAFF_CHAT = -100999
-# Customer chat -> seconds into the broadcast when an agent's reply is queued (the first
-# right after the broadcast's rows; the others in the middle of a second whose 30 messages
-# have already gone, the worst moment).
-AGENT_REPLIES = {5551: 0.0, 5552: 60.5, 5553: 200.25}
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryRun:
-    broadcast: int
-    virtual_seconds: float  # from queueing to the last broadcast message sent
-    reply_waits: dict[int, float]  # customer chat -> seconds from queueing to sent
-    cpu_seconds: float
-    wall_seconds: float
-    rounds: int
-
-
-async def _deliver(customers: int, *, overall_limit: int | None) -> DeliveryRun:
-    """Send `customers` queued `incident_update` rows through the real delivery worker."""
-    from aiogram import Bot
-
-    from bot.services.outbox import enqueue_text
-    from bot.telegram.delivery import DeliveryWorker
-    from bot.telegram.pacing import Pacer
-    from storage.outbox_models import OUTBOX
-    from tests.telegram_fake import FakeTelegram
-
-    with tempfile.TemporaryDirectory() as folder:
-        database = Database(create_engine(f"sqlite+aiosqlite:///{Path(folder) / 'out.db'}"))
-        await upgrade_database(database.engine)
-        clock = FrozenClock(START)
-        rows = [
-            {
-                "key": f"incident-update:1:{chat}",
-                "chat_id": chat,
-                "kind": "incident_update",
-                "payload": {"html": "The bank is fixing it"},
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": START,
-                "created_at": START,
-            }
-            for chat in range(10**6, 10**6 + customers)
-        ]
-        async with database.unit_of_work() as uow:
-            for start in range(0, len(rows), 5000):
-                await uow.session.exec(OUTBOX.insert(), params=rows[start : start + 5000])
-        fake = FakeTelegram(clock=clock)
-        pacer = Pacer() if overall_limit is None else Pacer(overall_limit=overall_limit)
-        worker = DeliveryWorker(
-            Bot("42:TEST", session=fake),
-            database,
-            clock,
-            Catalogs(),
-            staff_chat_id=STAFF_CHAT,
-            staff_locale="en",
-            pacer=pacer,
-        )
-        queued: dict[int, datetime] = {}
-        sent: dict[int, datetime] = {}
-        broadcast = 0
-        last_broadcast = START
-        cpu = wall = 0.0
-        rounds = 0
-        while broadcast < customers or len(sent) < len(AGENT_REPLIES):
-            for chat, after in AGENT_REPLIES.items():
-                if chat not in queued and clock.now() >= START + timedelta(seconds=after):
-                    async with database.unit_of_work() as uow:
-                        await enqueue_text(
-                            uow, key=f"reply:{chat}", chat_id=chat, html="reply", now=clock.now()
-                        )
-                    queued[chat] = clock.now()
-            calls = len(fake.calls_of("sendMessage"))
-            started, started_cpu = time.perf_counter(), time.process_time()
-            await worker.run_once()
-            wall += time.perf_counter() - started
-            cpu += time.process_time() - started_cpu
-            rounds += 1
-            for call in fake.calls_of("sendMessage")[calls:]:
-                chat = int(call.params["chat_id"])
-                if chat in AGENT_REPLIES:
-                    sent.setdefault(chat, clock.now())
-                else:
-                    broadcast += 1
-                    last_broadcast = clock.now()
-            wake = clock.now() + timedelta(seconds=await worker._seconds_to_next())
-            # Queueing a reply wakes the worker (`notify`) before its planned wake-up.
-            replies = [
-                START + timedelta(seconds=after)
-                for chat, after in AGENT_REPLIES.items()
-                if chat not in queued and clock.now() < START + timedelta(seconds=after) < wake
-            ]
-            clock.advance(min([wake, *replies]) - clock.now())
-        await database.dispose()
-        return DeliveryRun(
-            broadcast,
-            (last_broadcast - START).total_seconds(),
-            {chat: (sent[chat] - queued[chat]).total_seconds() for chat in AGENT_REPLIES},
-            cpu,
-            wall,
-            rounds,
-        )
-
-
-def _print_delivery(label: str, run: DeliveryRun) -> None:
-    rate = run.broadcast / run.virtual_seconds if run.virtual_seconds else float("inf")
-    waits = ", ".join(
-        f"queued at {AGENT_REPLIES[chat]:g} s: sent after {wait:.2f} s"
-        for chat, wait in run.reply_waits.items()
-    )
-    print(
-        f"{label}: {run.broadcast} sent in {run.virtual_seconds:.1f} s of the injected clock "
-        f"({rate:.1f} a second); agent replies {waits}; worker time {run.cpu_seconds:.1f} s CPU, "
-        f"{run.wall_seconds:.1f} s wall in {run.rounds} rounds "
-        f"({run.broadcast / run.cpu_seconds:.0f} sends per CPU second, "
-        f"{run.broadcast / run.wall_seconds:.0f} per wall second)"
-    )
-
-
 def _p(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -401,10 +385,10 @@ def main() -> None:
     print(machine())
     if "delivery" in parts:
         print(f"load average: {os.getloadavg()[0]:.1f}")
-        paced = asyncio.run(_deliver(args.deliver, overall_limit=None))
-        _print_delivery("paced (30 a second overall)", paced)
-        free = asyncio.run(_deliver(args.capacity, overall_limit=0))
-        _print_delivery("no overall limit (the worker alone)", free)
+        paced = asyncio.run(deliver(args.deliver, overall_limit=None))
+        print_delivery("paced (30 a second overall)", paced)
+        free = asyncio.run(deliver(args.capacity, overall_limit=0))
+        print_delivery("no overall limit (the worker alone)", free)
     if "detection" not in parts:
         if "fanout" in parts:
             elapsed, sent = asyncio.run(_fanout_time(args.fanout))
@@ -422,13 +406,25 @@ def main() -> None:
         for threshold in (20, 22, 25, 30, 35, 50, 60):
             q = quality(scores, threshold)
             print(f"    at {threshold}: precision {q.precision:.3f} recall {q.recall:.3f}")
-    timings = asyncio.run(_observe_times(args.runs, args.tickets, args.window))
-    print(f"load average before timing: {os.getloadavg()[0]:.1f}")
-    for label, values in timings.items():
-        print(
-            f"{label}: median {statistics.median(values) * 1000:.2f} ms, "
-            f"p99 {_p(values, 0.99):.2f} ms, max {max(values) * 1000:.2f} ms ({len(values)} runs)"
-        )
+    backends = ["sqlite", "postgresql"] if os.environ.get("TEST_POSTGRES_URL") else ["sqlite"]
+    for backend in backends:
+        for name, busy, linked in SCENARIOS:
+            timings, statements, linked_now = asyncio.run(
+                _observe_times(
+                    backend, args.runs, args.tickets, args.window, busy=busy, linked=linked
+                )
+            )
+            print(
+                f"{backend}, {name} - load average before timing: {os.getloadavg()[0]:.1f};",
+                f"SQL statements per observe: {statements:.2f};",
+                f"linked to the incident: {linked_now}",
+            )
+            for label, values in timings.items():
+                print(
+                    f"  {label}: median {statistics.median(values) * 1000:.2f} ms, "
+                    f"p99 {_p(values, 0.99):.2f} ms, max {max(values) * 1000:.2f} ms "
+                    f"({len(values)} runs)"
+                )
     elapsed, sent = asyncio.run(_fanout_time(args.fanout))
     print(f"/update to {sent} linked customers: {elapsed * 1000:.0f} ms to queue (SQLite)")
 

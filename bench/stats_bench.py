@@ -1,44 +1,47 @@
 """`python -m bench.stats_bench`: the supervisors' report over a large history.
 
 Builds a history at the production rate of the issue's target (1,000,000 tickets over two
-years: about 1,370 tickets a day, about 5 events each: registration, taken, waiting and
-back, resolved, reopened and resolved again, closed, assignment), then measures:
+years, about 1,370 a day, 5.6 events each; see `stats_history.py`) inside the database and
+keeps it between runs (a file in the temporary folder, a PostgreSQL database named
+``stats_bench_v2_<tickets>``; ``--drop`` deletes them), then measures:
 
-* a report over the last 30 days (`Analytics.report`), median of 3 runs, while a heartbeat
-  task measures how late the event loop wakes up (the loop's lag);
+* a report over the last 30 days (`Analytics.report`), median of 3 runs after a first one
+  (which starts the worker process), while a heartbeat task measures how late the event loop
+  wakes up (the loop's lag, worst of all 4 runs);
 * the charts of that report (`render_charts`), per chart;
 * an export of the most recent 100,000 tickets (CSV + XLSX) in a fresh process, its peak
   memory (RSS) and that of the same process before exporting.
 
 ``--tickets`` scales the history down: the span shrinks with it and the daily rate stays,
 so the report period holds as many tickets as in the full history. Runs on SQLite and,
-when TEST_POSTGRES_URL is set, on a temporary PostgreSQL database.
+when TEST_POSTGRES_URL is set, on PostgreSQL (``--only`` picks one; ``--prepare`` only
+builds the histories).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
-import random
 import resource
-import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from tempfile import TemporaryDirectory
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.common import machine
+from sqlalchemy.engine import make_url
+
+from bench.stats_history import NOW, PER_DAY, fill_postgres, fill_sqlite
 from bot.domain.clock import FrozenClock
 from bot.domain.sla import SlaPolicy
-from bot.locales.catalog import LOCALES_DIR, Catalogs
+from bot.locales.catalog import LOCALES_DIR
 from bot.services.analytics import Analytics, Period
 from bot.services.analytics.charts import render_charts
 from bot.services.analytics.export import export_folder
@@ -46,239 +49,13 @@ from bot.services.analytics.text import CatalogLabel
 from storage.db import create_engine
 from storage.migrate import upgrade_database
 from storage.unit_of_work import Database
-from tests.postgres import temporary_database
+from tests.postgres import admin_execute
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 ZONE = ZoneInfo("Europe/Moscow")
-PER_DAY = 1_000_000 / 730
 EXPORT = "--no-export" not in sys.argv  # the export takes minutes; its code may be unchanged
-CUSTOMERS = 50_000
-AGENTS = [2000 + i for i in range(20)]
-CATEGORIES = (
-    ("delivery", "delivery", 35),
-    ("payment", "payments", 20),
-    ("product_quality", "support", 20),
-    ("service", "support", 10),
-    ("website", "support", 10),
-    ("other", "support", 5),
-)
-PRIORITIES = (("urgent", 5), ("high", 15), ("normal", 60), ("low", 20))
-DECISIONS = ("refund", "replacement", "compensation", "explanation", "apology", "rejected")
-CAUSES = ("late_courier", "damaged_in_transit", "double_charge", "defective", "bug", "other")
-TICKET_COLUMNS = (
-    "id",
-    "number",
-    "customer_id",
-    "kind",
-    "channel",
-    "category",
-    "description",
-    "fields",
-    "status",
-    "priority",
-    "team",
-    "assignee_id",
-    "created_at",
-    "updated_at",
-    "first_response_at",
-    "waiting_since",
-    "paused_seconds",
-    "resolved_at",
-    "closed_at",
-    "resolution_type",
-    "rating",
-    "rated_at",
-    "survey_sent_at",
-    "root_cause",
-)
-EVENT_COLUMNS = ("ticket_id", "at", "kind", "actor_kind", "from_status", "to_status", "data")
-HOUR = timedelta(hours=1)
-
-
-def _pick(rng: random.Random, weighted: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
-    return rng.choices(weighted, [row[-1] for row in weighted])[0]
-
-
-def history(
-    tickets: int, seed: int = 12
-) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
-    """(ticket row, its event rows) in id order; every timeline is cut at NOW."""
-    rng = random.Random(seed)
-    span = timedelta(days=tickets / PER_DAY)
-    start = NOW - span
-    for index in range(tickets):
-        ticket_id = index + 1
-        created = start + span * (index / tickets) + timedelta(seconds=rng.uniform(0, 60))
-        category, team, _ = _pick(rng, CATEGORIES)
-        priority = _pick(rng, PRIORITIES)[0]
-        assignee = rng.choice(AGENTS) if rng.random() < 0.9 else None
-        steps: list[tuple[datetime, str, str | None]] = []
-        at = created + HOUR * rng.lognormvariate(0.5, 1.2)
-        first_response = at
-        steps.append((at, "in_progress", None))
-        if rng.random() < 0.2:
-            at += HOUR * rng.uniform(0.5, 4)
-            steps.append((at, "waiting_customer", None))
-            at += HOUR * rng.uniform(1, 20)
-            steps.append((at, "in_progress", None))
-        at += HOUR * rng.lognormvariate(2.5, 1.0)
-        steps.append((at, "resolved", None))
-        if rng.random() < 0.05:
-            at += HOUR * rng.uniform(1, 48)
-            steps.append((at, "reopened", "not solved"))
-            at += HOUR * rng.uniform(2, 24)
-            steps.append((at, "resolved", None))
-        resolved_final = at
-        if rng.random() < 0.8:
-            at += HOUR * rng.uniform(24, 168)
-            steps.append((at, "closed", None))
-        kept = [step for step in steps if step[0] <= NOW]
-        status, previous = "new", None
-        resolved_at = closed_at = waiting_since = None
-        events = [(ticket_id, created, "status", "customer", None, "new", "{}")]
-        if assignee is not None:
-            events.append((ticket_id, created, "assign", "system", None, None, "{}"))
-        for moment, target, comment in kept:
-            previous, status = status, target
-            events.append((ticket_id, moment, "status", "agent", previous, target, "{}"))
-            resolved_at = moment if target == "resolved" else resolved_at
-            resolved_at = None if target == "reopened" else resolved_at
-            closed_at = moment if target == "closed" else closed_at
-            waiting_since = moment if target == "waiting_customer" else None
-            del comment
-        answered = first_response <= NOW
-        done = resolved_at is not None and resolved_at == resolved_final
-        rated = done and rng.random() < 0.4
-        survey = resolved_at + timedelta(minutes=30) if done else None
-        rated_at = resolved_at + HOUR * rng.uniform(1, 48) if rated and resolved_at else None
-        if rated_at is not None and rated_at > NOW:
-            rated_at = None
-        row = (
-            ticket_id,
-            f"C-{ticket_id:07d}",
-            index % CUSTOMERS + 1,
-            "complaint",
-            "telegram",
-            category,
-            "",
-            "{}",
-            status,
-            priority,
-            team,
-            assignee,
-            created,
-            created,
-            first_response if answered else None,
-            waiting_since,
-            0,
-            resolved_at,
-            closed_at,
-            rng.choice(DECISIONS) if done else None,
-            rng.choice((1, 2, 3, 4, 5, 5, 4, 5)) if rated_at else None,
-            rated_at,
-            survey if survey and survey <= NOW else None,
-            rng.choice(CAUSES) if done and rng.random() < 0.5 else None,
-        )
-        yield row, events
-
-
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
-
-
-def _customer(index: int) -> tuple[Any, ...]:
-    return (index + 1, 10_000 + index, "C", "ru" if index % 3 else "en", False, False, NOW, NOW)
-
-
-CUSTOMER_COLUMNS = (
-    "id",
-    "telegram_id",
-    "first_name",
-    "locale",
-    "is_banned",
-    "is_unreachable",
-    "created_at",
-    "updated_at",
-)
-
-
-def fill_sqlite(path: Path, tickets: int) -> int:
-    """Insert the history with the standard library (fast); returns the number of events."""
-    connection = sqlite3.connect(path)
-    connection.execute("PRAGMA synchronous=OFF")
-
-    def insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-        marks = ", ".join("?" for _ in columns)
-        connection.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-            [tuple(_sqlite_value(v) for v in row) for row in rows],
-        )
-
-    insert("customers", CUSTOMER_COLUMNS, [_customer(i) for i in range(CUSTOMERS)])
-    events_total = 0
-    ticket_rows: list[tuple[Any, ...]] = []
-    event_rows: list[tuple[Any, ...]] = []
-    for row, events in history(tickets):
-        ticket_rows.append(row)
-        event_rows.extend(events)
-        if len(ticket_rows) >= 20_000:
-            insert("tickets", TICKET_COLUMNS, ticket_rows)
-            insert("ticket_events", EVENT_COLUMNS, event_rows)
-            events_total += len(event_rows)
-            ticket_rows, event_rows = [], []
-    insert("tickets", TICKET_COLUMNS, ticket_rows)
-    insert("ticket_events", EVENT_COLUMNS, event_rows)
-    events_total += len(event_rows)
-    connection.commit()
-    connection.execute("ANALYZE")
-    connection.close()
-    return events_total
-
-
-async def fill_postgres(url: str, tickets: int) -> int:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    connection = await asyncpg.connect(
-        host=parsed.host or "127.0.0.1",
-        port=parsed.port or 5432,
-        user=parsed.username or "postgres",
-        password=parsed.password,
-        database=parsed.database,
-    )
-    try:
-        await connection.copy_records_to_table(
-            "customers", records=[_customer(i) for i in range(CUSTOMERS)], columns=CUSTOMER_COLUMNS
-        )
-        events_total = 0
-        ticket_rows: list[tuple[Any, ...]] = []
-        event_rows: list[tuple[Any, ...]] = []
-
-        async def flush() -> None:
-            await connection.copy_records_to_table(
-                "tickets", records=ticket_rows, columns=TICKET_COLUMNS
-            )
-            await connection.copy_records_to_table(
-                "ticket_events", records=event_rows, columns=EVENT_COLUMNS
-            )
-
-        for row, events in history(tickets):
-            ticket_rows.append(row)
-            event_rows.extend(events)
-            if len(ticket_rows) >= 20_000:
-                await flush()
-                events_total += len(event_rows)
-                ticket_rows, event_rows = [], []
-        await flush()
-        events_total += len(event_rows)
-        await connection.execute("SELECT setval('tickets_id_seq', (SELECT max(id) FROM tickets))")
-        await connection.execute("ANALYZE")
-    finally:
-        await connection.close()
-    return events_total
+# The history is kept between runs (about two minutes to build a million tickets); a change
+# to its generator must change this name.
+CACHE_NAME = "stats_bench_v2"
 
 
 class Heartbeat:
@@ -304,36 +81,49 @@ class Heartbeat:
         self._task.cancel()
 
 
-def _catalog_label() -> Any:
-    catalogs = Catalogs()
-    return lambda key, **params: catalogs.plain(key, "ru", **params)
+def _worker_cpu() -> float:
+    """CPU seconds used so far by the report worker process(es) (Linux: /proc)."""
+    from bot.services.analytics import worker
+
+    pool = worker._pool
+    total = 0.0
+    for pid in list(getattr(pool, "_processes", None) or {}):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 async def _reports(analytics: Analytics, period: Period) -> tuple[Any, dict[str, Any]]:
-    """Three reports, each while the heartbeat runs: wall time, CPU time of this process and
-    the loop's worst lag."""
-    times, cpu, lags = [], [], []
+    """A first report (in the worker process: it includes starting the process), then three
+    more, each while the heartbeat runs: wall time, CPU time of this process and the loop's
+    worst lag; the figure is the median of the three."""
+    times, cpu, worker_cpu, lags = [], [], [], []
     report = None
-    for _ in range(3):
+    for _ in range(4):
         with Heartbeat() as heartbeat:
-            began, began_cpu = time.perf_counter(), time.process_time()
+            began, began_cpu, began_worker = time.perf_counter(), time.process_time(), _worker_cpu()
             report = await analytics.report(period, "team")
             times.append(time.perf_counter() - began)
-            # CPU time of this process (all threads, the heartbeat too; not the worker
-            # process's): what the wall time would be on an idle machine, minus waiting.
+            # CPU time of this process (all threads, the heartbeat too) and of the worker
+            # process: what the wall time would be on an idle machine, minus waiting (for
+            # PostgreSQL, the server's own work is not in it).
             cpu.append(time.process_time() - began_cpu)
+            worker_cpu.append(_worker_cpu() - began_worker)
             await asyncio.sleep(0.01)
         lags.append(heartbeat.worst)
     return report, {
-        "report_s": statistics.median(times),
-        "report_runs_s": [round(t, 3) for t in times],
-        "report_cpu_s": [round(t, 3) for t in cpu],
+        "first_report_s": round(times[0], 3),
+        "report_s": round(statistics.median(times[1:]), 3),
+        "report_runs_s": [round(t, 3) for t in times[1:]],
+        "report_cpu_s": [round(t, 3) for t in cpu[1:]],
+        "worker_cpu_s": [round(t, 3) for t in worker_cpu[1:]],
         "loop_lag_ms": round(1000 * max(lags), 1),
         "loop_lag_runs_ms": [round(1000 * lag, 1) for lag in lags],
     }
 
 
-async def measure(url: str, label: str, tickets: int, events: int) -> dict[str, Any]:
+async def measure(url: str, tickets: int, events: int, *, label: str) -> dict[str, Any]:
     database = Database(create_engine(url))
     today = NOW.astimezone(ZONE).date()
     period = Period(today - timedelta(days=29), today)
@@ -351,7 +141,7 @@ async def measure(url: str, label: str, tickets: int, events: int) -> dict[str, 
     chart_times, chart_cpu = [], []
     for _ in range(3):
         began, began_cpu = time.perf_counter(), time.process_time()
-        charts = render_charts(report, _catalog_label(), {})
+        charts = render_charts(report, CatalogLabel(LOCALES_DIR, "ru", "ru"), {})
         chart_times.append((time.perf_counter() - began) / len(charts))
         chart_cpu.append((time.process_time() - began_cpu) / len(charts))
     await database.dispose()
@@ -429,32 +219,83 @@ async def export_child(url: str) -> dict[str, Any]:
     }
 
 
-async def run_sqlite(tickets: int) -> dict[str, Any]:
-    with TemporaryDirectory() as folder:
-        path = Path(folder) / "stats.db"
-        url = f"sqlite+aiosqlite:///{path}"
-        database = Database(create_engine(url))
-        await upgrade_database(database.engine)
+async def _counts(url: str) -> tuple[int, int]:
+    database = Database(create_engine(url))
+    try:
+        async with database.engine.connect() as connection:
+            tickets = (await connection.exec_driver_sql("SELECT count(*) FROM tickets")).scalar()
+            events = (
+                await connection.exec_driver_sql("SELECT count(*) FROM ticket_events")
+            ).scalar()
+    finally:
         await database.dispose()
-        began = time.perf_counter()
-        events = fill_sqlite(path, tickets)
-        print(
-            f"sqlite: {tickets} tickets, {events} events in {time.perf_counter() - began:.0f} s",
-            flush=True,
-        )
-        return await measure(url, "SQLite", tickets, events)
+    return int(tickets or 0), int(events or 0)
 
 
-async def run_postgres(admin_url: str, tickets: int) -> dict[str, Any]:
-    async with temporary_database(admin_url, prefix="stats_bench") as url:
-        database = Database(create_engine(url))
-        await upgrade_database(database.engine)
-        await database.dispose()
+async def _migrate(url: str) -> None:
+    database = Database(create_engine(url))
+    await upgrade_database(database.engine)  # also adds indexes new since the cache was built
+    await database.dispose()
+
+
+def sqlite_cache(tickets: int) -> Path:
+    return Path(tempfile.gettempdir()) / f"{CACHE_NAME}_{tickets}.db"
+
+
+async def prepare_sqlite(tickets: int) -> tuple[str, int, int]:
+    """The kept SQLite history of ``tickets`` (built first if missing): URL and sizes."""
+    path = sqlite_cache(tickets)
+    url = f"sqlite+aiosqlite:///{path}"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        await _migrate(f"sqlite+aiosqlite:///{partial}")
         began = time.perf_counter()
-        events = await fill_postgres(url, tickets)
-        took = time.perf_counter() - began
-        print(f"postgresql: {tickets} tickets, {events} events in {took:.0f} s", flush=True)
-        return await measure(url, "PostgreSQL", tickets, events)
+        fill_sqlite(partial, tickets)
+        print(f"sqlite: history built in {time.perf_counter() - began:.0f} s", flush=True)
+        partial.rename(path)
+    await _migrate(url)
+    stored, events = await _counts(url)
+    print(f"sqlite: {stored} tickets, {events} events ({path})", flush=True)
+    return url, stored, events
+
+
+def postgres_cache(admin_url: str, tickets: int) -> tuple[str, str]:
+    name = f"{CACHE_NAME}_{tickets}"
+    return name, make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def prepare_postgres(admin_url: str, tickets: int) -> tuple[str, int, int]:
+    """The kept PostgreSQL history of ``tickets`` (built first if missing): URL and sizes."""
+    name, url = postgres_cache(admin_url, tickets)
+    try:
+        stored, _ = await _counts(url)
+    except Exception:  # no such database yet
+        stored = -1
+    if stored != tickets:
+        await admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin_execute(admin_url, f'CREATE DATABASE "{name}"')
+        await _migrate(url)
+        began = time.perf_counter()
+        await fill_postgres(url, tickets)
+        print(f"postgresql: history built in {time.perf_counter() - began:.0f} s", flush=True)
+    await _migrate(url)
+    stored, events = await _counts(url)
+    print(f"postgresql: {stored} tickets, {events} events (database {name})", flush=True)
+    return url, stored, events
+
+
+def _delete_sqlite_cache(tickets: int) -> None:
+    path = sqlite_cache(tickets)
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+async def drop_caches(admin_url: str | None, tickets: int) -> None:
+    _delete_sqlite_cache(tickets)
+    if admin_url:
+        name, _ = postgres_cache(admin_url, tickets)
+        await admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def main() -> None:
@@ -463,17 +304,25 @@ async def main() -> None:
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     parser.add_argument("--export-child")
     parser.add_argument("--no-export", action="store_true", help="measure the report only")
+    parser.add_argument("--prepare", action="store_true", help="build the histories only")
+    parser.add_argument("--drop", action="store_true", help="delete the kept histories")
     args = parser.parse_args()
+    admin = os.environ.get("TEST_POSTGRES_URL")
+    if args.drop:
+        await drop_caches(admin, args.tickets)
+        return
     if args.export_child:
         print(json.dumps(await export_child(args.export_child)))
         return
+    from bench.common import machine  # imports the bot: not in the export's process
+
     print(machine(), flush=True)
-    results = []
+    histories = []
     if args.only != "postgresql":
-        results.append(await run_sqlite(args.tickets))
-    admin = os.environ.get("TEST_POSTGRES_URL")
+        histories.append(("SQLite", await prepare_sqlite(args.tickets)))
     if admin and args.only != "sqlite":
-        results.append(await run_postgres(admin, args.tickets))
+        histories.append(("PostgreSQL", await prepare_postgres(admin, args.tickets)))
+    results = [] if args.prepare else [await measure(*h, label=name) for name, h in histories]
     for result in results:
         print(json.dumps(result, default=str), flush=True)
 

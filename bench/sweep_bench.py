@@ -34,8 +34,9 @@ from bot.domain.clock import FrozenClock
 from bot.domain.sla import SlaPolicy
 from bot.jobs.scheduler import SweepRunner, TickReport
 from bot.locales.catalog import Catalogs
-from bot.services.sla_sweeps import SlaSweeps, SweepConfig
+from bot.services.sla_sweeps import SlaSweeps
 from bot.services.surveys import SurveyConfig, SurveyService
+from bot.services.sweep_config import SweepConfig
 from storage.db import create_engine
 from storage.migrate import upgrade_database
 from storage.models import Customer, Ticket

@@ -29,9 +29,9 @@ from bot.services.knowledge import KnowledgeService
 from bot.services.outbox import Outbox
 from bot.services.tickets import TicketService
 from bot.telegram import errors, stale_buttons
-from bot.telegram.customer import fallback, faq, form, knowledge, start, survey, tickets
+from bot.telegram.customer import fallback, faq, form, knowledge, person, start, survey, tickets
 from bot.telegram.customer import privacy as customer_privacy
-from bot.telegram.customer.form import FormEngine
+from bot.telegram.customer.form_flow import FormEngine
 from bot.telegram.filters import PrivateChat
 from bot.telegram.fsm_storage import BatchWritesMiddleware, ChatIsolation, DatabaseStorage
 from bot.telegram.i18n import CatalogI18n
@@ -204,6 +204,7 @@ def build_customer_router(
         observer.outer_middleware(staff.customer_middleware)
     customer.include_routers(
         staff.private_router,
+        person.build_router(),
         start.build_router(),
         tickets.build_router(),
         form.build_router(),

@@ -116,7 +116,7 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_holidays(cls, value: object) -> object:
         if isinstance(value, str):
-            from bot.domain.sla import parse_holidays
+            from bot.domain.calendar_settings import parse_holidays
 
             parts = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
             try:
@@ -128,7 +128,7 @@ class Settings(BaseSettings):
     @field_validator("business_hours")
     @classmethod
     def _check_business_hours(cls, value: str) -> str:
-        from bot.domain.sla import parse_business_hours
+        from bot.domain.calendar_settings import parse_business_hours
 
         parse_business_hours(value)
         return value
@@ -136,7 +136,7 @@ class Settings(BaseSettings):
     @field_validator("business_days")
     @classmethod
     def _check_business_days(cls, value: str) -> str:
-        from bot.domain.sla import parse_weekdays
+        from bot.domain.calendar_settings import parse_weekdays
 
         try:
             parse_weekdays(value)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,134 +22,20 @@ from bot.domain.form import Step, StepKind
 from bot.jobs.scheduler import SweepRunner, build_runner
 from sandbox import cast
 from sandbox.emulator import TelegramUser
+from sandbox.seed_chat import WAIT_SECONDS, ChatDriver
+from sandbox.seed_texts import (
+    AGENT_QUESTIONS,
+    AGENT_REPLIES,
+    COMPLAINTS,
+    CUSTOMER_ANSWERS,
+    DECISIONS,
+    EN_NAMES,
+    QUESTIONS,
+    RU_NAMES,
+)
 from sandbox.world import SandboxWorld
 
 log = logging.getLogger(__name__)
-
-#: How long the seed waits for the bot to show something before giving a story up.
-WAIT_SECONDS = 45.0
-NUMBER = re.compile(r"\b[A-Z]+-\d{4,}\b")
-
-_RU_NAMES = (
-    ("Мария", "Кузнецова"),
-    ("Алексей", "Попов"),
-    ("Елена", "Васильева"),
-    ("Сергей", "Новиков"),
-    ("Ольга", "Морозова"),
-    ("Игорь", "Волков"),
-    ("Наталья", "Лебедева"),
-    ("Андрей", "Козлов"),
-    ("Татьяна", "Павлова"),
-    ("Михаил", "Семёнов"),
-    ("Юлия", "Егорова"),
-    ("Николай", "Фёдоров"),
-    ("Светлана", "Михайлова"),
-    ("Павел", "Зайцев"),
-)
-_EN_NAMES = (
-    ("Oliver", "Brown"),
-    ("Sophie", "Taylor"),
-    ("Harry", "Wilson"),
-    ("Grace", "Evans"),
-    ("Jack", "Thomas"),
-    ("Chloe", "Roberts"),
-    ("Thomas", "Walker"),
-    ("Lucy", "Wright"),
-    ("George", "Hall"),
-    ("Amelia", "Green"),
-    ("Daniel", "King"),
-    ("Ella", "Baker"),
-)
-
-#: What customers complain about, per category and language.
-_COMPLAINTS: dict[str, dict[str, tuple[str, ...]]] = {
-    "delivery": {
-        "ru": (
-            "Курьер опоздал на два дня и не предупредил, заказ ждал весь выходной.",
-            "Посылку оставили у двери под дождём, коробка промокла насквозь.",
-            "В заказе не хватает одного товара, хотя в накладной он есть.",
-        ),
-        "en": (
-            "The courier was two days late and never called; I waited in all weekend.",
-            "The parcel was left outside in the rain and the box was soaked through.",
-            "One item is missing from the order although it is on the delivery note.",
-        ),
-    },
-    "product_quality": {
-        "ru": (
-            "Чайник перестал включаться через неделю после покупки.",
-            "Куртка пришла с разошедшимся швом на рукаве.",
-        ),
-        "en": (
-            "The kettle stopped switching on a week after I bought it.",
-            "The jacket arrived with a split seam on the sleeve.",
-        ),
-    },
-    "payment": {
-        "ru": (
-            "Деньги списали дважды за один заказ, прошу вернуть лишний платёж.",
-            "Возврат за отменённый заказ так и не пришёл, прошло уже десять дней.",
-        ),
-        "en": (
-            "I was charged twice for one order; please refund the second payment.",
-            "The refund for my cancelled order has not arrived after ten days.",
-        ),
-    },
-    "service": {
-        "ru": ("Оператор на горячей линии грубо ответил и положил трубку.",),
-        "en": ("The hotline operator was rude and hung up on me.",),
-    },
-    "website": {
-        "ru": ("Не могу оформить заказ: кнопка «Оплатить» ничего не делает.",),
-        "en": ("I cannot check out: the Pay button does nothing at all.",),
-    },
-}
-
-_QUESTIONS = {
-    "ru": (
-        "сколько идет доставка",
-        "как вернуть товар",
-        "можно оплатить картой при получении",
-        "как изменить адрес доставки",
-        "вы принимаете оплату криптовалютой",
-        "есть ли у вас подарочные сертификаты",
-    ),
-    "en": (
-        "how long does delivery take",
-        "how do I return an item",
-        "can I change my delivery address",
-        "do you accept cryptocurrency",
-        "do you sell gift cards",
-    ),
-}
-
-_AGENT_REPLIES = {
-    "ru": (
-        "Здравствуйте! Уже разбираемся, вернусь с ответом сегодня.",
-        "Спасибо, что написали. Проверяю информацию по вашему заказу.",
-    ),
-    "en": (
-        "Hello! We are looking into it and will get back to you today.",
-        "Thank you for writing. I am checking your order now.",
-    ),
-}
-_AGENT_QUESTIONS = {
-    "ru": "Пришлите, пожалуйста, фото упаковки и номер чека.",
-    "en": "Could you send a photo of the packaging and the receipt number, please?",
-}
-_CUSTOMER_ANSWERS = {
-    "ru": "Хорошо, сейчас пришлю. Номер чека 4471-2209.",
-    "en": "Sure, the receipt number is 4471-2209.",
-}
-_DECISIONS = (
-    ("refund", {"ru": "Вернули полную сумму на карту.", "en": "We refunded the full amount."}),
-    ("replacement", {"ru": "Отправили замену курьером.", "en": "A replacement is on its way."}),
-    ("apology", {"ru": "Приносим извинения, поговорили с сотрудником.", "en": "We apologise."}),
-    (
-        "compensation",
-        {"ru": "Начислили 500 бонусов за неудобство.", "en": "We added 500 bonus points."},
-    ),
-)
 
 
 @dataclass
@@ -177,6 +62,7 @@ class SeedError(RuntimeError):
 class Seeder:
     def __init__(self, world: SandboxWorld) -> None:
         self.world = world
+        self.chat = ChatDriver(world)
         self.app: App | None = None
         self._lock = asyncio.Lock()
         self._ids = itertools.count(200_001)
@@ -261,7 +147,7 @@ class Seeder:
         await self.world.advance(delta)
 
     def _people(self, count: int) -> list[TelegramUser]:
-        names = [(n, "ru") for n in _RU_NAMES] + [(n, "en") for n in _EN_NAMES]
+        names = [(n, "ru") for n in RU_NAMES] + [(n, "en") for n in EN_NAMES]
         people = []
         for index in range(count):
             (first, last), locale = names[(index * 5) % len(names)]
@@ -282,11 +168,11 @@ class Seeder:
             + ["new"] * 4
         )
         agents = [m.user for m in cast.STAFF if m.role == "agent"]
-        categories = list(_COMPLAINTS)
+        categories = list(COMPLAINTS)
         stories = []
         for index, (user, plot) in enumerate(zip(self._people(len(plots)), plots, strict=True)):
             category = categories[index % len(categories)]
-            texts = _COMPLAINTS[category][user.language_code or "ru"]
+            texts = COMPLAINTS[category][user.language_code or "ru"]
             agent = agents[0] if user.language_code == "ru" else agents[1]
             story = Story(user, category, texts[index % len(texts)], agent)
             # Spread the week: older stories go further, recent ones stay open.
@@ -301,20 +187,20 @@ class Seeder:
         if plot == "new":
             return
         steps.append((at + 1.5, "staff", lambda: self._staff(story, "/take")))
-        reply = _AGENT_REPLIES[story.locale][len(story.text) % 2]
+        reply = AGENT_REPLIES[story.locale][len(story.text) % 2]
         steps.append((at + 1.6, "staff", lambda: self._staff(story, reply)))
         if plot == "in_progress":
-            answer = _CUSTOMER_ANSWERS[story.locale]
+            answer = CUSTOMER_ANSWERS[story.locale]
             steps.append((at + 3, "customer_says", lambda: self._customer_says(story, answer)))
             return
         if plot == "waiting":
-            question = _AGENT_QUESTIONS[story.locale]
+            question = AGENT_QUESTIONS[story.locale]
             steps.append((at + 2, "staff", lambda: self._staff(story, question)))
             steps.append(
                 (at + 2.1, "staff", lambda: self._staff(story, "/status waiting_customer"))
             )
             return
-        decision, texts = _DECISIONS[len(story.text) % len(_DECISIONS)]
+        decision, texts = DECISIONS[len(story.text) % len(DECISIONS)]
         resolve = f"/resolve {decision} {texts[story.locale]}"
         steps.append((at + 20, "staff", lambda: self._staff(story, resolve)))
         if plot == "rated":
@@ -328,12 +214,12 @@ class Seeder:
         planned: list[tuple[float, Callable[[], Awaitable[None]]]] = []
         people = self._people(8)
         for index, user in enumerate(people):
-            texts = _QUESTIONS[user.language_code or "ru"]
+            texts = QUESTIONS[user.language_code or "ru"]
             text = texts[index % len(texts)]
             at = index * 19.0 + 11
 
             async def ask(user: TelegramUser = user, text: str = text) -> None:
-                await self._say_and_wait(user, text)
+                await self.chat.say_and_wait(user, text)
 
             planned.append((at, ask))
         return planned
@@ -348,8 +234,8 @@ class Seeder:
         """The complaint form, answered the way a person would, step by step."""
         assert self.app is not None
         user, locale = story.customer, story.locale
-        await self._say_and_wait(user, "/start")
-        await self._press(user, self._labels("menu.complaint", locale))
+        await self.chat.say_and_wait(user, "/start")
+        await self.chat.press(user, self._labels("menu.complaint", locale))
         schema = self.app.form_schema
         answers: dict[str, Any] = {}
         for step in schema.steps:
@@ -358,9 +244,9 @@ class Seeder:
                 chosen = schema.category(story.category)
                 for extra in chosen.fields if chosen else ():
                     await self._answer(story, extra, answers)
-        await self._press(user, self._labels("form.button.submit", locale))
-        story.number = await self._until_number(user)
-        story.thread_id = await self._until_topic(story.number)
+        await self.chat.press(user, self._labels("form.button.submit", locale))
+        story.number = await self.chat.until_number(user)
+        story.thread_id = await self.chat.until_topic(story.number)
 
     async def _answer(self, story: Story, step: Step, answers: dict[str, Any]) -> None:
         user, locale = story.customer, story.locale
@@ -369,36 +255,36 @@ class Seeder:
             category = self.app.form_schema.category(story.category)
             if category is None:
                 raise SeedError(f"the form has no category {story.category!r}")
-            await self._press(user, category.title(locale))
+            await self.chat.press(user, category.title(locale))
         elif step.kind is StepKind.TEXT:
             # A field with a pattern is the order number; the free text is the complaint.
             text = f"{40_000_000 + user.id % 1_000_000}" if step.pattern else story.text
-            await self._say_and_wait(user, text)
+            await self.chat.say_and_wait(user, text)
         elif step.kind is StepKind.CHOICE:
-            await self._press(user, step.options[0].title(locale))
+            await self.chat.press(user, step.options[0].title(locale))
         elif step.kind is StepKind.DATE:
-            await self._press(user, self._labels("form.button.yesterday", locale))
+            await self.chat.press(user, self._labels("form.button.yesterday", locale))
         elif step.kind is StepKind.FILES:
-            await self._press(user, self._labels("form.button.skip", locale))
+            await self.chat.press(user, self._labels("form.button.skip", locale))
         elif step.kind is StepKind.CONTACT:  # asked with a reply keyboard
             if user.language_code == "ru":
-                await self._settled(self.world.share_contact(user.id), user.id)
+                await self.chat.settled(self.world.share_contact(user.id), user.id)
             else:
                 skip = self._labels("form.button.skip", locale)
-                await self._settled(
+                await self.chat.settled(
                     self.world.send_text(user.id, skip, from_keyboard=True), user.id
                 )
         answers[step.id] = True
 
     async def _customer_says(self, story: Story, text: str) -> None:
         """A customer's answer in an open ticket shows in its topic (no reply in the chat)."""
-        await self._settled(self.world.send_text(story.customer.id, text), cast.STAFF_CHAT_ID)
+        await self.chat.settled(self.world.send_text(story.customer.id, text), cast.STAFF_CHAT_ID)
 
     async def _rate(self, story: Story, score: int, *, reopen: bool = False) -> None:
         user = story.customer
-        await self._press(user, str(score))
+        await self.chat.press(user, str(score))
         if reopen:
-            await self._press(user, self._labels("survey.button.reopen", story.locale))
+            await self.chat.press(user, self._labels("survey.button.reopen", story.locale))
 
     # ---------------------------------------------------------------------------- staff
 
@@ -407,70 +293,9 @@ class Seeder:
         if story.thread_id is None:
             raise SeedError(f"{story.customer.full_name}'s complaint has no topic")
         shows_in = cast.STAFF_CHAT_ID if text.startswith("/") else story.customer.id
-        await self._settled(
+        await self.chat.settled(
             self.world.send_text(
                 story.agent.id, text, chat_id=cast.STAFF_CHAT_ID, thread_id=story.thread_id
             ),
             shows_in,
         )
-
-    # -------------------------------------------------------------------------- waiting
-
-    async def _say_and_wait(self, user: TelegramUser, text: str) -> None:
-        await self._settled(self.world.send_text(user.id, text), user.id)
-
-    async def _settled(self, action: Awaitable[int], chat_id: int) -> None:
-        """Do it, then wait until the bot has answered in that chat (a new message or edit)."""
-        before = self._fingerprint(chat_id)
-        await action
-        await self.world.until(lambda: self._fingerprint(chat_id) != before, WAIT_SECONDS)
-
-    def _fingerprint(self, chat_id: int) -> tuple[int, int]:
-        bot_messages = [
-            m
-            for m in self.world.telegram.history(chat_id)
-            if m.get("from", {}).get("id") == self.world.server.bot_id
-        ]
-        last = max((m["message_id"] for m in bot_messages), default=0)
-        edits = sum(m.get("edit_date", 0) for m in bot_messages)
-        return last, edits
-
-    async def _press(self, user: TelegramUser, label: str) -> None:
-        """Press the newest button with this label in the user's chat with the bot."""
-
-        def find() -> tuple[int, str] | None:
-            for message in reversed(self.world.telegram.history(user.id)):
-                rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
-                for row in rows:
-                    for button in row:
-                        if button.get("text") == label and "callback_data" in button:
-                            return message["message_id"], button["callback_data"]
-            return None
-
-        await self.world.until(lambda: find() is not None, WAIT_SECONDS)
-        found = find()
-        assert found is not None
-        message_id, data = found
-        await self._settled(self.world.press(user.id, user.id, message_id, data), user.id)
-
-    async def _until_number(self, user: TelegramUser) -> str:
-        def number() -> str | None:
-            for message in reversed(self.world.telegram.history(user.id)):
-                match = NUMBER.search(message.get("text") or "")
-                if match:
-                    return match.group()
-            return None
-
-        await self.world.until(lambda: number() is not None, WAIT_SECONDS)
-        found = number()
-        assert found is not None
-        return found
-
-    async def _until_topic(self, number: str) -> int:
-        def thread() -> int | None:
-            return next((t["thread_id"] for t in self.world.topics() if number in t["name"]), None)
-
-        await self.world.until(lambda: thread() is not None, WAIT_SECONDS)
-        found = thread()
-        assert found is not None
-        return found

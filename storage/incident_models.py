@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from storage.types import UTCDateTime
+from bot.domain.incidents import IncidentStatus
+from bot.domain.tickets import ResolutionType
+from storage.types import EnumText, UTCDateTime
 
 
 class IncidentObservation(SQLModel, table=True):
@@ -58,7 +60,9 @@ class Incident(SQLModel, table=True):
     number: str = Field(max_length=16, unique=True)
     title: str = Field(max_length=256)
     public_text: str = Field(default="", sa_type=Text)
-    status: str = Field(default="investigating", max_length=16, index=True)
+    status: IncidentStatus = Field(
+        default=IncidentStatus.INVESTIGATING, sa_type=EnumText(IncidentStatus, 16), index=True
+    )
     category: str | None = Field(default=None, max_length=64)
     signature: str = Field(default="", sa_type=Text)
     topic_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
@@ -69,7 +73,9 @@ class Incident(SQLModel, table=True):
     alerted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     declared_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
-    resolution_type: str | None = Field(default=None, max_length=24)
+    resolution_type: ResolutionType | None = Field(
+        default=None, sa_type=EnumText(ResolutionType, 24)
+    )
     resolution_text: str | None = Field(default=None, sa_type=Text)
     resolved_by: int | None = Field(default=None, sa_type=BigInteger)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
@@ -79,11 +85,14 @@ class IncidentTicket(SQLModel, table=True):
     """A ticket linked to an incident (a ticket belongs to at most one)."""
 
     __tablename__ = "incident_tickets"
+    # An incident's tickets in ticket order: detection reads an open incident's latest ones
+    # for every new complaint, without sorting all of them.
+    __table_args__ = (Index("ix_incident_tickets_incident_ticket", "incident_id", "ticket_id"),)
 
     ticket_id: int = Field(
         sa_column=Column(BigInteger, primary_key=True, autoincrement=False, nullable=False)
     )
-    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    incident_id: int = Field(foreign_key="incidents.id")
     how: str = Field(max_length=16)  # cluster, manual, auto
     linked_by: int | None = Field(default=None, sa_type=BigInteger)
     linked_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, func, insert, update
+from sqlalchemy import CompoundSelect, Table, bindparam, case, func, insert, union_all, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -40,6 +41,8 @@ class NewTicket:
     description: str | None
     created_at: datetime
     observed: bool  # detection has seen it already (a repeated event)
+    telegram_id: int | None  # its customer's chat (None: no such customer)
+    locale: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,7 @@ class OpenIncident:
     id: int
     category: str | None
     signature: str
+    public_text: str
 
 
 # Detection runs these for every new ticket: Core statements built once (no ORM objects, the
@@ -55,6 +59,7 @@ _OBSERVATIONS: Table = IncidentObservation.__table__  # type: ignore[attr-define
 _ALERTS: Table = IncidentAlert.__table__  # type: ignore[attr-defined]
 _INCIDENTS: Table = Incident.__table__  # type: ignore[attr-defined]
 _TICKETS: Table = Ticket.__table__  # type: ignore[attr-defined]
+_CUSTOMERS: Table = Customer.__table__  # type: ignore[attr-defined]
 _NEW_TICKET = (
     core_select(
         _TICKETS.c.id,
@@ -65,8 +70,14 @@ _NEW_TICKET = (
         _TICKETS.c.description,
         _TICKETS.c.created_at,
         _OBSERVATIONS.c.ticket_id.is_not(None).label("observed"),
+        _CUSTOMERS.c.telegram_id,
+        _CUSTOMERS.c.locale,
     )
-    .select_from(_TICKETS.outerjoin(_OBSERVATIONS, _OBSERVATIONS.c.ticket_id == _TICKETS.c.id))
+    .select_from(
+        _TICKETS.outerjoin(_OBSERVATIONS, _OBSERVATIONS.c.ticket_id == _TICKETS.c.id).outerjoin(
+            _CUSTOMERS, _CUSTOMERS.c.id == _TICKETS.c.customer_id
+        )
+    )
     .where(_TICKETS.c.id == bindparam("ticket_id"))
 )
 _WINDOW = core_select(
@@ -93,11 +104,37 @@ _ALERT_SEEN = (
     .returning(_ALERTS.c.id)
 )
 _OPEN_INCIDENTS = (
-    core_select(_INCIDENTS.c.id, _INCIDENTS.c.category, _INCIDENTS.c.signature)
+    core_select(
+        _INCIDENTS.c.id, _INCIDENTS.c.category, _INCIDENTS.c.signature, _INCIDENTS.c.public_text
+    )
     .where(_INCIDENTS.c.status.in_(OPEN_INCIDENT_STATUSES))
     .order_by(_INCIDENTS.c.id)
 )
 _ADD_OBSERVATION = insert(_OBSERVATIONS)
+_LINKS: Table = IncidentTicket.__table__  # type: ignore[attr-defined]
+_LINKED_SIGNATURES = (
+    core_select(_OBSERVATIONS.c.signature)
+    .select_from(_LINKS.join(_OBSERVATIONS, _OBSERVATIONS.c.ticket_id == _LINKS.c.ticket_id))
+    .where(_LINKS.c.incident_id == bindparam("incident"))
+    .order_by(_LINKS.c.ticket_id.desc())
+    .limit(bindparam("limit"))
+)
+
+
+@lru_cache(maxsize=8)
+def _times_between(spans: int) -> CompoundSelect:
+    """The times of the category's observations in each of `spans` spans (`start0`/`end0`...)."""
+    created = _OBSERVATIONS.c.created_at
+    return union_all(
+        *(
+            core_select(created).where(
+                _OBSERVATIONS.c.category == bindparam("category"),
+                created >= bindparam(f"start{i}"),
+                created < bindparam(f"end{i}"),
+            )
+            for i in range(spans)
+        )
+    )
 
 
 class IncidentRepository:
@@ -156,27 +193,20 @@ class IncidentRepository:
         return int(rows[0][0]) if rows else None
 
     async def open_incident_keys(self) -> list[OpenIncident]:
-        """Id, category and signature of the open incidents, in order."""
+        """Id, category, signature and public text of the open incidents, in order."""
         return [OpenIncident(*row) for row in await self._core(_OPEN_INCIDENTS, {})]
 
-    async def counts_between(
+    async def times_between(
         self, *, category: str, spans: Sequence[tuple[datetime, datetime]]
-    ) -> list[int]:
-        """The category's observations in each span, in one statement."""
+    ) -> list[datetime]:
+        """The times of the category's observations in the spans, in order: one index range
+        a span, in one statement."""
         if not spans:
             return []
-        created = _OBSERVATIONS.c.created_at
-        (row,) = await self._core(
-            core_select(
-                *(func.count().filter(created >= start, created < end) for start, end in spans)
-            ).where(
-                _OBSERVATIONS.c.category == category,
-                created >= min(start for start, _ in spans),
-                created < max(end for _, end in spans),
-            ),
-            {},
-        )
-        return [int(value or 0) for value in row]
+        params: dict[str, Any] = {"category": category}
+        for i, (start, end) in enumerate(spans):
+            params[f"start{i}"], params[f"end{i}"] = start, end
+        return sorted(row[0] for row in await self._core(_times_between(len(spans)), params))
 
     async def observation(self, *, ticket_id: int) -> IncidentObservation | None:
         return await self.session.get(IncidentObservation, ticket_id)
@@ -312,17 +342,9 @@ class IncidentRepository:
         return [tuple(row) for row in result.all()]
 
     async def linked_signatures(self, *, incident_id: int, limit: int = 50) -> list[str]:
-        result = await self.session.exec(
-            select(IncidentObservation.signature)
-            .join(
-                IncidentTicket,
-                col(IncidentTicket.ticket_id) == col(IncidentObservation.ticket_id),
-            )
-            .where(IncidentTicket.incident_id == incident_id)
-            .order_by(col(IncidentObservation.created_at).desc())
-            .limit(limit)
-        )
-        return list(result.all())
+        """The signatures of the incident's latest linked tickets (detection, every ticket)."""
+        rows = await self._core(_LINKED_SIGNATURES, {"incident": incident_id, "limit": limit})
+        return [row[0] for row in rows]
 
     async def count_linked(self, *, incident_ids: Sequence[int]) -> int:
         if not incident_ids:

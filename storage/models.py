@@ -8,7 +8,15 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, String, Text, text
 from sqlmodel import Field, SQLModel
 
-from storage.types import UTCDateTime
+from bot.domain.tickets import (
+    ActorKind,
+    EventKind,
+    Priority,
+    ResolutionType,
+    TicketKind,
+    TicketStatus,
+)
+from storage.types import EnumText, UTCDateTime
 
 
 def _utc(nullable: bool = False, index: bool = False) -> Any:
@@ -84,20 +92,23 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_closed_at", "closed_at"),
         Index("ix_tickets_survey_sent_at", "survey_sent_at"),
         Index("ix_tickets_rated_at", "rated_at"),
+        _sla_index("ix_tickets_open_created", "created_at", where=SQL_OPEN_STATUSES),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=16, unique=True, index=True)
     customer_id: int = Field(foreign_key="customers.id", index=True)
-    kind: str = Field(default="complaint", max_length=16)
+    kind: TicketKind = Field(default=TicketKind.COMPLAINT, sa_type=EnumText(TicketKind, 16))
     channel: str = Field(default="telegram", max_length=16)
     category: str = Field(max_length=64, index=True)
     description: str = Field(default="", sa_type=Text)
     incident_date: date | None = None
     fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     contact_phone: str | None = Field(default=None, max_length=32)
-    status: str = Field(default="new", max_length=24, index=True)
-    priority: str = Field(default="normal", max_length=16)
+    status: TicketStatus = Field(
+        default=TicketStatus.NEW, sa_type=EnumText(TicketStatus, 24), index=True
+    )
+    priority: Priority = Field(default=Priority.NORMAL, sa_type=EnumText(Priority, 16))
     team: str | None = Field(default=None, max_length=64)
     assignee_id: int | None = Field(default=None, sa_type=BigInteger)
     topic_id: int | None = Field(default=None, sa_type=BigInteger)
@@ -116,7 +127,9 @@ class Ticket(SQLModel, table=True):
     paused_seconds: int = Field(default=0)
     resolved_at: datetime | None = _utc(nullable=True)
     closed_at: datetime | None = _utc(nullable=True)
-    resolution_type: str | None = Field(default=None, max_length=24)
+    resolution_type: ResolutionType | None = Field(
+        default=None, sa_type=EnumText(ResolutionType, 24)
+    )
     resolution_text: str | None = Field(default=None, sa_type=Text)
     rating: int | None = None
     rating_comment: str | None = Field(default=None, sa_type=Text)
@@ -188,11 +201,11 @@ class TicketEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="tickets.id", index=True)
     at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    kind: str = Field(default="status", max_length=32)
-    actor_kind: str = Field(max_length=16)
+    kind: EventKind = Field(default=EventKind.STATUS, sa_type=EnumText(EventKind, 32))
+    actor_kind: ActorKind = Field(sa_type=EnumText(ActorKind, 16))
     actor_id: int | None = Field(default=None, sa_type=BigInteger)
-    from_status: str | None = Field(default=None, max_length=24)
-    to_status: str | None = Field(default=None, max_length=24)
+    from_status: TicketStatus | None = Field(default=None, sa_type=EnumText(TicketStatus, 24))
+    to_status: TicketStatus | None = Field(default=None, sa_type=EnumText(TicketStatus, 24))
     comment: str | None = Field(default=None, sa_type=Text)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain.tickets import ActorKind, EventKind, TicketStatus
 from storage.models import (
     Attachment,
     Counter,
@@ -241,11 +242,11 @@ class EventRepository(_Repository):
         *,
         ticket_id: int,
         at: datetime,
-        actor_kind: str,
+        actor_kind: ActorKind,
         actor_id: int | None,
-        kind: str = "status",
-        from_status: str | None = None,
-        to_status: str | None = None,
+        kind: EventKind = EventKind.STATUS,
+        from_status: TicketStatus | None = None,
+        to_status: TicketStatus | None = None,
         comment: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> TicketEvent:
@@ -273,7 +274,7 @@ class EventRepository(_Repository):
         return result.all()
 
     async def times_and_data(
-        self, *, ticket_id: int, kind: str
+        self, *, ticket_id: int, kind: EventKind
     ) -> list[tuple[datetime, dict[str, Any]]]:
         """When each event of this kind happened and its data."""
         result = await self.session.exec(

@@ -24,6 +24,8 @@ from storage.embedded_sqlite import EmbeddedSqlite
 from storage.kb_repository import KbQueryRepository
 from storage.link_repository import MessageLinkRepository
 from storage.outbox_queue_repository import OutboxQueueRepository
+from storage.privacy_scrub import PersonalDataScrubber
+from storage.privacy_store import PrivacyStore
 from storage.repositories import (
     AttachmentRepository,
     CustomerRepository,
@@ -152,6 +154,8 @@ class UnitOfWork:
             self.replied_messages = RepliedMessageRepository(self.session)
             self.cards = TicketCardRepository(self.session)
             self.kb_queries = KbQueryRepository(self.session)
+            self.privacy = PrivacyStore(self.session)
+            self.scrubber = PersonalDataScrubber(self.session)
         except BaseException:
             if lock is not None:
                 lock.release()

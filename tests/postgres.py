@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.engine import make_url
 
 
-async def _admin_execute(url: str, statement: str) -> None:
+async def admin_execute(url: str, statement: str) -> None:
     import asyncpg
 
     parsed = make_url(url)
@@ -31,8 +31,8 @@ async def temporary_database(admin_url: str, *, prefix: str) -> AsyncIterator[st
     """A fresh database on the server of `admin_url`, dropped afterwards, so runs never
     collide; yields its URL."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    await _admin_execute(admin_url, f'CREATE DATABASE "{name}"')
+    await admin_execute(admin_url, f'CREATE DATABASE "{name}"')
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        await _admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

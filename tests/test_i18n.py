@@ -127,7 +127,42 @@ PLURALS = {
         ["1 обращение", "2 обращения", "5 обращений", "21 обращение"],
         ["1 ticket", "2 tickets"],
     ),
+    "count.messages": (
+        ["1 сообщение", "2 сообщения", "5 сообщений", "21 сообщение"],
+        ["1 message", "2 messages"],
+    ),
+    "count.questions": (
+        ["1 вопрос", "2 вопроса", "5 вопросов", "21 вопрос"],
+        ["1 question", "2 questions"],
+    ),
+    "count.complaints": (
+        ["1 жалоба", "2 жалобы", "5 жалоб", "21 жалоба"],
+        ["1 complaint", "2 complaints"],
+    ),
+    "count.to_customers": (
+        ["1 клиенту", "2 клиентам", "5 клиентам", "21 клиенту"],
+        ["1 customer", "2 customers"],
+    ),
+    "count.events": (
+        ["1 событие", "2 события", "5 событий", "21 событие"],
+        ["1 event", "2 events"],
+    ),
 }
+
+
+# Ways of dodging a plural form: "file(s)", "30 дн.".
+COUNT_WORKAROUNDS = re.compile(r"\w\(s\)|\{\w+\} дн\.")
+
+
+def test_no_text_dodges_a_plural_form() -> None:
+    catalogs = Catalogs()
+    dodging = [
+        (locale, key)
+        for locale, texts in catalogs.messages.items()
+        for key, text in texts.items()
+        if COUNT_WORKAROUNDS.search(text)
+    ]
+    assert dodging == []
 
 
 @pytest.mark.parametrize("key", sorted(PLURALS))

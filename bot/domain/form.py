@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain.incident_date import parse_incident_date
+from bot.domain.tickets import Priority
 
 
 class StepKind(StrEnum):
@@ -67,7 +68,7 @@ class Category:
     id: str
     titles: Mapping[str, str]
     fields: tuple[Step, ...] = ()
-    priority: str = "normal"
+    priority: Priority = Priority.NORMAL
 
     def title(self, locale: str) -> str:
         return self.titles.get(locale) or next(iter(self.titles.values()), self.id)
@@ -295,7 +296,15 @@ def schema_from_data(data: Mapping[str, Any]) -> FormSchema:
                 id=str(raw["id"]),
                 titles=_titles(raw.get("title"), where),
                 fields=fields,
-                priority=str(raw.get("priority", "normal")),
+                priority=_priority(raw.get("priority", "normal"), where),
             )
         )
     return FormSchema(steps=steps, categories=tuple(categories))
+
+
+def _priority(value: object, where: str) -> Priority:
+    try:
+        return Priority(str(value))
+    except ValueError:
+        known = ", ".join(p.value for p in Priority)
+        raise FormSchemaError(f"{where}: unknown priority {value!r} (one of {known})") from None

@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum, nonmember
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -115,6 +116,13 @@ def _profile(signature: str) -> _Profile:
     )
 
 
+def hashed_trigrams(signature: str) -> tuple[int, float]:
+    """The signature's 3-grams hashed into a `MASK_BITS`-bit mask, and 1 / sqrt(its bits)
+    (0.0 for an empty signature): what `hashed_trigram_cosine` compares."""
+    profile = _profile(signature)
+    return profile.mask, profile.mask_norm
+
+
 def hashed_trigram_cosine(left: str, right: str) -> float:
     """The chosen measure: the 3-gram set cosine on the sets hashed into `MASK_BITS` bits
     (0-100). It measures as well as the exact set cosine on the labelled pairs and costs two
@@ -181,13 +189,18 @@ def place(
     """Cluster a new ticket among the window's tickets of its category (single link)."""
     match = best_match(signature, [o.signature for o in window], threshold=threshold)
     if match is None:
-        return Placement(cluster_id=ticket_id, size=1, first_at=at, similarity=100.0)
+        return alone(ticket_id, at)
     index, score = match
     cluster = window[index].cluster_id
     members = [o.at for o in window if o.cluster_id == cluster]
     return Placement(
         cluster_id=cluster, size=len(members) + 1, first_at=min([*members, at]), similarity=score
     )
+
+
+def alone(ticket_id: int, at: datetime) -> Placement:
+    """A ticket like none of the window's: a cluster of its own."""
+    return Placement(cluster_id=ticket_id, size=1, first_at=at, similarity=100.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,11 +281,11 @@ def parse_incident_number(text: str) -> int | None:
     return int(value) if value.isdigit() and int(value) > 0 else None
 
 
-class IncidentStatus:
+class IncidentStatus(StrEnum):
     INVESTIGATING = "investigating"
     IDENTIFIED = "identified"
     MONITORING = "monitoring"
     RESOLVED = "resolved"
 
-    ORDER: tuple[str, ...] = (INVESTIGATING, IDENTIFIED, MONITORING, RESOLVED)
-    OPEN: frozenset[str] = frozenset({INVESTIGATING, IDENTIFIED, MONITORING})
+    ORDER = nonmember((INVESTIGATING, IDENTIFIED, MONITORING, RESOLVED))
+    OPEN = nonmember(frozenset({INVESTIGATING, IDENTIFIED, MONITORING}))

@@ -47,6 +47,29 @@ class TicketKind(StrEnum):
     QUESTION = "question"
 
 
+class EventKind(StrEnum):
+    """What an entry of a ticket's audit log records."""
+
+    STATUS = "status"
+    PRIORITY = "priority"
+    ASSIGN = "assign"
+    CAUSE = "cause"
+    KB_ARTICLE = "kb_article"
+    CONFIRMATION = "confirmation"
+    BAN = "ban"
+    UNBAN = "unban"
+    RATING = "rating"
+    RATING_CHANGED = "rating_changed"
+    RATING_COMMENT = "rating_comment"
+    SURVEY_SENT = "survey_sent"
+    SURVEY_REMINDER = "survey_reminder"
+    STILL_WORKING = "still_working"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACH = "sla_breach"
+    ERASED = "erased"
+    ANONYMISED = "anonymised"
+
+
 OPEN_STATUSES: frozenset[TicketStatus] = frozenset(s for s in TicketStatus if s.is_open)
 
 _ALLOWED: dict[TicketStatus, frozenset[TicketStatus]] = {

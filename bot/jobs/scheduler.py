@@ -17,9 +17,12 @@ from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy
 from bot.locales.catalog import Catalogs
 from bot.ops.metrics import SLA_BREACHES, SWEEP_SECONDS
-from bot.services.privacy import PrivacyConfig, PrivacyService
-from bot.services.sla_sweeps import SlaSweepReport, SlaSweeps, SweepConfig
+from bot.services.privacy import PrivacyService
+from bot.services.privacy_config import PrivacyConfig
+from bot.services.retention import RetentionSweep
+from bot.services.sla_sweeps import SlaSweepReport, SlaSweeps
 from bot.services.surveys import SurveyConfig, SurveyService, SurveySweepReport
+from bot.services.sweep_config import SweepConfig
 from storage.sweep_leader import Leadership, leadership_for
 from storage.unit_of_work import Database
 
@@ -54,23 +57,21 @@ def build_survey_service(
     return SurveyService(database, clock, sla, catalogs, survey_config(settings))
 
 
+def privacy_config(settings: Settings) -> PrivacyConfig:
+    retention = settings.retention_days
+    return PrivacyConfig(
+        staff_chat_id=settings.staff_chat_id,
+        staff_locale=settings.default_locale,
+        zone=ZoneInfo(settings.timezone),
+        erase_topics=settings.erase_topics,
+        retention=None if retention is None else timedelta(days=retention),
+    )
+
+
 def build_privacy_service(
     settings: Settings, database: Database, clock: Clock, sla: SlaPolicy, catalogs: Catalogs
 ) -> PrivacyService:
-    retention = settings.retention_days
-    return PrivacyService(
-        database,
-        clock,
-        sla,
-        catalogs,
-        PrivacyConfig(
-            staff_chat_id=settings.staff_chat_id,
-            staff_locale=settings.default_locale,
-            zone=ZoneInfo(settings.timezone),
-            erase_topics=settings.erase_topics,
-            retention=None if retention is None else timedelta(days=retention),
-        ),
-    )
+    return PrivacyService(database, clock, sla, catalogs, privacy_config(settings))
 
 
 class IncidentSweep(Protocol):
@@ -96,13 +97,13 @@ class SweepRunner:
         sla: SlaSweeps,
         surveys: SurveyService,
         leadership: Leadership,
-        privacy: PrivacyService | None = None,
+        retention: RetentionSweep | None = None,
         incidents: IncidentSweep | None = None,
     ) -> None:
         self.sla = sla
         self.surveys = surveys
         self.leadership = leadership
-        self.privacy = privacy
+        self.retention = retention
         self.incidents = incidents
 
     async def tick(self) -> TickReport:
@@ -115,9 +116,9 @@ class SweepRunner:
             SLA_BREACHES.labels(target).inc(count)
         with SWEEP_SECONDS.labels("surveys").time():
             report.surveys = await self.surveys.run_once()
-        if self.privacy is not None:
+        if self.retention is not None:
             started = time.perf_counter()
-            report.anonymised = await self.privacy.retention_sweep_if_due()
+            report.anonymised = await self.retention.run_if_due()
             if report.anonymised is not None:  # timed only when it ran (once a day)
                 SWEEP_SECONDS.labels("retention").observe(time.perf_counter() - started)
         if self.incidents is not None:
@@ -145,7 +146,7 @@ def build_runner(
         SlaSweeps(database, clock, sla, catalogs, sweep_config(settings)),
         build_survey_service(settings, database, clock, sla, catalogs),
         leadership_for(database.engine),
-        privacy=build_privacy_service(settings, database, clock, sla, catalogs),
+        retention=RetentionSweep(database, clock, privacy_config(settings)),
         incidents=incidents,
     )
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from bot.domain.tickets import Priority
+
 
 @dataclass(frozen=True, slots=True)
 class FileRef:
@@ -65,4 +67,4 @@ class ComplaintForm:
     fields: dict[str, Any] = field(default_factory=dict)
     files: tuple[FileRef, ...] = ()
     contact_phone: str | None = None
-    priority: str = "normal"
+    priority: Priority = Priority.NORMAL

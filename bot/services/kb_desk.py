@@ -12,18 +12,19 @@ from datetime import datetime, timedelta
 
 from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy
+from bot.domain.tickets import ActorKind, EventKind
 from bot.locales.catalog import Catalogs, Markup
 from bot.services.answers import html_to_plain, record_staff_answer
-from bot.services.desk import AgentRef, DeskError, mention
+from bot.services.desk import AgentRef, DeskError, TicketView, mention
 from bot.services.knowledge import KnowledgeService
 from bot.services.outbox import Notify, enqueue_text
 from knowledge_base import Entry
-from storage.models import Customer, Ticket
+from storage.models import Ticket
 from storage.unit_of_work import Database, UnitOfWork
 
 RELATED_LIMIT = 3
 SEARCH_TEXT_LIMIT = 1000
-EVENT_KIND = "kb_article"
+EVENT_KIND = EventKind.KB_ARTICLE
 # Presses of the same article within this time are one press (a double click, a retry).
 REPEAT_WINDOW = timedelta(minutes=1)
 
@@ -67,9 +68,6 @@ class KnowledgeDesk:
     def knowledge(self) -> KnowledgeService:
         return self._knowledge
 
-    def set_notify(self, notify: Notify) -> None:
-        self._notify = notify
-
     # ---------------------------------------------------------------------- the card
 
     def search(self, description: str, locale: str) -> list[str]:
@@ -84,18 +82,18 @@ class KnowledgeDesk:
             if match.score >= base.suggest_threshold
         ]
 
-    async def related(self, ticket: Ticket, customer: Customer) -> list[RelatedArticle]:
-        """The card's related articles; searched and stored the first time only."""
+    async def related(self, ticket: TicketView, locale: str) -> list[RelatedArticle]:
+        """The card's related articles (in the customer's `locale`); searched and stored the
+        first time only."""
         ids = ticket.kb_articles
         if ids is None:
-            ids = self.search(ticket.description, customer.locale)
+            found = self.search(ticket.description, locale)
             async with self._database.unit_of_work() as uow:
-                assert ticket.id is not None
-                await uow.tickets.set_related_articles(ticket_id=ticket.id, entry_ids=ids)
-            ticket.kb_articles = ids
+                await uow.tickets.set_related_articles(ticket_id=ticket.id, entry_ids=found)
+            ids = tuple(found)
         articles = []
         for entry_id in ids:
-            entry = self._knowledge.entry(entry_id, customer.locale)
+            entry = self._knowledge.entry(entry_id, locale)
             if entry is not None:  # a reload may have removed it
                 articles.append(RelatedArticle(entry.id, entry.questions[0]))
         return articles
@@ -151,7 +149,7 @@ class KnowledgeDesk:
                     ticket_id=ticket.id,
                     at=now,
                     kind=EVENT_KIND,
-                    actor_kind="agent",
+                    actor_kind=ActorKind.AGENT,
                     actor_id=agent.user_id,
                     data={"entry_id": entry.id, "locale": entry.locale, "cause": cause},
                 )

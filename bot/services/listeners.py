@@ -30,7 +30,10 @@ class StoredMessageListener(Protocol):
         ticket: Ticket,
         message: TicketMessage,
         files: Sequence[Attachment],
-    ) -> None: ...
+        reply_to: int | None,
+    ) -> None:
+        """`reply_to`: the message of the customer's chat this one replies to."""
+        ...
 
 
 class RegistrationListener(Protocol):
@@ -68,9 +71,12 @@ class TicketListeners:
         ticket: Ticket,
         message: TicketMessage,
         files: Sequence[Attachment],
+        reply_to: int | None,
     ) -> None:
         for listener in self._in_transaction:
-            await listener.customer_message_stored(uow, ticket=ticket, message=message, files=files)
+            await listener.customer_message_stored(
+                uow, ticket=ticket, message=message, files=files, reply_to=reply_to
+            )
 
     async def ticket_opened(self, ticket_id: int) -> None:
         for listener in self._listeners:

@@ -314,9 +314,6 @@ class Outbox:
         self._clock = clock
         self._notify: Notify = notify or (lambda: None)
 
-    def set_notify(self, notify: Notify) -> None:
-        self._notify = notify
-
     async def send_text(
         self, *, key: str, chat_id: int, html: str, buttons: Buttons | None = None
     ) -> bool:

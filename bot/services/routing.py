@@ -37,7 +37,7 @@ class Rule:
     kinds: frozenset[str] = frozenset()
     keywords: tuple[str, ...] = ()
     languages: frozenset[str] = frozenset()
-    priority: str | None = None
+    priority: Priority | None = None
 
     def matches(self, *, category: str, kind: str, text: str, language: str) -> bool:
         if self.categories and category not in self.categories:
@@ -52,7 +52,7 @@ class Rule:
 @dataclass(frozen=True, slots=True)
 class RouteDecision:
     team: Team | None
-    priority: str | None
+    priority: Priority | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +101,7 @@ def parse_routing(data: Mapping[str, Any]) -> Routing:
                 kinds=_names(spec.get("kind")),
                 keywords=tuple(str(word).lower() for word in spec.get("keywords") or ()),
                 languages=_names(spec.get("language")),
-                priority=priority,
+                priority=None if priority is None else Priority(priority),
             )
         )
     return Routing(teams, tuple(rules))

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from bot.domain.clock import Clock
 from bot.domain.sla import SlaPolicy
-from bot.domain.tickets import Actor, TicketStatus
+from bot.domain.tickets import Actor, ActorKind, EventKind, TicketStatus
 from bot.locales.catalog import Catalogs
 from bot.services.outbox import enqueue_card_refresh
 from bot.services.sweep_messages import Button, StaffTexts, text_payload
@@ -25,7 +25,7 @@ from storage.unit_of_work import Database, UnitOfWork
 SCORES: tuple[int, ...] = (1, 2, 3, 4, 5)
 LOW_SCORE = 2
 SURVEY_PREFIX = "sv"
-RATABLE = frozenset({TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value})
+RATABLE = frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED})
 MAX_COMMENT = 2000
 
 
@@ -199,15 +199,17 @@ class SurveyService:
             await uow.events.add(
                 ticket_id=ticket.id,
                 at=now,
-                actor_kind="customer",
+                actor_kind=ActorKind.CUSTOMER,
                 actor_id=customer_id,
-                kind="rating" if outcome is RatingOutcome.RECORDED else "rating_changed",
+                kind=EventKind.RATING
+                if outcome is RatingOutcome.RECORDED
+                else EventKind.RATING_CHANGED,
                 data=data,
             )
             await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
             if is_low(score):
                 await self._alert_topic(uow, ticket, score, now)
-            elif ticket.status == TicketStatus.RESOLVED.value:
+            elif ticket.status is TicketStatus.RESOLVED:
                 await apply_transition(
                     uow,
                     ticket=ticket,
@@ -237,9 +239,9 @@ class SurveyService:
             await uow.events.add(
                 ticket_id=ticket.id,
                 at=now,
-                actor_kind="customer",
+                actor_kind=ActorKind.CUSTOMER,
                 actor_id=customer_id,
-                kind="rating_comment",
+                kind=EventKind.RATING_COMMENT,
                 comment=text,
                 data={"score": ticket.rating},
             )
@@ -275,7 +277,7 @@ class SurveyService:
             if ticket is None:
                 return ReopenResult(ReopenOutcome.NOT_FOUND)
             assert ticket.id is not None
-            status = TicketStatus(ticket.status)
+            status = ticket.status
             if reopen and status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
                 target, outcome = TicketStatus.REOPENED, ReopenOutcome.REOPENED
             elif not reopen and status is TicketStatus.RESOLVED:

@@ -135,7 +135,7 @@ class TicketService:
                 ticket=Ticket(
                     number=number,
                     customer_id=customer_id,
-                    kind=kind.value,
+                    kind=kind,
                     category=form.category,
                     description=form.description,
                     incident_date=form.incident_date,
@@ -153,9 +153,9 @@ class TicketService:
             await uow.events.add(
                 ticket_id=ticket.id,
                 at=change.at,
-                actor_kind=change.actor.kind.value,
+                actor_kind=change.actor.kind,
                 actor_id=customer_id,
-                to_status=change.to_status.value,
+                to_status=change.to_status,
                 data={"channel": "telegram", "category": form.category},
             )
             if form.files:
@@ -281,7 +281,7 @@ class TicketService:
             await uow.attachments.add_many(attachments=files)
         if ticket is not None:
             await self.listeners.customer_message_stored(
-                uow, ticket=ticket, message=stored, files=files
+                uow, ticket=ticket, message=stored, files=files, reply_to=message.reply_to
             )
         return stored
 

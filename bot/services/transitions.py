@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.domain.sla import SlaPolicy, compute_due, service_time_between
-from bot.domain.tickets import Actor, StatusChange, TicketStatus, transition
+from bot.domain.service_time import service_time_between
+from bot.domain.sla import SlaPolicy, compute_due
+from bot.domain.tickets import Actor, EventKind, Priority, StatusChange, TicketStatus, transition
 from bot.ops.context import bind_ticket
 from bot.services.outbox import enqueue_card_refresh
 from storage.models import Ticket
@@ -31,7 +32,7 @@ async def apply_transition(
     Raises `IllegalTransition` for a move the state machine does not allow.
     """
     bind_ticket(ticket.number)
-    current = TicketStatus(ticket.status)
+    current = ticket.status
     change = transition(current, target, actor=actor, at=now, comment=comment)
     if current is TicketStatus.WAITING_CUSTOMER and ticket.waiting_since is not None:
         paused = service_time_between(ticket.waiting_since, now, calendar=sla.service_calendar)
@@ -46,17 +47,17 @@ async def apply_transition(
     if target is TicketStatus.REOPENED:
         ticket.resolved_at = None
         ticket.closed_at = None
-    ticket.status = target.value
+    ticket.status = target
     ticket.updated_at = now
     refresh_due_times(ticket, sla=sla, now=now)
     assert ticket.id is not None
     await uow.events.add(
         ticket_id=ticket.id,
         at=now,
-        actor_kind=actor.kind.value,
+        actor_kind=actor.kind,
         actor_id=actor.user_id,
-        from_status=current.value,
-        to_status=target.value,
+        from_status=current,
+        to_status=target,
         comment=comment,
     )
     await uow.tickets.save(ticket=ticket)
@@ -83,12 +84,12 @@ async def change_priority(
     uow: UnitOfWork,
     *,
     ticket: Ticket,
-    priority: str,
+    priority: Priority,
     actor: Actor,
     now: datetime,
     sla: SlaPolicy,
     reason: str | None = None,
-) -> str:
+) -> Priority:
     """Set the priority, move the due times with it, store the event and refresh the card;
     returns the previous priority."""
     assert ticket.id is not None
@@ -96,15 +97,15 @@ async def change_priority(
     ticket.updated_at = now
     refresh_due_times(ticket, sla=sla, now=now)
     await uow.tickets.save(ticket=ticket)
-    data = {"from": old, "to": priority}
+    data: dict[str, str] = {"from": old, "to": priority}
     if reason is not None:
         data["reason"] = reason
     await uow.events.add(
         ticket_id=ticket.id,
         at=now,
-        actor_kind=actor.kind.value,
+        actor_kind=actor.kind,
         actor_id=actor.user_id,
-        kind="priority",
+        kind=EventKind.PRIORITY,
         data=data,
     )
     await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)

@@ -87,7 +87,7 @@ from bot.services.outbox import (
     enqueue_card_refresh,
     enqueue_notice,
 )
-from bot.services.privacy import DELETE_TOPIC
+from bot.services.privacy_topics import DELETE_TOPIC
 from bot.telegram.html_text import fits, split_html
 from bot.telegram.pacing import Pacer
 from bot.telegram.text_limits import CAPTION_LIMIT, TEXT_LIMIT
@@ -225,6 +225,7 @@ class DeliveryWorker:
         staff_locale: str,
         pacer: Pacer | None = None,
         threads: TicketThreads | None = None,
+        wake: asyncio.Event | None = None,
         batch_size: int = 200,
         lease: timedelta = timedelta(seconds=30),
         give_up_after: timedelta = timedelta(days=2),
@@ -245,7 +246,8 @@ class DeliveryWorker:
         self._give_up_after = give_up_after
         self._delay_notice = delay_notice
         self._idle_poll = idle_poll
-        self._wake = asyncio.Event()
+        # Set by `notify`; passed in when those who enqueue are built before the worker.
+        self._wake = wake if wake is not None else asyncio.Event()
         self._full_round = False
         self._in_flight: set[int] = set()
 

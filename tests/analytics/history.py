@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from bot.domain.tickets import ActorKind, EventKind, Priority, ResolutionType, TicketStatus
 from bot.services.analytics.periods import Period
 from storage.kb_models import KbQuery
 from storage.models import Customer, Ticket, TicketEvent
@@ -196,17 +197,19 @@ async def build_history(database: Database) -> dict[str, int]:
                 number=spec.number,
                 customer_id=customers[spec.locale],
                 category=spec.category,
-                priority=spec.priority,
+                priority=Priority(spec.priority),
                 team=spec.team,
                 assignee_id=spec.assignee,
-                status=status,
+                status=TicketStatus(status),
                 created_at=spec.created,
                 updated_at=spec.created,
                 first_response_at=spec.first_response,
                 resolved_at=resolved,
                 closed_at=closed,
                 waiting_since=waiting_since,
-                resolution_type=spec.resolution_type,
+                resolution_type=ResolutionType(spec.resolution_type)
+                if spec.resolution_type
+                else None,
                 resolution_text="decided" if spec.resolution_type else None,
                 root_cause=spec.cause,
                 survey_sent_at=spec.survey_sent,
@@ -225,11 +228,11 @@ async def build_history(database: Database) -> dict[str, int]:
                     TicketEvent(
                         ticket_id=ticket.id,
                         at=step.when,
-                        kind="status",
-                        actor_kind="agent" if step.to != "reopened" else "customer",
+                        kind=EventKind.STATUS,
+                        actor_kind=ActorKind.AGENT if step.to != "reopened" else ActorKind.CUSTOMER,
                         actor_id=spec.assignee,
-                        from_status=previous,
-                        to_status=step.to,
+                        from_status=TicketStatus(previous) if previous else None,
+                        to_status=TicketStatus(step.to),
                         comment=step.comment,
                     )
                 )

@@ -128,6 +128,9 @@ def test_schema_errors_name_the_broken_part() -> None:
         schema_from_data({"steps": [{"id": "a", "kind": "text", "pattern": "("}]})
     with pytest.raises(FormSchemaError, match="no steps"):
         schema_from_data({"steps": []})
+    category = {"id": "delivery", "title": "Delivery", "priority": "asap"}
+    with pytest.raises(FormSchemaError, match=r"categories\[0\]: unknown priority 'asap'"):
+        schema_from_data({"steps": [{"id": "a", "kind": "text"}], "categories": [category]})
 
 
 def test_a_custom_form_is_just_data() -> None:

@@ -89,7 +89,7 @@ async def test_the_same_burst_in_a_quiet_category_alerts_and_then_all_clear(desk
     assert await staff.incidents.service.sweep() == 0
     await deliver(desk)
     clear = [t for t in desk.fake.texts_to(STAFF, thread_id=None) if "Отбой" in t]
-    assert clear == ["✅ Отбой: всплеск из 5 жалоб (Оплата и возврат денег) утих."]
+    assert clear == ["✅ Отбой: всплеск жалоб (Оплата и возврат денег) утих, всего 5 жалоб."]
     assert len(alerts(desk)) == 1
 
 

@@ -73,7 +73,7 @@ async def test_declaring_from_the_alert_links_the_cluster_and_opens_a_topic(desk
         "🚨 I-000001 · My card payment was declined at checkout",
         "Статус: выясняем · 10 мин с обнаружения",
         "Для клиентов: My card payment was declined at checkout",
-        "Связанных заявок: 5",
+        "Связано: 5 обращений",
     ]
     assert "C-000001, C-000002, C-000003, C-000004, C-000005" in card.text
     assert any("Объявлен инцидент I-000001" in t for t in desk.fake.texts_to(STAFF, thread_id=None))
@@ -110,7 +110,7 @@ async def test_a_matching_new_complaint_is_linked_and_its_customer_told_at_once(
         "\n\nCard payments fail; the bank is fixing it"
     ]
     card = desk.fake.message(STAFF, incident.card_message_id or 0)
-    assert card is not None and "Связанных заявок: 6" in (card.text or "")
+    assert card is not None and "Связано: 6 обращений" in (card.text or "")
     # An unrelated complaint in the same category is neither linked nor told.
     other = await complain(desk, 21, "I was charged twice for one order")
     await deliver(desk)
@@ -134,7 +134,7 @@ async def test_link_and_unlink_by_hand_in_the_ticket_topic(desk: Desk) -> None:
         "🔗 Заявка C-000006 связана с инцидентом I-000001."
     )
     card = desk.fake.message(STAFF, incident.card_message_id or 0)
-    assert card is not None and "Связанных заявок: 6" in (card.text or "")
+    assert card is not None and "Связано: 6 обращений" in (card.text or "")
 
     await desk.feed(desk.updates.group_text(ANNA, STAFF, "/unlink", thread_id=topic))
     assert other.id not in await _links(desk)
@@ -142,7 +142,7 @@ async def test_link_and_unlink_by_hand_in_the_ticket_topic(desk: Desk) -> None:
         "Заявка C-000006 больше не связана с инцидентом I-000001."
     )
     card = desk.fake.message(STAFF, incident.card_message_id or 0)
-    assert card is not None and "Связанных заявок: 5" in (card.text or "")
+    assert card is not None and "Связано: 5 обращений" in (card.text or "")
     await desk.feed(desk.updates.group_text(ANNA, STAFF, "/unlink", thread_id=topic))
     assert desk.fake.texts_to(STAFF, thread_id=topic)[-1] == (
         "Эта заявка не связана ни с одним инцидентом."
@@ -151,7 +151,7 @@ async def test_link_and_unlink_by_hand_in_the_ticket_topic(desk: Desk) -> None:
     await desk.feed(desk.updates.group_text(ANNA, STAFF, "/incidents"))
     assert desk.fake.texts_to(STAFF, thread_id=None)[-1] == (
         "🚨 Открытые инциденты (1):\n"
-        "• I-000001 · My card payment was declined at checkout · выясняем · заявок: 5"
+        "• I-000001 · My card payment was declined at checkout · выясняем · 5 обращений"
     )
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.telegram.staff.incidents import IncidentCallback
+from bot.telegram.staff.incident_topics import IncidentCallback
 from storage.incident_models import Incident, IncidentTicket
 from tests.harness import Desk
 from tests.incidents.conftest import CARD_DECLINED, STAFF, SUPERVISOR, burst, complain, deliver

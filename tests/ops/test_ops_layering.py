@@ -1,5 +1,5 @@
 """The parts of bot/ops that use cases and jobs call (context, metrics) stay free of Telegram
-and storage, so the dependency rule of DESIGN.md holds through them too."""
+and storage, so the dependency rule of README.md (Architecture) holds through them too."""
 
 from __future__ import annotations
 

@@ -120,12 +120,11 @@ async def seed(desk: Desk, user: TelegramUser, tag: str) -> Seeded:
 
 async def file_ids_of(desk: Desk, customer_id: int) -> list[str]:
     """File ids of every attachment of the customer (form files and chat files)."""
-    from storage.privacy_store import PrivacyStore
 
     async with desk.database.unit_of_work() as uow:
         customer = await uow.customers.get(customer_id=customer_id)
         assert customer is not None
-        records = await PrivacyStore(uow.session).records(customer)
+        records = await uow.privacy.records(customer)
     return [a.file_id for a in records.attachments]
 
 

@@ -60,8 +60,8 @@ async def test_an_admin_erases_a_customer_and_their_topics_are_deleted(
         await desk.feed(desk.updates.group_text(ANNA, STAFF, "/erase", thread_id=topic))
         await desk.press(ANNA, "🗑 Удалить", chat_id=STAFF)
         assert _shown(desk, STAFF) == (
-            "🔒 Персональные данные удалены (Anna Agent): обращений 2, сообщений 7, файлов 4, "
-            "вопросов 1; закрыто: C-000002."
+            "🔒 Персональные данные удалены (Anna Agent): 2 обращения, 7 сообщений, 4 файла, "
+            "1 вопрос; закрыто: C-000002."
         )
         await deliver(desk)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -19,6 +20,7 @@ from tests.telegram_fake import TelegramUser
 
 ZOE = TelegramUser(5001, "Zinovia", "Quartzfeld", "zq_private", "en")
 OLLY = TelegramUser(5002, "Olympia", "Brightwater", "olly_other", "en")
+MOSCOW = ZoneInfo("Europe/Moscow")  # the desk's time zone in these tests
 
 
 def _shown(desk: Desk, user: TelegramUser) -> str:
@@ -239,3 +241,22 @@ async def test_an_export_that_did_not_arrive_does_not_count_for_the_hourly_limit
     assert desk.last_text(ZOE).startswith("Your message")
     await desk.command(ZOE, "mydata")
     assert sorted(_documents(desk, ZOE)) == ["my-data.json", "my-data.txt"]
+
+
+async def test_the_text_copy_writes_dates_and_the_retention_as_each_language_does(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    vera = TelegramUser(5004, "Вера", language_code="ru")
+    async with open_desk(tmp_path, clock, retention_days="30") as desk:
+        await seed(desk, ZOE, "zoe")
+        await seed(desk, vera, "vera")
+        prepared = desk.clock.now()
+        await desk.command(ZOE, "mydata")
+        await desk.command(vera, "mydata")
+        english = _documents(desk, ZOE)["my-data.txt"].decode().splitlines()
+        russian = _documents(desk, vera)["my-data.txt"].decode().splitlines()
+        assert english[1] == f"Prepared: {prepared.astimezone(MOSCOW):%b %-d, %Y, %H:%M}"
+        assert russian[1] == f"Подготовлено: {prepared.astimezone(MOSCOW):%d.%m.%Y %H:%M}"
+
+        await desk.command(vera, "privacy")
+        assert "Обращения обезличиваются через 30 дней после закрытия" in desk.last_text(vera)

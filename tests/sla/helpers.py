@@ -10,10 +10,11 @@ from sqlmodel import col, select
 
 from bot.domain.clock import FrozenClock
 from bot.domain.sla import SlaPolicy
-from bot.domain.tickets import Actor, TicketStatus
+from bot.domain.tickets import Actor, Priority, TicketStatus
 from bot.locales.catalog import Catalogs
 from bot.services.intake import ComplaintForm
-from bot.services.sla_sweeps import SlaSweeps, SweepConfig
+from bot.services.sla_sweeps import SlaSweeps
+from bot.services.sweep_config import SweepConfig
 from bot.services.tickets import TicketService
 from bot.services.transitions import apply_transition
 from storage.models import Customer, Ticket, TicketEvent
@@ -79,7 +80,10 @@ async def open_ticket(
     ticket = await service.open_complaint(
         customer_id=customer_id,
         form=ComplaintForm(
-            category="delivery", description="late", incident_date=None, priority=priority
+            category="delivery",
+            description="late",
+            incident_date=None,
+            priority=Priority(priority),
         ),
     )
     if topic_id is not None or assignee_id is not None:

@@ -129,7 +129,7 @@ async def test_a_refresh_that_changes_nothing_makes_no_call_even_in_another_proc
     staff = desk.app.staff
     assert staff is not None and staff.threads is not None
     desk.fake.clear()
-    await staff.threads.request_refresh(opened.id or 0)
+    await staff.desk.request_card_refresh(opened.id or 0)
     await deliver(desk)
     assert desk.fake.calls_of("editMessageText", "editForumTopic") == []
 

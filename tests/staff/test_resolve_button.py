@@ -95,3 +95,17 @@ async def test_cancel_drops_the_pending_decision(desk: Desk) -> None:
     assert not any(
         "решение" in text.lower() and "отмен" in text for text in topic_texts(desk, topic)
     )
+
+
+async def test_back_from_a_menu_gives_the_card_its_own_buttons(desk: Desk) -> None:
+    opened = await open_ticket(desk, IVAN)
+    current = await ticket(desk, opened.id or 0)
+    card = _card(desk, current.card_message_id)
+    own = _labels(desk, card)
+    for menu in ("⚡ Приоритет", "✅ Решено"):
+        await _press(desk, ANNA, card, menu)
+        assert "⬅️ Назад" in _labels(desk, card)
+        await _press(desk, ANNA, card, "⬅️ Назад")
+        await deliver(desk)
+        assert _labels(desk, card) == own
+    assert (await ticket(desk, opened.id or 0)).status == "new"  # a menu changes nothing

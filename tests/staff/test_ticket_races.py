@@ -142,7 +142,7 @@ async def test_an_agents_move_and_the_auto_close_sweep_never_move_from_a_stale_s
         desk,
         tid,
         desk.feed(desk.updates.group_text(ANNA, STAFF, "/reopen", thread_id=topic)),
-        sweeps.sla.auto_close(desk.clock.now()),
+        sweeps.sla.auto_close.run(desk.clock.now()),
     )
 
     moves = await status_events(desk, tid)

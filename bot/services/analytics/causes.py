@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from bot.domain.tickets import ActorKind, EventKind
 from bot.yaml_files import parse_yaml
 from storage.unit_of_work import Database
 
@@ -167,8 +168,8 @@ async def record_cause(
         await uow.events.add(
             ticket_id=ticket.id,
             at=now,
-            kind="cause",
-            actor_kind="agent",
+            kind=EventKind.CAUSE,
+            actor_kind=ActorKind.AGENT,
             actor_id=agent_id,
             data={"cause": cause.id, "previous": previous},
         )

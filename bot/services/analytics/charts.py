@@ -6,9 +6,11 @@ threads, so the bot renders charts in a worker thread while it keeps answering.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from io import BytesIO
+from typing import Any, Protocol
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -30,7 +32,14 @@ PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b
 MET = "#59a14f"
 MISSED = "#e15759"
 
-Label = Callable[..., str]
+
+class Label(Protocol):
+    """Chart texts in the staff language: catalogue keys, and days as that language writes
+    them (see `text.CatalogLabel`)."""
+
+    def __call__(self, key: str, /, **params: Any) -> str: ...
+
+    def day(self, day: date) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +70,10 @@ def _style(axes: object, title: str, ylabel: str) -> None:
         axes.spines[side].set_visible(False)  # type: ignore[attr-defined]
 
 
-def _day_labels(report: Report) -> list[str]:
+def _day_labels(report: Report, label: Label) -> list[str]:
     days = [day for day, _ in report.volume.by_day]
     step = max(1, len(days) // 10)
-    return [day.strftime("%d.%m") if i % step == 0 else "" for i, day in enumerate(days)]
+    return [label.day(day) if i % step == 0 else "" for i, day in enumerate(days)]
 
 
 def volume_chart(report: Report, label: Label, category_titles: Mapping[str, str]) -> Chart:
@@ -85,7 +94,7 @@ def volume_chart(report: Report, label: Label, category_titles: Mapping[str, str
     for index, (name, values) in enumerate(series):
         axes.bar(positions, values, bottom=bottom, label=name, color=PALETTE[index % len(PALETTE)])
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    axes.set_xticks(positions, _day_labels(report))
+    axes.set_xticks(positions, _day_labels(report, label))
     _style(axes, label("stats.chart.volume"), label("stats.chart.tickets"))
     if series:
         axes.legend(fontsize=LEGEND_SIZE, loc="upper left")
@@ -129,7 +138,7 @@ def csat_chart(report: Report, label: Label) -> Chart:
         positions, [n for _, _, n in days], color="#d3d3d3", label=label("stats.chart.ratings")
     )
     _style(axes, label("stats.chart.csat"), label("stats.chart.ratings"))
-    axes.set_xticks(positions, _day_labels(report))
+    axes.set_xticks(positions, _day_labels(report, label))
     trend = figure.axes[0].twinx()
     points = [
         (x, 100 * csat) for x, (_, csat, _) in zip(positions, days, strict=True) if csat is not None

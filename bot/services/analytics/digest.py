@@ -45,8 +45,8 @@ def digest_text(style: StatsStyle, week: Report, before: Report) -> str:
     lines = [
         style.render(
             "stats.digest.title",
-            first=f"{week.period_first:%d.%m.%Y}",
-            last=f"{week.period_last:%d.%m.%Y}",
+            first=style.date(week.period_first),
+            last=style.date(week.period_last),
         ),
         "",
         style.render(

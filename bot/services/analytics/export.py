@@ -160,7 +160,7 @@ class Exporter:
     """Writes the tickets created in a period (and their events) to files."""
 
     def __init__(self, policy: SlaPolicy, zone: ZoneInfo) -> None:
-        self.clock = TicketClock(policy, memo=False)
+        self.clock = TicketClock(policy)
         self.zone = zone
 
     def local(self, moment: datetime | None) -> str | None:
@@ -243,7 +243,7 @@ class Exporter:
                 if not batch:
                     break
                 facts = {ticket.id: ticket for ticket in batch}
-                attach_events(connection, facts, list(facts))
+                attach_events(connection, facts)
                 for ticket in batch:
                     writers.ticket(self.ticket_row(ticket, names))
                 result.tickets += len(batch)

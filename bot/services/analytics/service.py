@@ -18,7 +18,8 @@ from bot.services.analytics.charts import Chart, Label, render_charts
 from bot.services.analytics.export import Exporter, ExportResult
 from bot.services.analytics.metrics import BREAKDOWNS, Report, ReportBuilder
 from bot.services.analytics.periods import Period
-from bot.services.analytics.queries import Window, agent_names, load
+from bot.services.analytics.queries import Window, agent_names
+from bot.services.analytics.queries.report import load
 from bot.services.analytics.reader import ReportReader, collector_paused
 from bot.services.analytics.worker import (
     build_report,
@@ -75,7 +76,7 @@ class Analytics:
         return Window(start, end, previous_start, min(end, self.clock.now()), day_starts)
 
     async def report(self, period: Period, breakdown: str | None = None) -> Report:
-        """Every figure of ``period`` (see `metrics.py`), with a breakdown by ``category``,
+        """Every figure of ``period`` (see the `metrics` package), with a breakdown by ``category``,
         ``team``, ``agent`` or ``priority`` when asked for."""
         if breakdown is not None and breakdown not in BREAKDOWNS:
             raise ValueError(f"unknown breakdown {breakdown!r}; use one of {', '.join(BREAKDOWNS)}")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from babel.dates import format_skeleton
 
 from bot.domain.form import FormSchema
 from bot.locales.catalog import Catalogs
@@ -14,6 +17,7 @@ from bot.services.analytics.causes import RootCauses
 from bot.services.analytics.metrics import NO_TEAM, Change, Share
 
 _catalogs: dict[tuple[Path, str], Catalogs] = {}
+DAY_SKELETON = "MMMd"  # CLDR skeleton: day and abbreviated month, in the language's order
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,12 +29,21 @@ class CatalogLabel:
     default_locale: str
     locale: str
 
-    def __call__(self, key: str, **params: Any) -> str:
+    def __call__(self, key: str, /, **params: Any) -> str:
+        return self._catalogs().plain(key, self.locale, **params)
+
+    def day(self, day: date) -> str:
+        """A day on a chart's axis, short, as the language writes it ("23 нояб.", "Nov 23")."""
+        return format_skeleton(
+            DAY_SKELETON, day, locale=self._catalogs().resolve_locale(self.locale)
+        )
+
+    def _catalogs(self) -> Catalogs:
         key_of = (self.path, self.default_locale)
         catalogs = _catalogs.get(key_of)
         if catalogs is None:
             catalogs = _catalogs[key_of] = Catalogs(self.path, self.default_locale)
-        return catalogs.plain(key, self.locale, **params)
+        return catalogs
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,10 @@ class StatsStyle:
 
     def plain(self, key: str, **params: Any) -> str:
         return self.catalogs.plain(key, self.locale, **params)
+
+    def date(self, day: date) -> str:
+        """A day as the staff language writes it (see `Catalogs.format_date`)."""
+        return self.catalogs.format_date(day, self.locale)
 
     @property
     def label(self) -> CatalogLabel:

@@ -27,7 +27,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bot.domain.sla import BusinessCalendar, SlaPolicy, SlaTarget
+from bot.domain.business_calendar import BusinessCalendar
+from bot.domain.sla import SlaPolicy, SlaTarget
 from bot.services.analytics.metrics import Report
 from bot.services.analytics.queries import Window
 from bot.services.analytics.reader import ReportReader
@@ -96,10 +97,18 @@ def _reader(url: str) -> tuple[asyncio.AbstractEventLoop, ReportReader]:
     found = _readers.get(url)
     if found is None:
         loop = asyncio.new_event_loop()
+        postgres = url.startswith("postgresql")
+        # PostgreSQL: one connection kept between reports (on this process's own loop), with
+        # the statements it has prepared; SQLite opens its file per report.
+        pooling: dict[str, Any] = (
+            {"pool_size": 1, "max_overflow": 0, "pool_pre_ping": True, "pool_recycle": 600}
+            if postgres
+            else {"poolclass": NullPool}
+        )
         engine = create_async_engine(
             url,
-            poolclass=NullPool,
-            execution_options={"postgresql_readonly": True} if url.startswith("postgresql") else {},
+            execution_options={"postgresql_readonly": True} if postgres else {},
+            **pooling,
         )
         found = _readers[url] = (loop, ReportReader(engine))
     return found

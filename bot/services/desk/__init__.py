@@ -4,7 +4,6 @@ from bot.services.desk.common import (
     ALBUM_WAIT,
     AgentMessage,
     AgentRef,
-    CardData,
     CustomerButtons,
     DeskConfig,
     DeskError,
@@ -13,19 +12,32 @@ from bot.services.desk.common import (
     mention,
 )
 from bot.services.desk.service import DeskService
-from bot.services.desk.status import CUSTOMER_STATUS_NOTICES
+from bot.services.desk.views import (
+    AgentView,
+    ArticleRef,
+    CardData,
+    CardRelated,
+    CustomerView,
+    IncidentRef,
+    TicketView,
+)
 
 __all__ = [
     "ALBUM_WAIT",
-    "CUSTOMER_STATUS_NOTICES",
     "AgentMessage",
     "AgentRef",
+    "AgentView",
+    "ArticleRef",
     "CardData",
+    "CardRelated",
     "CustomerButtons",
+    "CustomerView",
     "DeskConfig",
     "DeskError",
     "DeskService",
+    "IncidentRef",
     "MediaRef",
+    "TicketView",
     "customer_name",
     "mention",
 ]

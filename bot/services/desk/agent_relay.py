@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.clock import Clock
 from bot.domain.tickets import Actor, TicketStatus
 from bot.locales.catalog import Markup
 from bot.services.answers import html_to_plain, record_staff_answer
 from bot.services.desk.common import ALBUM_WAIT, AgentMessage, AgentRef, DeskError
-from bot.services.desk.status import StatusChanges
+from bot.services.desk.notices import Notices
+from bot.services.desk.steps import TicketSteps
+from bot.services.desk.views import CustomerView, TicketView
 from bot.services.outbox import (
     GROUPABLE_MEDIA,
     Link,
+    Notify,
     add_to_album,
     enqueue_copy,
     enqueue_edit,
@@ -20,35 +25,42 @@ from bot.services.outbox import (
     media_item,
 )
 from storage.models import Customer, Ticket
-from storage.unit_of_work import UnitOfWork
+from storage.unit_of_work import Database, UnitOfWork
 
 
-class AgentRelay(StatusChanges):
-    async def agent_reply(self, ticket_id: int, agent: AgentRef, message: AgentMessage) -> None:
+@dataclass(frozen=True, slots=True)
+class AgentReply:
+    database: Database
+    clock: Clock
+    steps: TicketSteps
+    notices: Notices
+    notify: Notify
+
+    async def __call__(self, ticket_id: int, agent: AgentRef, message: AgentMessage) -> None:
         """An agent wrote in the topic: store it and send it to the customer."""
-        now = self._clock.now()
-        async with self._database.unit_of_work() as uow:
+        now = self.clock.now()
+        async with self.database.unit_of_work() as uow:
             if await uow.staff_tickets.message_by_telegram_id(
                 chat_id=message.chat_id, telegram_message_id=message.message_id
             ):
                 return  # the update came again: stored and queued the first time
-            ticket, customer = await self._load_for_agent(uow, ticket_id, agent)
+            ticket, customer = await self.steps.load_for_agent(uow, ticket_id, agent)
             assert ticket.id is not None
-            status = TicketStatus(ticket.status)
+            status = ticket.status
             if not status.is_open:
                 raise DeskError("desk.error.ticket_finished", number=ticket.number)
             if status in (TicketStatus.NEW, TicketStatus.REOPENED):
-                await self._move(
+                await self.steps.move(
                     uow, ticket, TicketStatus.IN_PROGRESS, Actor.agent(agent.user_id), now
                 )
                 if ticket.assignee_id is None:
-                    await self._assign(uow, ticket, agent.user_id, actor=agent, now=now)
+                    await self.steps.assign(uow, ticket, agent.user_id, actor=agent, now=now)
             await record_staff_answer(
                 uow,
                 ticket=ticket,
                 agent_id=agent.user_id,
                 now=now,
-                sla=self._sla,
+                sla=self.steps.sla,
                 content_type=message.content_type,
                 text=message.plain,
                 chat_id=message.chat_id,
@@ -62,61 +74,10 @@ class AgentRelay(StatusChanges):
                     message_id=message.reply_to,
                     other_chat_id=customer.telegram_id,
                 )
-            await self._relay_to_customer(uow, ticket, customer, agent, message, reply_to, now)
-        self._notify()
+            await self._relay(uow, ticket, customer, agent, message, reply_to, now)
+        self.notify()
 
-    async def agent_text(
-        self,
-        ticket_id: int,
-        agent: AgentRef,
-        render: Callable[[Customer, Ticket], str],
-        *,
-        cause: str,
-    ) -> str:
-        """Send a prepared HTML text (a canned reply) to the customer and show it in the topic."""
-        now = self._clock.now()
-        async with self._database.unit_of_work() as uow:
-            ticket, customer = await self._load_for_agent(uow, ticket_id, agent)
-            if not TicketStatus(ticket.status).is_open:
-                raise DeskError("desk.error.ticket_finished", number=ticket.number)
-            body = render(customer, ticket)
-            await record_staff_answer(
-                uow,
-                ticket=ticket,
-                agent_id=agent.user_id,
-                now=now,
-                sla=self._sla,
-                content_type="text",
-                text=html_to_plain(body),
-            )
-            await self._to_customer(
-                uow,
-                ticket,
-                customer,
-                key=f"{cause}:customer",
-                html_text=self._agent_html(customer, agent, body),
-                now=now,
-            )
-            await self._to_topic(
-                uow,
-                ticket,
-                key=f"{cause}:topic",
-                html_text=self.staff_text("desk.template.sent", text=Markup(body)),
-                now=now,
-                silent=True,
-            )
-        self._notify()
-        return body
-
-    def _agent_html(self, customer: Customer, agent: AgentRef, body: str | None) -> str:
-        signature = self._signature(customer, agent)
-        if not body:
-            return self._customer_text(customer, "desk.reply.header", agent=signature)
-        return self._customer_text(
-            customer, "desk.reply.with_text", agent=signature, text=Markup(body)
-        )
-
-    async def _relay_to_customer(
+    async def _relay(
         self,
         uow: UnitOfWork,
         ticket: Ticket,
@@ -128,8 +89,9 @@ class AgentRelay(StatusChanges):
     ) -> None:
         key = f"reply:{message.chat_id}:{message.message_id}"
         link: Link = {"source_chat_id": message.chat_id, "source_message_id": message.message_id}
+        signed = self.notices.agent_html
         if message.media_group_id and message.media and message.media.type in GROUPABLE_MEDIA:
-            caption = self._agent_html(customer, agent, message.html) if message.html else None
+            caption = signed(customer, agent, message.html) if message.html else None
             await add_to_album(
                 uow,
                 key=f"reply-album:{message.chat_id}:{message.media_group_id}",
@@ -152,7 +114,7 @@ class AgentRelay(StatusChanges):
                 uow,
                 key=key,
                 chat_id=customer.telegram_id,
-                html=self._agent_html(customer, agent, message.html),
+                html=signed(customer, agent, message.html),
                 now=now,
                 ticket_id=ticket.id,
                 reply_to=reply_to,
@@ -161,7 +123,7 @@ class AgentRelay(StatusChanges):
             return
         caption = None
         if message.media is not None:
-            caption = self._agent_html(customer, agent, message.html)
+            caption = signed(customer, agent, message.html)
         await enqueue_copy(
             uow,
             key=key,
@@ -175,16 +137,77 @@ class AgentRelay(StatusChanges):
             link=link,
         )
 
-    async def agent_edited(self, agent: AgentRef, message: AgentMessage) -> bool:
+
+@dataclass(frozen=True, slots=True)
+class CannedReply:
+    database: Database
+    clock: Clock
+    steps: TicketSteps
+    notices: Notices
+    notify: Notify
+
+    async def __call__(
+        self,
+        ticket_id: int,
+        agent: AgentRef,
+        render: Callable[[CustomerView, TicketView], str],
+        *,
+        cause: str,
+    ) -> str:
+        """Send a prepared HTML text (a canned reply) to the customer and show it in the topic."""
+        now = self.clock.now()
+        async with self.database.unit_of_work() as uow:
+            ticket, customer = await self.steps.load_for_agent(uow, ticket_id, agent)
+            if not ticket.status.is_open:
+                raise DeskError("desk.error.ticket_finished", number=ticket.number)
+            body = render(CustomerView.of(customer), TicketView.of(ticket))
+            await record_staff_answer(
+                uow,
+                ticket=ticket,
+                agent_id=agent.user_id,
+                now=now,
+                sla=self.steps.sla,
+                content_type="text",
+                text=html_to_plain(body),
+            )
+            await self.notices.to_customer(
+                uow,
+                ticket,
+                customer,
+                key=f"{cause}:customer",
+                html_text=self.notices.agent_html(customer, agent, body),
+                now=now,
+            )
+            await self.notices.to_topic(
+                uow,
+                ticket,
+                key=f"{cause}:topic",
+                html_text=self.notices.staff_text("desk.template.sent", text=Markup(body)),
+                now=now,
+                silent=True,
+            )
+        self.notify()
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class AgentEdited:
+    database: Database
+    clock: Clock
+    steps: TicketSteps
+    notices: Notices
+    notify: Notify
+
+    async def __call__(self, agent: AgentRef, message: AgentMessage) -> bool:
         """An agent edited a message the customer got: edit the copy too."""
-        now = self._clock.now()
-        async with self._database.unit_of_work() as uow:
+        now = self.clock.now()
+        async with self.database.unit_of_work() as uow:
             ticket_id = await uow.links.ticket_for(
                 chat_id=message.chat_id, message_id=message.message_id
             )
             if ticket_id is None:
                 return False
-            ticket, customer = await self._load(uow, ticket_id)
+            ticket, customer = await self.steps.load(uow, ticket_id)
             copies = await uow.links.copies_of(
                 source_chat_id=message.chat_id,
                 source_message_id=message.message_id,
@@ -199,10 +222,10 @@ class AgentRelay(StatusChanges):
                     key=f"edit:{message.chat_id}:{message.message_id}:{now.isoformat()}:{copy.id}",
                     chat_id=customer.telegram_id,
                     message_id=copy.copy_message_id,
-                    html=self._agent_html(customer, agent, message.html),
+                    html=self.notices.agent_html(customer, agent, message.html),
                     caption=is_caption,
                     now=now,
                     ticket_id=ticket.id,
                 )
-        self._notify()
+        self.notify()
         return True

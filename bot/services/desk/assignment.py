@@ -1,58 +1,97 @@
-"""Who works on a ticket: taking over, assigning, routing rules and availability."""
+"""Who works on a ticket: taking it, assigning it, availability, routing at registration."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
 
-from bot.domain.tickets import Actor
+from bot.domain.clock import Clock
+from bot.domain.tickets import Actor, ActorKind, EventKind, TicketStatus
 from bot.services.desk.common import AgentRef, DeskError, mention
-from bot.services.desk.core import DeskCore
-from bot.services.outbox import enqueue_card_refresh
+from bot.services.desk.notices import Notices
+from bot.services.desk.steps import TicketSteps
+from bot.services.desk.views import AgentView, TicketView
+from bot.services.outbox import Notify
+from bot.services.routing import Routing
 from bot.services.transitions import refresh_due_times
 from storage.models import Customer, Ticket
-from storage.staff_models import Agent
-from storage.unit_of_work import UnitOfWork
+from storage.unit_of_work import Database, UnitOfWork
+
+# Someone is on it: Take does not silently take a ticket over from them (/assign does).
+WORKED_ON = frozenset({TicketStatus.IN_PROGRESS, TicketStatus.WAITING_CUSTOMER})
 
 
-class Assignment(DeskCore):
-    async def _assign(
-        self, uow: UnitOfWork, ticket: Ticket, assignee_id: int, *, actor: AgentRef, now: datetime
-    ) -> None:
-        assert ticket.id is not None
-        ticket.assignee_id = assignee_id
-        if ticket.first_response_at is None and assignee_id == actor.user_id:
-            ticket.first_response_at = now
-        ticket.updated_at = now
-        refresh_due_times(ticket, sla=self._sla, now=now)
-        await uow.tickets.save(ticket=ticket)
-        await uow.events.add(
-            ticket_id=ticket.id,
-            at=now,
-            kind="assign",
-            actor_kind=Actor.agent(actor.user_id).kind.value,
-            actor_id=actor.user_id,
-            data={"assignee_id": assignee_id},
-        )
-        assignee = await uow.agents.get(telegram_id=assignee_id)
-        if assignee is not None:
-            assignee.last_assigned_at = now
-            await uow.agents.save(agent=assignee)
-        await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
+@dataclass(frozen=True, slots=True)
+class Take:
+    database: Database
+    clock: Clock
+    steps: TicketSteps
+    notices: Notices
+    notify: Notify
 
-    async def assign(
+    async def __call__(self, ticket_id: int, agent: AgentRef, *, cause: str) -> TicketView:
+        now = self.clock.now()
+        async with self.database.unit_of_work() as uow:
+            ticket, customer = await self.steps.load_for_agent(uow, ticket_id, agent)
+            status = ticket.status
+            if ticket.assignee_id == agent.user_id and status is TicketStatus.IN_PROGRESS:
+                raise DeskError("desk.error.already_yours", number=ticket.number)
+            if status in WORKED_ON and ticket.assignee_id not in (None, agent.user_id):
+                # Somebody took it first (two presses of Take race here): say who.
+                holder = await uow.agents.get(telegram_id=ticket.assignee_id)
+                raise DeskError(
+                    "desk.error.taken_by",
+                    number=ticket.number,
+                    agent=holder.display_name if holder else str(ticket.assignee_id),
+                )
+            if status is not TicketStatus.IN_PROGRESS:
+                await self.steps.move(
+                    uow, ticket, TicketStatus.IN_PROGRESS, Actor.agent(agent.user_id), now
+                )
+            await self.steps.assign(uow, ticket, agent.user_id, actor=agent, now=now)
+            await self.notices.to_customer(
+                uow,
+                ticket,
+                customer,
+                key=f"{cause}:customer",
+                html_text=self.notices.customer_text(
+                    customer,
+                    "desk.customer.taken",
+                    number=ticket.number,
+                    agent=self.notices.signature(customer, agent),
+                ),
+                now=now,
+            )
+            await self.notices.agent_event(
+                uow, ticket, agent, "desk.event.taken", cause=cause, now=now, silent=True
+            )
+            view = TicketView.of(ticket)
+        self.notify()
+        return view
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    database: Database
+    clock: Clock
+    steps: TicketSteps
+    notices: Notices
+    notify: Notify
+
+    async def __call__(
         self, ticket_id: int, agent: AgentRef, *, assignee: str | int, cause: str
-    ) -> Agent:
-        now = self._clock.now()
-        async with self._database.unit_of_work() as uow:
-            ticket, _customer = await self._load_for_agent(uow, ticket_id, agent)
+    ) -> AgentView:
+        """`assignee`: a Telegram user id or a @username of an agent the desk has seen."""
+        now = self.clock.now()
+        async with self.database.unit_of_work() as uow:
+            ticket, _customer = await self.steps.load_for_agent(uow, ticket_id, agent)
             if isinstance(assignee, int):
                 target = await uow.agents.get(telegram_id=assignee)
             else:
                 target = await uow.agents.by_username(username=assignee)
             if target is None:
                 raise DeskError("desk.error.unknown_agent", who=str(assignee))
-            await self._assign(uow, ticket, target.telegram_id, actor=agent, now=now)
-            await self._agent_event(
+            await self.steps.assign(uow, ticket, target.telegram_id, actor=agent, now=now)
+            await self.notices.agent_event(
                 uow,
                 ticket,
                 agent,
@@ -61,21 +100,37 @@ class Assignment(DeskCore):
                 now=now,
                 assignee=mention(target.telegram_id, target.display_name),
             )
-        self._notify()
-        return target
+            view = AgentView.of(target)
+        self.notify()
+        return view
 
-    async def set_available(self, agent: AgentRef, *, available: bool) -> Agent:
-        async with self._database.unit_of_work() as uow:
-            record = await self._agent(uow, agent)
+
+@dataclass(frozen=True, slots=True)
+class SetAvailable:
+    """/away and /back: whether routing may assign new tickets to the agent."""
+
+    database: Database
+    clock: Clock
+    steps: TicketSteps
+
+    async def __call__(self, agent: AgentRef, *, available: bool) -> None:
+        async with self.database.unit_of_work() as uow:
+            record = await self.steps.record_agent(uow, agent)
             record.available = available
-            record.updated_at = self._clock.now()
+            record.updated_at = self.clock.now()
             await uow.agents.save(agent=record)
-            return record
 
-    async def route(self, uow: UnitOfWork, ticket: Ticket, customer: Customer) -> None:
+
+@dataclass(frozen=True, slots=True)
+class RouteTicket:
+    clock: Clock
+    steps: TicketSteps
+    routing: Routing
+
+    async def __call__(self, uow: UnitOfWork, ticket: Ticket, customer: Customer) -> None:
         """Team and priority from the rules; round-robin to an available team member. In the
         unit of work that registers the ticket, so a registered ticket is always routed."""
-        now = self._clock.now()
+        now = self.clock.now()
         decision = self.routing.route(
             category=ticket.category,
             kind=ticket.kind,
@@ -88,7 +143,7 @@ class Assignment(DeskCore):
         ticket.team = team.name
         if decision.priority and decision.priority != ticket.priority:
             ticket.priority = decision.priority
-            refresh_due_times(ticket, sla=self._sla, now=now)
+            refresh_due_times(ticket, sla=self.steps.sla, now=now)
         await uow.tickets.save(ticket=ticket)
         if not team.auto_assign or ticket.assignee_id is not None:
             return
@@ -112,8 +167,8 @@ class Assignment(DeskCore):
         await uow.events.add(
             ticket_id=ticket.id,
             at=now,
-            kind="assign",
-            actor_kind="system",
+            kind=EventKind.ASSIGN,
+            actor_kind=ActorKind.SYSTEM,
             actor_id=None,
             data={"assignee_id": chosen.telegram_id, "team": team.name},
         )

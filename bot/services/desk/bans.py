@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from bot.domain.clock import Clock
+from bot.domain.tickets import ActorKind, EventKind
 from bot.services.desk.common import AgentRef, DeskError
-from bot.services.desk.core import DeskCore
-from bot.services.outbox import enqueue_card_refresh
-from storage.models import Customer
+from bot.services.desk.notices import Notices
+from bot.services.desk.steps import TicketSteps
+from bot.services.outbox import Notify, enqueue_card_refresh
+from storage.unit_of_work import Database
 
 
-class Bans(DeskCore):
-    async def set_banned(
-        self, ticket_id: int, agent: AgentRef, *, banned: bool, cause: str
-    ) -> Customer:
-        now = self._clock.now()
-        async with self._database.unit_of_work() as uow:
-            ticket, customer = await self._load_for_agent(uow, ticket_id, agent)
+@dataclass(frozen=True, slots=True)
+class SetBanned:
+    database: Database
+    clock: Clock
+    steps: TicketSteps
+    notices: Notices
+    notify: Notify
+
+    async def __call__(self, ticket_id: int, agent: AgentRef, *, banned: bool, cause: str) -> None:
+        now = self.clock.now()
+        async with self.database.unit_of_work() as uow:
+            ticket, customer = await self.steps.load_for_agent(uow, ticket_id, agent)
             assert ticket.id is not None and customer.id is not None
             if customer.is_banned == banned:
                 raise DeskError("desk.error.already_banned" if banned else "desk.error.not_banned")
@@ -30,12 +40,12 @@ class Bans(DeskCore):
             await uow.events.add(
                 ticket_id=ticket.id,
                 at=now,
-                kind="ban" if banned else "unban",
-                actor_kind="agent",
+                kind=EventKind.BAN if banned else EventKind.UNBAN,
+                actor_kind=ActorKind.AGENT,
                 actor_id=agent.user_id,
             )
             await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
-            await self._agent_event(
+            await self.notices.agent_event(
                 uow,
                 ticket,
                 agent,
@@ -43,15 +53,20 @@ class Bans(DeskCore):
                 cause=cause,
                 now=now,
             )
-        self._notify()
-        return customer
+        self.notify()
 
-    async def ban_notice_due(self, customer_id: int) -> bool:
+
+@dataclass(frozen=True, slots=True)
+class BanNoticeDue:
+    database: Database
+    clock: Clock
+
+    async def __call__(self, customer_id: int) -> bool:
         """True exactly once per ban: the first time a banned customer writes."""
-        async with self._database.unit_of_work() as uow:
+        async with self.database.unit_of_work() as uow:
             ban = await uow.bans.active(customer_id=customer_id)
             if ban is None or ban.notified_at is not None:
                 return False
-            ban.notified_at = self._clock.now()
+            ban.notified_at = self.clock.now()
             await uow.bans.save(ban=ban)
             return True

@@ -1,21 +1,27 @@
-"""What the staff group shows: ticket cards, a customer's history, the agents."""
+"""What the staff group shows: ticket cards, a customer's history, the agents; and the
+request to re-render a card."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 
-from bot.services.desk.common import CardData
-from bot.services.desk.core import DeskCore
-from bot.services.outbox import enqueue_card_refresh
-from storage.models import Ticket
+from bot.domain.clock import Clock
+from bot.services.desk.steps import TicketSteps
+from bot.services.desk.views import AgentView, CardData, CustomerView, TicketView
+from bot.services.outbox import Notify, enqueue_card_refresh
 from storage.repositories import KEEP, _Keep
-from storage.staff_models import Agent
+from storage.unit_of_work import Database
 
 
-class DeskQueries(DeskCore):
+@dataclass(frozen=True, slots=True)
+class CardQueries:
+    database: Database
+    clock: Clock
+    steps: TicketSteps
+
     async def card_data(self, ticket_id: int) -> CardData:
-        async with self._database.unit_of_work() as uow:
-            ticket, customer = await self._load(uow, ticket_id)
+        async with self.database.unit_of_work() as uow:
+            ticket, customer = await self.steps.load(uow, ticket_id)
             assert ticket.id is not None and customer.id is not None
             earlier = await uow.staff_tickets.count_earlier(
                 customer_id=customer.id, before_id=ticket.id
@@ -23,19 +29,16 @@ class DeskQueries(DeskCore):
             assignee = (
                 await uow.agents.get(telegram_id=ticket.assignee_id) if ticket.assignee_id else None
             )
-            return CardData(ticket, customer, earlier, assignee)
-
-    async def request_card_refresh(self, ticket_id: int) -> None:
-        """Have the delivery worker re-render the ticket's card (the one path that edits it);
-        DeskError for a ticket that does not exist (a forged button press)."""
-        async with self._database.unit_of_work() as uow:
-            await self._load(uow, ticket_id)
-            await enqueue_card_refresh(uow, ticket_id=ticket_id, now=self._clock.now())
-        self._notify()
+            return CardData(
+                TicketView.of(ticket),
+                CustomerView.of(customer),
+                earlier,
+                AgentView.of(assignee) if assignee else None,
+            )
 
     async def card_shown(self, ticket_id: int) -> tuple[str | None, str | None]:
         """What the group shows of the ticket: the digest of its card and its topic's name."""
-        async with self._database.unit_of_work() as uow:
+        async with self.database.unit_of_work() as uow:
             card = await uow.cards.get(ticket_id=ticket_id)
             return (card.card_digest, card.topic_name) if card else (None, None)
 
@@ -46,29 +49,52 @@ class DeskQueries(DeskCore):
         card_digest: str | _Keep | None = KEEP,
         topic_name: str | _Keep | None = KEEP,
     ) -> None:
-        async with self._database.unit_of_work() as uow:
+        async with self.database.unit_of_work() as uow:
             await uow.cards.record(
                 ticket_id=ticket_id,
-                now=self._clock.now(),
+                now=self.clock.now(),
                 card_digest=card_digest,
                 topic_name=topic_name,
             )
 
-    async def ticket_by_topic(self, topic_id: int) -> Ticket | None:
-        async with self._database.unit_of_work() as uow:
-            return await uow.staff_tickets.by_topic(topic_id=topic_id)
+    async def exists(self, ticket_id: int) -> bool:
+        async with self.database.unit_of_work() as uow:
+            return await uow.tickets.get(ticket_id=ticket_id) is not None
 
-    async def ticket_by_message(self, chat_id: int, message_id: int) -> Ticket | None:
-        async with self._database.unit_of_work() as uow:
+    async def ticket_by_topic(self, topic_id: int) -> TicketView | None:
+        async with self.database.unit_of_work() as uow:
+            ticket = await uow.staff_tickets.by_topic(topic_id=topic_id)
+            return TicketView.of(ticket) if ticket else None
+
+    async def ticket_by_message(self, chat_id: int, message_id: int) -> TicketView | None:
+        async with self.database.unit_of_work() as uow:
             ticket_id = await uow.links.ticket_for(chat_id=chat_id, message_id=message_id)
-            return await uow.tickets.get(ticket_id=ticket_id) if ticket_id else None
+            ticket = await uow.tickets.get(ticket_id=ticket_id) if ticket_id else None
+            return TicketView.of(ticket) if ticket else None
 
-    async def customer_history(self, ticket_id: int) -> tuple[Ticket, Sequence[Ticket]]:
-        async with self._database.unit_of_work() as uow:
-            ticket, customer = await self._load(uow, ticket_id)
+    async def customer_history(self, ticket_id: int) -> tuple[TicketView, list[TicketView]]:
+        async with self.database.unit_of_work() as uow:
+            ticket, customer = await self.steps.load(uow, ticket_id)
             assert customer.id is not None
-            return ticket, await uow.tickets.for_customer(customer_id=customer.id, limit=20)
+            tickets = await uow.tickets.for_customer(customer_id=customer.id, limit=20)
+            return TicketView.of(ticket), [TicketView.of(t) for t in tickets]
 
-    async def agents(self) -> Sequence[Agent]:
-        async with self._database.unit_of_work() as uow:
-            return await uow.agents.all()
+    async def agents(self) -> list[AgentView]:
+        async with self.database.unit_of_work() as uow:
+            return [AgentView.of(agent) for agent in await uow.agents.all()]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCardRefresh:
+    database: Database
+    clock: Clock
+    steps: TicketSteps
+    notify: Notify
+
+    async def __call__(self, ticket_id: int) -> None:
+        """Have the delivery worker re-render the ticket's card (the one path that edits it);
+        DeskError for a ticket that does not exist (a forged button press)."""
+        async with self.database.unit_of_work() as uow:
+            await self.steps.load(uow, ticket_id)
+            await enqueue_card_refresh(uow, ticket_id=ticket_id, now=self.clock.now())
+        self.notify()

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
 from bot.locales.catalog import Markup
 from bot.services.outbox import Buttons
-from storage.models import Customer, Ticket
-from storage.staff_models import Agent
 
 ALBUM_WAIT = timedelta(seconds=1)
 
@@ -67,14 +65,15 @@ class CustomerButtons(Protocol):
     def resolution_feedback(self, ticket_id: int, locale: str) -> Buttons: ...
 
 
-@dataclass(slots=True)
-class CardData:
-    ticket: Ticket
-    customer: Customer
-    earlier_tickets: int
-    assignee: Agent | None
-    fallback_mode: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+class Named(Protocol):
+    """A customer as far as their name goes (a stored row or its view)."""
+
+    @property
+    def telegram_id(self) -> int: ...
+    @property
+    def first_name(self) -> str: ...
+    @property
+    def last_name(self) -> str | None: ...
 
 
 def mention(user_id: int, name: str) -> Markup:
@@ -82,7 +81,7 @@ def mention(user_id: int, name: str) -> Markup:
     return Markup(f'<a href="tg://user?id={int(user_id)}">{html.escape(name, quote=False)}</a>')
 
 
-def customer_name(customer: Customer) -> str:
+def customer_name(customer: Named) -> str:
     if customer.last_name:
         return f"{customer.first_name} {customer.last_name[:1]}."
     return customer.first_name or str(customer.telegram_id)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.clock import Clock
 from bot.domain.tickets import Actor, TicketStatus
 from bot.ops.context import bind_ticket
 from bot.services.desk.common import ALBUM_WAIT, customer_name, mention
-from bot.services.desk.status import StatusChanges
+from bot.services.desk.notices import Notices
+from bot.services.desk.steps import TicketSteps
 from bot.services.outbox import (
     GROUPABLE_MEDIA,
+    Notify,
     add_to_album,
     enqueue_copy,
     enqueue_edit,
@@ -19,32 +23,33 @@ from bot.services.outbox import (
     media_item,
 )
 from storage.models import Attachment, Customer, Ticket, TicketMessage
-from storage.unit_of_work import UnitOfWork
+from storage.unit_of_work import Database, UnitOfWork
 
 
-class CustomerRelay(StatusChanges):
-    def remember_reply(self, chat_id: int, message_id: int, reply_to: int) -> None:
-        """The adapter tells which message a customer message replies to (not stored)."""
-        self._replies[(chat_id, message_id)] = reply_to
-        while len(self._replies) > 10_000:
-            self._replies.popitem(last=False)
+@dataclass(frozen=True, slots=True)
+class RelayCustomerMessage:
+    clock: Clock
+    steps: TicketSteps
+    notices: Notices
 
-    async def relay_customer_message(
+    async def __call__(
         self,
         uow: UnitOfWork,
         *,
         ticket: Ticket,
         message: TicketMessage,
         files: Sequence[Attachment],
+        reply_to: int | None,
     ) -> bool:
         """Relay a just-stored customer message into the ticket's topic and move the status,
-        in the caller's unit of work; returns True when the status changed.
+        in the caller's unit of work; returns True when the status changed. `reply_to` is
+        the customer's message this one replies to (in their chat).
 
         The caller notifies the delivery worker after its commit.
         """
         bind_ticket(ticket.number)
-        now = self._clock.now()
-        staff_chat = self.config.staff_chat_id
+        now = self.clock.now()
+        staff_chat = self.notices.config.staff_chat_id
         customer = await uow.customers.get(customer_id=ticket.customer_id)
         assert customer is not None and ticket.id is not None and message.id is not None
         if customer.is_banned:
@@ -52,7 +57,7 @@ class CustomerRelay(StatusChanges):
         if customer.is_unreachable:
             customer.is_unreachable = False
             await uow.customers.save(customer=customer)
-        changed = await self._customer_moves_status(uow, ticket, customer, now)
+        changed = await self._move_status(uow, ticket, customer, now)
         if staff_chat is None or message.telegram_message_id is None:
             return changed
         previous = await uow.staff_tickets.previous_message(
@@ -61,13 +66,13 @@ class CustomerRelay(StatusChanges):
         if (
             previous is None
             or previous.direction != "in"
-            or now - previous.created_at > self.config.burst
+            or now - previous.created_at > self.notices.config.burst
         ):
             await enqueue_text(
                 uow,
                 key=f"relay-header:{message.id}",
                 chat_id=staff_chat,
-                html=self.staff_text(
+                html=self.notices.staff_text(
                     "desk.relay.header",
                     number=ticket.number,
                     name=mention(customer.telegram_id, customer_name(customer)),
@@ -76,97 +81,106 @@ class CustomerRelay(StatusChanges):
                 ticket_id=ticket.id,
                 ticket_topic=True,
             )
-        await self._relay_to_topic(uow, ticket, customer, message, files, staff_chat, now)
+        await _relay_to_topic(uow, ticket, customer, message, files, reply_to, staff_chat, now)
         return changed
 
-    async def _customer_moves_status(
+    async def _move_status(
         self, uow: UnitOfWork, ticket: Ticket, customer: Customer, now: datetime
     ) -> bool:
-        status = TicketStatus(ticket.status)
+        status = ticket.status
         actor = Actor.customer(customer.id or 0)
         cause = f"customer-wrote:{ticket.id}:{now.isoformat()}"
         if status is TicketStatus.WAITING_CUSTOMER:
-            await self._move(uow, ticket, TicketStatus.IN_PROGRESS, actor, now)
+            await self.steps.move(uow, ticket, TicketStatus.IN_PROGRESS, actor, now)
             who = (
-                mention(ticket.assignee_id, await self._agent_name(uow, ticket.assignee_id))
+                mention(ticket.assignee_id, await _agent_name(uow, ticket.assignee_id))
                 if ticket.assignee_id
-                else self.staff_text("desk.who.team")
+                else self.notices.staff_text("desk.who.team")
             )
-            await self._to_topic(
+            await self.notices.to_topic(
                 uow,
                 ticket,
                 key=f"{cause}:ping",
-                html_text=self.staff_text("desk.event.customer_answered", who=who),
+                html_text=self.notices.staff_text("desk.event.customer_answered", who=who),
                 now=now,
             )
             return True
         if status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
             finished = ticket.closed_at or ticket.resolved_at or ticket.updated_at
-            if now - finished > self.config.reopen_window:
+            if now - finished > self.notices.config.reopen_window:
                 return False
-            await self._move(
+            await self.steps.move(
                 uow, ticket, TicketStatus.REOPENED, actor, now, comment="customer wrote"
             )
-            await self._status_messages(uow, ticket, customer, None, status, now, cause)
+            await self.notices.status_changed(uow, ticket, customer, None, status, now, cause)
             return True
         return False
 
-    async def _agent_name(self, uow: UnitOfWork, telegram_id: int) -> str:
-        agent = await uow.agents.get(telegram_id=telegram_id)
-        return agent.display_name if agent else str(telegram_id)
 
-    async def _relay_to_topic(
-        self,
-        uow: UnitOfWork,
-        ticket: Ticket,
-        customer: Customer,
-        message: TicketMessage,
-        files: Sequence[Attachment],
-        staff_chat: int,
-        now: datetime,
-    ) -> None:
-        assert message.telegram_message_id is not None and message.id is not None
-        source_chat = customer.telegram_id
-        reply_source = self._replies.pop((source_chat, message.telegram_message_id), None)
-        reply_to = None
-        if reply_source is not None:
-            reply_to = await uow.links.counterpart(
-                chat_id=source_chat, message_id=reply_source, other_chat_id=staff_chat
-            )
-        if message.media_group_id and files and files[0].kind in GROUPABLE_MEDIA:
-            caption = html.escape(message.text, quote=False) if message.text else None
-            await add_to_album(
-                uow,
-                key=f"relay-album:{ticket.id}:{message.media_group_id}",
-                chat_id=staff_chat,
-                item=media_item(
-                    files[0].kind,
-                    files[0].file_id,
-                    caption=caption,
-                    source_message_id=message.telegram_message_id,
-                ),
-                now=now,
-                wait_until=now + ALBUM_WAIT,
-                source_chat_id=source_chat,
-                ticket_id=ticket.id,
-                ticket_topic=True,
-                reply_to=reply_to,
-            )
-            return
-        await enqueue_copy(
+async def _agent_name(uow: UnitOfWork, telegram_id: int) -> str:
+    agent = await uow.agents.get(telegram_id=telegram_id)
+    return agent.display_name if agent else str(telegram_id)
+
+
+async def _relay_to_topic(
+    uow: UnitOfWork,
+    ticket: Ticket,
+    customer: Customer,
+    message: TicketMessage,
+    files: Sequence[Attachment],
+    reply_source: int | None,
+    staff_chat: int,
+    now: datetime,
+) -> None:
+    assert message.telegram_message_id is not None and message.id is not None
+    source_chat = customer.telegram_id
+    reply_to = None
+    if reply_source is not None:
+        reply_to = await uow.links.counterpart(
+            chat_id=source_chat, message_id=reply_source, other_chat_id=staff_chat
+        )
+    if message.media_group_id and files and files[0].kind in GROUPABLE_MEDIA:
+        caption = html.escape(message.text, quote=False) if message.text else None
+        await add_to_album(
             uow,
-            key=f"relay:{message.id}",
+            key=f"relay-album:{ticket.id}:{message.media_group_id}",
             chat_id=staff_chat,
-            from_chat_id=source_chat,
-            message_id=message.telegram_message_id,
+            item=media_item(
+                files[0].kind,
+                files[0].file_id,
+                caption=caption,
+                source_message_id=message.telegram_message_id,
+            ),
             now=now,
+            wait_until=now + ALBUM_WAIT,
+            source_chat_id=source_chat,
             ticket_id=ticket.id,
             ticket_topic=True,
             reply_to=reply_to,
-            link={"source_chat_id": source_chat, "source_message_id": message.telegram_message_id},
         )
+        return
+    await enqueue_copy(
+        uow,
+        key=f"relay:{message.id}",
+        chat_id=staff_chat,
+        from_chat_id=source_chat,
+        message_id=message.telegram_message_id,
+        now=now,
+        ticket_id=ticket.id,
+        ticket_topic=True,
+        reply_to=reply_to,
+        link={"source_chat_id": source_chat, "source_message_id": message.telegram_message_id},
+    )
 
-    async def customer_edited(
+
+@dataclass(frozen=True, slots=True)
+class CustomerEdited:
+    database: Database
+    clock: Clock
+    notices: Notices
+    notify: Notify
+
+    async def __call__(
         self,
         customer_chat_id: int,
         message_id: int,
@@ -177,11 +191,11 @@ class CustomerRelay(StatusChanges):
     ) -> bool:
         """The customer edited a message: the history keeps the new `plain_text`, the topic's
         copy is edited with `html_text`."""
-        now = self._clock.now()
-        staff_chat = self.config.staff_chat_id
+        now = self.clock.now()
+        staff_chat = self.notices.config.staff_chat_id
         if staff_chat is None:
             return False
-        async with self._database.unit_of_work() as uow:
+        async with self.database.unit_of_work() as uow:
             copies = await uow.links.copies_of(
                 source_chat_id=customer_chat_id,
                 source_message_id=message_id,
@@ -205,5 +219,5 @@ class CustomerRelay(StatusChanges):
                     now=now,
                     ticket_id=copy.ticket_id,
                 )
-        self._notify()
+        self.notify()
         return bool(copies)

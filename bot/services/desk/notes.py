@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from bot.domain.clock import Clock
 from bot.services.desk.common import AgentMessage, AgentRef
-from bot.services.desk.core import DeskCore
+from bot.services.desk.notices import Notices
+from bot.services.desk.steps import TicketSteps
+from bot.services.outbox import Notify
 from storage.models import TicketMessage
+from storage.unit_of_work import Database
 
 
-class Notes(DeskCore):
-    async def add_note(self, ticket_id: int, agent: AgentRef, message: AgentMessage) -> None:
-        now = self._clock.now()
-        async with self._database.unit_of_work() as uow:
+@dataclass(frozen=True, slots=True)
+class AddNote:
+    database: Database
+    clock: Clock
+    steps: TicketSteps
+    notices: Notices
+    notify: Notify
+
+    async def __call__(self, ticket_id: int, agent: AgentRef, message: AgentMessage) -> None:
+        now = self.clock.now()
+        async with self.database.unit_of_work() as uow:
             if await uow.staff_tickets.message_by_telegram_id(
                 chat_id=message.chat_id, telegram_message_id=message.message_id
             ):
                 return  # the update came again: kept the first time
-            ticket, customer = await self._load_for_agent(uow, ticket_id, agent)
+            ticket, customer = await self.steps.load_for_agent(uow, ticket_id, agent)
             await uow.messages.add(
                 message=TicketMessage(
                     ticket_id=ticket.id,
@@ -30,13 +43,13 @@ class Notes(DeskCore):
                     created_at=now,
                 )
             )
-            await self._to_topic(
+            await self.notices.to_topic(
                 uow,
                 ticket,
                 key=f"note:{message.chat_id}:{message.message_id}",
-                html_text=self.staff_text("desk.note.saved"),
+                html_text=self.notices.staff_text("desk.note.saved"),
                 now=now,
                 reply_to=message.message_id,
                 silent=True,
             )
-        self._notify()
+        self.notify()

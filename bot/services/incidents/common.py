@@ -20,10 +20,11 @@ from bot.domain.incidents import (
 from bot.domain.tickets import OPEN_STATUSES
 from bot.locales.catalog import Catalogs
 from bot.services.desk import DeskError, DeskService
+from bot.services.incidents.baseline import BaselineCache
 from bot.services.incidents.window import WindowCache
 from bot.services.outbox import Buttons, Notify, enqueue_card_refresh, enqueue_text
 from storage.incident_models import Incident, IncidentTicket
-from storage.incident_repository import IncidentRepository, NewTicket
+from storage.incident_repository import IncidentRepository, NewTicket, OpenIncident
 from storage.models import Ticket
 from storage.unit_of_work import Database, UnitOfWork
 
@@ -130,9 +131,13 @@ class IncidentCore:
         self._category_titles = category_titles or {}
         self._notify = notify or (lambda: None)
         self._windows = WindowCache()
+        self._baselines = BaselineCache()
 
     def _staff(self, key: str, /, **params: object) -> str:
         return self._catalogs.render(key, self.config.staff_locale, **params)
+
+    def _count(self, key: str, count: int) -> str:
+        return self._catalogs.count(key, self.config.staff_locale, count)
 
     def _staff_plain(self, key: str, /, **params: object) -> str:
         return self._catalogs.plain(key, self.config.staff_locale, **params)
@@ -160,38 +165,35 @@ class IncidentCore:
         how: str,
         by: int | None,
         now: datetime,
+        suggested: bool = True,
     ) -> None:
+        """Link the ticket; `suggested=False`: it has no suggestion on its card to clear (it
+        is being observed now and was linked instead)."""
         assert ticket.id is not None
         await repo.link(
             IncidentTicket(
                 ticket_id=ticket.id, incident_id=incident_id, how=how, linked_by=by, linked_at=now
             )
         )
-        observation = await repo.observation(ticket_id=ticket.id)
+        observation = await repo.observation(ticket_id=ticket.id) if suggested else None
         if observation is not None and observation.suggested_incident_id is not None:
             observation.suggested_incident_id = None
             uow.session.add(observation)
         await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
 
     async def _tell_known(
-        self,
-        uow: UnitOfWork,
-        repo: IncidentRepository,
-        incident_id: int,
-        ticket: Ticket | NewTicket,
-        now: datetime,
+        self, uow: UnitOfWork, incident: OpenIncident, ticket: NewTicket, now: datetime
     ) -> None:
-        incident = await repo.get(incident_id=incident_id)
-        customer = await uow.customers.get(customer_id=ticket.customer_id)
-        if incident is None or customer is None:
+        """Tell the customer of a new complaint linked to an open incident that it is known."""
+        if ticket.telegram_id is None or ticket.locale is None:
             return
         await enqueue_text(
             uow,
-            key=f"incident-known:{incident_id}:{ticket.id}",
-            chat_id=customer.telegram_id,
+            key=f"incident-known:{incident.id}:{ticket.id}",
+            chat_id=ticket.telegram_id,
             html=self._catalogs.render(
                 "incidents.customer.known",
-                customer.locale,
+                ticket.locale,
                 number=ticket.number,
                 text=incident.public_text,
             ),

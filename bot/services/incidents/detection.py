@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.incidents import Placement, SpikeVerdict, baseline_spans, best_match, judge, place
+from bot.domain.incidents import Placement, SpikeVerdict, best_match, judge
 from bot.services.incidents.common import (
     ABOUT_LENGTH,
     SAMPLE_TICKETS,
@@ -15,7 +15,7 @@ from bot.services.incidents.common import (
 from bot.services.incidents.signatures import signature
 from bot.services.outbox import enqueue_card_refresh, enqueue_text
 from storage.incident_models import IncidentAlert
-from storage.incident_repository import IncidentRepository, NewTicket
+from storage.incident_repository import IncidentRepository, NewTicket, OpenIncident
 from storage.models import Ticket
 from storage.unit_of_work import UnitOfWork
 
@@ -29,8 +29,9 @@ class IncidentDetection(IncidentCore):
 
         Runs once per new ticket, so it keeps to a few prebuilt statements: the ticket (and
         whether it was seen), the window's new rows (the rest is kept in memory), the
-        cluster's alert (grown in the same statement), the open incidents, the observation;
-        the baseline counts only when the cluster is big enough and has no alert yet."""
+        cluster's alert (grown in the same statement; not for a new cluster), the open
+        incidents, the observation; the baseline times only once in a while (kept in memory,
+        `BaselineCache`)."""
         policy = self.config.policy
         async with self._database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
@@ -40,20 +41,25 @@ class IncidentDetection(IncidentCore):
             now = ticket.created_at
             text = signature(ticket.description or "")
             window = await self._windows.window(
-                repo, ticket.category, since=now - policy.window, now=now, leave_out=ticket_id
+                repo, ticket.category, since=now - policy.window, now=now
             )
-            placement = place(
+            placement = window.place(
                 ticket_id=ticket_id,
                 at=now,
                 signature=text,
-                window=window,
                 threshold=self.config.cluster_threshold,
+                leave_out=ticket_id,
             )
-            alert_id = await repo.cluster_seen(
-                cluster_id=placement.cluster_id, size=placement.size, at=now
+            alert_id = (
+                None  # a cluster of its own: it cannot have an alert yet
+                if placement.cluster_id == ticket_id
+                else await repo.cluster_seen(
+                    cluster_id=placement.cluster_id, size=placement.size, at=now
+                )
             )
-            incident_id, score = await self._matching_incident(repo, ticket, text)
-            linked = incident_id is not None and score >= self.config.link_threshold
+            incident, score = await self._matching_incident(repo, ticket, text)
+            incident_id = incident.id if incident is not None else None
+            linked = incident is not None and score >= self.config.link_threshold
             suggested = (
                 incident_id
                 if not linked and incident_id is not None and score >= self.config.suggest_threshold
@@ -69,9 +75,11 @@ class IncidentDetection(IncidentCore):
             )
             detection = Detection(placement.cluster_id, placement.size)
             if linked:
-                assert incident_id is not None
-                await self._link(uow, repo, incident_id, ticket, how="auto", by=None, now=now)
-                await self._tell_known(uow, repo, incident_id, ticket, now)
+                assert incident is not None and incident_id is not None
+                await self._link(
+                    uow, repo, incident_id, ticket, how="auto", by=None, now=now, suggested=False
+                )
+                await self._tell_known(uow, incident, ticket, now)
                 detection = Detection(placement.cluster_id, placement.size, linked_to=incident_id)
             elif suggested is not None:
                 await enqueue_card_refresh(uow, ticket_id=ticket_id, now=now)
@@ -93,9 +101,7 @@ class IncidentDetection(IncidentCore):
         """The spike test for the ticket's cluster, and its alert when improbable."""
         policy = self.config.policy
         if placement.size >= policy.min_tickets:
-            counts = await repo.counts_between(
-                category=ticket.category, spans=baseline_spans(now, policy)
-            )
+            counts = await self._baselines.counts(repo, ticket.category, now=now, policy=policy)
             verdict = judge(placement.size, counts, policy)
             if verdict.alert:
                 raised = await self._raise_alert(
@@ -111,12 +117,12 @@ class IncidentDetection(IncidentCore):
         return detection
 
     async def _matching_incident(
-        self, repo: IncidentRepository, ticket: Ticket | NewTicket, text: str
-    ) -> tuple[int | None, float]:
+        self, repo: IncidentRepository, ticket: NewTicket, text: str
+    ) -> tuple[OpenIncident | None, float]:
         """The open incident the ticket matches best (its title and its latest linked
         tickets) and how well. Being in the cluster an incident was declared from is not
         enough: clusters chain through the looser cluster threshold."""
-        best: tuple[int | None, float] = (None, 0.0)
+        best: tuple[OpenIncident | None, float] = (None, 0.0)
         for incident in await repo.open_incident_keys():
             if incident.category is not None and incident.category != ticket.category:
                 continue
@@ -126,7 +132,7 @@ class IncidentDetection(IncidentCore):
             ]
             match = best_match(text, candidates, threshold=self.config.suggest_threshold)
             if match is not None and match[1] > best[1]:
-                best = (incident.id, match[1])
+                best = (incident, match[1])
         return best
 
     async def _raise_alert(
@@ -160,7 +166,7 @@ class IncidentDetection(IncidentCore):
         lines = [
             self._staff(
                 "incidents.alert.title",
-                count=verdict.count,
+                complaints=self._count("count.complaints", verdict.count),
                 about=about,
                 minutes=minutes,
                 usual=f"{verdict.usual_per_hour:.1f}",

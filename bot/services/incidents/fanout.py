@@ -68,7 +68,7 @@ class IncidentFanout(IncidentCore):
             incident = await self._open(repo, incident_id)
             incident.status = IncidentStatus.RESOLVED
             incident.resolved_at = now
-            incident.resolution_type = resolution.value
+            incident.resolution_type = resolution
             incident.resolution_text = text
             incident.resolved_by = agent.user_id
             incident.updated_at = now
@@ -91,7 +91,7 @@ class IncidentFanout(IncidentCore):
             return 0, 0
         if agent is None:
             agent = AgentRef(incident.resolved_by or 0, self._staff_plain("incidents.agent_name"))
-        resolution = ResolutionType(incident.resolution_type)
+        resolution = incident.resolution_type
         resolved = left_alone = 0
         for ticket_id in pending:
             async with self._database.unit_of_work() as uow:

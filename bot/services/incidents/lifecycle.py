@@ -203,7 +203,7 @@ class IncidentLifecycle(IncidentCore):
                     "incidents.error.status_back",
                     current=self._staff_plain(f"incidents.status.{incident.status}"),
                 )
-            incident.status = status
+            incident.status = IncidentStatus(status)
             incident.updated_at = now
             await repo.save(incident)
             return incident

@@ -41,7 +41,7 @@ class IncidentService(IncidentDetection, IncidentLifecycle, IncidentFanout):
                 closed += 1
                 html = self._staff(
                     "incidents.alert.all_clear",
-                    count=alert.count,
+                    complaints=self._count("count.complaints", alert.count),
                     category=self._category_titles.get(alert.category, alert.category),
                 )
                 for chat_id in self._alert_chats():

@@ -14,7 +14,7 @@ from bot.services.knowledge import Answered, KnowledgeService
 from bot.services.tickets import TicketService
 from bot.telegram.callbacks import KbCallback, MenuCallback
 from bot.telegram.customer.attachments import incoming
-from bot.telegram.customer.form import FormEngine, start_form
+from bot.telegram.customer.form_flow import FormEngine, start_form
 from bot.telegram.customer.states import QuestionFlow
 from bot.telegram.filters import PlainText
 from bot.telegram.i18n import current_locale, t

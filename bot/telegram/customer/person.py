@@ -15,7 +15,7 @@ from storage.models import Customer
 QUESTION_CATEGORY = "question"
 
 
-def build_person_router() -> Router:
+def build_router() -> Router:
     router = Router(name="customer_person")
 
     @router.callback_query(MenuCallback.filter(F.action == "person"))

@@ -65,10 +65,8 @@ class PrivacyPolicy:
             if retention_days is None:
                 retention = catalogs.render("privacy.policy.retention_forever", locale)
             else:
-                days = (
-                    int(retention_days) if retention_days == int(retention_days) else retention_days
-                )
-                retention = catalogs.render("privacy.policy.retention_days", locale, days=days)
+                period = _retention_period(catalogs, locale, retention_days)
+                retention = catalogs.render("privacy.policy.retention_days", locale, period=period)
             company_text = (
                 catalogs.render("privacy.policy.company_unset", locale)
                 if not company
@@ -80,6 +78,13 @@ class PrivacyPolicy:
 
     def text(self, locale: str) -> str:
         return self._texts.get(locale) or next(iter(self._texts.values()))
+
+
+def _retention_period(catalogs: Catalogs, locale: str, days: float) -> str:
+    """The retention period in whole days, or in hours when it is not a whole number of days."""
+    if days == int(days):
+        return catalogs.count("count.days", locale, int(days))
+    return catalogs.count("count.hours", locale, max(1, round(days * 24)))
 
 
 def _ask_keyboard(confirm: bool) -> InlineKeyboardMarkup:

@@ -12,7 +12,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.clock import Clock
-from bot.domain.tickets import TicketStatus
 from bot.services.outbox import Outbox
 from bot.services.tickets import TicketHistory, TicketNotFound, TicketPage, TicketService
 from bot.telegram.callbacks import MenuCallback, TicketsCallback
@@ -40,7 +39,7 @@ def category_title(category: str, titles: dict[str, str]) -> str:
 def _pending_due(ticket: Ticket) -> datetime | None:
     """What the customer waits for next: the first answer, else the resolution (not while
     we wait for the customer); None for finished tickets."""
-    if not TicketStatus(ticket.status).is_open:
+    if not ticket.status.is_open:
         return None
     if ticket.first_response_at is None and ticket.first_response_due is not None:
         return ticket.first_response_due
@@ -114,23 +113,15 @@ def _history_text(
         lines.append(
             t("ticket.attachments", files=t_count("count.files", history.attachment_count))
         )
-    if (
-        ticket.first_response_due
-        and ticket.first_response_at is None
-        and TicketStatus(ticket.status).is_open
-    ):
+    if ticket.first_response_due and ticket.first_response_at is None and ticket.status.is_open:
         due = ticket.first_response_due
         key = "ticket.answer_overdue" if due <= now else "ticket.expect_answer"
         lines.append(t(key, due=local_datetime(due, zone)))
-    if (
-        ticket.resolution_due
-        and ticket.waiting_since is None
-        and TicketStatus(ticket.status).is_open
-    ):
+    if ticket.resolution_due and ticket.waiting_since is None and ticket.status.is_open:
         due = ticket.resolution_due
         key = "ticket.resolution_overdue" if due <= now else "sla.ticket.expect_resolution"
         lines.append(t(key, due=local_datetime(due, zone)))
-    if ticket.resolution_text and not TicketStatus(ticket.status).is_open:
+    if ticket.resolution_text and not ticket.status.is_open:
         lines.append(t("ticket.resolution", text=shorten(ticket.resolution_text, PREVIEW_LENGTH)))
     timeline: list[tuple[object, str]] = []
     for event in history.events:
@@ -171,7 +162,7 @@ def _history_text(
 def _history_keyboard(history: TicketHistory, page: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     ticket_id = history.ticket.id or 0
-    if TicketStatus(history.ticket.status).is_open:
+    if history.ticket.status.is_open:
         builder.button(
             text=t("ticket.button.add_details"),
             callback_data=TicketsCallback(action="add", ticket_id=ticket_id),
@@ -287,7 +278,7 @@ async def ticket_add(
     except TicketNotFound:
         await query.answer(t("tickets.not_found"), show_alert=True)
         return
-    if not TicketStatus(ticket.status).is_open:
+    if not ticket.status.is_open:
         await query.answer(t("tickets.closed_cannot_add"), show_alert=True)
         return
     await query.answer()

@@ -10,15 +10,13 @@ from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.domain.tickets import Priority, TicketStatus
+from bot.domain.tickets import Priority
 from bot.locales.catalog import Catalogs, Markup
-from bot.services.desk import CardData, customer_name, mention
+from bot.services.desk import AgentView, CardData, TicketView, customer_name, mention
 from bot.telegram.staff.callbacks import CardCallback
 from bot.telegram.staff.incident_card import incident_text
 from bot.telegram.staff.kb_card import related_rows, related_text
 from bot.telegram.text_limits import fit_escaped, shorten_line, utf16_len
-from storage.models import Ticket
-from storage.staff_models import Agent
 
 MAX_TEXT = 4096
 MAX_TOPIC_NAME = 128
@@ -35,9 +33,9 @@ STATUS_MARKERS = {
 OVERDUE_MARKER = "⏰"
 
 
-def overdue(ticket: Ticket) -> bool:
+def overdue(ticket: TicketView) -> bool:
     """A service-level target was missed and is still pending (the sweep marks breaches)."""
-    if not TicketStatus(ticket.status).is_open:
+    if not ticket.status.is_open:
         return False
     first_missed = (
         ticket.first_response_breached_at is not None and ticket.first_response_at is None
@@ -45,7 +43,7 @@ def overdue(ticket: Ticket) -> bool:
     return first_missed or ticket.resolution_breached_at is not None
 
 
-def _marker(ticket: Ticket) -> str:
+def _marker(ticket: TicketView) -> str:
     marker = STATUS_MARKERS.get(ticket.status, "")
     return marker + OVERDUE_MARKER if overdue(ticket) else marker
 
@@ -86,7 +84,7 @@ def topic_name(data: CardData, style: CardStyle) -> str:
     return shorten_line(name, MAX_TOPIC_NAME)
 
 
-def _agent_label(agent: Agent | None, style: CardStyle) -> str | Markup:
+def _agent_label(agent: AgentView | None, style: CardStyle) -> str | Markup:
     if agent is None:
         return style.plain("desk.card.nobody")
     return mention(agent.telegram_id, agent.display_name)
@@ -159,7 +157,7 @@ def _card_text(data: CardData, style: CardStyle, shown: Mapping[str, str]) -> st
             created=style.moment(ticket.created_at),
         )
     )
-    finished = not TicketStatus(ticket.status).is_open
+    finished = not ticket.status.is_open
     lines.append(
         style.text(
             "desk.card.due",
@@ -208,9 +206,8 @@ def _button(
 
 def card_keyboard(data: CardData, style: CardStyle) -> InlineKeyboardMarkup:
     ticket = data.ticket
-    assert ticket.id is not None
     tid = ticket.id
-    if not TicketStatus(ticket.status).is_open:
+    if not ticket.status.is_open:
         rows = [
             [_button(style, "desk.button.reopen", "reopen", tid)],
             [_button(style, "desk.button.history", "history", tid)],
@@ -252,7 +249,9 @@ def priority_keyboard(ticket_id: int, style: CardStyle) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def assign_keyboard(ticket_id: int, agents: list[Agent], style: CardStyle) -> InlineKeyboardMarkup:
+def assign_keyboard(
+    ticket_id: int, agents: list[AgentView], style: CardStyle
+) -> InlineKeyboardMarkup:
     rows = [
         [
             InlineKeyboardButton(

@@ -13,7 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.domain.tickets import Actor
 from bot.services.desk import AgentRef, DeskService
 from bot.services.privacy import NothingToErase, PrivacyService, is_erased
-from bot.telegram.i18n import t, t_plain
+from bot.telegram.i18n import t, t_count, t_plain
 from bot.telegram.staff.access import StaffDirectory
 from bot.telegram.staff.group import ticket_of
 
@@ -95,10 +95,10 @@ def build_router(desk: DeskService, privacy: PrivacyService, directory: StaffDir
                 text = t(
                     "privacy.erase.done",
                     agent=agent.name,
-                    tickets=counts.get("tickets", 0),
-                    messages=counts.get("messages", 0),
-                    attachments=counts.get("attachments", 0),
-                    questions=counts.get("kb_questions", 0),
+                    tickets=t_count("count.tickets", counts.get("tickets", 0)),
+                    messages=t_count("count.messages", counts.get("messages", 0)),
+                    attachments=t_count("count.files", counts.get("attachments", 0)),
+                    questions=t_count("count.questions", counts.get("kb_questions", 0)),
                     closed=", ".join(report.closed) or "—",
                 )
         if isinstance(query.message, Message):

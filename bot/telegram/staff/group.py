@@ -1,28 +1,36 @@
-"""Handlers of the staff group: card buttons, topic commands, relaying agents' messages."""
+"""Handlers of the staff group's messages: topic commands, relaying agents' messages.
+
+The card's buttons are in `card_actions.py`, resolving from the card in `resolve_flow.py`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import Message
 
 from bot.domain.tickets import IllegalTransition, Priority, ResolutionType, TicketStatus
 from bot.ops.context import bind_ticket
 from bot.services.analytics.causes import split_cause_tag
-from bot.services.desk import AgentMessage, AgentRef, DeskError, DeskService, MediaRef
+from bot.services.desk import (
+    AgentMessage,
+    AgentRef,
+    CustomerView,
+    DeskError,
+    DeskService,
+    MediaRef,
+    TicketView,
+)
 from bot.telegram.filters import CommandLike, ServiceMessage
-from bot.telegram.i18n import t, t_plain
-from bot.telegram.staff.callbacks import MAX_USER_ID, CardCallback
-from bot.telegram.staff.card import CardStyle, assign_keyboard, priority_keyboard
+from bot.telegram.i18n import t
+from bot.telegram.staff.callbacks import MAX_USER_ID
+from bot.telegram.staff.card import CardStyle
+from bot.telegram.staff.explain import explain
 from bot.telegram.staff.resolve_flow import (
-    ask_decision,
-    cancel,
     refuse_long_decision,
     register_decision,
     resolution_keyboard,
@@ -30,9 +38,7 @@ from bot.telegram.staff.resolve_flow import (
 from bot.telegram.staff.stats import RootCauseFlow
 from bot.telegram.staff.templates import Template
 from bot.telegram.staff.threads import StaffThreads
-from bot.telegram.stale_buttons import out_of_date
 from bot.telegram.text_limits import shorten
-from storage.models import Customer, Ticket
 
 STAFF_COMMANDS = (
     "take",
@@ -115,15 +121,17 @@ def agent_message(message: Message, *, strip_prefix: str | None = None) -> Agent
     )
 
 
-async def ticket_of(message: Message, desk: DeskService) -> Ticket | None:
+async def ticket_of(message: Message, desk: DeskService) -> TicketView | None:
     """The ticket a staff message is about: its topic, or (without topics) the replied message."""
     if message.is_topic_message and message.message_thread_id is not None:
-        ticket = await desk.ticket_by_topic(message.message_thread_id)
+        ticket = await desk.cards.ticket_by_topic(message.message_thread_id)
         if ticket is not None:
             bind_ticket(ticket.number)
             return ticket
     if message.reply_to_message is not None:
-        return await desk.ticket_by_message(message.chat.id, message.reply_to_message.message_id)
+        return await desk.cards.ticket_by_message(
+            message.chat.id, message.reply_to_message.message_id
+        )
     return None
 
 
@@ -142,30 +150,18 @@ def _cause(message: Message) -> str:
     return f"msg:{message.chat.id}:{message.message_id}"
 
 
-def _explain(error: Exception, style: CardStyle) -> str:
-    if isinstance(error, IllegalTransition):
-        return t(
-            "desk.error.illegal",
-            current=t_plain(f"desk.status.{error.current.value}"),
-            target=t_plain(f"desk.status.{error.target.value}"),
-        )
-    if isinstance(error, DeskError):
-        return t(error.key, **error.params)
-    raise error
-
-
 Action = Callable[[int], Awaitable[Any]]
 
 
 async def _run(message: Message, ctx: StaffContext, action: Action) -> bool:
     ticket = await ticket_of(message, ctx.desk)
-    if ticket is None or ticket.id is None:
+    if ticket is None:
         await message.reply(t("desk.error.not_in_topic"))
         return False
     try:
         await action(ticket.id)
     except (IllegalTransition, DeskError) as error:
-        await message.reply(_explain(error, ctx.style))
+        await message.reply(explain(error))
         return False
     return True  # the card follows through the outbox (the action queued its refresh)
 
@@ -173,7 +169,7 @@ async def _run(message: Message, ctx: StaffContext, action: Action) -> bool:
 async def _ask_resolution(message: Message, ctx: StaffContext) -> None:
     """`/status resolved`: a decision is needed, so offer its kinds as the card's button does."""
     ticket = await ticket_of(message, ctx.desk)
-    if ticket is None or ticket.id is None:
+    if ticket is None:
         await message.reply(t("desk.error.not_in_topic"))
         return
     await message.reply(
@@ -259,7 +255,7 @@ def build_group_router(ctx: StaffContext) -> Router:
         )
         if resolved and root_causes is not None:
             ticket = await ticket_of(message, desk)
-            if ticket is not None and ticket.id is not None:
+            if ticket is not None:
                 await root_causes.after_resolve(
                     message, ticket.id, ticket.category, cause, agent.user_id
                 )
@@ -317,7 +313,7 @@ def build_group_router(ctx: StaffContext) -> Router:
             await message.reply(t("desk.templates.unknown", name=shorten(name, 64)))
             return
 
-        def render(customer: Customer, ticket: Ticket) -> str:
+        def render(customer: CustomerView, ticket: TicketView) -> str:
             return template.render(
                 customer.locale,
                 customer_name=customer.first_name,
@@ -326,7 +322,7 @@ def build_group_router(ctx: StaffContext) -> Router:
             )
 
         await _run(
-            message, ctx, lambda tid: desk.agent_text(tid, agent, render, cause=_cause(message))
+            message, ctx, lambda tid: desk.canned_reply(tid, agent, render, cause=_cause(message))
         )
 
     @router.message(Command("note"))
@@ -337,7 +333,7 @@ def build_group_router(ctx: StaffContext) -> Router:
             lambda tid: desk.add_note(tid, agent, agent_message(message, strip_prefix="/note")),
         )
 
-    register_decision(router, desk, ctx.threads.request_refresh)
+    register_decision(router, desk)
 
     @router.message(CommandLike())
     async def unknown_command(message: Message) -> None:
@@ -346,7 +342,7 @@ def build_group_router(ctx: StaffContext) -> Router:
     @router.message()
     async def relay(message: Message, agent: AgentRef) -> None:
         ticket = await ticket_of(message, desk)
-        if ticket is None or ticket.id is None:
+        if ticket is None:
             return
         content = (message.text or message.caption or "").lstrip()
         try:
@@ -357,105 +353,10 @@ def build_group_router(ctx: StaffContext) -> Router:
                 return
             await desk.agent_reply(ticket.id, agent, agent_message(message))
         except (IllegalTransition, DeskError) as error:
-            await message.reply(_explain(error, ctx.style))
+            await message.reply(explain(error))
 
     @router.edited_message()
     async def edited(message: Message, agent: AgentRef) -> None:
         await desk.agent_edited(agent, agent_message(message))
 
-    @router.callback_query(CardCallback.filter())
-    async def card_button(
-        query: CallbackQuery, callback_data: CardCallback, agent: AgentRef, state: FSMContext
-    ) -> None:
-        await _card_action(query, callback_data, agent, ctx, state)
-
-    router.callback_query.register(out_of_date)
     return router
-
-
-async def _card_action(
-    query: CallbackQuery,
-    data: CardCallback,
-    agent: AgentRef,
-    ctx: StaffContext,
-    state: FSMContext,
-) -> None:
-    desk, tid, cause = ctx.desk, data.ticket_id, f"cb:{query.id}"
-    message = query.message if isinstance(query.message, Message) else None
-    try:
-        if data.action == "take":
-            await desk.take(tid, agent, cause=cause)
-        elif data.action == "status":
-            await desk.set_status(tid, agent, TicketStatus(data.value), cause=cause)
-        elif data.action == "close":
-            await desk.set_status(tid, agent, TicketStatus.CLOSED, cause=cause)
-        elif data.action == "reopen":
-            await desk.set_status(tid, agent, TicketStatus.REOPENED, cause=cause)
-        elif data.action == "priority_set":
-            await desk.set_priority(tid, agent, Priority(data.value), cause=cause)
-        elif data.action == "assign_to":
-            await desk.assign(tid, agent, assignee=int(data.value), cause=cause)
-        elif data.action == "resolve" and message is not None:
-            await query.answer()
-            await ctx.threads.card_keyboard_replaced(tid)
-            await message.edit_reply_markup(reply_markup=resolution_keyboard(tid, ctx.style))
-            return
-        elif data.action == "resolve_type" and message is not None:
-            await ask_decision(query, message, data, agent, state)
-            await ctx.threads.request_refresh(tid)
-            return
-        elif data.action == "resolve_cancel":
-            await cancel(query, state)
-            return
-        elif data.action == "priority" and message is not None:
-            await query.answer()
-            await ctx.threads.card_keyboard_replaced(tid)
-            await message.edit_reply_markup(reply_markup=priority_keyboard(tid, ctx.style))
-            return
-        elif data.action == "assign" and message is not None:
-            await query.answer()
-            agents = list(await desk.agents())
-            await ctx.threads.card_keyboard_replaced(tid)
-            await message.edit_reply_markup(reply_markup=assign_keyboard(tid, agents, ctx.style))
-            return
-        elif data.action == "history":
-            await query.answer()
-            await _history(query, tid, ctx)
-            return
-    except (IllegalTransition, DeskError) as error:
-        await query.answer(_plain_explanation(error), show_alert=True)
-        with suppress(DeskError):  # a forged press may name a ticket that does not exist
-            await ctx.threads.request_refresh(tid)  # puts the card's own buttons back
-        return
-    await query.answer(t_plain("desk.done"))  # the action queued the card's refresh
-
-
-def _plain_explanation(error: Exception) -> str:
-    if isinstance(error, IllegalTransition):
-        return t_plain(
-            "desk.error.illegal_plain",
-            current=t_plain(f"desk.status.{error.current.value}"),
-            target=t_plain(f"desk.status.{error.target.value}"),
-        )
-    if isinstance(error, DeskError):
-        return t_plain(error.key, **error.params)
-    raise error
-
-
-async def _history(query: CallbackQuery, ticket_id: int, ctx: StaffContext) -> None:
-    from bot.telegram.formatting import local_datetime
-
-    ticket, tickets = await ctx.desk.customer_history(ticket_id)
-    lines = [t("desk.history.title", number=ticket.number)]
-    for item in tickets:
-        lines.append(
-            t(
-                "desk.history.line",
-                number=item.number,
-                status=t_plain(f"desk.status.{item.status}"),
-                category=ctx.style.category_titles.get(item.category, item.category),
-                created=local_datetime(item.created_at, ctx.style.zone),
-            )
-        )
-    if isinstance(query.message, Message):
-        await query.message.answer("\n".join(lines))

@@ -15,9 +15,10 @@ from bot.domain.clock import Clock
 from bot.domain.form import FormSchema
 from bot.locales.catalog import Catalogs
 from bot.services.desk import DeskConfig, DeskService
+from bot.services.desk.topics import TopicRecords
 from bot.services.kb_desk import KnowledgeDesk
 from bot.services.knowledge import KnowledgeService
-from bot.services.outbox import Buttons
+from bot.services.outbox import Buttons, Notify
 from bot.services.privacy import PrivacyService
 from bot.services.routing import load_routing
 from bot.services.tickets import TicketService
@@ -28,6 +29,8 @@ from bot.telegram.pacing import RedisPacer
 from bot.telegram.staff.access import StaffDirectory, StaffGate
 from bot.telegram.staff.callbacks import ConfirmCallback
 from bot.telegram.staff.card import CardStyle
+from bot.telegram.staff.card_actions import build_card_router
+from bot.telegram.staff.compose import compose_desk
 from bot.telegram.staff.erase import build_router as build_erase_router
 from bot.telegram.staff.group import StaffContext, build_group_router
 from bot.telegram.staff.incidents import IncidentWiring, install_incidents
@@ -135,12 +138,16 @@ def install_staff_desk(
             overall_limit=settings.bot_messages_per_second,
         )
     )
-    desk = DeskService(
-        database,
-        clock,
-        tickets.sla,
-        catalogs,
-        DeskConfig(
+    # Made first: the use cases ring it after each commit, the worker (made last, as it needs
+    # the topics, which need the use cases) waits on it.
+    wake = asyncio.Event()
+    notify: Notify = wake.set
+    desk = compose_desk(
+        database=database,
+        clock=clock,
+        sla=tickets.sla,
+        catalogs=catalogs,
+        config=DeskConfig(
             staff_chat_id=settings.staff_chat_id,
             staff_locale=locale,
             show_agent_names=settings.show_agent_names,
@@ -148,27 +155,15 @@ def install_staff_desk(
             burst=timedelta(minutes=settings.relay_burst_minutes),
             reopen_window=timedelta(days=settings.reopen_window_days),
         ),
-        ConfirmButtons(catalogs),
+        buttons=ConfirmButtons(catalogs),
         routing=load_routing(settings.routing_file),
+        notify=notify,
     )
     locks: TicketLocks = (
         RedisLocks(settings.redis_url, prefix=settings.redis_prefix)
         if settings.redis_url
         else LocalLocks()
     )
-    delivery = DeliveryWorker(
-        bot,
-        database,
-        clock,
-        catalogs,
-        staff_chat_id=settings.staff_chat_id,
-        staff_locale=locale,
-        pacer=pacer,
-    )
-    desk.set_notify(delivery.notify)
-    middleware = CustomerDeskMiddleware(desk, tickets)
-    threads: StaffThreads | None = None
-    staff_router: Router | None = None
     directory = (
         None
         if settings.staff_chat_id is None
@@ -190,8 +185,10 @@ def install_staff_desk(
         desk=desk,
         category_titles=_category_titles(schema, locale, catalogs),
         directory=directory,
-        notify=delivery.notify,
+        notify=notify,
     )
+    threads: StaffThreads | None = None
+    staff_router: Router | None = None
     if settings.staff_chat_id is not None:
         assert directory is not None
         style = CardStyle(
@@ -201,23 +198,10 @@ def install_staff_desk(
             _category_titles(schema, locale, catalogs),
             _field_titles(schema, locale),
         )
-        threads = StaffThreads(
-            bot,
-            database,
-            clock,
-            desk,
-            style,
-            locks,
-            pacer,
-            chat_id=settings.staff_chat_id,
-        )
-        delivery.threads = threads
-        group = build_group_router(
-            StaffContext(desk, threads, style, load_templates(settings.templates_dir))
-        )
-        routers = [group]
-        if knowledge is not None:
-            kb_desk = KnowledgeDesk(
+        kb_desk = (
+            None
+            if knowledge is None
+            else KnowledgeDesk(
                 database,
                 clock,
                 knowledge,
@@ -225,15 +209,29 @@ def install_staff_desk(
                 tickets.sla,
                 staff_chat_id=settings.staff_chat_id,
                 staff_locale=locale,
-                notify=delivery.notify,
+                notify=notify,
             )
-            threads.related = kb_desk
+        )
+        threads = StaffThreads(
+            bot,
+            clock,
+            desk.cards,
+            TopicRecords(database, clock),
+            style,
+            locks,
+            pacer,
+            chat_id=settings.staff_chat_id,
+            knowledge=kb_desk,
+            incidents=incidents.service,
+        )
+        ctx = StaffContext(desk, threads, style, load_templates(settings.templates_dir))
+        routers = [build_group_router(ctx), build_card_router(ctx)]
+        if kb_desk is not None:
             # Before the group router: its catch-all handlers would swallow these commands.
             routers.insert(0, build_kb_router(kb_desk, directory))
         if privacy is not None:
             routers.insert(0, build_erase_router(desk, privacy, directory))
         assert incidents.group_router is not None
-        threads.incidents = incidents.service
         routers.insert(0, incidents.group_router)
         # Commands of other features (statistics), before the group's catch-all handlers.
         routers[0:0] = list(extra_routers)
@@ -249,17 +247,28 @@ def install_staff_desk(
         ):
             observer.filter(InChat(settings.staff_chat_id))
         staff_router.include_routers(*routers)
-        listener = DeskListener(desk, delivery.notify)
+        listener = DeskListener(desk.route, desk.relay_customer_message, notify)
         tickets.listeners.add(listener)
         tickets.listeners.add_in_transaction(listener)
         tickets.listeners.add_on_registration(listener)
     # After the desk's listener: the ticket's topic exists when detection links it.
     tickets.listeners.add(incidents.listener)
+    delivery = DeliveryWorker(
+        bot,
+        database,
+        clock,
+        catalogs,
+        staff_chat_id=settings.staff_chat_id,
+        staff_locale=locale,
+        pacer=pacer,
+        threads=threads,
+        wake=wake,
+    )
     return StaffDesk(
         desk,
         delivery,
         threads,
-        middleware,
+        CustomerDeskMiddleware(desk.ban_notice_due, tickets),
         locks,
         build_private_router(desk),
         staff_router,

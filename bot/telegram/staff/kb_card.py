@@ -7,15 +7,14 @@ from typing import TYPE_CHECKING
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton
 
-from bot.services.desk import CardData
-from bot.services.kb_desk import KnowledgeDesk, RelatedArticle
+from bot.services.desk import ArticleRef, CardData
+from bot.services.kb_desk import KnowledgeDesk
 from bot.telegram.callbacks import Name, RowId
 from bot.telegram.text_limits import shorten
 
 if TYPE_CHECKING:
     from bot.telegram.staff.card import CardStyle
 
-RELATED_KEY = "kb_articles"
 BUTTON_TITLE_LENGTH = 48
 LINE_TITLE_LENGTH = 120
 
@@ -27,14 +26,9 @@ class KbArticleCallback(CallbackData, prefix="ka"):
     entry: Name
 
 
-def related_of(data: CardData) -> list[RelatedArticle]:
-    articles = data.extra.get(RELATED_KEY)
-    return list(articles) if isinstance(articles, list) else []
-
-
 def related_text(data: CardData, style: CardStyle) -> str:
     """The "Related articles" block of the card, or "" when there are none."""
-    articles = related_of(data)
+    articles = data.related.articles
     if not articles:
         return ""
     lines = [style.text("kb.card.related")]
@@ -47,7 +41,6 @@ def related_text(data: CardData, style: CardStyle) -> str:
 
 def related_rows(data: CardData, style: CardStyle) -> list[list[InlineKeyboardButton]]:
     ticket_id = data.ticket.id
-    assert ticket_id is not None
     return [
         [
             InlineKeyboardButton(
@@ -57,11 +50,15 @@ def related_rows(data: CardData, style: CardStyle) -> list[list[InlineKeyboardBu
                 callback_data=KbArticleCallback(ticket_id=ticket_id, entry=article.entry_id).pack(),
             )
         ]
-        for article in related_of(data)
+        for article in data.related.articles
     ]
 
 
-async def attach_related(data: CardData, knowledge: KnowledgeDesk | None) -> None:
-    """Put the ticket's related articles on the card data (searched on the first card only)."""
-    if knowledge is not None:
-        data.extra[RELATED_KEY] = await knowledge.related(data.ticket, data.customer)
+async def related_articles(
+    data: CardData, knowledge: KnowledgeDesk | None
+) -> tuple[ArticleRef, ...]:
+    """The ticket's related articles for its card (searched on the first card only)."""
+    if knowledge is None:
+        return ()
+    found = await knowledge.related(data.ticket, data.customer.locale)
+    return tuple(ArticleRef(article.entry_id, article.title) for article in found)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.services.desk import DeskService
+from bot.services.desk.assignment import RouteTicket
+from bot.services.desk.customer_relay import RelayCustomerMessage
 from bot.services.desk.topics import enqueue_open_topic
 from bot.services.outbox import Notify
 from storage.models import Attachment, Ticket, TicketMessage
@@ -12,8 +13,9 @@ from storage.unit_of_work import UnitOfWork
 
 
 class DeskListener:
-    def __init__(self, desk: DeskService, notify: Notify) -> None:
-        self._desk = desk
+    def __init__(self, route: RouteTicket, relay: RelayCustomerMessage, notify: Notify) -> None:
+        self._route = route
+        self._relay = relay
         self._notify = notify
 
     async def ticket_registered(self, uow: UnitOfWork, *, ticket: Ticket) -> None:
@@ -22,7 +24,7 @@ class DeskListener:
         assert ticket.id is not None
         customer = await uow.customers.get(customer_id=ticket.customer_id)
         assert customer is not None
-        await self._desk.route(uow, ticket, customer)
+        await self._route(uow, ticket, customer)
         await enqueue_open_topic(uow, ticket_id=ticket.id, now=ticket.created_at)
 
     async def ticket_opened(self, ticket_id: int) -> None:
@@ -35,10 +37,11 @@ class DeskListener:
         ticket: Ticket,
         message: TicketMessage,
         files: Sequence[Attachment],
+        reply_to: int | None,
     ) -> None:
         """In the storing transaction: the relay and the status change (its card refresh
         included) are written with the message."""
-        await self._desk.relay_customer_message(uow, ticket=ticket, message=message, files=files)
+        await self._relay(uow, ticket=ticket, message=message, files=files, reply_to=reply_to)
 
     async def customer_message(self, ticket_id: int, message_id: int) -> None:
         """The relay is in the outbox; the worker sends it into the topic (making it if

@@ -10,9 +10,9 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 
 from bot.services.desk import DeskError, DeskService
+from bot.services.desk.bans import BanNoticeDue
 from bot.services.tickets import TicketService
 from bot.telegram.customer.attachments import incoming
-from bot.telegram.customer.person import build_person_router
 from bot.telegram.filters import MaybeCommand
 from bot.telegram.i18n import t, t_plain
 from bot.telegram.staff.callbacks import ConfirmCallback
@@ -21,14 +21,14 @@ from storage.models import Customer
 
 
 class CustomerDeskMiddleware(BaseMiddleware):
-    """Runs after the customer is known: remembers reply targets, keeps banned customers out.
+    """Runs after the customer is known: keeps banned customers out.
 
     A banned customer's messages are stored (with their current open ticket, never relayed)
     and they get one polite message per ban; their button presses are ignored.
     """
 
-    def __init__(self, desk: DeskService, tickets: TicketService) -> None:
-        self._desk = desk
+    def __init__(self, ban_notice_due: BanNoticeDue, tickets: TicketService) -> None:
+        self._ban_notice_due = ban_notice_due
         self._tickets = tickets
 
     async def __call__(
@@ -38,10 +38,6 @@ class CustomerDeskMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         customer: Customer | None = data.get("customer")
-        if isinstance(event, Message) and event.reply_to_message is not None:
-            self._desk.remember_reply(
-                event.chat.id, event.message_id, event.reply_to_message.message_id
-            )
         if customer is None or not customer.is_banned:
             return await handler(event, data)
         assert customer.id is not None
@@ -56,7 +52,7 @@ class CustomerDeskMiddleware(BaseMiddleware):
                 ticket_id=target.id if target and target.status != "closed" else None,
                 message=incoming(event, update.update_id if update else None),
             )
-            if await self._desk.ban_notice_due(customer.id):
+            if await self._ban_notice_due(customer.id):
                 await event.answer(t("desk.banned.notice"))
         return None
 
@@ -105,5 +101,4 @@ def build_private_router(desk: DeskService) -> Router:
             plain_text=plain,
         )
 
-    router.include_router(build_person_router())
     return router

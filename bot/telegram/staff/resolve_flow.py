@@ -9,7 +9,6 @@ commands, are handled as usual meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Router
@@ -25,10 +24,10 @@ from bot.telegram.filters import PlainText
 from bot.telegram.i18n import t, t_count, t_plain
 from bot.telegram.staff.callbacks import CardCallback
 from bot.telegram.staff.card import CardStyle
+from bot.telegram.staff.explain import explain
 from bot.telegram.staff.stats import RootCauseFlow
 from bot.telegram.text_limits import utf16_len
 
-Refresh = Callable[[int], Awaitable[None]]
 #: The longest decision text: the customer's message and the topic's note put a header around
 #: it and must stay within one Telegram message.
 MAX_DECISION = 3500
@@ -136,7 +135,7 @@ async def _in_pending_topic(message: Message, state: FSMContext) -> bool | dict[
     return {"pending": data}
 
 
-def register_decision(router: Router, desk: DeskService, refresh: Refresh) -> None:
+def register_decision(router: Router, desk: DeskService) -> None:
     """Add the handler of the decision text to the staff group's router; call it after the
     command handlers and before the catch-all relay."""
 
@@ -170,19 +169,10 @@ def register_decision(router: Router, desk: DeskService, refresh: Refresh) -> No
                 text=text,
                 cause=f"msg:{message.chat.id}:{message.message_id}",
             )
-        except IllegalTransition as error:
-            await message.reply(
-                t(
-                    "desk.error.illegal",
-                    current=t_plain(f"desk.status.{error.current.value}"),
-                    target=t_plain(f"desk.status.{error.target.value}"),
-                )
-            )
+        except (IllegalTransition, DeskError) as error:
+            await message.reply(explain(error))
             return
-        except DeskError as error:
-            await message.reply(t(error.key, **error.params))
-            return
-        await refresh(ticket_id)
+        await desk.request_card_refresh(ticket_id)
         if root_causes is not None:
             await root_causes.after_resolve(
                 message, ticket_id, ticket.category, cause_id, agent.user_id

@@ -41,7 +41,7 @@ from bot.services.analytics.metrics import BREAKDOWNS
 from bot.services.analytics.periods import PRESETS, local_today, preset
 from bot.services.analytics.text import StatsStyle, staff_style
 from bot.telegram.filters import PrivateChat
-from bot.telegram.i18n import CatalogI18n, t, t_plain
+from bot.telegram.i18n import CatalogI18n, t, t_count, t_plain
 from bot.telegram.staff.stats_text import summary_text
 from bot.telegram.text_limits import CAPTION_LIMIT, shorten
 from bot.telegram.users import human_sender
@@ -151,8 +151,8 @@ async def send_export(stats: StatsDesk, message: Message, period: Period) -> Non
         notes = [
             t(
                 "stats.export.done",
-                tickets=result.tickets,
-                events=result.events,
+                tickets=t_count("count.tickets", result.tickets),
+                events=t_count("count.events", result.events),
                 first=f"{period.first:%d.%m.%Y}",
                 last=f"{period.last:%d.%m.%Y}",
             )

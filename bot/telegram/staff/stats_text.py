@@ -45,8 +45,8 @@ def summary_text(style: StatsStyle, report: Report, agent_names: Mapping[int, st
     lines = [
         style.render(
             "stats.title",
-            first=style.catalogs.format_date(report.period_first, style.locale),
-            last=style.catalogs.format_date(report.period_last, style.locale),
+            first=style.date(report.period_first),
+            last=style.date(report.period_last),
         ),
         "",
         style.render(
@@ -101,7 +101,7 @@ def summary_text(style: StatsStyle, report: Report, agent_names: Mapping[int, st
         ),
         style.render(
             "stats.knowledge",
-            asked=report.knowledge.asked,
+            asked=style.catalogs.count("count.questions", style.locale, report.knowledge.asked),
             helpful=report.knowledge.helpful,
             rate=style.percent(report.knowledge.deflection_rate),
         ),

@@ -11,23 +11,24 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.domain.clock import Clock
-from bot.services.desk import CardData, DeskService
+from bot.services.desk import CardData, CardRelated
+from bot.services.desk.cards import CardQueries
+from bot.services.desk.topics import TopicRecords
 from bot.services.kb_desk import KnowledgeDesk
-from bot.services.outbox import GROUPABLE_MEDIA, enqueue_media_group, media_item
 from bot.telegram.delivery import Pacer
 from bot.telegram.staff.card import CardStyle, card_keyboard, render_card, topic_name
-from bot.telegram.staff.incident_card import IncidentLookup, attach_incident
-from bot.telegram.staff.kb_card import attach_related
+from bot.telegram.staff.incident_card import IncidentLookup, incident_refs
+from bot.telegram.staff.kb_card import related_articles
 from bot.telegram.staff.locks import TicketLocks
-from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
 FORUM_RECHECK = timedelta(minutes=10)
@@ -77,20 +78,22 @@ class StaffThreads:
     def __init__(
         self,
         bot: Bot,
-        database: Database,
         clock: Clock,
-        desk: DeskService,
+        cards: CardQueries,
+        records: TopicRecords,
         style: CardStyle,
         locks: TicketLocks,
         pacer: Pacer,
         *,
         chat_id: int,
+        knowledge: KnowledgeDesk | None = None,
+        incidents: IncidentLookup | None = None,
         cache_size: int = TICKET_CACHE_SIZE,
     ) -> None:
         self._bot = bot
-        self._database = database
         self._clock = clock
-        self._desk = desk
+        self._cards = cards
+        self._records = records
         self._style = style
         self._locks = locks
         self._pacer = pacer
@@ -101,10 +104,10 @@ class StaffThreads:
         # delivery worker reads and writes it (one task), so it never goes back to a replaced
         # topic.
         self._known: Recent[int, int] = Recent(cache_size)
-        # Related knowledge-base articles on the card (set by the wiring when there is a base).
-        self.related: KnowledgeDesk | None = None
-        # The incident a ticket is linked to or resembles (set by the wiring).
-        self.incidents: IncidentLookup | None = None
+        # Related knowledge-base articles on the card (None: no knowledge base).
+        self._knowledge = knowledge
+        # The incident a ticket is linked to or resembles.
+        self._incidents = incidents
 
     # ------------------------------------------------------------------ worker's port
 
@@ -114,7 +117,7 @@ class StaffThreads:
     async def thread_lost(self, ticket_id: int, thread_id: int | None) -> None:
         async with self._locks.hold(ticket_id):
             self._known.pop(ticket_id)
-            data = await self._desk.card_data(ticket_id)
+            data = await self._cards.card_data(ticket_id)
             if data.ticket.topic_id != thread_id:
                 return  # somebody already replaced it
             log.info("topic %s of ticket %s is gone; creating a new one", thread_id, ticket_id)
@@ -133,11 +136,11 @@ class StaffThreads:
         return topic
 
     async def _ensure(self, ticket_id: int) -> int | None:
-        data = await self._desk.card_data(ticket_id)
+        data = await self._cards.card_data(ticket_id)
         if self._complete(data):
             return data.ticket.topic_id
         async with self._locks.hold(ticket_id):
-            data = await self._desk.card_data(ticket_id)
+            data = await self._cards.card_data(ticket_id)
             if self._complete(data):
                 return data.ticket.topic_id
             topic = data.ticket.topic_id
@@ -145,7 +148,7 @@ class StaffThreads:
                 topic = await self._create(data, previous_topic=None)
             else:  # the topic was made but its card was not posted (that call failed)
                 await self._post_card(data, topic)
-            await self._enqueue_attachments(data)
+            await self._records.queue_form_files(ticket_id=data.ticket.id, chat_id=self.chat_id)
             return topic
 
     def _complete(self, data: CardData) -> bool:
@@ -156,7 +159,6 @@ class StaffThreads:
 
     async def _create(self, data: CardData, *, previous_topic: int | None) -> int | None:
         ticket = data.ticket
-        assert ticket.id is not None
         topic: int | None = None
         await self._check_forum()
         if not self.fallback_mode:
@@ -171,16 +173,14 @@ class StaffThreads:
             else:
                 self._pacer.record(self.chat_id, self._clock.now())
                 topic = created.message_thread_id
-                async with self._database.unit_of_work() as uow:
-                    won = await uow.staff_tickets.claim_topic(
-                        ticket_id=ticket.id, topic_id=topic, previous=previous_topic
-                    )
+                won = await self._records.claim_topic(
+                    ticket_id=ticket.id, topic_id=topic, previous=previous_topic
+                )
                 if not won:
                     await self._bot.delete_forum_topic(self.chat_id, topic)
-                    return (await self._desk.card_data(ticket.id)).ticket.topic_id
-                await self._desk.record_card_shown(ticket.id, topic_name=name)
-                ticket.topic_id = topic
-                ticket.card_message_id = None
+                    return (await self._cards.card_data(ticket.id)).ticket.topic_id
+                await self._cards.record_card_shown(ticket.id, topic_name=name)
+                data = replace(data, ticket=replace(ticket, topic_id=topic, card_message_id=None))
         await self._post_card(data, topic)
         return topic
 
@@ -198,9 +198,7 @@ class StaffThreads:
 
     async def _post_card(self, data: CardData, topic: int | None) -> None:
         ticket = data.ticket
-        assert ticket.id is not None
-        await attach_related(data, self.related)
-        await attach_incident(data, self.incidents)
+        data = await self._with_related(data)
         text = render_card(data, self._style)
         keyboard = card_keyboard(data, self._style)
         message = await self._bot.send_message(
@@ -211,60 +209,26 @@ class StaffThreads:
             parse_mode="HTML",
         )
         digest = card_digest(message.message_id, text, keyboard)
-        await self._desk.record_card_shown(ticket.id, card_digest=digest)
-        now = self._clock.now()
-        self._pacer.record(self.chat_id, now)
-        async with self._database.unit_of_work() as uow:
-            await uow.staff_tickets.claim_card(
-                ticket_id=ticket.id, message_id=message.message_id, previous=ticket.card_message_id
-            )
-            await uow.links.add(
-                ticket_id=ticket.id,
-                source_chat_id=self.chat_id,
-                source_message_id=message.message_id,
-                copy_chat_id=self.chat_id,
-                copy_message_id=message.message_id,
-                now=now,
-            )
-        ticket.card_message_id = message.message_id
+        await self._cards.record_card_shown(ticket.id, card_digest=digest)
+        self._pacer.record(self.chat_id, self._clock.now())
+        await self._records.claim_card(
+            ticket_id=ticket.id,
+            chat_id=self.chat_id,
+            message_id=message.message_id,
+            previous=ticket.card_message_id,
+        )
 
-    async def _enqueue_attachments(self, data: CardData) -> None:
-        ticket = data.ticket
-        assert ticket.id is not None
-        now = self._clock.now()
-        async with self._database.unit_of_work() as uow:
-            files = [
-                a
-                for a in await uow.attachments.for_ticket(ticket_id=ticket.id)
-                if a.message_id is None
-            ]
-            groups: dict[str, list[dict[str, Any]]] = {}
-            for attachment in files:
-                kind = attachment.kind if attachment.kind in GROUPABLE_MEDIA else "document"
-                family = "visual" if kind in ("photo", "video") else kind
-                groups.setdefault(family, []).append(
-                    media_item(kind, attachment.file_id, source_message_id=None)
-                )
-            for family, items in groups.items():
-                await enqueue_media_group(
-                    uow,
-                    key=f"card-files:{ticket.id}:{family}",
-                    chat_id=self.chat_id,
-                    items=items,
-                    now=now,
-                    ticket_id=ticket.id,
-                    ticket_topic=True,
-                )
+    async def _with_related(self, data: CardData) -> CardData:
+        """The card data with what the card shows beside the ticket."""
+        incident, suggested = await incident_refs(data, self._incidents)
+        articles = await related_articles(data, self._knowledge)
+        return replace(data, related=CardRelated(articles, incident, suggested))
 
     # ----------------------------------------------------------------------- refreshing
 
     async def card_keyboard_replaced(self, ticket_id: int) -> None:
         """The card's buttons were swapped for a menu: the next refresh must edit the card."""
-        await self._desk.record_card_shown(ticket_id, card_digest=None)
-
-    async def request_refresh(self, ticket_id: int) -> None:
-        """Have the delivery worker re-render the card (for handlers: they never edit it)."""
-        await self._desk.request_card_refresh(ticket_id)
+        await self._cards.record_card_shown(ticket_id, card_digest=None)
 
     async def refresh(self, ticket_id: int) -> None:
         """Edit the card in place and rename the topic when its name (status) changed.
@@ -279,13 +243,12 @@ class StaffThreads:
             await self._refresh(ticket_id)
 
     async def _refresh(self, ticket_id: int) -> None:
-        data = await self._desk.card_data(ticket_id)
+        data = await self._cards.card_data(ticket_id)
         ticket = data.ticket
         if ticket.card_message_id is None:
             return
-        await attach_related(data, self.related)
-        await attach_incident(data, self.incidents)
-        shown_card, shown_name = await self._desk.card_shown(ticket_id)
+        data = await self._with_related(data)
+        shown_card, shown_name = await self._cards.card_shown(ticket_id)
         now = self._clock.now()
         text = render_card(data, self._style)
         keyboard = card_keyboard(data, self._style)
@@ -300,10 +263,10 @@ class StaffThreads:
                     parse_mode="HTML",
                 )
                 self._pacer.record(self.chat_id, now)
-                await self._desk.record_card_shown(ticket_id, card_digest=digest)
+                await self._cards.record_card_shown(ticket_id, card_digest=digest)
             except TelegramBadRequest as error:
                 if _harmless(error):
-                    await self._desk.record_card_shown(ticket_id, card_digest=digest)
+                    await self._cards.record_card_shown(ticket_id, card_digest=digest)
                 else:
                     log.warning("card of ticket %s not updated: %s", ticket_id, error.message)
         if ticket.topic_id is None:
@@ -314,10 +277,10 @@ class StaffThreads:
         try:
             await self._bot.edit_forum_topic(self.chat_id, ticket.topic_id, name=name)
             self._pacer.record(self.chat_id, now)
-            await self._desk.record_card_shown(ticket_id, topic_name=name)
+            await self._cards.record_card_shown(ticket_id, topic_name=name)
         except TelegramBadRequest as error:
             if _harmless(error):
-                await self._desk.record_card_shown(ticket_id, topic_name=name)
+                await self._cards.record_card_shown(ticket_id, topic_name=name)
             else:
                 log.warning("topic of ticket %s not renamed: %s", ticket_id, error.message)
 

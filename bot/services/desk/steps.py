@@ -1,0 +1,87 @@
+"""The steps staff use cases are made of: load (and lock) a ticket, record the acting agent,
+move the status, assign. Each runs in the caller's unit of work."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.domain.clock import Clock
+from bot.domain.sla import SlaPolicy
+from bot.domain.tickets import Actor, ActorKind, EventKind, TicketStatus
+from bot.services.desk.common import AgentRef, DeskError
+from bot.services.outbox import enqueue_card_refresh
+from bot.services.transitions import apply_transition, refresh_due_times
+from storage.models import Customer, Ticket
+from storage.staff_models import Agent
+from storage.unit_of_work import UnitOfWork
+
+
+class TicketSteps:
+    def __init__(self, clock: Clock, sla: SlaPolicy) -> None:
+        self._clock = clock
+        self.sla = sla
+
+    async def load(
+        self, uow: UnitOfWork, ticket_id: int, *, lock: bool = False
+    ) -> tuple[Ticket, Customer]:
+        """The ticket and its customer; `lock` holds the ticket's row until the unit of work
+        ends (every change to a ticket takes it, so concurrent changes take turns)."""
+        ticket = await uow.tickets.get(ticket_id=ticket_id, for_update=lock)
+        if ticket is None:
+            raise DeskError("desk.error.no_ticket")
+        customer = await uow.customers.get(customer_id=ticket.customer_id)
+        assert customer is not None
+        return ticket, customer
+
+    async def load_for_agent(
+        self, uow: UnitOfWork, ticket_id: int, agent: AgentRef
+    ) -> tuple[Ticket, Customer]:
+        """Load (and lock) the ticket a staff action is about, recording the acting agent
+        first."""
+        await self.record_agent(uow, agent)
+        return await self.load(uow, ticket_id, lock=True)
+
+    async def record_agent(self, uow: UnitOfWork, agent: AgentRef) -> Agent:
+        return await uow.agents.upsert(
+            telegram_id=agent.user_id,
+            display_name=agent.name,
+            username=agent.username,
+            now=self._clock.now(),
+        )
+
+    async def move(
+        self,
+        uow: UnitOfWork,
+        ticket: Ticket,
+        target: TicketStatus,
+        actor: Actor,
+        now: datetime,
+        comment: str | None = None,
+    ) -> None:
+        await apply_transition(
+            uow, ticket=ticket, target=target, actor=actor, now=now, sla=self.sla, comment=comment
+        )
+
+    async def assign(
+        self, uow: UnitOfWork, ticket: Ticket, assignee_id: int, *, actor: AgentRef, now: datetime
+    ) -> None:
+        assert ticket.id is not None
+        ticket.assignee_id = assignee_id
+        if ticket.first_response_at is None and assignee_id == actor.user_id:
+            ticket.first_response_at = now
+        ticket.updated_at = now
+        refresh_due_times(ticket, sla=self.sla, now=now)
+        await uow.tickets.save(ticket=ticket)
+        await uow.events.add(
+            ticket_id=ticket.id,
+            at=now,
+            kind=EventKind.ASSIGN,
+            actor_kind=ActorKind.AGENT,
+            actor_id=actor.user_id,
+            data={"assignee_id": assignee_id},
+        )
+        assignee = await uow.agents.get(telegram_id=assignee_id)
+        if assignee is not None:
+            assignee.last_assigned_at = now
+            await uow.agents.save(agent=assignee)
+        await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
