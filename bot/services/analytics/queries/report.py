@@ -26,9 +26,9 @@ from bot.services.analytics.queries import (
     between,
     chunks,
     day_index,
-    raw_time,
+    raw,
     resolution_in,
-    times_of,
+    times_by_id,
     utc,
 )
 from storage.models import SQL_OPEN_STATUSES
@@ -51,7 +51,7 @@ def backlog(connection: Connection, as_of: datetime) -> list[OpenTicket]:
         .order_by(E.c.ticket_id, E.c.at, E.c.id)
     ):
         then.setdefault(ticket_id, from_status)
-    columns = (T.c.id, T.c.number, raw_time(T.c.created_at), T.c.assignee_id)
+    columns = (T.c.id, T.c.number, raw(T.c.created_at), T.c.assignee_id)
     tickets = [
         OpenTicket(row[0], row[1], cast(datetime, utc(row[2])), row[4], row[3])
         for row in connection.execute(
@@ -77,8 +77,7 @@ def ticket_times(connection: Connection, window: Window) -> list[TicketTimes]:
     )
     # One buffered result, fetched at once: a server-side cursor (`stream`) costs a round
     # trip per batch on PostgreSQL, iterating a cursor a call per row on SQLite.
-    rows = connection.execute(select(*TIME_COLUMNS).where(where)).all()
-    tickets = {row[0]: times_of(row) for row in rows}
+    tickets = times_by_id(connection.execute(select(*TIME_COLUMNS).where(where)).all())
     attach_waiting(connection, tickets)
     return list(tickets.values())
 
@@ -151,12 +150,12 @@ def _volume(connection: Connection, window: Window) -> dict[str, Any]:
     previous_created = connection.execute(
         select(func.count()).select_from(T).where(between(T.c.created_at, previous, start))
     ).scalar_one()
-    resolved, previous_resolved = (
-        connection.execute(
-            select(func.count(distinct(E.c.ticket_id))).where(_resolved_event(lo, hi))
-        ).scalar_one()
-        for lo, hi in ((start, end), (previous, start))
-    )
+    resolved, previous_resolved = connection.execute(
+        select(
+            func.count(distinct(case((E.c.at >= start, E.c.ticket_id)))),
+            func.count(distinct(case((E.c.at < start, E.c.ticket_id)))),
+        ).where(_resolved_event(previous, end))
+    ).one()
     reopen = and_(E.c.kind == "status", E.c.to_status == "reopened", between(E.c.at, start, end))
     reopened, not_helped, low_rating = connection.execute(
         select(
