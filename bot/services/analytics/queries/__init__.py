@@ -194,23 +194,24 @@ def attach_waiting(connection: Connection, tickets: Mapping[int, TicketTimes]) -
     """The stretches waiting for the customer of ``tickets``, in one statement.
 
     Only tickets that ever waited are read: those with a move to ``waiting_customer`` since
-    the earliest creation among them, found in the (kind, to_status, at, ticket_id) index;
-    their events are then found by ticket. Events of other tickets moved since then are
-    skipped here (cheaper than sending thousands of ids as parameters).
+    the earliest creation among them, found in the (kind, to_status, at, ticket_id) index,
+    then their events by ticket (a join that drives from that list, so both databases use the
+    ticket index whatever their statistics). Events of other tickets that waited since then
+    are skipped here: cheaper than sending thousands of ids as parameters.
     """
     if not tickets:
         return
     earliest = min(ticket.created_at for ticket in tickets.values())
-    waited = select(E.c.ticket_id).where(
-        E.c.kind == "status", E.c.to_status == WAITING, E.c.at >= earliest
+    waited = (
+        select(E.c.ticket_id)
+        .where(E.c.kind == "status", E.c.to_status == WAITING, E.c.at >= earliest)
+        .distinct()
+        .subquery()
     )
     rows = connection.execute(
         select(E.c.ticket_id, raw(E.c.at), raw(E.c.from_status), raw(E.c.to_status))
-        .where(
-            E.c.ticket_id.in_(waited),
-            E.c.kind == "status",
-            or_(E.c.from_status == WAITING, E.c.to_status == WAITING),
-        )
+        .join_from(waited, E, E.c.ticket_id == waited.c.ticket_id)
+        .where(E.c.kind == "status", or_(E.c.from_status == WAITING, E.c.to_status == WAITING))
         .order_by(E.c.ticket_id, E.c.at, E.c.id)
     ).all()
     for ticket_id, at, from_status, to_status in rows:
