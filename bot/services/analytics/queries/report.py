@@ -119,19 +119,6 @@ def _ratings(connection: Connection, window: Window) -> dict[str, Any]:
     }
 
 
-def _causes(connection: Connection, start: datetime, end: datetime) -> dict[tuple[str, str], int]:
-    """Causes of the tickets resolved between ``start`` and ``end`` (the previous period)."""
-    cause = and_(T.c.root_cause.is_not(None), T.c.root_cause != "")
-    return {
-        (row[0], row[1]): int(row[2])
-        for row in connection.execute(
-            select(T.c.category, T.c.root_cause, func.count())
-            .where(cause, resolution_in(start, end))
-            .group_by(T.c.category, T.c.root_cause)
-        )
-    }
-
-
 def _volume(connection: Connection, window: Window) -> dict[str, Any]:
     start, end, previous = window.start, window.end, window.previous_start
     locale = func.coalesce(C.c.locale, "")
@@ -190,23 +177,33 @@ def _resolved_event(start: datetime, end: datetime) -> Any:
 
 
 def _outcomes(connection: Connection, window: Window) -> dict[str, Any]:
-    """Decisions and causes of the tickets resolved in the period (one pass over them)."""
-    keys = (T.c.category, T.c.kind, T.c.resolution_type, T.c.root_cause)
+    """Decisions and causes of the tickets resolved in the period, and the causes of those
+    resolved in the previous one (one pass over both)."""
+    start = window.start
+    current = case(
+        (T.c.resolved_at.is_not(None), T.c.resolved_at >= start), else_=T.c.closed_at >= start
+    )
+    keys = (current, T.c.category, T.c.kind, T.c.resolution_type, T.c.root_cause)
     decisions: dict[tuple[str, str, str], int] = defaultdict(int)
     causes: dict[tuple[str, str], int] = defaultdict(int)
-    for category, kind, resolution, cause, n in connection.execute(
+    previous_causes: dict[tuple[str, str], int] = defaultdict(int)
+    for in_period, category, kind, resolution, cause, n in connection.execute(
         select(*keys, func.count())
         .where(
             or_(T.c.resolution_type.is_not(None), T.c.root_cause.is_not(None)),
-            resolution_in(window.start, window.end),
+            resolution_in(window.previous_start, window.end),
         )
         .group_by(*keys)
     ):
-        if resolution is not None:
+        if in_period and resolution is not None:
             decisions[(category, kind, resolution)] += int(n)
         if cause:
-            causes[(category, cause)] += int(n)
-    return {"decisions": dict(decisions), "causes": dict(causes)}
+            (causes if in_period else previous_causes)[(category, cause)] += int(n)
+    return {
+        "decisions": dict(decisions),
+        "causes": dict(causes),
+        "previous_causes": dict(previous_causes),
+    }
 
 
 def _knowledge(connection: Connection, window: Window) -> dict[str, Any]:
@@ -243,7 +240,6 @@ def load(connection: Connection, window: Window) -> tuple[list[TicketTimes], Cou
         backlog=backlog(connection, window.as_of),
         **_ratings(connection, window),
         **_outcomes(connection, window),
-        previous_causes=_causes(connection, window.previous_start, window.start),
         **_knowledge(connection, window),
     )
     return ticket_times(connection, window), counts
