@@ -6,6 +6,7 @@ Mon 2026-11-16 .. Sun 2026-11-22 in Moscow: [2026-11-15 21:00, 2026-11-22 21:00)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -168,8 +169,8 @@ KB = [
 ]
 
 
-async def build_history(database: Database) -> dict[str, int]:
-    """Store the history; returns ticket ids by number."""
+async def build_history(database: Database, specs: Sequence[Spec] = SPECS) -> dict[str, int]:
+    """Store the history (``specs``: its tickets); returns ticket ids by number."""
     ids: dict[str, int] = {}
     async with database.unit_of_work() as uow:
         customers: dict[str, int] = {}
@@ -185,7 +186,7 @@ async def build_history(database: Database) -> dict[str, int]:
             await uow.session.flush()
             assert customer.id is not None
             customers[locale] = customer.id
-        for spec in SPECS:
+        for spec in specs:
             status = spec.steps[-1].to if spec.steps else "new"
             resolved = closed = waiting_since = None
             for step in spec.steps:

@@ -14,7 +14,16 @@ from bot.services.analytics import Analytics
 from bot.services.analytics.metrics import duration_stats, median, percentile
 from bot.services.analytics.text import CatalogLabel
 from storage.unit_of_work import Database
-from tests.analytics.history import ANNA_ID, BORIS_ID, WEEK, at, build_history
+from tests.analytics.history import (
+    ANNA_ID,
+    BORIS_ID,
+    SPECS,
+    WEEK,
+    Spec,
+    Step,
+    at,
+    build_history,
+)
 from tests.migrated import migrated_database
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -126,6 +135,50 @@ async def test_the_week_in_figures(any_database: Database) -> None:
     assert (knowledge.asked, knowledge.answered, knowledge.helpful) == (4, 2, 1)
     assert knowledge.deflection_rate == 0.25
     assert knowledge.top_unanswered == [("where is my refund", 2), ("how to pay", 1)]
+
+
+async def test_each_ticket_is_credited_only_with_its_own_waits(any_database: Database) -> None:
+    earlier = [
+        # From before the period, resolved in it after two waits: 24 h less 1 h and 20 h.
+        Spec(
+            "C-000010",
+            at(15, 10),
+            "delivery",
+            "normal",
+            "delivery",
+            ANNA_ID,
+            "en",
+            [
+                Step(at(15, 11), "waiting_customer"),
+                Step(at(15, 12), "in_progress"),
+                Step(at(15, 13), "waiting_customer"),
+                Step(at(16, 9), "in_progress"),
+                Step(at(16, 10), "resolved"),
+            ],
+            first_response=at(15, 11),
+        ),
+        # Waited too, but is neither created nor resolved in the period.
+        Spec(
+            "C-000011",
+            at(15, 9),
+            "delivery",
+            "normal",
+            "delivery",
+            ANNA_ID,
+            "en",
+            [Step(at(15, 10), "waiting_customer"), Step(at(16, 12), "in_progress")],
+            first_response=at(15, 10),
+        ),
+    ]
+    await build_history(any_database, [*SPECS, *earlier])
+    service = analytics(any_database)
+    report = await service.report(WEEK)
+    service.close()
+
+    # 3 h, 12 h, 14 h, 48 h.
+    resolution = report.resolution.calendar
+    assert (resolution.count, resolution.median, resolution.mean) == (4, 13.0, 19.25)
+    assert resolution.buckets["1-4h"] == 1
 
 
 async def test_business_hours_count_only_working_time(any_database: Database) -> None:

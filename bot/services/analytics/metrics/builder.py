@@ -69,6 +69,12 @@ class ReportBuilder:
         overall = total(tallies.values())
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
         business = self.clock.business is not None
+        # Each table once (sorting every group's times): the breakdown is often teams or agents.
+        rows = {
+            dimension: group_rows(groups[dimension])
+            for dimension in {"agent", "team", breakdown}
+            if dimension is not None
+        }
         return Report(
             period_first=first,
             period_last=last,
@@ -96,10 +102,10 @@ class ReportBuilder:
             satisfaction=satisfaction(counts, days),
             decisions=decisions(counts),
             causes=causes(counts),
-            agents=group_rows(groups["agent"]),
-            teams=group_rows(groups["team"]),
+            agents=rows["agent"],
+            teams=rows["team"],
             breakdown=breakdown,
-            breakdown_rows=group_rows(groups[breakdown]) if breakdown else [],
+            breakdown_rows=list(rows[breakdown]) if breakdown else [],
             knowledge=knowledge(counts),
         )
 

@@ -37,9 +37,10 @@ C = Customer.__table__  # type: ignore[attr-defined]
 K = KbQuery.__table__  # type: ignore[attr-defined]
 
 
-def raw_time(column: Any) -> Any:
-    """A timestamp read without SQLAlchemy's per-value processing (see `utc`): SQLite gives
-    its stored text, PostgreSQL a datetime; reading 40,000 tickets this halves the time."""
+def raw(column: Any) -> Any:
+    """A column read without SQLAlchemy's per-value processing: a timestamp as the driver
+    gives it (SQLite its stored text, PostgreSQL a datetime; see `utc`), a status or priority
+    as its plain string. Reading 40,000 tickets this halves the time."""
     return type_coerce(column, String()).label(column.name)
 
 
@@ -114,15 +115,15 @@ def chunks(ids: Iterable[int]) -> Iterator[list[int]]:
 
 TIME_COLUMNS = (
     T.c.id,
-    raw_time(T.c.created_at),
-    T.c.status,
-    T.c.priority,
+    raw(T.c.created_at),
+    raw(T.c.status),
+    raw(T.c.priority),
     T.c.category,
     T.c.team,
     T.c.assignee_id,
-    raw_time(T.c.first_response_at),
-    raw_time(T.c.resolved_at),
-    raw_time(T.c.closed_at),
+    raw(T.c.first_response_at),
+    raw(T.c.resolved_at),
+    raw(T.c.closed_at),
 )
 EXTRA_COLUMNS = (
     T.c.number,
@@ -142,8 +143,13 @@ def _times(row: Any) -> tuple[Any, ...]:
     return (*row[:1], utc(row[1]), *row[2:7], utc(row[7]), utc(row[8]), utc(row[9]))
 
 
-def times_of(row: Any) -> TicketTimes:
-    return TicketTimes(*_times(row))
+def times_by_id(rows: Sequence[Any]) -> dict[int, TicketTimes]:
+    """`TicketTimes` of rows of `TIME_COLUMNS`, by id. Rows whose moments already are aware
+    UTC datetimes (asyncpg's timestamptz) are taken as they are: converting each moment of
+    40,000 tickets was a fifth of a report's CPU time."""
+    if rows and isinstance(rows[0][1], datetime) and rows[0][1].tzinfo is UTC:
+        return {row[0]: TicketTimes(*row) for row in rows}
+    return {row[0]: TicketTimes(*_times(row)) for row in rows}
 
 
 def fact_of(row: Any) -> TicketFacts:
@@ -163,7 +169,7 @@ def _changes(
     for chunk in chunks(ids):
         rows = stream(
             connection,
-            select(E.c.ticket_id, raw_time(E.c.at), E.c.from_status, E.c.to_status)
+            select(E.c.ticket_id, raw(E.c.at), E.c.from_status, E.c.to_status)
             .where(
                 E.c.ticket_id.in_(chunk),
                 E.c.kind == "status",
@@ -185,23 +191,33 @@ def _wait(
 
 
 def attach_waiting(connection: Connection, tickets: Mapping[int, TicketTimes]) -> None:
-    """The stretches waiting for the customer of ``tickets``.
+    """The stretches waiting for the customer of ``tickets``, in one statement.
 
     Only tickets that ever waited are read: those with a move to ``waiting_customer`` since
-    the earliest creation among them, found in the (kind, to_status, at, ticket_id) index.
+    the earliest creation among them, found in the (kind, to_status, at, ticket_id) index,
+    then their events by ticket (a join that drives from that list, so both databases use the
+    ticket index whatever their statistics). Events of other tickets that waited since then
+    are skipped here: cheaper than sending thousands of ids as parameters.
     """
     if not tickets:
         return
     earliest = min(ticket.created_at for ticket in tickets.values())
-    waited = set(
-        connection.execute(
-            select(E.c.ticket_id).where(
-                E.c.kind == "status", E.c.to_status == WAITING, E.c.at >= earliest
-            )
-        ).scalars()
-    ).intersection(tickets)
-    for ticket_id, at, from_status, to_status in _changes(connection, waited, reopens=False):
-        _wait(tickets[ticket_id], at, from_status, to_status)
+    waited = (
+        select(E.c.ticket_id)
+        .where(E.c.kind == "status", E.c.to_status == WAITING, E.c.at >= earliest)
+        .distinct()
+        .subquery()
+    )
+    rows = connection.execute(
+        select(E.c.ticket_id, raw(E.c.at), raw(E.c.from_status), raw(E.c.to_status))
+        .join_from(waited, E, E.c.ticket_id == waited.c.ticket_id)
+        .where(E.c.kind == "status", or_(E.c.from_status == WAITING, E.c.to_status == WAITING))
+        .order_by(E.c.ticket_id, E.c.at, E.c.id)
+    ).all()
+    for ticket_id, at, from_status, to_status in rows:
+        ticket = tickets.get(ticket_id)
+        if ticket is not None:
+            _wait(ticket, cast(datetime, utc(at)), from_status, to_status)
 
 
 def attach_events(connection: Connection, facts: Mapping[int, TicketFacts]) -> None:

@@ -26,9 +26,9 @@ from bot.services.analytics.queries import (
     between,
     chunks,
     day_index,
-    raw_time,
+    raw,
     resolution_in,
-    times_of,
+    times_by_id,
     utc,
 )
 from storage.models import SQL_OPEN_STATUSES
@@ -51,7 +51,7 @@ def backlog(connection: Connection, as_of: datetime) -> list[OpenTicket]:
         .order_by(E.c.ticket_id, E.c.at, E.c.id)
     ):
         then.setdefault(ticket_id, from_status)
-    columns = (T.c.id, T.c.number, raw_time(T.c.created_at), T.c.assignee_id)
+    columns = (T.c.id, T.c.number, raw(T.c.created_at), T.c.assignee_id)
     tickets = [
         OpenTicket(row[0], row[1], cast(datetime, utc(row[2])), row[4], row[3])
         for row in connection.execute(
@@ -77,8 +77,7 @@ def ticket_times(connection: Connection, window: Window) -> list[TicketTimes]:
     )
     # One buffered result, fetched at once: a server-side cursor (`stream`) costs a round
     # trip per batch on PostgreSQL, iterating a cursor a call per row on SQLite.
-    rows = connection.execute(select(*TIME_COLUMNS).where(where)).all()
-    tickets = {row[0]: times_of(row) for row in rows}
+    tickets = times_by_id(connection.execute(select(*TIME_COLUMNS).where(where)).all())
     attach_waiting(connection, tickets)
     return list(tickets.values())
 
@@ -120,19 +119,6 @@ def _ratings(connection: Connection, window: Window) -> dict[str, Any]:
     }
 
 
-def _causes(connection: Connection, start: datetime, end: datetime) -> dict[tuple[str, str], int]:
-    """Causes of the tickets resolved between ``start`` and ``end`` (the previous period)."""
-    cause = and_(T.c.root_cause.is_not(None), T.c.root_cause != "")
-    return {
-        (row[0], row[1]): int(row[2])
-        for row in connection.execute(
-            select(T.c.category, T.c.root_cause, func.count())
-            .where(cause, resolution_in(start, end))
-            .group_by(T.c.category, T.c.root_cause)
-        )
-    }
-
-
 def _volume(connection: Connection, window: Window) -> dict[str, Any]:
     start, end, previous = window.start, window.end, window.previous_start
     locale = func.coalesce(C.c.locale, "")
@@ -151,12 +137,12 @@ def _volume(connection: Connection, window: Window) -> dict[str, Any]:
     previous_created = connection.execute(
         select(func.count()).select_from(T).where(between(T.c.created_at, previous, start))
     ).scalar_one()
-    resolved, previous_resolved = (
-        connection.execute(
-            select(func.count(distinct(E.c.ticket_id))).where(_resolved_event(lo, hi))
-        ).scalar_one()
-        for lo, hi in ((start, end), (previous, start))
-    )
+    resolved, previous_resolved = connection.execute(
+        select(
+            func.count(distinct(case((E.c.at >= start, E.c.ticket_id)))),
+            func.count(distinct(case((E.c.at < start, E.c.ticket_id)))),
+        ).where(_resolved_event(previous, end))
+    ).one()
     reopen = and_(E.c.kind == "status", E.c.to_status == "reopened", between(E.c.at, start, end))
     reopened, not_helped, low_rating = connection.execute(
         select(
@@ -191,23 +177,33 @@ def _resolved_event(start: datetime, end: datetime) -> Any:
 
 
 def _outcomes(connection: Connection, window: Window) -> dict[str, Any]:
-    """Decisions and causes of the tickets resolved in the period (one pass over them)."""
-    keys = (T.c.category, T.c.kind, T.c.resolution_type, T.c.root_cause)
+    """Decisions and causes of the tickets resolved in the period, and the causes of those
+    resolved in the previous one (one pass over both)."""
+    start = window.start
+    current = case(
+        (T.c.resolved_at.is_not(None), T.c.resolved_at >= start), else_=T.c.closed_at >= start
+    )
+    keys = (current, T.c.category, T.c.kind, T.c.resolution_type, T.c.root_cause)
     decisions: dict[tuple[str, str, str], int] = defaultdict(int)
     causes: dict[tuple[str, str], int] = defaultdict(int)
-    for category, kind, resolution, cause, n in connection.execute(
+    previous_causes: dict[tuple[str, str], int] = defaultdict(int)
+    for in_period, category, kind, resolution, cause, n in connection.execute(
         select(*keys, func.count())
         .where(
             or_(T.c.resolution_type.is_not(None), T.c.root_cause.is_not(None)),
-            resolution_in(window.start, window.end),
+            resolution_in(window.previous_start, window.end),
         )
         .group_by(*keys)
     ):
-        if resolution is not None:
+        if in_period and resolution is not None:
             decisions[(category, kind, resolution)] += int(n)
         if cause:
-            causes[(category, cause)] += int(n)
-    return {"decisions": dict(decisions), "causes": dict(causes)}
+            (causes if in_period else previous_causes)[(category, cause)] += int(n)
+    return {
+        "decisions": dict(decisions),
+        "causes": dict(causes),
+        "previous_causes": dict(previous_causes),
+    }
 
 
 def _knowledge(connection: Connection, window: Window) -> dict[str, Any]:
@@ -244,7 +240,6 @@ def load(connection: Connection, window: Window) -> tuple[list[TicketTimes], Cou
         backlog=backlog(connection, window.as_of),
         **_ratings(connection, window),
         **_outcomes(connection, window),
-        previous_causes=_causes(connection, window.previous_start, window.start),
         **_knowledge(connection, window),
     )
     return ticket_times(connection, window), counts
