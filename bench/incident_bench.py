@@ -38,13 +38,13 @@ from sqlalchemy import Connection, event, insert
 
 from bench.common import machine
 from bench.incident_delivery import deliver, print_delivery
+from bench.incident_fanout import NoButtons, fanout_time
 from bot.domain.clock import FrozenClock
 from bot.domain.incidents import CLUSTER_THRESHOLD, MEASURES, Observation, SpikePolicy, judge, place
 from bot.locales.catalog import Catalogs
 from bot.services.incidents import IncidentConfig, IncidentService
 from bot.services.incidents.signatures import signature
 from bot.services.incidents.window import Window
-from bot.services.outbox import Buttons
 from storage.db import create_engine
 from storage.incident_models import Incident, IncidentObservation, IncidentTicket
 from storage.migrate import upgrade_database
@@ -76,11 +76,6 @@ SCENARIOS = [
     ("busy hour and an open incident (its tickets linked: about 3,000)", True, 10_000),
 ]
 CATEGORIES = ["payment", "delivery", "website", "product_quality", "service", "other"]
-
-
-class _NoButtons:
-    def alert(self, alert_id: int, locale: str) -> Buttons:
-        return []
 
 
 def _text(rng: random.Random, phrase: int | None = None) -> str:
@@ -212,7 +207,7 @@ async def _observe_times(
             Catalogs(),
             IncidentConfig(staff_chat_id=-100),
             None,  # type: ignore[arg-type]  # resolution is not timed here
-            _NoButtons(),
+            NoButtons(),
         )
         statements = linked_now = 0
 
@@ -277,95 +272,6 @@ async def _observe_times(
         return results, statements / runs, linked_now
 
 
-async def _fanout_time(customers: int) -> tuple[float, int]:
-    """`/update` to an incident with `customers` linked customers: the time to write one
-    `incident_update` outbox row each (one transaction)."""
-    from bot.services.desk import AgentRef
-
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'fanout.db'}"
-        database = Database(create_engine(url))
-        await upgrade_database(database.engine)
-
-        def seed(connection: Connection) -> None:
-            connection.execute(
-                insert(Customer),
-                [
-                    {
-                        "id": i,
-                        "telegram_id": 10_000 + i,
-                        "first_name": f"C{i}",
-                        "locale": "ru" if i % 2 else "en",
-                        "is_banned": False,
-                        "is_unreachable": False,
-                        "created_at": START,
-                        "updated_at": START,
-                    }
-                    for i in range(1, customers + 1)
-                ],
-            )
-            connection.execute(
-                insert(Ticket),
-                [
-                    {
-                        "id": i,
-                        "number": f"C-{i:06d}",
-                        "customer_id": i,
-                        "kind": "complaint",
-                        "channel": "telegram",
-                        "category": "payment",
-                        "description": "card declined",
-                        "fields": {},
-                        "status": "new",
-                        "priority": "normal",
-                        "paused_seconds": 0,
-                        "created_at": START,
-                        "updated_at": START,
-                    }
-                    for i in range(1, customers + 1)
-                ],
-            )
-            connection.execute(
-                insert(Incident),
-                [
-                    {
-                        "id": 1,
-                        "number": "I-000001",
-                        "title": "Card payments",
-                        "public_text": "",
-                        "status": "investigating",
-                        "signature": "",
-                        "declared_at": START,
-                        "updated_at": START,
-                    }
-                ],
-            )
-            connection.execute(
-                insert(IncidentTicket),
-                [
-                    {"ticket_id": i, "incident_id": 1, "how": "auto", "linked_at": START}
-                    for i in range(1, customers + 1)
-                ],
-            )
-
-        await database.run_short(seed)
-        incident_id = 1
-        assert incident_id is not None
-        service = IncidentService(
-            database,
-            FrozenClock(START),
-            Catalogs(),
-            IncidentConfig(staff_chat_id=-100),
-            None,  # type: ignore[arg-type]
-            _NoButtons(),
-        )
-        started = time.perf_counter()
-        sent = await service.post_update(incident_id, "The bank is fixing it", AgentRef(1, "A"))
-        elapsed = time.perf_counter() - started
-        await database.dispose()
-        return elapsed, sent
-
-
 def _p(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -391,7 +297,7 @@ def main() -> None:
         print_delivery("no overall limit (the worker alone)", free)
     if "detection" not in parts:
         if "fanout" in parts:
-            elapsed, sent = asyncio.run(_fanout_time(args.fanout))
+            elapsed, sent = asyncio.run(fanout_time(args.fanout))
             print(f"/update to {sent} linked customers: {elapsed * 1000:.0f} ms to queue")
         return
     pairs = labelled_pairs()
@@ -425,7 +331,7 @@ def main() -> None:
                     f"p99 {_p(values, 0.99):.2f} ms, max {max(values) * 1000:.2f} ms "
                     f"({len(values)} runs)"
                 )
-    elapsed, sent = asyncio.run(_fanout_time(args.fanout))
+    elapsed, sent = asyncio.run(fanout_time(args.fanout))
     print(f"/update to {sent} linked customers: {elapsed * 1000:.0f} ms to queue (SQLite)")
 
 
