@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import signal
 import sys
 import tempfile
@@ -134,7 +135,7 @@ async def database_url(postgres: str | None, folder: Path) -> AsyncIterator[str]
     if postgres is None:
         yield f"sqlite+aiosqlite:///{folder / 'load.db'}"
         return
-    async with temporary_database(postgres, prefix="bot_load") as url:
+    async with temporary_database(postgres, prefix="load_bench") as url:
         yield url
 
 
@@ -169,7 +170,10 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
         async with database_url(args.postgres, Path(folder)) as url:
             await seed(url, args.customers)
             lag_file = Path(folder) / "lag.json"
-            env = bot_env(url, port, BENCH_LAG_FILE=str(lag_file))
+            extra = {"BENCH_LAG_FILE": str(lag_file)}
+            if args.profile:
+                extra["BENCH_PROFILE"] = args.profile
+            env = bot_env(url, port, **extra)
             log = (Path(folder) / "bot.log").open("w")
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bench.load_bot", cwd=ROOT, env=env, stderr=log, stdout=log
@@ -199,6 +203,8 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
                     process.kill()
                 log.close()
                 await api.close()
+                if args.log:
+                    shutil.copy(Path(folder) / "bot.log", args.log)
             samples, missing = run.latencies()
             lag = json.loads(lag_file.read_text()) if lag_file.exists() else {}
     latencies = Latencies(samples)
@@ -231,7 +237,11 @@ def main() -> None:
     parser.add_argument(
         "--postgres", default=os.environ.get("BENCH_POSTGRES_URL"), help="admin URL; else SQLite"
     )
+    parser.add_argument("--log", help="keep the bot process's log in this file")
+    parser.add_argument("--profile", help="write a cProfile of the bot process to this file")
     args = parser.parse_args()
+    if args.profile:
+        args.profile = os.path.abspath(args.profile)  # the bot runs in the project's folder
     print(f"machine: {machine()}")
     print(json.dumps(asyncio.run(bench(args)), indent=2))
 
