@@ -80,6 +80,17 @@ class Run:
                 message_id = await self.api.customer_writes(chat, f"message {n}")
                 self.sent_customer[(chat, message_id)] = pushed
 
+    async def first_messages(self, rate: float) -> None:
+        """One message from every customer, at `rate`: each ticket gets its topic and card."""
+        start = time.monotonic()
+        for index in range(self.customers):
+            delay = start + index / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            chat = FIRST_CUSTOMER + index
+            pushed = time.monotonic()
+            self.sent_customer[(chat, await self.api.customer_writes(chat, "hello"))] = pushed
+
     def latencies(self) -> tuple[list[float], int]:
         """Milliseconds from available to answered, for every answered update; unanswered."""
         first_copy: dict[tuple[int, int], float] = {}
@@ -139,6 +150,30 @@ async def database_url(postgres: str | None, folder: Path) -> AsyncIterator[str]
         yield url
 
 
+async def outbox_kinds(url: str) -> dict[str, int]:
+    """All rows the outbox got, by kind and by staff group / private chat."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            result = await connection.execute(
+                text(
+                    "SELECT kind, CASE WHEN chat_id > 0 THEN 'private' ELSE 'group' END, "
+                    "count(*) FROM outbox GROUP BY 1, 2"
+                )
+            )
+            return {f"{kind} {where}": int(count) for kind, where, count in result}
+    finally:
+        await engine.dispose()
+
+
+async def drained(run: Run, url: str) -> None:
+    """Until every update of `run` is answered and the outbox is empty."""
+    while True:
+        if not run.latencies()[1] and not await outbox_depth(url):
+            return
+        await asyncio.sleep(0.2)
+
+
 def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status", encoding="utf-8") as status:
         for line in status:
@@ -186,6 +221,15 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
                     if process.returncode is not None:
                         raise SystemExit((Path(folder) / "bot.log").read_text())
                     await asyncio.sleep(0.2)
+                warm_up = 0.0
+                if args.warm_up:
+                    # Customers with open tickets who wrote before: their topics exist (a new
+                    # ticket's topic and card are measured here, apart from the traffic).
+                    first = Run(api, args.customers)
+                    began = time.monotonic()
+                    await first.first_messages(args.rate)
+                    await drained(first, url)
+                    warm_up = time.monotonic() - began
                 started = time.monotonic()
                 traffic = asyncio.create_task(run.traffic(args.rate, args.seconds, args.replies))
                 while not traffic.done() or run.latencies()[1]:
@@ -196,6 +240,7 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
                         break
                 await traffic
                 rss_end = rss_mb(process.pid)
+                kinds = await outbox_kinds(url)
                 process.send_signal(signal.SIGTERM)
                 await asyncio.wait_for(process.wait(), 60)
             finally:
@@ -213,6 +258,7 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
         "backend": "PostgreSQL" if args.postgres else "SQLite",
         "customers": args.customers,
         "offered_rate": args.rate,
+        "topics_made_in_s": round(warm_up, 1),
         "updates": updates,
         "unanswered": missing,
         "handled_per_second": round(updates / (run.last_answer() - started), 1),
@@ -221,6 +267,7 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
         "max_ms": round(max(samples), 1),
         "outbox_max": max(d for _, d in depth) if depth else 0,
         "outbox_every_5s": [d for t, d in depth][::5],
+        "outbox_rows": kinds,
         "rss_end_mb": round(rss_end, 1),
         "rss_max_mb": round(max(rss), 1) if rss else 0,
         "loop_lag_max_ms": round(float(lag.get("max_ms", 0)), 1),
@@ -236,6 +283,12 @@ def main() -> None:
     parser.add_argument("--replies", type=float, default=0.3, help="share of agent replies")
     parser.add_argument(
         "--postgres", default=os.environ.get("BENCH_POSTGRES_URL"), help="admin URL; else SQLite"
+    )
+    parser.add_argument(
+        "--no-warm-up",
+        dest="warm_up",
+        action="store_false",
+        help="start the traffic while no ticket has its topic yet",
     )
     parser.add_argument("--log", help="keep the bot process's log in this file")
     parser.add_argument("--profile", help="write a cProfile of the bot process to this file")
