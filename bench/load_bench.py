@@ -24,9 +24,10 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 
 from bench.common import Latencies, machine
 from bot.domain.clock import SystemClock
@@ -37,6 +38,7 @@ from bot.services.tickets import TicketService
 from sandbox.emulator.local import LocalBotApi
 from storage.db import create_engine
 from storage.migrate import upgrade_database
+from storage.models import Ticket
 from storage.unit_of_work import Database
 from tests.postgres import temporary_database
 from tests.receipt.traffic import AGENTS, ROOT, STAFF, TOKEN, bot_env
@@ -141,6 +143,44 @@ async def seed(url: str, customers: int) -> None:
         await database.dispose()
 
 
+async def seed_history(url: str, customers: int, tickets: int) -> None:
+    """`tickets` closed tickets of the bench's customers (a desk that has run for a while),
+    written in bulk."""
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    engine = create_engine(url)
+    now = datetime.now(UTC)
+    try:
+        async with engine.begin() as connection:
+            found = await connection.execute(text("SELECT telegram_id, id FROM customers"))
+            ids: dict[int, int] = {int(telegram): int(row_id) for telegram, row_id in found}
+            for start in range(0, tickets, 5000):
+                rows = []
+                for n in range(start, min(start + 5000, tickets)):
+                    at = now - timedelta(days=30, minutes=n)
+                    rows.append(
+                        {
+                            "number": f"H{n:07d}",
+                            "customer_id": ids[FIRST_CUSTOMER + n % customers],
+                            "kind": "complaint",
+                            "channel": "telegram",
+                            "category": "delivery",
+                            "description": f"Old complaint {n}",
+                            "fields": {},
+                            "status": "closed",
+                            "priority": "normal",
+                            "paused_seconds": 0,
+                            "created_at": at,
+                            "updated_at": at + timedelta(hours=5),
+                            "first_response_at": at + timedelta(minutes=20),
+                            "resolved_at": at + timedelta(hours=4),
+                            "closed_at": at + timedelta(hours=5),
+                        }
+                    )
+                await connection.execute(insert(table), rows)
+    finally:
+        await engine.dispose()
+
+
 @asynccontextmanager
 async def database_url(postgres: str | None, folder: Path) -> AsyncIterator[str]:
     if postgres is None:
@@ -204,6 +244,8 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as folder:
         async with database_url(args.postgres, Path(folder)) as url:
             await seed(url, args.customers)
+            if args.history:
+                await seed_history(url, args.customers, args.history)
             lag_file = Path(folder) / "lag.json"
             extra = {"BENCH_LAG_FILE": str(lag_file)}
             if args.profile:
@@ -257,6 +299,7 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
     return {
         "backend": "PostgreSQL" if args.postgres else "SQLite",
         "customers": args.customers,
+        "closed_tickets_before": args.history,
         "offered_rate": args.rate,
         "topics_made_in_s": round(warm_up, 1),
         "updates": updates,
@@ -289,6 +332,9 @@ def main() -> None:
         dest="warm_up",
         action="store_false",
         help="start the traffic while no ticket has its topic yet",
+    )
+    parser.add_argument(
+        "--history", type=int, default=0, help="closed tickets in the database before the start"
     )
     parser.add_argument("--log", help="keep the bot process's log in this file")
     parser.add_argument("--profile", help="write a cProfile of the bot process to this file")
