@@ -253,11 +253,10 @@ class DeliveryWorker:
                 continue
             delivered += 1
             record_delivery("sent")
-            await self._store.finish(
+            await self._store.record_sent(
                 now=now,
-                sent=[SentRow(row.id, outcome.message_ids[0] if outcome.message_ids else None)],
+                sent=SentRow(row.id, outcome.message_ids[0] if outcome.message_ids else None),
                 links=new_links(row, outcome, self._staff_chat_id),
-                released=[],
             )
         return delivered
 
