@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import signal
 import sys
 import tempfile
@@ -23,9 +24,10 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 
 from bench.common import Latencies, machine
 from bot.domain.clock import SystemClock
@@ -36,6 +38,7 @@ from bot.services.tickets import TicketService
 from sandbox.emulator.local import LocalBotApi
 from storage.db import create_engine
 from storage.migrate import upgrade_database
+from storage.models import Ticket
 from storage.unit_of_work import Database
 from tests.postgres import temporary_database
 from tests.receipt.traffic import AGENTS, ROOT, STAFF, TOKEN, bot_env
@@ -78,6 +81,17 @@ class Run:
                 pushed = time.monotonic()
                 message_id = await self.api.customer_writes(chat, f"message {n}")
                 self.sent_customer[(chat, message_id)] = pushed
+
+    async def first_messages(self, rate: float) -> None:
+        """One message from every customer, at `rate`: each ticket gets its topic and card."""
+        start = time.monotonic()
+        for index in range(self.customers):
+            delay = start + index / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            chat = FIRST_CUSTOMER + index
+            pushed = time.monotonic()
+            self.sent_customer[(chat, await self.api.customer_writes(chat, "hello"))] = pushed
 
     def latencies(self) -> tuple[list[float], int]:
         """Milliseconds from available to answered, for every answered update; unanswered."""
@@ -129,13 +143,75 @@ async def seed(url: str, customers: int) -> None:
         await database.dispose()
 
 
+async def seed_history(url: str, customers: int, tickets: int) -> None:
+    """`tickets` closed tickets of the bench's customers (a desk that has run for a while),
+    written in bulk."""
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    engine = create_engine(url)
+    now = datetime.now(UTC)
+    try:
+        async with engine.begin() as connection:
+            found = await connection.execute(text("SELECT telegram_id, id FROM customers"))
+            ids: dict[int, int] = {int(telegram): int(row_id) for telegram, row_id in found}
+            for start in range(0, tickets, 5000):
+                rows = []
+                for n in range(start, min(start + 5000, tickets)):
+                    at = now - timedelta(days=30, minutes=n)
+                    rows.append(
+                        {
+                            "number": f"H{n:07d}",
+                            "customer_id": ids[FIRST_CUSTOMER + n % customers],
+                            "kind": "complaint",
+                            "channel": "telegram",
+                            "category": "delivery",
+                            "description": f"Old complaint {n}",
+                            "fields": {},
+                            "status": "closed",
+                            "priority": "normal",
+                            "paused_seconds": 0,
+                            "created_at": at,
+                            "updated_at": at + timedelta(hours=5),
+                            "first_response_at": at + timedelta(minutes=20),
+                            "resolved_at": at + timedelta(hours=4),
+                            "closed_at": at + timedelta(hours=5),
+                        }
+                    )
+                await connection.execute(insert(table), rows)
+    finally:
+        await engine.dispose()
+
+
 @asynccontextmanager
 async def database_url(postgres: str | None, folder: Path) -> AsyncIterator[str]:
     if postgres is None:
         yield f"sqlite+aiosqlite:///{folder / 'load.db'}"
         return
-    async with temporary_database(postgres, prefix="bot_load") as url:
+    async with temporary_database(postgres, prefix="load_bench") as url:
         yield url
+
+
+async def outbox_kinds(url: str) -> dict[str, int]:
+    """All rows the outbox got, by kind and by staff group / private chat."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            result = await connection.execute(
+                text(
+                    "SELECT kind, CASE WHEN chat_id > 0 THEN 'private' ELSE 'group' END, "
+                    "count(*) FROM outbox GROUP BY 1, 2"
+                )
+            )
+            return {f"{kind} {where}": int(count) for kind, where, count in result}
+    finally:
+        await engine.dispose()
+
+
+async def drained(run: Run, url: str) -> None:
+    """Until every update of `run` is answered and the outbox is empty."""
+    while True:
+        if not run.latencies()[1] and not await outbox_depth(url):
+            return
+        await asyncio.sleep(0.2)
 
 
 def rss_mb(pid: int) -> float:
@@ -168,8 +244,13 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as folder:
         async with database_url(args.postgres, Path(folder)) as url:
             await seed(url, args.customers)
+            if args.history:
+                await seed_history(url, args.customers, args.history)
             lag_file = Path(folder) / "lag.json"
-            env = bot_env(url, port, BENCH_LAG_FILE=str(lag_file))
+            extra = {"BENCH_LAG_FILE": str(lag_file)}
+            if args.profile:
+                extra["BENCH_PROFILE"] = args.profile
+            env = bot_env(url, port, **extra)
             log = (Path(folder) / "bot.log").open("w")
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bench.load_bot", cwd=ROOT, env=env, stderr=log, stdout=log
@@ -182,6 +263,15 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
                     if process.returncode is not None:
                         raise SystemExit((Path(folder) / "bot.log").read_text())
                     await asyncio.sleep(0.2)
+                warm_up = 0.0
+                if args.warm_up:
+                    # Customers with open tickets who wrote before: their topics exist (a new
+                    # ticket's topic and card are measured here, apart from the traffic).
+                    first = Run(api, args.customers)
+                    began = time.monotonic()
+                    await first.first_messages(args.rate)
+                    await drained(first, url)
+                    warm_up = time.monotonic() - began
                 started = time.monotonic()
                 traffic = asyncio.create_task(run.traffic(args.rate, args.seconds, args.replies))
                 while not traffic.done() or run.latencies()[1]:
@@ -192,6 +282,7 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
                         break
                 await traffic
                 rss_end = rss_mb(process.pid)
+                kinds = await outbox_kinds(url)
                 process.send_signal(signal.SIGTERM)
                 await asyncio.wait_for(process.wait(), 60)
             finally:
@@ -199,6 +290,8 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
                     process.kill()
                 log.close()
                 await api.close()
+                if args.log:
+                    shutil.copy(Path(folder) / "bot.log", args.log)
             samples, missing = run.latencies()
             lag = json.loads(lag_file.read_text()) if lag_file.exists() else {}
     latencies = Latencies(samples)
@@ -206,7 +299,9 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
     return {
         "backend": "PostgreSQL" if args.postgres else "SQLite",
         "customers": args.customers,
+        "closed_tickets_before": args.history,
         "offered_rate": args.rate,
+        "topics_made_in_s": round(warm_up, 1),
         "updates": updates,
         "unanswered": missing,
         "handled_per_second": round(updates / (run.last_answer() - started), 1),
@@ -215,6 +310,7 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
         "max_ms": round(max(samples), 1),
         "outbox_max": max(d for _, d in depth) if depth else 0,
         "outbox_every_5s": [d for t, d in depth][::5],
+        "outbox_rows": kinds,
         "rss_end_mb": round(rss_end, 1),
         "rss_max_mb": round(max(rss), 1) if rss else 0,
         "loop_lag_max_ms": round(float(lag.get("max_ms", 0)), 1),
@@ -231,7 +327,20 @@ def main() -> None:
     parser.add_argument(
         "--postgres", default=os.environ.get("BENCH_POSTGRES_URL"), help="admin URL; else SQLite"
     )
+    parser.add_argument(
+        "--no-warm-up",
+        dest="warm_up",
+        action="store_false",
+        help="start the traffic while no ticket has its topic yet",
+    )
+    parser.add_argument(
+        "--history", type=int, default=0, help="closed tickets in the database before the start"
+    )
+    parser.add_argument("--log", help="keep the bot process's log in this file")
+    parser.add_argument("--profile", help="write a cProfile of the bot process to this file")
     args = parser.parse_args()
+    if args.profile:
+        args.profile = os.path.abspath(args.profile)  # the bot runs in the project's folder
     print(f"machine: {machine()}")
     print(json.dumps(asyncio.run(bench(args)), indent=2))
 

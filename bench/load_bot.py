@@ -1,10 +1,12 @@
 """The bot exactly as `python -m bot` runs it, plus an event-loop lag sampler, for the load
 bench (`bench/load_bench.py`). The lag statistics go to the JSON file named by
-`BENCH_LAG_FILE` when the bot stops."""
+`BENCH_LAG_FILE` when the bot stops; with `BENCH_PROFILE` set, a cProfile of the whole run
+goes to that file."""
 
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import json
 import logging
 import os
@@ -55,8 +57,15 @@ def _write(lags: list[float], lag_file: str) -> None:
 
 if __name__ == "__main__":
     samples: list[float] = []
+    profile_file = os.environ.get("BENCH_PROFILE")
+    profiler = cProfile.Profile() if profile_file else None
     try:
+        if profiler is not None:
+            profiler.enable()
         asyncio.run(_main(samples))
     finally:
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(str(profile_file))
         _write(samples, os.environ.get("BENCH_LAG_FILE", "load_lag.json"))
     sys.exit(0)

@@ -13,7 +13,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Executable,
+    Table,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from storage.outbox_models import (
     CONVERSATION,
@@ -100,6 +111,34 @@ _MARK_SENT = (
     )
 )
 _ADD_LINK = insert(LINKS)
+# PostgreSQL: a sent row and its one link in one statement (atomic on its own, so it runs
+# without BEGIN and COMMIT: one round trip instead of four while the chat's next message waits).
+_MARKED = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("row_id"))
+    .values(
+        status=SENT,
+        sent_at=bindparam("now"),
+        sent_message_id=bindparam("copy_id"),
+        last_error=None,
+    )
+    .returning(OUTBOX.c.id)
+    .cte("marked")
+)
+_LINK_COLUMNS = (
+    "ticket_id",
+    "source_chat_id",
+    "source_message_id",
+    "copy_chat_id",
+    "copy_message_id",
+    "created_at",
+)
+_MARK_SENT_WITH_LINK = insert(LINKS).from_select(
+    list(_LINK_COLUMNS),
+    select(
+        *(bindparam(f"link_{name}", type_=LINKS.c[name].type) for name in _LINK_COLUMNS)
+    ).select_from(_MARKED),
+)
 _NEXT_DUE = select(func.min(OUTBOX.c.next_attempt_at)).where(
     OUTBOX.c.status.in_((PENDING, SENDING)), OUTBOX.c.next_attempt_at > bindparam("now")
 )
@@ -203,6 +242,33 @@ class DeliveryStore:
             connection.execute(_RENEW, {"ids": list(ids), "lease": lease_until})
 
         await self._database.run_short(work)
+
+    async def record_sent(self, *, now: datetime, sent: SentRow, links: Sequence[NewLink]) -> None:
+        """Record one sent row with the links it made (`finish` for one row; on PostgreSQL a
+        row with at most one link is a single statement)."""
+        if self._database.engine.dialect.name != "postgresql" or len(links) > 1:
+            await self.finish(now=now, sent=[sent], links=links, released=[])
+            return
+        params: dict[str, object] = {
+            "row_id": sent.message_id,
+            "copy_id": sent.sent_message_id,
+            "now": now,
+        }
+        statement: Executable = _MARK_SENT
+        if links:
+            statement = _MARK_SENT_WITH_LINK
+            link = links[0]
+            params.update(
+                link_ticket_id=link.ticket_id,
+                link_source_chat_id=link.source_chat_id,
+                link_source_message_id=link.source_message_id,
+                link_copy_chat_id=link.copy_chat_id,
+                link_copy_message_id=link.copy_message_id,
+                link_created_at=now,
+            )
+        async with self._database.engine.connect() as connection:
+            single = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await single.execute(statement, params)
 
     async def finish(
         self,

@@ -1,6 +1,6 @@
 """Writing outgoing messages to the outbox, in the unit of work of the change that causes them.
 
-The delivery worker (`bot/telegram/delivery.py`) sends them later, with retries and pacing.
+The delivery worker (`bot/telegram/delivery/`) sends them later, with retries and pacing.
 Every message has an idempotency `key` (one message per cause: enqueueing the same key twice
 adds nothing), a target `chat_id`, an optional `thread_id` and a `kind` with its payload:
 

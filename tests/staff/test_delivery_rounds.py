@@ -1,0 +1,114 @@
+"""The delivery worker's rounds: what wakes it, what makes it go again at once, and chats
+sent side by side."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from aiogram import Bot
+
+from bot.domain.clock import FrozenClock
+from bot.locales.catalog import Catalogs
+from bot.services.outbox import enqueue_text
+from bot.telegram.delivery import DeliveryWorker, Pacer, stop_worker
+from storage.unit_of_work import Database
+from tests.telegram_fake import FakeTelegram
+
+STAFF = -1009999
+CUSTOMER = 5551
+OTHER_CUSTOMER = 5552
+GUARD = 10.0  # seconds: only a broken worker ever gets near this
+
+
+def _worker(database: Database, clock: FrozenClock, fake: FakeTelegram) -> DeliveryWorker:
+    return DeliveryWorker(
+        Bot("42:TEST", session=fake),
+        database,
+        clock,
+        Catalogs(),
+        staff_chat_id=STAFF,
+        staff_locale="en",
+        # No pacing at all and an idle poll far away: only a wake-up or a full round may
+        # start the next round.
+        pacer=Pacer(group_limit=0, private_interval=timedelta(0), overall_limit=0),
+        idle_poll=3600.0,
+    )
+
+
+async def _text(database: Database, clock: FrozenClock, key: str, chat_id: int) -> None:
+    async with database.unit_of_work() as uow:
+        await enqueue_text(uow, key=key, chat_id=chat_id, html=key, now=clock.now())
+
+
+@asynccontextmanager
+async def _running(worker: DeliveryWorker) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_forever(stop))
+    try:
+        yield
+    finally:
+        await stop_worker(task, stop)
+
+
+async def test_a_message_queued_during_a_round_goes_out_without_waiting_for_the_poll(
+    any_database: Database, clock: FrozenClock
+) -> None:
+    database = any_database
+    fake = FakeTelegram(clock=clock)
+    worker = _worker(database, clock, fake)
+    first = fake.hold("sendMessage")
+    await _text(database, clock, "first", CUSTOMER)
+    async with _running(worker):
+        worker.notify()
+        await asyncio.wait_for(first.called.wait(), GUARD)
+        second = fake.hold("sendMessage")
+        await _text(database, clock, "second", CUSTOMER)
+        worker.notify()  # while the round is still sending "first"
+        first.answer.set()
+        await asyncio.wait_for(second.called.wait(), GUARD)
+        second.answer.set()
+    assert fake.texts_to(CUSTOMER) == ["first", "second"]
+
+
+async def test_a_chat_with_more_due_than_a_round_takes_gets_the_rest_at_once(
+    any_database: Database, clock: FrozenClock
+) -> None:
+    database = any_database
+    fake = FakeTelegram(clock=clock)
+    worker = _worker(database, clock, fake)
+    for number in range(45):
+        await _text(database, clock, f"group-{number}", STAFF)
+    for _ in range(44):
+        fake.hold("sendMessage").answer.set()
+    last = fake.hold("sendMessage")
+    async with _running(worker):
+        worker.notify()  # one wake-up for all of them
+        await asyncio.wait_for(last.called.wait(), GUARD)
+        last.answer.set()
+    assert fake.texts_to(STAFF) == [f"group-{number}" for number in range(45)]
+
+
+async def test_a_slow_chat_does_not_hold_up_another_chat_in_the_same_round(
+    any_database: Database, clock: FrozenClock
+) -> None:
+    database = any_database
+    fake = FakeTelegram(clock=clock)
+    worker = _worker(database, clock, fake)
+    await _text(database, clock, "slow", CUSTOMER)
+    await _text(database, clock, "after slow", CUSTOMER)
+    await _text(database, clock, "other", OTHER_CUSTOMER)
+    first, second = fake.hold("sendMessage"), fake.hold("sendMessage")
+    sending = asyncio.create_task(worker.run_once())
+    # Both chats' messages are with Telegram at once, neither answered yet.
+    await asyncio.wait_for(first.called.wait(), GUARD)
+    await asyncio.wait_for(second.called.wait(), GUARD)
+    in_flight = [call.params["text"] for call in fake.calls_of("sendMessage")]
+    assert sorted(in_flight) == ["other", "slow"]  # "after slow" waits for its chat's first
+    first.answer.set()
+    second.answer.set()
+    assert await sending == 3
+    assert fake.texts_to(CUSTOMER) == ["slow", "after slow"]
+    assert fake.texts_to(OTHER_CUSTOMER) == ["other"]
