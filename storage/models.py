@@ -111,7 +111,7 @@ class Ticket(SQLModel, table=True):
     priority: Priority = Field(default=Priority.NORMAL, sa_type=EnumText(Priority, 16))
     team: str | None = Field(default=None, max_length=64)
     assignee_id: int | None = Field(default=None, sa_type=BigInteger)
-    topic_id: int | None = Field(default=None, sa_type=BigInteger)
+    topic_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
     card_message_id: int | None = Field(default=None, sa_type=BigInteger)
     # Knowledge-base entries related to the description, chosen once for the staff card;
     # None: not searched yet.
