@@ -1,7 +1,7 @@
 """Incident detection for one new ticket, with 100,000 tickets in the trailing 4 weeks and
 2,000 of them (all of one category, the worst case) in the 60-minute window.
 
-Times `IncidentService.observe` end to end on a SQLite file (reading the ticket, topping up
+Times `IncidentDetection.observe` end to end on a SQLite file (reading the ticket, topping up
 the window kept in memory, clustering, the cluster's alert, the open incidents, the baseline
 counts when the spike test runs, writing the observation) and counts its SQL statements; plus
 the pure rule alone (`place` + `judge`), plain and with the window's matrix of masks. Two
@@ -42,7 +42,7 @@ from bench.incident_fanout import NoButtons, fanout_time
 from bot.domain.clock import FrozenClock
 from bot.domain.incidents import CLUSTER_THRESHOLD, MEASURES, Observation, SpikePolicy, judge, place
 from bot.locales.catalog import Catalogs
-from bot.services.incidents import IncidentConfig, IncidentService
+from bot.services.incidents import IncidentConfig, IncidentContext, IncidentDetection
 from bot.services.incidents.signatures import signature
 from bot.services.incidents.window import Window
 from storage.db import create_engine
@@ -201,12 +201,8 @@ async def _observe_times(
         await upgrade_database(database.engine)
         await _seed(database, tickets, window, rng, busy=busy, linked=linked)
         clock = FrozenClock(START)
-        service = IncidentService(
-            database,
-            clock,
-            Catalogs(),
-            IncidentConfig(staff_chat_id=-100),
-            None,  # type: ignore[arg-type]  # resolution is not timed here
+        detector = IncidentDetection(
+            IncidentContext(database, clock, Catalogs(), IncidentConfig(staff_chat_id=-100)),
             NoButtons(),
         )
         statements = linked_now = 0
@@ -261,7 +257,7 @@ async def _observe_times(
             for engine in database.sync_engines:
                 event.listen(engine, "before_cursor_execute", count)
             started = _now()
-            detection = await service.observe(ticket_id)
+            detection = await detector.observe(ticket_id)
             _timed(results, f"observe ({backend}, end to end)", started)
             linked_now += detection is not None and detection.linked_to is not None
             for engine in database.sync_engines:

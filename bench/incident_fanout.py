@@ -16,7 +16,7 @@ from sqlalchemy import Connection, insert
 from bot.domain.clock import FrozenClock
 from bot.locales.catalog import Catalogs
 from bot.services.desk import AgentRef
-from bot.services.incidents import IncidentConfig, IncidentService
+from bot.services.incidents import IncidentConfig, IncidentContext, IncidentFanout
 from bot.services.outbox import Buttons
 from storage.db import create_engine
 from storage.incident_models import Incident, IncidentTicket
@@ -106,16 +106,12 @@ async def fanout_time(customers: int) -> tuple[float, int]:
         await database.run_short(seed)
         incident_id = 1
         assert incident_id is not None
-        service = IncidentService(
-            database,
-            FrozenClock(START),
-            Catalogs(),
-            IncidentConfig(staff_chat_id=-100),
-            None,  # type: ignore[arg-type]
-            NoButtons(),
+        context = IncidentContext(
+            database, FrozenClock(START), Catalogs(), IncidentConfig(staff_chat_id=-100)
         )
+        fanout = IncidentFanout(context, None)  # type: ignore[arg-type]  # no resolution here
         started = time.perf_counter()
-        sent = await service.post_update(incident_id, "The bank is fixing it", AgentRef(1, "A"))
+        sent = await fanout.post_update(incident_id, "The bank is fixing it", AgentRef(1, "A"))
         elapsed = time.perf_counter() - started
         await database.dispose()
         return elapsed, sent

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.domain.clock import FrozenClock
 from bot.locales.catalog import Catalogs
-from bot.services.incidents import IncidentConfig, IncidentService
+from bot.services.incidents import IncidentConfig, IncidentContext, IncidentDetection
 from storage.incident_models import IncidentAlert
 from storage.models import Customer, Ticket
 from storage.outbox_models import OutboxMessage
@@ -51,8 +51,9 @@ async def _one_alert_when_racing(database: Database) -> None:
     ids = await _tickets(database, 8)
     clock = FrozenClock(START + timedelta(minutes=10))
     config = IncidentConfig(staff_chat_id=-100, supervisor_ids=(5,))
+    context = IncidentContext(database, clock, Catalogs(), config)
     services = [
-        IncidentService(database, clock, Catalogs(), config, None, _Buttons())  # type: ignore[arg-type]
+        IncidentDetection(context, _Buttons())
         for _ in range(2)  # two instances, each with its own window cache
     ]
     for ticket_id in ids[:4]:

@@ -122,7 +122,7 @@ async def test_status_buttons_suggestions_and_figures(desk: Desk) -> None:
     staff = desk.app.staff
     assert staff is not None and staff.incidents is not None
     start = desk.clock.now() - timedelta(days=1)
-    figures = await staff.incidents.service.figures(since=start, until=desk.clock.now())
+    figures = await staff.incidents.service.lifecycle.figures(since=start, until=desk.clock.now())
     assert (figures.incidents, figures.linked_tickets) == (1, 5)
     assert figures.time_to_detect == timedelta(minutes=8)  # first ticket to the alert
     assert figures.time_to_resolve == timedelta(hours=2, minutes=10)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -19,12 +19,10 @@ from bot.domain.incidents import (
 )
 from bot.domain.tickets import OPEN_STATUSES
 from bot.locales.catalog import Catalogs
-from bot.services.desk import DeskError, DeskService
-from bot.services.incidents.baseline import BaselineCache
-from bot.services.incidents.window import WindowCache
-from bot.services.outbox import Buttons, Notify, enqueue_card_refresh, enqueue_text
+from bot.services.desk import DeskError
+from bot.services.outbox import Buttons, Notify, enqueue_card_refresh
 from storage.incident_models import Incident, IncidentTicket
-from storage.incident_repository import IncidentRepository, NewTicket, OpenIncident
+from storage.incident_repository import IncidentRepository, NewTicket
 from storage.models import Ticket
 from storage.unit_of_work import Database, UnitOfWork
 
@@ -109,94 +107,69 @@ def short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-class IncidentCore:
-    def __init__(
-        self,
-        database: Database,
-        clock: Clock,
-        catalogs: Catalogs,
-        config: IncidentConfig,
-        desk: DeskService,
-        buttons: AlertButtons,
-        *,
-        category_titles: dict[str, str] | None = None,
-        notify: Notify | None = None,
-    ) -> None:
-        self._database = database
-        self._clock = clock
-        self._catalogs = catalogs
-        self.config = config
-        self._desk = desk
-        self._buttons = buttons
-        self._category_titles = category_titles or {}
-        self._notify = notify or (lambda: None)
-        self._windows = WindowCache()
-        self._baselines = BaselineCache()
+def no_wakeup() -> None:
+    """The default `notify`: nothing to wake (tests, benchmarks)."""
 
-    def _staff(self, key: str, /, **params: object) -> str:
-        return self._catalogs.render(key, self.config.staff_locale, **params)
 
-    def _count(self, key: str, count: int) -> str:
-        return self._catalogs.count(key, self.config.staff_locale, count)
+@dataclass(frozen=True, slots=True)
+class IncidentContext:
+    """What every incident use case reads: the database, the clock, the texts and settings."""
 
-    def _staff_plain(self, key: str, /, **params: object) -> str:
-        return self._catalogs.plain(key, self.config.staff_locale, **params)
+    database: Database
+    clock: Clock
+    catalogs: Catalogs
+    config: IncidentConfig
+    category_titles: Mapping[str, str] = field(default_factory=dict)
+    notify: Notify = no_wakeup
 
-    def _alert_chats(self) -> list[int]:
+    def staff(self, key: str, /, **params: object) -> str:
+        return self.catalogs.render(key, self.config.staff_locale, **params)
+
+    def count(self, key: str, count: int) -> str:
+        return self.catalogs.count(key, self.config.staff_locale, count)
+
+    def staff_plain(self, key: str, /, **params: object) -> str:
+        return self.catalogs.plain(key, self.config.staff_locale, **params)
+
+    def category_title(self, category: str) -> str:
+        return self.category_titles.get(category, category)
+
+    def alert_chats(self) -> list[int]:
         chats = [self.config.staff_chat_id] if self.config.staff_chat_id is not None else []
         return chats + [s for s in self.config.supervisor_ids if s not in chats]
 
-    @staticmethod
-    async def _open(repo: IncidentRepository, incident_id: int) -> Incident:
-        incident = await repo.get(incident_id=incident_id, lock=True)
-        if incident is None:
-            raise IncidentError("incidents.error.no_incident")
-        if incident.status not in IncidentStatus.OPEN:
-            raise IncidentError("incidents.error.resolved", number=incident.number)
-        return incident
 
-    async def _link(
-        self,
-        uow: UnitOfWork,
-        repo: IncidentRepository,
-        incident_id: int,
-        ticket: Ticket | NewTicket,
-        *,
-        how: str,
-        by: int | None,
-        now: datetime,
-        suggested: bool = True,
-    ) -> None:
-        """Link the ticket; `suggested=False`: it has no suggestion on its card to clear (it
-        is being observed now and was linked instead)."""
-        assert ticket.id is not None
-        await repo.link(
-            IncidentTicket(
-                ticket_id=ticket.id, incident_id=incident_id, how=how, linked_by=by, linked_at=now
-            )
-        )
-        observation = await repo.observation(ticket_id=ticket.id) if suggested else None
-        if observation is not None and observation.suggested_incident_id is not None:
-            observation.suggested_incident_id = None
-            uow.session.add(observation)
-        await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
+async def open_incident(repo: IncidentRepository, incident_id: int) -> Incident:
+    """The incident, locked, if it is still open."""
+    incident = await repo.get(incident_id=incident_id, lock=True)
+    if incident is None:
+        raise IncidentError("incidents.error.no_incident")
+    if incident.status not in IncidentStatus.OPEN:
+        raise IncidentError("incidents.error.resolved", number=incident.number)
+    return incident
 
-    async def _tell_known(
-        self, uow: UnitOfWork, incident: OpenIncident, ticket: NewTicket, now: datetime
-    ) -> None:
-        """Tell the customer of a new complaint linked to an open incident that it is known."""
-        if ticket.telegram_id is None or ticket.locale is None:
-            return
-        await enqueue_text(
-            uow,
-            key=f"incident-known:{incident.id}:{ticket.id}",
-            chat_id=ticket.telegram_id,
-            html=self._catalogs.render(
-                "incidents.customer.known",
-                ticket.locale,
-                number=ticket.number,
-                text=incident.public_text,
-            ),
-            now=now,
-            ticket_id=ticket.id,
+
+async def link_ticket(
+    uow: UnitOfWork,
+    repo: IncidentRepository,
+    incident_id: int,
+    ticket: Ticket | NewTicket,
+    *,
+    how: str,
+    by: int | None,
+    now: datetime,
+    suggested: bool = True,
+) -> None:
+    """Link the ticket; `suggested=False`: it has no suggestion on its card to clear (it
+    is being observed now and was linked instead)."""
+    assert ticket.id is not None
+    await repo.link(
+        IncidentTicket(
+            ticket_id=ticket.id, incident_id=incident_id, how=how, linked_by=by, linked_at=now
         )
+    )
+    observation = await repo.observation(ticket_id=ticket.id) if suggested else None
+    if observation is not None and observation.suggested_incident_id is not None:
+        observation.suggested_incident_id = None
+        uow.session.add(observation)
+    await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)

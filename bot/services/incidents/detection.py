@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.incidents import Placement, SpikeVerdict, best_match, judge
+from bot.domain.incidents import Placement, SpikeVerdict, best_match, is_calm, judge
+from bot.services.incidents.baseline import BaselineCache
 from bot.services.incidents.common import (
     ABOUT_LENGTH,
     SAMPLE_TICKETS,
+    AlertButtons,
     Detection,
-    IncidentCore,
+    IncidentContext,
+    link_ticket,
     short,
 )
 from bot.services.incidents.signatures import signature
+from bot.services.incidents.window import WindowCache
 from bot.services.outbox import enqueue_card_refresh, enqueue_text
 from storage.incident_models import IncidentAlert
 from storage.incident_repository import IncidentRepository, NewTicket, OpenIncident
@@ -20,8 +24,14 @@ from storage.models import Ticket
 from storage.unit_of_work import UnitOfWork
 
 
-class IncidentDetection(IncidentCore):
-    # -------------------------------------------------------------------- detection
+class IncidentDetection:
+    """Detection and alerts; owns the in-memory window and baseline caches of this process."""
+
+    def __init__(self, context: IncidentContext, buttons: AlertButtons) -> None:
+        self._context = context
+        self._buttons = buttons
+        self._windows = WindowCache()
+        self._baselines = BaselineCache()
 
     async def observe(self, ticket_id: int) -> Detection | None:
         """Detection for one new ticket: cluster it, link it to a matching open incident (and
@@ -32,8 +42,9 @@ class IncidentDetection(IncidentCore):
         cluster's alert (grown in the same statement; not for a new cluster), the open
         incidents, the observation; the baseline times only once in a while (kept in memory,
         `BaselineCache`)."""
-        policy = self.config.policy
-        async with self._database.unit_of_work() as uow:
+        config = self._context.config
+        policy = config.policy
+        async with self._context.database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
             ticket = await repo.new_ticket(ticket_id=ticket_id)
             if ticket is None or ticket.kind != "complaint" or ticket.observed:
@@ -47,7 +58,7 @@ class IncidentDetection(IncidentCore):
                 ticket_id=ticket_id,
                 at=now,
                 signature=text,
-                threshold=self.config.cluster_threshold,
+                threshold=config.cluster_threshold,
                 leave_out=ticket_id,
             )
             alert_id = (
@@ -59,10 +70,10 @@ class IncidentDetection(IncidentCore):
             )
             incident, score = await self._matching_incident(repo, ticket, text)
             incident_id = incident.id if incident is not None else None
-            linked = incident is not None and score >= self.config.link_threshold
+            linked = incident is not None and score >= config.link_threshold
             suggested = (
                 incident_id
-                if not linked and incident_id is not None and score >= self.config.suggest_threshold
+                if not linked and incident_id is not None and score >= config.suggest_threshold
                 else None
             )
             await repo.observe(
@@ -76,7 +87,7 @@ class IncidentDetection(IncidentCore):
             detection = Detection(placement.cluster_id, placement.size)
             if linked:
                 assert incident is not None and incident_id is not None
-                await self._link(
+                await link_ticket(
                     uow, repo, incident_id, ticket, how="auto", by=None, now=now, suggested=False
                 )
                 await self._tell_known(uow, incident, ticket, now)
@@ -86,7 +97,7 @@ class IncidentDetection(IncidentCore):
                 detection = Detection(placement.cluster_id, placement.size, suggested=suggested)
             if detection.linked_to is None and alert_id is None:
                 detection = await self._spike(uow, repo, ticket, placement, detection, now)
-        self._notify()
+        self._context.notify()
         return detection
 
     async def _spike(
@@ -99,7 +110,7 @@ class IncidentDetection(IncidentCore):
         now: datetime,
     ) -> Detection:
         """The spike test for the ticket's cluster, and its alert when improbable."""
-        policy = self.config.policy
+        policy = self._context.config.policy
         if placement.size >= policy.min_tickets:
             counts = await self._baselines.counts(repo, ticket.category, now=now, policy=policy)
             verdict = judge(placement.size, counts, policy)
@@ -130,7 +141,7 @@ class IncidentDetection(IncidentCore):
                 incident.signature,
                 *await repo.linked_signatures(incident_id=incident.id),
             ]
-            match = best_match(text, candidates, threshold=self.config.suggest_threshold)
+            match = best_match(text, candidates, threshold=self._context.config.suggest_threshold)
             if match is not None and match[1] > best[1]:
                 best = (incident, match[1])
         return best
@@ -164,33 +175,85 @@ class IncidentDetection(IncidentCore):
         about = short((seed or ticket).description or "", ABOUT_LENGTH)
         minutes = max(1, round((now - first_at).total_seconds() / 60))
         lines = [
-            self._staff(
+            self._context.staff(
                 "incidents.alert.title",
-                complaints=self._count("count.complaints", verdict.count),
+                complaints=self._context.count("count.complaints", verdict.count),
                 about=about,
                 minutes=minutes,
                 usual=f"{verdict.usual_per_hour:.1f}",
-                category=self._category_titles.get(ticket.category, ticket.category),
+                category=self._context.category_title(ticket.category),
             )
         ]
         for sample_id in alert.sample_ticket_ids:
             sample = await uow.tickets.get(ticket_id=sample_id)
             if sample is not None:
                 lines.append(
-                    self._staff(
+                    self._context.staff(
                         "incidents.alert.sample",
                         number=sample.number,
                         text=short(sample.description or "", ABOUT_LENGTH),
                     )
                 )
         html = "\n".join(lines)
-        for chat_id in self._alert_chats():
+        for chat_id in self._context.alert_chats():
             await enqueue_text(
                 uow,
                 key=f"incident-alert:{alert.id}:{chat_id}",
                 chat_id=chat_id,
                 html=html,
                 now=now,
-                buttons=self._buttons.alert(alert.id, self.config.staff_locale),
+                buttons=self._buttons.alert(alert.id, self._context.config.staff_locale),
             )
         return alert
+
+    async def _tell_known(
+        self, uow: UnitOfWork, incident: OpenIncident, ticket: NewTicket, now: datetime
+    ) -> None:
+        """Tell the customer of a new complaint linked to an open incident that it is known."""
+        if ticket.telegram_id is None or ticket.locale is None:
+            return
+        await enqueue_text(
+            uow,
+            key=f"incident-known:{incident.id}:{ticket.id}",
+            chat_id=ticket.telegram_id,
+            html=self._context.catalogs.render(
+                "incidents.customer.known",
+                ticket.locale,
+                number=ticket.number,
+                text=incident.public_text,
+            ),
+            now=now,
+            ticket_id=ticket.id,
+        )
+
+    async def calm_alerts(self) -> int:
+        """All-clears for alerts whose cluster calmed down (no new ticket for a window);
+        returns how many alerts were closed."""
+        context = self._context
+        now = context.clock.now()
+        policy = context.config.policy
+        closed = 0
+        async with context.database.unit_of_work() as uow:
+            repo = IncidentRepository(uow.session)
+            for alert in await repo.open_alerts(last_before=now - policy.window):
+                if not is_calm(alert.last_ticket_at, now, policy):
+                    continue
+                assert alert.id is not None
+                if not await repo.claim_alert(alert_id=alert.id, status="calm", now=now):
+                    continue
+                closed += 1
+                html = context.staff(
+                    "incidents.alert.all_clear",
+                    complaints=context.count("count.complaints", alert.count),
+                    category=context.category_title(alert.category),
+                )
+                for chat_id in context.alert_chats():
+                    await enqueue_text(
+                        uow,
+                        key=f"incident-calm:{alert.id}:{chat_id}",
+                        chat_id=chat_id,
+                        html=html,
+                        now=now,
+                    )
+        context.notify()
+        return closed

@@ -5,29 +5,35 @@ from __future__ import annotations
 from bot.domain.incidents import IncidentStatus
 from bot.domain.tickets import IllegalTransition, ResolutionType
 from bot.services.desk import AgentRef, DeskError
+from bot.services.desk.resolve import Resolve
 from bot.services.incidents.common import (
     OPEN_TICKET_STATUSES,
-    IncidentCore,
+    IncidentContext,
     IncidentError,
     Resolution,
+    open_incident,
 )
 from bot.services.outbox import INCIDENT_RESOLVED, INCIDENT_UPDATE, enqueue_texts
 from storage.incident_models import IncidentUpdate
 from storage.incident_repository import IncidentRepository
 
 
-class IncidentFanout(IncidentCore):
-    # ------------------------------------------------------------- updates, resolution
+class IncidentFanout:
+    """Updates and resolutions; each linked ticket is resolved by the desk's `Resolve`."""
+
+    def __init__(self, context: IncidentContext, resolve_ticket: Resolve) -> None:
+        self._context = context
+        self._resolve_ticket = resolve_ticket
 
     async def post_update(self, incident_id: int, text: str, agent: AgentRef) -> int:
         """Send an update to every linked customer (once each); returns how many."""
         text = text.strip()
         if not text:
             raise IncidentError("incidents.usage.update")
-        now = self._clock.now()
-        async with self._database.unit_of_work() as uow:
+        now = self._context.clock.now()
+        async with self._context.database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
-            incident = await self._open(repo, incident_id)
+            incident = await open_incident(repo, incident_id)
             update = await repo.add_update(
                 IncidentUpdate(incident_id=incident_id, text=text, author_id=agent.user_id, at=now)
             )
@@ -39,7 +45,7 @@ class IncidentFanout(IncidentCore):
                 if customer_id in customers:
                     continue
                 customers.add(customer_id)
-                html = self._catalogs.render(
+                html = self._context.catalogs.render(
                     "incidents.customer.update",
                     locale,
                     number=number,
@@ -51,7 +57,7 @@ class IncidentFanout(IncidentCore):
             await enqueue_texts(uow, messages=messages, kind=INCIDENT_UPDATE, now=now)
             update.recipients = len(customers)
             uow.session.add(update)
-        self._notify()
+        self._context.notify()
         return len(customers)
 
     async def resolve(
@@ -62,10 +68,10 @@ class IncidentFanout(IncidentCore):
         text = text.strip()
         if not text:
             raise IncidentError("incidents.usage.resolve")
-        now = self._clock.now()
-        async with self._database.unit_of_work() as uow:
+        now = self._context.clock.now()
+        async with self._context.database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
-            incident = await self._open(repo, incident_id)
+            incident = await open_incident(repo, incident_id)
             incident.status = IncidentStatus.RESOLVED
             incident.resolved_at = now
             incident.resolution_type = resolution
@@ -79,7 +85,7 @@ class IncidentFanout(IncidentCore):
     async def _settle(self, incident_id: int, agent: AgentRef | None = None) -> tuple[int, int]:
         """Apply a resolved incident's decision to each linked ticket not done yet (by the
         agent who resolved it); tickets no longer open are left alone."""
-        async with self._database.unit_of_work() as uow:
+        async with self._context.database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
             incident = await repo.get(incident_id=incident_id)
             pending = await repo.unsettled(incident_id=incident_id)
@@ -90,17 +96,18 @@ class IncidentFanout(IncidentCore):
         if incident is None or incident.resolution_type is None:
             return 0, 0
         if agent is None:
-            agent = AgentRef(incident.resolved_by or 0, self._staff_plain("incidents.agent_name"))
+            name = self._context.staff_plain("incidents.agent_name")
+            agent = AgentRef(incident.resolved_by or 0, name)
         resolution = incident.resolution_type
         resolved = left_alone = 0
         for ticket_id in pending:
-            async with self._database.unit_of_work() as uow:
+            async with self._context.database.unit_of_work() as uow:
                 ticket = await uow.tickets.get(ticket_id=ticket_id)
                 still_open = ticket is not None and ticket.status in OPEN_TICKET_STATUSES
             done = False
             if still_open:
                 try:
-                    await self._desk.resolve(
+                    await self._resolve_ticket(
                         ticket_id,
                         agent,
                         resolution=resolution,
@@ -113,9 +120,16 @@ class IncidentFanout(IncidentCore):
                     pass  # resolved or closed in the meantime (by an agent, or a sweep)
             resolved += done
             left_alone += not done
-            async with self._database.unit_of_work() as uow:
+            async with self._context.database.unit_of_work() as uow:
                 await IncidentRepository(uow.session).settle(
-                    ticket_id=ticket_id, now=self._clock.now()
+                    ticket_id=ticket_id, now=self._context.clock.now()
                 )
-        self._notify()
+        self._context.notify()
         return resolved, left_alone
+
+    async def finish_resolutions(self) -> None:
+        """Settle the tickets of resolutions left unfinished by a restart."""
+        async with self._context.database.unit_of_work() as uow:
+            unfinished = await IncidentRepository(uow.session).resolved_with_unsettled()
+        for incident_id in unfinished:
+            await self._settle(incident_id)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from bot.domain.incidents import IncidentStatus, format_incident_number
 from bot.services.desk import AgentRef
 from bot.services.incidents.common import (
     ABOUT_LENGTH,
-    IncidentCore,
+    IncidentContext,
     IncidentError,
+    IncidentFigures,
     IncidentView,
     LinkedView,
+    link_ticket,
+    median,
+    open_incident,
     short,
 )
 from bot.services.incidents.signatures import signature
@@ -20,12 +25,15 @@ from storage.incident_repository import IncidentRepository
 from storage.models import Ticket
 
 
-class IncidentLifecycle(IncidentCore):
+class IncidentLifecycle:
+    def __init__(self, context: IncidentContext) -> None:
+        self._context = context
+
     # ------------------------------------------------------------------------ alerts
 
     async def dismiss(self, alert_id: int, agent: AgentRef) -> IncidentAlert:
-        now = self._clock.now()
-        async with self._database.unit_of_work() as uow:
+        now = self._context.clock.now()
+        async with self._context.database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
             alert = await repo.alert(alert_id=alert_id)
             if alert is None:
@@ -36,7 +44,7 @@ class IncidentLifecycle(IncidentCore):
             return alert
 
     async def alert_tickets(self, alert_id: int) -> tuple[IncidentAlert, Sequence[Ticket]]:
-        async with self._database.unit_of_work() as uow:
+        async with self._context.database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
             alert = await repo.alert(alert_id=alert_id)
             if alert is None:
@@ -60,8 +68,8 @@ class IncidentLifecycle(IncidentCore):
     ) -> Incident:
         """A new incident: from an alert (its cluster's tickets linked) or by hand with a title
         (and the ticket whose topic it was declared in, if any)."""
-        now = self._clock.now()
-        async with self._database.unit_of_work() as uow:
+        now = self._context.clock.now()
+        async with self._context.database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
             alert: IncidentAlert | None = None
             members: list[int] = []
@@ -113,16 +121,16 @@ class IncidentLifecycle(IncidentCore):
                 ticket = await uow.tickets.get(ticket_id=member)
                 if ticket is not None and await repo.link_of(ticket_id=member) is None:
                     how = "cluster" if alert is not None else "manual"
-                    await self._link(
+                    await link_ticket(
                         uow, repo, incident.id, ticket, how=how, by=agent.user_id, now=now
                     )
-        self._notify()
+        self._context.notify()
         return incident
 
     async def set_topic(
         self, incident_id: int, *, topic_id: int | None, card_message_id: int
     ) -> None:
-        async with self._database.unit_of_work() as uow:
+        async with self._context.database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
             incident = await repo.get(incident_id=incident_id)
             if incident is not None:
@@ -131,15 +139,15 @@ class IncidentLifecycle(IncidentCore):
                 await repo.save(incident)
 
     async def by_topic(self, topic_id: int) -> Incident | None:
-        async with self._database.unit_of_work() as uow:
+        async with self._context.database.unit_of_work() as uow:
             return await IncidentRepository(uow.session).by_topic(topic_id=topic_id)
 
     async def by_number(self, number: str) -> Incident | None:
-        async with self._database.unit_of_work() as uow:
+        async with self._context.database.unit_of_work() as uow:
             return await IncidentRepository(uow.session).by_number(number=number)
 
     async def view(self, incident_id: int) -> IncidentView:
-        async with self._database.unit_of_work() as uow:
+        async with self._context.database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
             incident = await repo.get(incident_id=incident_id)
             if incident is None:
@@ -151,7 +159,7 @@ class IncidentLifecycle(IncidentCore):
             )
 
     async def open_views(self) -> list[IncidentView]:
-        async with self._database.unit_of_work() as uow:
+        async with self._context.database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
             views = []
             for incident in await repo.open_incidents():
@@ -167,7 +175,7 @@ class IncidentLifecycle(IncidentCore):
 
     async def for_ticket(self, ticket_id: int) -> tuple[Incident | None, Incident | None]:
         """The incident a ticket is linked to, and the open one suggested for it (card)."""
-        async with self._database.unit_of_work() as uow:
+        async with self._context.database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
             link = await repo.link_of(ticket_id=ticket_id)
             if link is not None:
@@ -181,10 +189,10 @@ class IncidentLifecycle(IncidentCore):
             return None, suggested
 
     async def set_public_text(self, incident_id: int, text: str) -> Incident:
-        now = self._clock.now()
-        async with self._database.unit_of_work() as uow:
+        now = self._context.clock.now()
+        async with self._context.database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
-            incident = await self._open(repo, incident_id)
+            incident = await open_incident(repo, incident_id)
             incident.public_text = text
             incident.updated_at = now
             await repo.save(incident)
@@ -193,15 +201,15 @@ class IncidentLifecycle(IncidentCore):
     async def set_status(self, incident_id: int, status: str) -> Incident:
         if status not in IncidentStatus.OPEN:
             raise IncidentError("incidents.usage.status")
-        now = self._clock.now()
-        async with self._database.unit_of_work() as uow:
+        now = self._context.clock.now()
+        async with self._context.database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
-            incident = await self._open(repo, incident_id)
+            incident = await open_incident(repo, incident_id)
             order = IncidentStatus.ORDER
             if order.index(status) <= order.index(incident.status):
                 raise IncidentError(
                     "incidents.error.status_back",
-                    current=self._staff_plain(f"incidents.status.{incident.status}"),
+                    current=self._context.staff_plain(f"incidents.status.{incident.status}"),
                 )
             incident.status = IncidentStatus(status)
             incident.updated_at = now
@@ -211,13 +219,13 @@ class IncidentLifecycle(IncidentCore):
     # ------------------------------------------------------------------------- links
 
     async def link(self, number: str, ticket_id: int, agent: AgentRef) -> Incident:
-        now = self._clock.now()
-        async with self._database.unit_of_work() as uow:
+        now = self._context.clock.now()
+        async with self._context.database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
             found = await repo.by_number(number=number)
             if found is None or found.id is None:
                 raise IncidentError("incidents.error.unknown_number", number=number)
-            incident = await self._open(repo, found.id)
+            incident = await open_incident(repo, found.id)
             assert incident.id is not None
             ticket = await uow.tickets.get(ticket_id=ticket_id)
             if ticket is None:
@@ -230,14 +238,14 @@ class IncidentLifecycle(IncidentCore):
                     number=ticket.number,
                     incident=other.number if other else "?",
                 )
-            await self._link(
+            await link_ticket(
                 uow, repo, incident.id, ticket, how="manual", by=agent.user_id, now=now
             )
-        self._notify()
+        self._context.notify()
         return incident
 
     async def unlink(self, ticket_id: int) -> tuple[Incident, Ticket]:
-        async with self._database.unit_of_work() as uow:
+        async with self._context.database.unit_of_work() as uow:
             repo = IncidentRepository(uow.session)
             ticket = await uow.tickets.get(ticket_id=ticket_id)
             link = await repo.link_of(ticket_id=ticket_id)
@@ -251,3 +259,25 @@ class IncidentLifecycle(IncidentCore):
                 observation.suggested_incident_id = None
                 uow.session.add(observation)
             return incident, ticket
+
+    # -------------------------------------------------------------------- statistics
+
+    async def figures(self, *, since: datetime, until: datetime) -> IncidentFigures:
+        """Incidents declared in [since, until): how many, their linked tickets, the median
+        time to detect (cluster's first ticket to the alert) and to resolve (detection, or
+        the declaration of an incident declared by hand, to resolution)."""
+        async with self._context.database.unit_of_work() as uow:
+            repo = IncidentRepository(uow.session)
+            incidents = list(await repo.between(since=since, until=until))
+            linked = await repo.count_linked(incident_ids=[i.id for i in incidents if i.id])
+        detect = [
+            i.alerted_at - i.first_ticket_at
+            for i in incidents
+            if i.alerted_at is not None and i.first_ticket_at is not None
+        ]
+        resolve = [
+            i.resolved_at - (i.first_ticket_at or i.declared_at)
+            for i in incidents
+            if i.resolved_at is not None
+        ]
+        return IncidentFigures(len(incidents), linked, median(detect), median(resolve))

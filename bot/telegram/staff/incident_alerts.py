@@ -44,7 +44,7 @@ async def on_button(
     service = ctx.service
     try:
         if data.action == "declare":
-            incident = await service.declare(agent=agent, alert_id=data.id)
+            incident = await service.lifecycle.declare(agent=agent, alert_id=data.id)
             assert incident.id is not None
             await ctx.open_topic(incident.id)
             await query.answer(t_plain("incidents.declared_plain", number=incident.number))
@@ -54,14 +54,14 @@ async def on_button(
                 )
             return
         if data.action == "dismiss":
-            await service.dismiss(data.id, agent)
+            await service.lifecycle.dismiss(data.id, agent)
             await query.answer(t_plain("incidents.dismissed"))
             if isinstance(query.message, Message):
                 await query.message.answer(t("incidents.dismissed_by", agent=agent.name))
             return
         if data.action == "show":
             await query.answer()
-            _alert, tickets = await service.alert_tickets(data.id)
+            _alert, tickets = await service.lifecycle.alert_tickets(data.id)
             lines = [t("incidents.show.title", count=len(tickets))]
             lines += [
                 t(
@@ -76,7 +76,7 @@ async def on_button(
                 await query.message.answer(fit(lines))
             return
         if data.action == "status":
-            await service.set_status(data.id, data.value)
+            await service.lifecycle.set_status(data.id, data.value)
             await ctx.refresh(data.id)
             await query.answer(t_plain("desk.done"))
             return

@@ -36,7 +36,7 @@ def build_group_router(ctx: IncidentDesk) -> Router:
             return
         ticket = await ticket_of(message, ctx.desk)
         try:
-            incident = await service.declare(
+            incident = await service.lifecycle.declare(
                 agent=agent, title=title, ticket_id=ticket.id if ticket else None
             )
         except DeskError as error:
@@ -48,7 +48,7 @@ def build_group_router(ctx: IncidentDesk) -> Router:
 
     @router.message(Command("incidents"))
     async def list_open(message: Message) -> None:
-        views = await service.open_views()
+        views = await service.lifecycle.open_views()
         if not views:
             await message.reply(t("incidents.list.empty"))
             return
@@ -75,7 +75,7 @@ def build_group_router(ctx: IncidentDesk) -> Router:
         if ticket is None or ticket.id is None:
             return
         try:
-            incident = await service.link(format_incident_number(value), ticket.id, agent)
+            incident = await service.lifecycle.link(format_incident_number(value), ticket.id, agent)
         except DeskError as error:
             await message.reply(explain(error))
             return
@@ -89,7 +89,7 @@ def build_group_router(ctx: IncidentDesk) -> Router:
         if ticket is None or ticket.id is None:
             return
         try:
-            incident, _ticket = await service.unlink(ticket.id)
+            incident, _ticket = await service.lifecycle.unlink(ticket.id)
         except DeskError as error:
             await message.reply(explain(error))
             return

@@ -26,7 +26,7 @@ def add_topic_commands(router: Router, ctx: IncidentDesk, in_incident: InInciden
             await message.reply(t("incidents.usage.update"))
             return
         try:
-            count = await service.post_update(incident_id, text, agent)
+            count = await service.fanout.post_update(incident_id, text, agent)
         except DeskError as error:
             await message.reply(explain(error))
             return
@@ -42,7 +42,7 @@ def add_topic_commands(router: Router, ctx: IncidentDesk, in_incident: InInciden
             await message.reply(t("incidents.usage.public"))
             return
         try:
-            await service.set_public_text(incident_id, text)
+            await service.lifecycle.set_public_text(incident_id, text)
         except DeskError as error:
             await message.reply(explain(error))
             return
@@ -61,7 +61,7 @@ def add_topic_commands(router: Router, ctx: IncidentDesk, in_incident: InInciden
             await message.reply(t("incidents.usage.resolve"))
             return
         try:
-            result = await service.resolve(
+            result = await service.fanout.resolve(
                 incident_id, agent, resolution=resolution, text=text.strip()
             )
         except DeskError as error:

@@ -18,7 +18,7 @@ from bot.domain.clock import Clock
 from bot.domain.incidents import IncidentStatus
 from bot.locales.catalog import Catalogs
 from bot.services.desk import DeskError, DeskService
-from bot.services.incidents import IncidentService, IncidentView
+from bot.services.incidents import IncidentLifecycle, IncidentService, IncidentView
 from bot.telegram.i18n import t
 from bot.telegram.text_limits import TEXT_LIMIT, shorten, utf16_len
 
@@ -58,7 +58,7 @@ class IncidentTopics:
     def __init__(
         self,
         bot: Bot,
-        service: IncidentService,
+        lifecycle: IncidentLifecycle,
         catalogs: Catalogs,
         clock: Clock,
         *,
@@ -66,7 +66,7 @@ class IncidentTopics:
         locale: str,
     ) -> None:
         self._bot = bot
-        self._service = service
+        self._lifecycle = lifecycle
         self._catalogs = catalogs
         self._clock = clock
         self.chat_id = chat_id
@@ -84,7 +84,7 @@ class IncidentTopics:
         ask, and another instance may have opened the topic)."""
         if thread_id in self._topics:
             return True
-        if await self._service.by_topic(thread_id) is None:
+        if await self._lifecycle.by_topic(thread_id) is None:
             return False
         self._topics.add(thread_id)
         return True
@@ -149,7 +149,7 @@ class IncidentTopics:
 
     async def open(self, incident_id: int) -> int | None:
         """Create the incident's topic (a plain message without topics) and post its card."""
-        view = await self._service.view(incident_id)
+        view = await self._lifecycle.view(incident_id)
         incident = view.incident
         name = self.plain("incidents.topic.name", number=incident.number, title=incident.title)
         name = " ".join(name.split())[:MAX_TOPIC_NAME]
@@ -165,13 +165,15 @@ class IncidentTopics:
             message_thread_id=topic,
             reply_markup=self.keyboard(view),
         )
-        await self._service.set_topic(incident_id, topic_id=topic, card_message_id=card.message_id)
+        await self._lifecycle.set_topic(
+            incident_id, topic_id=topic, card_message_id=card.message_id
+        )
         if topic is not None:
             self._topics.add(topic)
         return topic
 
     async def refresh(self, incident_id: int) -> None:
-        view = await self._service.view(incident_id)
+        view = await self._lifecycle.view(incident_id)
         if view.incident.card_message_id is None:
             return
         try:
@@ -214,7 +216,7 @@ class IncidentDesk:
     async def incident_of(self, message: Message) -> int | None:
         if not message.message_thread_id:
             return None
-        incident = await self.service.by_topic(message.message_thread_id)
+        incident = await self.service.lifecycle.by_topic(message.message_thread_id)
         return incident.id if incident else None
 
 

@@ -14,7 +14,12 @@ from bot.domain.clock import Clock
 from bot.domain.incidents import LINK_THRESHOLD, SUGGEST_THRESHOLD, SpikePolicy
 from bot.locales.catalog import Catalogs
 from bot.services.desk import DeskService
-from bot.services.incidents import IncidentConfig, IncidentService
+from bot.services.incidents import (
+    IncidentConfig,
+    IncidentDetection,
+    IncidentService,
+    compose_incidents,
+)
 from bot.services.outbox import Notify
 from bot.telegram.i18n import CatalogI18n
 from bot.telegram.staff.access import StaffDirectory
@@ -27,12 +32,12 @@ from storage.unit_of_work import Database
 class IncidentListener:
     """Detection on every new ticket; the incident's card follows an automatic link."""
 
-    def __init__(self, service: IncidentService, topics: IncidentTopics | None) -> None:
-        self._service = service
+    def __init__(self, detection: IncidentDetection, topics: IncidentTopics | None) -> None:
+        self._detection = detection
         self._topics = topics
 
     async def ticket_opened(self, ticket_id: int) -> None:
-        detection = await self._service.observe(ticket_id)
+        detection = await self._detection.observe(ticket_id)
         if detection is not None and detection.linked_to is not None and self._topics:
             await self._topics.refresh(detection.linked_to)
 
@@ -77,13 +82,13 @@ def install_incidents(
         link_threshold=settings.incident_link_threshold or LINK_THRESHOLD,
         suggest_threshold=settings.incident_suggest_threshold or SUGGEST_THRESHOLD,
     )
-    service = IncidentService(
-        database,
-        clock,
-        catalogs,
-        config,
-        desk,
-        AlertKeyboard(catalogs),
+    service = compose_incidents(
+        database=database,
+        clock=clock,
+        catalogs=catalogs,
+        config=config,
+        resolve_ticket=desk.resolve,
+        buttons=AlertKeyboard(catalogs),
         category_titles=category_titles,
         notify=notify,
     )
@@ -91,7 +96,7 @@ def install_incidents(
     group_router: Router | None = None
     if settings.staff_chat_id is not None:
         topics = IncidentTopics(
-            bot, service, catalogs, clock, chat_id=settings.staff_chat_id, locale=locale
+            bot, service.lifecycle, catalogs, clock, chat_id=settings.staff_chat_id, locale=locale
         )
         group_router = build_group_router(IncidentDesk(service, topics, desk))
     supervisor_router = build_supervisor_router(
@@ -102,5 +107,9 @@ def install_incidents(
         locale,
     )
     return IncidentWiring(
-        service, IncidentListener(service, topics), topics, group_router, supervisor_router
+        service,
+        IncidentListener(service.detection, topics),
+        topics,
+        group_router,
+        supervisor_router,
     )

@@ -222,7 +222,7 @@ def install_staff_desk(
             pacer,
             chat_id=settings.staff_chat_id,
             knowledge=kb_desk,
-            incidents=incidents.service,
+            incidents=incidents.service.lifecycle,
         )
         ctx = StaffContext(desk, threads, style, load_templates(settings.templates_dir))
         routers = [build_group_router(ctx), build_card_router(ctx)]
