@@ -18,7 +18,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy bot storage knowledge_base sandbox tests
+	$(BIN)/mypy bot storage knowledge_base sandbox tests bench
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.common import Latencies, echo_bot, machine, pin_to_one_core, time_updates
 from bot.domain.clock import FrozenClock
-from bot.domain.tickets import Actor
+from bot.domain.tickets import Actor, TicketStatus
 from bot.ops.logs import build_handler
 from bot.ops.updates import install_update_metrics
 from storage.models import Attachment, Customer, Ticket, TicketMessage
@@ -81,7 +81,7 @@ async def privacy_timings(folder: Path) -> tuple[float, float, dict[str, int]]:
                     description=f"complaint {number} " * 20,
                     fields={"order_number": f"{number:08d}"},
                     contact_phone="+79001234567",
-                    status="closed",
+                    status=TicketStatus.CLOSED,
                     created_at=now - timedelta(days=60),
                     updated_at=now,
                     closed_at=now - timedelta(days=40),

@@ -64,8 +64,8 @@ async def measure(backlog: int, folder: Path) -> tuple[float, bool, float, float
     rows += [_row(f"g{number}", STAFF, "text", now) for number in range(250)]
     rows.append(_row("reply", CUSTOMER, "text", now))
     async with database.unit_of_work() as uow:
-        for start in range(0, len(rows), 5000):
-            await uow.session.exec(OUTBOX.insert(), params=rows[start : start + 5000])
+        for first in range(0, len(rows), 5000):
+            await uow.session.exec(OUTBOX.insert(), params=rows[first : first + 5000])
     fake = FakeTelegram(clock=clock)
     worker = DeliveryWorker(
         Bot("42:TEST", session=fake),
