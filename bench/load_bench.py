@@ -315,6 +315,9 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
         "rss_max_mb": round(max(rss), 1) if rss else 0,
         "loop_lag_max_ms": round(float(lag.get("max_ms", 0)), 1),
         "loop_lag_p99_ms": round(float(lag.get("p99_ms", 0)), 1),
+        # (seconds since the bot process started its loop, lag in ms) of each lag over 100 ms
+        "loop_stalls": lag.get("stalls_over_100ms", []),
+        "gc_pauses": lag.get("gc_pauses_over_50ms", []),
     }
 
 

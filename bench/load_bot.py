@@ -18,12 +18,35 @@ from bot.runner import run
 SAMPLE_EVERY = 0.02  # seconds
 
 
+STALL = 0.1  # seconds: a lag this long is listed with when it happened
+STALLS: list[tuple[float, float]] = []  # (seconds since the sampler started, lag)
+
+
+GC_PAUSES: list[tuple[int, float]] = []  # (generation, ms) of collections over 50 ms
+_gc_began = [0.0]
+
+
+def _gc_timer(phase: str, info: dict[str, int]) -> None:
+    import time
+
+    if phase == "start":
+        _gc_began[0] = time.perf_counter()
+    else:
+        took = 1000 * (time.perf_counter() - _gc_began[0])
+        if took > 50:
+            GC_PAUSES.append((info["generation"], round(took, 1)))
+
+
 async def _sample(lags: list[float]) -> None:
     loop = asyncio.get_running_loop()
+    started = loop.time()
     while True:
         before = loop.time()
         await asyncio.sleep(SAMPLE_EVERY)
-        lags.append(max(0.0, loop.time() - before - SAMPLE_EVERY))
+        lag = max(0.0, loop.time() - before - SAMPLE_EVERY)
+        lags.append(lag)
+        if lag >= STALL:
+            STALLS.append((round(before - started, 2), round(1000 * lag, 1)))
 
 
 async def _main(lags: list[float]) -> None:
@@ -50,6 +73,8 @@ def _write(lags: list[float], lag_file: str) -> None:
                 "max_ms": 1000 * ordered[-1],
                 "p99_ms": 1000 * ordered[round(0.99 * (len(ordered) - 1))],
                 "samples": len(lags),
+                "stalls_over_100ms": STALLS,
+                "gc_pauses_over_50ms": GC_PAUSES,
             },
             handle,
         )
@@ -57,6 +82,9 @@ def _write(lags: list[float], lag_file: str) -> None:
 
 if __name__ == "__main__":
     samples: list[float] = []
+    import gc
+
+    gc.callbacks.append(_gc_timer)
     profile_file = os.environ.get("BENCH_PROFILE")
     profiler = cProfile.Profile() if profile_file else None
     try:

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.domain.clock import Clock
 from bot.jobs.digest import DigestScheduler, build_digest_job
 from bot.jobs.scheduler import SweepScheduler, build_runner
+from bot.ops.heap import freeze_startup_heap
 from bot.ops.server import Ops
 from bot.telegram.inbox import Inbox
 from storage.migrate import upgrade_database
@@ -109,6 +110,7 @@ async def run(
             app.database.engine.url.render_as_string(hide_password=True),
             settings.staff_chat_id or "not set",
         )
+        log.info("start-up heap frozen: %d objects", freeze_startup_heap())
         await inbox.take_left_over(at_start=True)
         housekeeping = asyncio.create_task(inbox.keep_claims(stop))
         if on_started is not None:

@@ -21,6 +21,8 @@ async def test_polling_start_answer_and_clean_sigterm(tmp_path: Path) -> None:
     output = bot.output
     assert code == 0, output
     assert "@desk_bot started (polling" in output
+    # Full collections no longer walk the start-up heap (bot/ops/heap.py).
+    assert "start-up heap frozen" in output
     assert "stopped" in output
     assert "Traceback" not in output
     methods = [name for name, _ in api.calls]
