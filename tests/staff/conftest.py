@@ -13,9 +13,11 @@ from sqlmodel import col, select
 
 from bot.domain.clock import FrozenClock
 from bot.services.intake import ComplaintForm
+from bot.telegram.pacing import RedisPacer
 from storage.models import Ticket
 from storage.outbox_models import PENDING, SENDING, OutboxMessage
 from storage.unit_of_work import Database
+from tests.conftest import REDIS_URL
 from tests.harness import STAFF_CHAT_ID, Desk, running_desk
 from tests.telegram_fake import TelegramUser
 
@@ -115,3 +117,14 @@ async def ticket(desk: Desk, ticket_id: int) -> Ticket:
 
 def topic_texts(desk: Desk, topic_id: int | None) -> list[str]:
     return desk.fake.texts_to(STAFF, thread_id=topic_id)
+
+
+@pytest.fixture
+async def shared_pacers(redis_prefix: str) -> AsyncIterator[list[RedisPacer]]:
+    """Two instances' pacers on one Redis."""
+    if not REDIS_URL:
+        pytest.skip("TEST_REDIS_URL is not set (CI sets it to the local Redis)")
+    pacers = [RedisPacer.from_url(REDIS_URL, prefix=redis_prefix) for _ in range(2)]
+    yield pacers
+    for pacer in pacers:
+        await pacer.close()

@@ -6,36 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from aiogram import Bot
-
 from bot.domain.clock import FrozenClock
-from bot.locales.catalog import Catalogs
 from bot.services.outbox import enqueue_text
-from bot.telegram.delivery import DeliveryWorker
 from bot.telegram.pacing import Pacer, RedisPacer
 from storage.outbox_models import OUTBOX
 from storage.unit_of_work import Database
-from tests.conftest import REDIS_URL, requires_redis
+from tests.conftest import requires_redis
+from tests.staff.delivery_worker import CUSTOMER, delivery_worker
 from tests.telegram_fake import FakeTelegram
 
-STAFF = -1009999
-CUSTOMER = 5551
 FIRST_CHAT = 200_000
-
-
-def _worker(
-    database: Database, clock: FrozenClock, fake: FakeTelegram, pacer: Pacer | None = None
-) -> DeliveryWorker:
-    return DeliveryWorker(
-        Bot("42:TEST", session=fake),
-        database,
-        clock,
-        Catalogs(),
-        staff_chat_id=STAFF,
-        staff_locale="en",
-        pacer=pacer or Pacer(),
-    )
 
 
 async def _broadcast(database: Database, clock: FrozenClock, chats: int) -> None:
@@ -66,7 +46,7 @@ async def test_a_broadcast_goes_at_thirty_a_second_and_a_reply_takes_the_next_sl
 ) -> None:
     database = any_database
     fake = FakeTelegram(clock=clock)
-    worker = _worker(database, clock, fake)
+    worker = delivery_worker(database, clock, fake)
     await _broadcast(database, clock, 100)
 
     assert await worker.run_once() == 30
@@ -94,20 +74,10 @@ async def test_without_an_overall_limit_a_round_is_only_bounded_by_its_size(
     database: Database, clock: FrozenClock
 ) -> None:
     fake = FakeTelegram(clock=clock)
-    worker = _worker(database, clock, fake, Pacer(overall_limit=0))
+    worker = delivery_worker(database, clock, fake, Pacer(overall_limit=0))
     await _broadcast(database, clock, 100)
 
     assert await worker.run_once() == 100
-
-
-@pytest.fixture
-async def shared_pacers(redis_prefix: str) -> Any:
-    if not REDIS_URL:
-        pytest.skip("TEST_REDIS_URL is not set (CI sets it to the local Redis)")
-    pacers = [RedisPacer.from_url(REDIS_URL, prefix=redis_prefix) for _ in range(2)]
-    yield pacers
-    for pacer in pacers:
-        await pacer.close()
 
 
 @requires_redis
@@ -116,7 +86,7 @@ async def test_two_instances_share_the_overall_limit(
 ) -> None:
     database = any_database
     fake = FakeTelegram(clock=clock)
-    first, second = (_worker(database, clock, fake, pacer) for pacer in shared_pacers)
+    first, second = (delivery_worker(database, clock, fake, pacer) for pacer in shared_pacers)
     await _broadcast(database, clock, 50)
 
     assert await first.run_once() == 30

@@ -6,40 +6,15 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from aiogram import Bot
-
 from bot.domain.clock import FrozenClock
-from bot.locales.catalog import Catalogs
 from bot.services.outbox import enqueue_copy, enqueue_notice, enqueue_text
-from bot.telegram.delivery import SENDERS, DeliveryWorker
+from bot.telegram.delivery import SENDERS
 from bot.telegram.pacing import Pacer, RedisPacer
 from storage.outbox_models import LANES, OUTBOX
 from storage.unit_of_work import Database
-from tests.conftest import REDIS_URL, requires_redis
+from tests.conftest import requires_redis
+from tests.staff.delivery_worker import CUSTOMER, STAFF, delivery_worker, queue_text
 from tests.telegram_fake import FakeTelegram
-
-STAFF = -1009999
-CUSTOMER = 5551
-
-
-def _worker(
-    database: Database, clock: FrozenClock, fake: FakeTelegram, pacer: Pacer | None = None
-) -> DeliveryWorker:
-    return DeliveryWorker(
-        Bot("42:TEST", session=fake),
-        database,
-        clock,
-        Catalogs(),
-        staff_chat_id=STAFF,
-        staff_locale="en",
-        pacer=pacer or Pacer(),
-    )
-
-
-async def _text(database: Database, clock: FrozenClock, key: str, chat_id: int) -> None:
-    async with database.unit_of_work() as uow:
-        await enqueue_text(uow, key=key, chat_id=chat_id, html=key, now=clock.now())
 
 
 async def test_a_busy_staff_group_does_not_delay_a_customers_reply(
@@ -47,10 +22,10 @@ async def test_a_busy_staff_group_does_not_delay_a_customers_reply(
 ) -> None:
     database = any_database
     fake = FakeTelegram(clock=clock)
-    worker = _worker(database, clock, fake)
+    worker = delivery_worker(database, clock, fake)
     for number in range(250):
-        await _text(database, clock, f"group-{number}", STAFF)
-    await _text(database, clock, "reply", CUSTOMER)
+        await queue_text(database, clock, f"group-{number}", STAFF)
+    await queue_text(database, clock, "reply", CUSTOMER)
 
     await worker.run_once()
 
@@ -63,7 +38,7 @@ async def test_a_reply_goes_before_a_ten_thousand_message_broadcast(
 ) -> None:
     database = any_database
     fake = FakeTelegram(clock=clock)
-    worker = _worker(database, clock, fake)
+    worker = delivery_worker(database, clock, fake)
     now = clock.now()
     broadcast: list[dict[str, Any]] = [
         {
@@ -80,7 +55,7 @@ async def test_a_reply_goes_before_a_ten_thousand_message_broadcast(
     ]
     async with database.unit_of_work() as uow:
         await uow.session.exec(OUTBOX.insert(), params=broadcast)
-    await _text(database, clock, "reply", CUSTOMER)
+    await queue_text(database, clock, "reply", CUSTOMER)
 
     await worker.run_once()
 
@@ -107,7 +82,7 @@ async def test_relayed_messages_keep_the_order_they_were_sent_in(
                 "text": f"m{message_id}",
             }
         )
-    worker = _worker(database, clock, fake)
+    worker = delivery_worker(database, clock, fake)
     # Two instances stored them: the outbox got the second and third before the first.
     async with database.unit_of_work() as uow:
         for message_id in (2, 3, 1):
@@ -134,12 +109,12 @@ async def test_a_killed_senders_messages_are_taken_over_after_a_short_lease(
     database = any_database
     fake = FakeTelegram(clock=clock)
     held = fake.hold("sendMessage")  # never answered: the process dies inside the call
-    await _text(database, clock, "reply", CUSTOMER)
-    killed = asyncio.create_task(_worker(database, clock, fake).run_once())
+    await queue_text(database, clock, "reply", CUSTOMER)
+    killed = asyncio.create_task(delivery_worker(database, clock, fake).run_once())
     await held.called.wait()
     killed.cancel()
 
-    restarted = _worker(database, clock, FakeTelegram(clock=clock))
+    restarted = delivery_worker(database, clock, FakeTelegram(clock=clock))
     assert await restarted.run_once() == 0  # the lease still holds
     clock.advance(timedelta(seconds=30))
     assert await restarted.run_once() == 1
@@ -149,13 +124,13 @@ async def test_a_slow_send_keeps_its_lease(any_database: Database, clock: Frozen
     database = any_database
     fake = FakeTelegram(clock=clock)
     held = fake.hold("sendMessage")
-    slow = _worker(database, clock, fake)
-    await _text(database, clock, "reply", CUSTOMER)
+    slow = delivery_worker(database, clock, fake)
+    await queue_text(database, clock, "reply", CUSTOMER)
     sending = asyncio.create_task(slow.run_once())
     await held.called.wait()
 
     other_fake = FakeTelegram(clock=clock)
-    other = _worker(database, clock, other_fake)
+    other = delivery_worker(database, clock, other_fake)
     for _ in range(6):  # 2.5 minutes of a send that does not end, the lease renewed meanwhile
         clock.advance(timedelta(seconds=25))
         await slow.renew_leases()
@@ -174,25 +149,15 @@ def test_local_pacing_remembers_a_bounded_number_of_chats(clock: FrozenClock) ->
     assert len(pacer._windows) == 3
 
 
-@pytest.fixture
-async def shared_pacers(redis_prefix: str) -> Any:
-    if not REDIS_URL:
-        pytest.skip("TEST_REDIS_URL is not set (CI sets it to the local Redis)")
-    pacers = [RedisPacer.from_url(REDIS_URL, prefix=redis_prefix) for _ in range(2)]
-    yield pacers
-    for pacer in pacers:
-        await pacer.close()
-
-
 @requires_redis
 async def test_two_instances_share_the_staff_groups_pace(
     any_database: Database, clock: FrozenClock, shared_pacers: list[RedisPacer]
 ) -> None:
     database = any_database
     fake = FakeTelegram(clock=clock)
-    first, second = (_worker(database, clock, fake, pacer) for pacer in shared_pacers)
+    first, second = (delivery_worker(database, clock, fake, pacer) for pacer in shared_pacers)
     for number in range(30):
-        await _text(database, clock, f"group-{number}", STAFF)
+        await queue_text(database, clock, f"group-{number}", STAFF)
 
     sent = await first.run_once() + await second.run_once()
     clock.advance(timedelta(seconds=30))
@@ -210,9 +175,9 @@ async def test_two_instances_share_a_private_chats_pace(
     database: Database, clock: FrozenClock, shared_pacers: list[RedisPacer]
 ) -> None:
     fake = FakeTelegram(clock=clock)
-    first, second = (_worker(database, clock, fake, pacer) for pacer in shared_pacers)
-    await _text(database, clock, "one", CUSTOMER)
-    await _text(database, clock, "two", CUSTOMER)
+    first, second = (delivery_worker(database, clock, fake, pacer) for pacer in shared_pacers)
+    await queue_text(database, clock, "one", CUSTOMER)
+    await queue_text(database, clock, "two", CUSTOMER)
 
     assert await first.run_once() == 1
     assert await second.run_once() == 0
@@ -227,9 +192,9 @@ async def test_a_supervisor_who_never_started_the_bot_is_named_once_in_the_group
     supervisor = 7007
     fake = FakeTelegram(clock=clock)
     fake.never_started(supervisor)
-    worker = _worker(database, clock, fake)
-    await _text(database, clock, "escalation-1", supervisor)
-    await _text(database, clock, "escalation-2", supervisor)
+    worker = delivery_worker(database, clock, fake)
+    await queue_text(database, clock, "escalation-1", supervisor)
+    await queue_text(database, clock, "escalation-2", supervisor)
 
     for _ in range(3):
         await worker.run_once()
@@ -245,7 +210,7 @@ async def test_in_the_staff_group_the_conversation_goes_before_notices(
 ) -> None:
     database = any_database
     fake = FakeTelegram(clock=clock)
-    worker = _worker(database, clock, fake, Pacer(group_limit=1))
+    worker = delivery_worker(database, clock, fake, Pacer(group_limit=1))
     async with database.unit_of_work() as uow:
         await enqueue_notice(uow, key="notice", chat_id=STAFF, html="notice", now=clock.now())
         await enqueue_text(uow, key="relayed", chat_id=STAFF, html="relayed", now=clock.now())
@@ -282,7 +247,7 @@ async def test_two_workers_at_once_send_a_chats_messages_once_and_in_order(
                 now=clock.now(),
                 link={"source_chat_id": CUSTOMER, "source_message_id": message_id},
             )
-    workers = [_worker(database, clock, fake) for _ in range(2)]
+    workers = [delivery_worker(database, clock, fake) for _ in range(2)]
 
     sent = await asyncio.gather(*(worker.run_once() for worker in workers))
 
@@ -294,9 +259,9 @@ async def test_a_paced_chat_with_messages_waiting_does_not_make_the_worker_spin(
     database: Database, clock: FrozenClock
 ) -> None:
     fake = FakeTelegram(clock=clock)
-    worker = _worker(database, clock, fake, Pacer(group_limit=20))
+    worker = delivery_worker(database, clock, fake, Pacer(group_limit=20))
     for number in range(25):
-        await _text(database, clock, f"group-{number}", STAFF)
+        await queue_text(database, clock, f"group-{number}", STAFF)
 
     assert await worker.run_once() == 20
     # Five are due now but the group is paced for a minute: sleep (up to the idle poll).

@@ -8,39 +8,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from aiogram import Bot
-
 from bot.domain.clock import FrozenClock
-from bot.locales.catalog import Catalogs
-from bot.services.outbox import enqueue_text
 from bot.telegram.delivery import DeliveryWorker, Pacer, stop_worker
 from storage.unit_of_work import Database
+from tests.staff.delivery_worker import CUSTOMER, STAFF, delivery_worker, queue_text
 from tests.telegram_fake import FakeTelegram
 
-STAFF = -1009999
-CUSTOMER = 5551
 OTHER_CUSTOMER = 5552
 GUARD = 10.0  # seconds: only a broken worker ever gets near this
 
 
 def _worker(database: Database, clock: FrozenClock, fake: FakeTelegram) -> DeliveryWorker:
-    return DeliveryWorker(
-        Bot("42:TEST", session=fake),
-        database,
-        clock,
-        Catalogs(),
-        staff_chat_id=STAFF,
-        staff_locale="en",
-        # No pacing at all and an idle poll far away: only a wake-up or a full round may
-        # start the next round.
-        pacer=Pacer(group_limit=0, private_interval=timedelta(0), overall_limit=0),
-        idle_poll=3600.0,
-    )
-
-
-async def _text(database: Database, clock: FrozenClock, key: str, chat_id: int) -> None:
-    async with database.unit_of_work() as uow:
-        await enqueue_text(uow, key=key, chat_id=chat_id, html=key, now=clock.now())
+    # No pacing at all and an idle poll far away: only a wake-up or a full round may start
+    # the next round.
+    pacer = Pacer(group_limit=0, private_interval=timedelta(0), overall_limit=0)
+    return delivery_worker(database, clock, fake, pacer, idle_poll=3600.0)
 
 
 @asynccontextmanager
@@ -60,12 +42,12 @@ async def test_a_message_queued_during_a_round_goes_out_without_waiting_for_the_
     fake = FakeTelegram(clock=clock)
     worker = _worker(database, clock, fake)
     first = fake.hold("sendMessage")
-    await _text(database, clock, "first", CUSTOMER)
+    await queue_text(database, clock, "first", CUSTOMER)
     async with _running(worker):
         worker.notify()
         await asyncio.wait_for(first.called.wait(), GUARD)
         second = fake.hold("sendMessage")
-        await _text(database, clock, "second", CUSTOMER)
+        await queue_text(database, clock, "second", CUSTOMER)
         worker.notify()  # while the round is still sending "first"
         first.answer.set()
         await asyncio.wait_for(second.called.wait(), GUARD)
@@ -80,7 +62,7 @@ async def test_a_chat_with_more_due_than_a_round_takes_gets_the_rest_at_once(
     fake = FakeTelegram(clock=clock)
     worker = _worker(database, clock, fake)
     for number in range(45):
-        await _text(database, clock, f"group-{number}", STAFF)
+        await queue_text(database, clock, f"group-{number}", STAFF)
     for _ in range(44):
         fake.hold("sendMessage").answer.set()
     last = fake.hold("sendMessage")
@@ -97,9 +79,9 @@ async def test_a_slow_chat_does_not_hold_up_another_chat_in_the_same_round(
     database = any_database
     fake = FakeTelegram(clock=clock)
     worker = _worker(database, clock, fake)
-    await _text(database, clock, "slow", CUSTOMER)
-    await _text(database, clock, "after slow", CUSTOMER)
-    await _text(database, clock, "other", OTHER_CUSTOMER)
+    await queue_text(database, clock, "slow", CUSTOMER)
+    await queue_text(database, clock, "after slow", CUSTOMER)
+    await queue_text(database, clock, "other", OTHER_CUSTOMER)
     first, second = fake.hold("sendMessage"), fake.hold("sendMessage")
     sending = asyncio.create_task(worker.run_once())
     # Both chats' messages are with Telegram at once, neither answered yet.
