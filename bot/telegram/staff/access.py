@@ -80,13 +80,29 @@ def agent_of(user: User) -> AgentRef:
     return AgentRef(user_id=user.id, name=user.full_name, username=user.username)
 
 
-class StaffGate(BaseMiddleware):
-    """Lets only staff through; speaks the desk's language in the staff group."""
+class DeskLanguage(BaseMiddleware):
+    """Staff handlers speak the desk's language (STAFF_LOCALE), in the group and in private."""
 
-    def __init__(self, directory: StaffDirectory, i18n: CatalogI18n, locale: str) -> None:
-        self._directory = directory
+    def __init__(self, i18n: CatalogI18n, locale: str) -> None:
         self._i18n = i18n
         self._locale = locale
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        with self._i18n.context(), self._i18n.use_locale(self._locale):
+            return await handler(event, data)
+
+
+class StaffGate(BaseMiddleware):
+    """Lets only staff through (inside `DeskLanguage`, so a refusal speaks the desk's language)."""
+
+    def __init__(self, directory: StaffDirectory, i18n: CatalogI18n) -> None:
+        self._directory = directory
+        self._i18n = i18n
 
     async def __call__(
         self,
@@ -97,12 +113,11 @@ class StaffGate(BaseMiddleware):
         user = human_sender(event)
         if user is None:
             return None
-        with self._i18n.context(), self._i18n.use_locale(self._locale):
-            if not await self._directory.is_staff(user.id):
-                await self._refuse(event)
-                return None
-            data["agent"] = agent_of(user)
-            return await handler(event, data)
+        if not await self._directory.is_staff(user.id):
+            await self._refuse(event)
+            return None
+        data["agent"] = agent_of(user)
+        return await handler(event, data)
 
     async def _refuse(self, event: TelegramObject) -> None:
         text = self._i18n.plain("desk.refused")

@@ -26,7 +26,7 @@ from bot.telegram.delivery import DeliveryWorker, Pacer, stop_worker
 from bot.telegram.filters import InChat
 from bot.telegram.i18n import CatalogI18n
 from bot.telegram.pacing import RedisPacer
-from bot.telegram.staff.access import StaffDirectory, StaffGate
+from bot.telegram.staff.access import DeskLanguage, StaffDirectory, StaffGate
 from bot.telegram.staff.callbacks import ConfirmCallback
 from bot.telegram.staff.card import CardStyle
 from bot.telegram.staff.card_actions import build_card_router
@@ -235,9 +235,10 @@ def install_staff_desk(
         routers.insert(0, incidents.group_router)
         # Commands of other features (statistics), before the group's catch-all handlers.
         routers[0:0] = list(extra_routers)
-        gate = StaffGate(directory, i18n, locale)
+        language, gate = DeskLanguage(i18n, locale), StaffGate(directory, i18n)
         for router in routers:
             for observer in (router.message, router.callback_query, router.edited_message):
+                observer.middleware(language)
                 observer.middleware(gate)
         staff_router = Router(name="staff")
         for observer in (

@@ -8,13 +8,11 @@ resolution the agent can name the root cause with `#cause` in `/resolve` or one 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram import BaseMiddleware, Router
+from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.filters.callback_data import CallbackData
@@ -42,6 +40,7 @@ from bot.services.analytics.periods import PRESETS, local_today, preset
 from bot.services.analytics.text import StatsStyle, staff_style
 from bot.telegram.filters import PrivateChat
 from bot.telegram.i18n import CatalogI18n, t, t_count, t_plain
+from bot.telegram.staff.access import DeskLanguage
 from bot.telegram.staff.stats_text import summary_text
 from bot.telegram.text_limits import CAPTION_LIMIT, shorten
 from bot.telegram.users import human_sender
@@ -261,23 +260,6 @@ class Supervisor(Filter):
         return user is not None and user.id in self.ids
 
 
-class StaffLanguage(BaseMiddleware):
-    """Statistics speak the staff language, in private chats too."""
-
-    def __init__(self, i18n: CatalogI18n, locale: str) -> None:
-        self._i18n = i18n
-        self._locale = locale
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        with self._i18n.context(), self._i18n.use_locale(self._locale):
-            return await handler(event, data)
-
-
 def build_private_router(stats: StatsDesk, i18n: CatalogI18n) -> Router:
     """/stats and /export for supervisors in their private chat with the bot; everyone
     else's commands go on to the customer side as before."""
@@ -285,7 +267,7 @@ def build_private_router(stats: StatsDesk, i18n: CatalogI18n) -> Router:
     for observer in (router.message, router.callback_query):
         observer.filter(PrivateChat())
         observer.filter(Supervisor(stats.supervisor_ids))
-        observer.middleware(StaffLanguage(i18n, stats.style.locale))
+        observer.middleware(DeskLanguage(i18n, stats.style.locale))
     _register(router, stats)
     return router
 
