@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import uuid
@@ -14,8 +15,12 @@ import pytest
 
 from bot.domain.clock import FrozenClock
 from storage.unit_of_work import Database
-from tests.migrated import migrated_database
-from tests.postgres import temporary_database
+from tests.migrated import (
+    drop_postgres_templates,
+    migrated_database,
+    migrated_postgres_database,
+    postgres_templates_made,
+)
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -50,6 +55,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.freeze()
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Each test process drops the PostgreSQL template its test databases were copied from."""
+    if postgres_templates_made():
+        asyncio.run(drop_postgres_templates())
+
+
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(START)
@@ -62,14 +73,16 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @asynccontextmanager
 async def temporary_postgres_database() -> AsyncIterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards, so runs never collide."""
+    """A PostgreSQL database at the newest migration for one test, dropped afterwards, so runs
+    never collide."""
     assert POSTGRES_URL
-    async with temporary_database(POSTGRES_URL, prefix="bot_test") as url:
+    async with migrated_postgres_database(POSTGRES_URL, prefix="bot_test") as url:
         yield url
 
 
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
+    """The URL of a PostgreSQL database at the newest migration for this test."""
     if not POSTGRES_URL:
         pytest.skip("TEST_POSTGRES_URL is not set (CI sets it to the local PostgreSQL)")
     async with temporary_postgres_database() as url:

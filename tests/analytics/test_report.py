@@ -29,9 +29,13 @@ from tests.migrated import migrated_database
 MOSCOW = ZoneInfo("Europe/Moscow")
 
 
-def analytics(database: Database, *, business: bool = False) -> Analytics:
+def analytics(database: Database, *, business: bool = False, in_process: bool = True) -> Analytics:
+    """Reports built in this process unless told otherwise: the same code as in the worker
+    process (whose figures `test_the_worker_process_builds_the_same_report_as_this_process`
+    compares with these), without starting a worker per test (seconds each)."""
     policy = SlaPolicy.from_config(timezone="Europe/Moscow", business_time_only=business)
-    return Analytics(database.engine, policy, MOSCOW, FrozenClock(at(23, 9, 30)))
+    clock = FrozenClock(at(23, 9, 30))
+    return Analytics(database.engine, policy, MOSCOW, clock, in_process=in_process)
 
 
 def test_median_p90_and_buckets_follow_their_definitions() -> None:
@@ -236,7 +240,7 @@ async def test_an_in_memory_database_is_reported_on_in_this_process() -> None:
     database = await migrated_database("sqlite+aiosqlite:///:memory:")
     try:
         await build_history(database)
-        service = analytics(database)
+        service = analytics(database, in_process=False)
         assert not service.builds_in_worker
         report = await service.report(WEEK)
         assert report.volume.created.current == 6

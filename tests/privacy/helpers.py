@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import string
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, String, Text, TypeDecorator, cast, or_, select
+from sqlalchemy import JSON, String, Text, TypeDecorator, cast, select
 
 from bot.services.intake import ComplaintForm, FileRef
 from storage.metadata import metadata
@@ -135,22 +136,38 @@ def _holds_text(column_type: Any) -> bool:
 
 
 async def where_stored(desk: Desk, values: list[str]) -> list[tuple[str, str, str]]:
-    """(table, column, value) for every text or JSON column of every table holding a value."""
+    """(table, column, value) for every text or JSON column of every table holding a value.
+    Each table's text columns are read (as text) in one query and searched here the way the
+    database's LIKE would: a query per column and value took a second per search."""
     found = []
     async with desk.database.engine.connect() as connection:
+        fold = _ascii_lower if connection.dialect.name == "sqlite" else _same
+        needles = [(value, [fold(n) for n in {value, json.dumps(value)[1:-1]}]) for value in values]
         for table in metadata.sorted_tables:
-            for column in table.columns:
-                if not _holds_text(column.type):
-                    continue
-                as_text = cast(column, Text)
-                for value in values:
-                    needles = {value, json.dumps(value)[1:-1]}  # JSON may escape non-ASCII
-                    query = select(table).where(
-                        or_(*(as_text.contains(n, autoescape=True) for n in needles))
-                    )
-                    if (await connection.execute(query)).first() is not None:
-                        found.append((table.name, column.name, value))
+            columns = [column for column in table.columns if _holds_text(column.type)]
+            if not columns:
+                continue
+            rows = (await connection.execute(select(*(cast(c, Text) for c in columns)))).all()
+            for index, column in enumerate(columns):
+                texts = [fold(row[index]) for row in rows if row[index] is not None]
+                found += [
+                    (table.name, column.name, value)
+                    for value, forms in needles
+                    if any(form in text for text in texts for form in forms)
+                ]
     return found
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _ascii_lower(text: str) -> str:
+    """SQLite's LIKE ignores the case of ASCII letters only."""
+    return text.translate(_ASCII_LOWER)
+
+
+def _same(text: str) -> str:
+    return text
 
 
 async def statistics(desk: Desk, ticket_id: int) -> dict[str, Any]:

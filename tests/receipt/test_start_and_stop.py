@@ -13,7 +13,8 @@ from bot.jobs.scheduler import SweepScheduler
 from bot.runner import webhook_path
 from storage.db import create_engine
 from storage.migrate import alembic_config
-from tests.conftest import requires_postgres
+from tests.conftest import POSTGRES_URL, requires_postgres
+from tests.postgres import temporary_database
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -63,12 +64,12 @@ async def _migrate_together(url: str, instances: int) -> None:
 
 
 @requires_postgres
-async def test_instances_started_together_on_a_fresh_postgres_all_come_up(
-    postgres_url: str,
-) -> None:
-    await _migrate_together(postgres_url, 4)
-    await _migrate_together(postgres_url, 2)  # and again, on a database already at head
-    assert await _version(postgres_url) == _head()
+async def test_instances_started_together_on_a_fresh_postgres_all_come_up() -> None:
+    assert POSTGRES_URL
+    async with temporary_database(POSTGRES_URL, prefix="bot_fresh") as url:  # empty
+        await _migrate_together(url, 4)
+        await _migrate_together(url, 2)  # and again, on a database already at head
+        assert await _version(url) == _head()
 
 
 async def test_instances_started_together_on_a_fresh_sqlite_file_all_come_up(

@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 import pytest
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import (
     TelegramBadRequest,
@@ -47,6 +45,7 @@ from aiohttp import ClientSession, web
 from bot.domain.clock import FrozenClock
 from sandbox.emulator import FakeTelegram, TelegramUser, UpdateFactory
 from sandbox.emulator.server import BotApiServer
+from tests.sandbox.http_session import LocalHttpSession
 
 TOKEN = "42:EMULATOR"
 GROUP = -1001234567890
@@ -80,8 +79,7 @@ async def emulator() -> AsyncIterator[Emulator]:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     base = f"http://127.0.0.1:{port}"
-    session = AiohttpSession()
-    session.api = TelegramAPIServer.from_base(base)
+    session = LocalHttpSession(base)
     bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
     try:
         yield Emulator(telegram, server, factory, base, bot)

@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Update
 from aiohttp import web
 
 from sandbox.emulator.local import Copy, LocalBotApi
+from tests.sandbox.http_session import LocalHttpSession
 
 TOKEN = "42:LOCAL"
 STAFF = -1009876543210
@@ -41,8 +40,7 @@ async def api() -> AsyncIterator[LocalBotApi]:
 @pytest.fixture
 async def bot(api: LocalBotApi) -> AsyncIterator[Bot]:
     port = await api.serve()
-    session = AiohttpSession()
-    session.api = TelegramAPIServer.from_base(f"http://127.0.0.1:{port}")
+    session = LocalHttpSession(f"http://127.0.0.1:{port}")
     client = Bot(TOKEN, session=session)
     try:
         yield client

@@ -16,7 +16,6 @@ from bot.telegram.fsm_storage import ChatIsolation, DatabaseStorage
 from storage.db import create_engine
 from storage.fsm_store import Record, fsm_store_for
 from storage.instance_lock import AnotherInstanceRunning
-from storage.migrate import upgrade_database
 from storage.unit_of_work import Database
 from tests.conftest import (
     REDIS_URL,
@@ -95,10 +94,7 @@ def test_single_instance_mode_is_explicit() -> None:
 async def postgres_pair(
     tmp_path: Path, clock: FrozenClock
 ) -> AsyncIterator[tuple[str, FakeTelegram]]:
-    async with temporary_postgres_database() as url:
-        database = Database(create_engine(url))
-        await upgrade_database(database.engine)
-        await database.dispose()
+    async with temporary_postgres_database() as url:  # at the newest migration
         yield url, FakeTelegram(clock=clock)
 
 
