@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -42,6 +43,7 @@ from bot.telegram.staff.install import StaffDesk, install_staff_desk
 from bot.telegram.staff.stats import RootCauseFlow, StatsDesk, build_stats_desk
 from bot.telegram.staff.stats import build_group_router as build_stats_router
 from bot.telegram.staff.stats import build_private_router as build_supervisor_router
+from bot.telegram.staff.templates import Template, load_templates
 from knowledge_base import KnowledgeBase
 from knowledge_base.base import DEFAULT_ANSWER_THRESHOLD, DEFAULT_SUGGEST_THRESHOLD
 from storage.customer_cache import CustomerCache
@@ -145,11 +147,13 @@ def load_knowledge_base(settings: Settings) -> KnowledgeBase:
 @dataclass(frozen=True)
 class Assets:
     """What the app reads from files at the start and never changes: the texts, the complaint
-    form and the FAQ (/kb_reload swaps the FAQ inside the knowledge service, not here)."""
+    form, the FAQ (/kb_reload swaps the FAQ inside the knowledge service, not here) and the
+    staff's canned replies."""
 
     catalogs: Catalogs
     form_schema: FormSchema
     knowledge_base: KnowledgeBase
+    templates: Mapping[str, Template]
 
 
 def load_assets(settings: Settings) -> Assets:
@@ -157,6 +161,7 @@ def load_assets(settings: Settings) -> Assets:
         catalogs=Catalogs(default_locale=settings.default_locale),
         form_schema=load_form(settings.complaint_form_file),
         knowledge_base=load_knowledge_base(settings),
+        templates=load_templates(settings.templates_dir),
     )
 
 
@@ -302,6 +307,7 @@ def build_app(
         i18n=i18n,
         tickets=ticket_service,
         schema=schema,
+        templates=assets.templates,
         knowledge=knowledge_service,
         privacy=privacy,
         extra_routers=[build_stats_router(stats)],
