@@ -25,6 +25,7 @@ from bot.forms.loader import load_form
 from bot.jobs.scheduler import build_privacy_service, build_survey_service
 from bot.locales.catalog import Catalogs
 from bot.ops.updates import install_update_metrics
+from bot.services.analytics.causes import RootCauses, load_causes
 from bot.services.customers import CustomerService
 from bot.services.knowledge import KnowledgeService
 from bot.services.outbox import Outbox
@@ -147,13 +148,14 @@ def load_knowledge_base(settings: Settings) -> KnowledgeBase:
 @dataclass(frozen=True)
 class Assets:
     """What the app reads from files at the start and never changes: the texts, the complaint
-    form, the FAQ (/kb_reload swaps the FAQ inside the knowledge service, not here) and the
-    staff's canned replies."""
+    form, the FAQ (/kb_reload swaps the FAQ inside the knowledge service, not here), the
+    staff's canned replies and the root causes of complaints."""
 
     catalogs: Catalogs
     form_schema: FormSchema
     knowledge_base: KnowledgeBase
     templates: Mapping[str, Template]
+    causes: RootCauses
 
 
 def load_assets(settings: Settings) -> Assets:
@@ -162,6 +164,7 @@ def load_assets(settings: Settings) -> Assets:
         form_schema=load_form(settings.complaint_form_file),
         knowledge_base=load_knowledge_base(settings),
         templates=load_templates(settings.templates_dir),
+        causes=load_causes(settings.causes_file),
     )
 
 
@@ -295,6 +298,7 @@ def build_app(
         catalogs=catalogs,
         schema=schema,
         sla=sla,
+        causes=assets.causes,
     )
     dispatcher.workflow_data["root_causes"] = RootCauseFlow(stats)
     bot = build_bot(settings, session)
