@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ from bot.forms.loader import load_form
 from bot.jobs.scheduler import build_privacy_service, build_survey_service
 from bot.locales.catalog import Catalogs
 from bot.ops.updates import install_update_metrics
+from bot.services.analytics.causes import RootCauses, load_causes
 from bot.services.customers import CustomerService
 from bot.services.knowledge import KnowledgeService
 from bot.services.outbox import Outbox
@@ -42,6 +44,7 @@ from bot.telegram.staff.install import StaffDesk, install_staff_desk
 from bot.telegram.staff.stats import RootCauseFlow, StatsDesk, build_stats_desk
 from bot.telegram.staff.stats import build_group_router as build_stats_router
 from bot.telegram.staff.stats import build_private_router as build_supervisor_router
+from bot.telegram.staff.templates import Template, load_templates
 from knowledge_base import KnowledgeBase
 from knowledge_base.base import DEFAULT_ANSWER_THRESHOLD, DEFAULT_SUGGEST_THRESHOLD
 from storage.customer_cache import CustomerCache
@@ -145,11 +148,14 @@ def load_knowledge_base(settings: Settings) -> KnowledgeBase:
 @dataclass(frozen=True)
 class Assets:
     """What the app reads from files at the start and never changes: the texts, the complaint
-    form and the FAQ (/kb_reload swaps the FAQ inside the knowledge service, not here)."""
+    form, the FAQ (/kb_reload swaps the FAQ inside the knowledge service, not here), the
+    staff's canned replies and the root causes of complaints."""
 
     catalogs: Catalogs
     form_schema: FormSchema
     knowledge_base: KnowledgeBase
+    templates: Mapping[str, Template]
+    causes: RootCauses
 
 
 def load_assets(settings: Settings) -> Assets:
@@ -157,6 +163,8 @@ def load_assets(settings: Settings) -> Assets:
         catalogs=Catalogs(default_locale=settings.default_locale),
         form_schema=load_form(settings.complaint_form_file),
         knowledge_base=load_knowledge_base(settings),
+        templates=load_templates(settings.templates_dir),
+        causes=load_causes(settings.causes_file),
     )
 
 
@@ -290,6 +298,7 @@ def build_app(
         catalogs=catalogs,
         schema=schema,
         sla=sla,
+        causes=assets.causes,
     )
     dispatcher.workflow_data["root_causes"] = RootCauseFlow(stats)
     bot = build_bot(settings, session)
@@ -302,6 +311,7 @@ def build_app(
         i18n=i18n,
         tickets=ticket_service,
         schema=schema,
+        templates=assets.templates,
         knowledge=knowledge_service,
         privacy=privacy,
         extra_routers=[build_stats_router(stats)],

@@ -15,6 +15,7 @@ import pytest
 
 from bot.domain.clock import FrozenClock
 from storage.unit_of_work import Database
+from tests.handler_signatures import remember_handler_signatures
 from tests.migrated import (
     drop_postgres_templates,
     migrated_database,
@@ -33,6 +34,8 @@ requires_redis = pytest.mark.skipif(
 )
 
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+
+remember_handler_signatures()
 
 
 TESTS = Path(__file__).resolve().parent

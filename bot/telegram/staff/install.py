@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -38,7 +38,7 @@ from bot.telegram.staff.kb import build_router as build_kb_router
 from bot.telegram.staff.listener import DeskListener
 from bot.telegram.staff.locks import LocalLocks, RedisLocks, TicketLocks
 from bot.telegram.staff.private import CustomerDeskMiddleware, build_private_router
-from bot.telegram.staff.templates import load_templates
+from bot.telegram.staff.templates import Template
 from bot.telegram.staff.threads import StaffThreads
 from storage.unit_of_work import Database
 
@@ -114,6 +114,7 @@ def install_staff_desk(
     i18n: CatalogI18n,
     tickets: TicketService,
     schema: FormSchema,
+    templates: Mapping[str, Template],
     knowledge: KnowledgeService | None = None,
     privacy: PrivacyService | None = None,
     extra_routers: Sequence[Router] = (),
@@ -224,7 +225,7 @@ def install_staff_desk(
             knowledge=kb_desk,
             incidents=incidents.service.lifecycle,
         )
-        ctx = StaffContext(desk, threads, style, load_templates(settings.templates_dir))
+        ctx = StaffContext(desk, threads, style, templates)
         routers = [build_group_router(ctx), build_card_router(ctx)]
         if kb_desk is not None:
             # Before the group router: its catch-all handlers would swallow these commands.

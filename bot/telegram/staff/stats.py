@@ -33,7 +33,7 @@ from bot.domain.form import FormSchema
 from bot.domain.sla import SlaPolicy
 from bot.locales.catalog import Catalogs
 from bot.services.analytics import Analytics, Period, PeriodError, parse_period
-from bot.services.analytics.causes import CauseError, RootCauses, load_causes, record_cause
+from bot.services.analytics.causes import CauseError, RootCauses, record_cause
 from bot.services.analytics.export import export_folder
 from bot.services.analytics.metrics import BREAKDOWNS
 from bot.services.analytics.periods import PRESETS, local_today, preset
@@ -323,10 +323,10 @@ def build_stats_desk(
     catalogs: Catalogs,
     schema: FormSchema,
     sla: SlaPolicy,
+    causes: RootCauses,
 ) -> StatsDesk:
     locale = settings.default_locale
     zone = ZoneInfo(settings.timezone)
-    causes = load_causes(settings.causes_file)
     style = staff_style(catalogs, locale, zone, schema, causes)
     return StatsDesk(
         analytics=Analytics(database.engine, sla, zone, clock),
