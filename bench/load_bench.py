@@ -263,6 +263,7 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
                     if process.returncode is not None:
                         raise SystemExit((Path(folder) / "bot.log").read_text())
                     await asyncio.sleep(0.2)
+                rss_up = rss_mb(process.pid)  # built, migrated, started: before any traffic
                 warm_up = 0.0
                 if args.warm_up:
                     # Customers with open tickets who wrote before: their topics exist (a new
@@ -311,6 +312,7 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
         "outbox_max": max(d for _, d in depth) if depth else 0,
         "outbox_every_5s": [d for t, d in depth][::5],
         "outbox_rows": kinds,
+        "rss_up_mb": round(rss_up, 1),
         "rss_end_mb": round(rss_end, 1),
         "rss_max_mb": round(max(rss), 1) if rss else 0,
         # The loop's lag while the bot serves: from the moment it is up (it then takes its
