@@ -29,7 +29,8 @@ STALLS: list[tuple[float, float]] = []  # (seconds since the sampler started, la
 SERVING_FROM: list[float] = []  # seconds since the sampler started when the bot was up
 
 
-GC_PAUSES: list[tuple[int, float]] = []  # (generation, ms) of collections over 50 ms
+# (generation, ms, objects freed) of collections over 50 ms
+GC_PAUSES: list[tuple[int, float, int]] = []
 _gc_began = [0.0]
 
 
@@ -41,7 +42,7 @@ def _gc_timer(phase: str, info: dict[str, int]) -> None:
     else:
         took = 1000 * (time.perf_counter() - _gc_began[0])
         if took > 50:
-            GC_PAUSES.append((info["generation"], round(took, 1)))
+            GC_PAUSES.append((info["generation"], round(took, 1), info["collected"]))
 
 
 async def _sample(lags: list[tuple[float, float]], started: float) -> None:
