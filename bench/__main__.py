@@ -18,6 +18,7 @@ RUNS: tuple[tuple[str, ...], ...] = (
     ("bench.ops_bench",),
     ("bench.incident_bench",),
     ("bench.stats_bench", "--tickets", "100000"),
+    ("bench.memory_bench",),
 )
 
 

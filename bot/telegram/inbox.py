@@ -41,6 +41,10 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 KEEP_HANDLED = timedelta(days=2)  # longer than Telegram keeps an unconfirmed update (24 h)
 MAX_ATTEMPTS = 5  # an update whose handling killed the process this often is given up on
 LEFT_OVER_BATCH = 100
+# Polling pauses while this many updates are taken and not yet handled: a backlog waits at
+# Telegram, unconfirmed, instead of in this process as tasks holding their parsed updates
+# (about 26 KB each: a backlog of 2,300 grew the process by 60 MB, docs/benchmarks.md).
+MAX_TAKEN = 200
 
 
 class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
@@ -74,6 +78,7 @@ class Inbox:
         single_instance: bool,
         instance: str | None = None,
         concurrency: int = 32,
+        max_taken: int = MAX_TAKEN,
     ) -> None:
         self._bot = bot
         self._dispatcher = dispatcher
@@ -85,6 +90,9 @@ class Inbox:
         # At most this many updates are handled at once; the others wait their turn in order
         # and, when the bot stops, stay in the inbox for the next start instead of delaying it.
         self._slots = asyncio.Semaphore(concurrency)
+        self._max_taken = max_taken
+        self._room = asyncio.Event()  # set while fewer than `max_taken` are taken
+        self._room.set()
         self._stopping = False
         self._last_prune: datetime | None = None
 
@@ -145,10 +153,14 @@ class Inbox:
             task = asyncio.create_task(self._handle(item, update), name=f"update-{item.update_id}")
             self._running[item.update_id] = task
             task.add_done_callback(self._forget)
+        if len(self._running) >= self._max_taken:
+            self._room.clear()
 
     def _forget(self, task: asyncio.Task[None]) -> None:
         update_id = int(task.get_name().removeprefix("update-"))
         self._running.pop(update_id, None)
+        if len(self._running) < self._max_taken:
+            self._room.set()
 
     async def _handle(self, item: Claimed, update: Update | None) -> None:
         async with self._slots:
@@ -253,6 +265,9 @@ class Inbox:
         offset: int | None = None
         backoff = 0.5
         while not stop.is_set():
+            if not self._room.is_set():
+                await self._until_either(self._room, stop)
+                continue
             request = asyncio.ensure_future(
                 self._bot(
                     GetRawUpdates(
@@ -296,6 +311,15 @@ class Inbox:
             ]
             if ids:
                 offset = max(ids) + 1
+
+    @staticmethod
+    async def _until_either(first: asyncio.Event, second: asyncio.Event) -> None:
+        waits = {asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())}
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     @staticmethod
     async def _pause(stop: asyncio.Event, seconds: float) -> None:

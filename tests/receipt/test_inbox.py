@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
@@ -52,6 +53,41 @@ async def test_each_batch_is_stored_before_the_next_poll_confirms_it(receipt: Re
     assert await _stored_texts(receipt, IVAN.id) == ["message 1", "message 2", "message 3"]
     assert set((await _states(receipt)).values()) == {"done"}
     assert (await _topic_texts(receipt, opened.id))[-3:] == ["message 1", "message 2", "message 3"]
+
+
+async def test_polling_waits_while_many_taken_updates_are_not_handled_yet(
+    receipt: Receipt, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backlog waits at Telegram, not in the bot's memory: no update is asked for while the
+    updates taken and not handled yet reach the limit, and every one is handled in the end."""
+    opened = await open_ticket(receipt.desk, IVAN)
+    assert opened.id is not None
+    app = receipt.desk.app
+    receipt.inbox = Inbox(
+        app.bot,
+        app.dispatcher,
+        app.database,
+        app.clock,
+        lease=timedelta(seconds=30),
+        single_instance=True,
+        max_taken=3,
+    )
+    waiting_at_poll: list[int] = []
+    answer = receipt.queue.answer
+
+    async def counting(params: dict[str, Any]) -> list[dict[str, Any]]:
+        waiting_at_poll.append(receipt.inbox.running)
+        return await answer(params)
+
+    monkeypatch.setattr(receipt.queue, "answer", counting)
+    texts = [f"message {n}" for n in range(1, 7)]
+    receipt.queue.push(*(raw(receipt.desk.updates.text(IVAN, text)) for text in texts))
+    await receipt.poll_until_drained()
+
+    assert len(waiting_at_poll) >= 2  # six taken in one batch, then the poll that confirms them
+    assert max(waiting_at_poll) < 3
+    assert await _stored_texts(receipt, IVAN.id) == texts
+    assert set((await _states(receipt)).values()) == {"done"}
 
 
 async def test_an_unreadable_update_is_kept_and_polling_goes_on(receipt: Receipt) -> None:

@@ -10,13 +10,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from io import BytesIO
-from typing import Any, Protocol
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.services.analytics.metrics import AGE_BUCKETS, BUCKETS, Report, Share
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 WIDTH_INCHES = 12.0
 HEIGHT_INCHES = 7.5
@@ -49,6 +48,11 @@ class Chart:
 
 
 def _figure() -> Figure:
+    # matplotlib (and numpy, Pillow) are imported here, where a chart is drawn: in the report
+    # worker process, not at the bot's start (about 30 MB; tests/test_lean_imports.py).
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     return figure
@@ -61,6 +65,8 @@ def _png(figure: Figure) -> bytes:
 
 
 def _style(axes: object, title: str, ylabel: str) -> None:
+    from matplotlib.ticker import MaxNLocator  # loaded with the figure (see `_figure`)
+
     axes.set_title(title, fontsize=TITLE_SIZE, pad=16)  # type: ignore[attr-defined]
     axes.set_ylabel(ylabel, fontsize=LABEL_SIZE)  # type: ignore[attr-defined]
     axes.tick_params(labelsize=TICK_SIZE)  # type: ignore[attr-defined]

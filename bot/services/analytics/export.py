@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 from zoneinfo import ZoneInfo
 
-import xlsxwriter
 from sqlalchemy import Connection, select
 
 from bot.domain.sla import SlaPolicy
@@ -121,6 +120,9 @@ class _Writers:
         self._handles: list[TextIO] = []
         self.tickets_csv = self._csv(self.tickets_path, TICKET_COLUMNS)
         self.events_csv = self._csv(self.events_path, EVENT_COLUMNS)
+        # Imported by the export only: the bot's process need not carry it (about 2 MB).
+        import xlsxwriter
+
         self.workbook = xlsxwriter.Workbook(
             str(self.xlsx_path), {"constant_memory": True, "tmpdir": str(folder)}
         )
