@@ -21,8 +21,9 @@ from bot.domain.tickets import OPEN_STATUSES
 from bot.locales.catalog import Catalogs
 from bot.services.desk import DeskError
 from bot.services.outbox import Buttons, Notify, enqueue_card_refresh
+from storage.detection_store import NewTicket
 from storage.incident_models import Incident, IncidentTicket
-from storage.incident_repository import IncidentRepository, NewTicket
+from storage.incident_repository import IncidentRepository
 from storage.models import Ticket
 from storage.unit_of_work import Database, UnitOfWork
 
