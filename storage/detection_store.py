@@ -3,14 +3,16 @@
 What: `DetectionStore.read` gives what detection needs of a new ticket (the ticket and its
 customer, whether it was observed already, the rows of its category's window since what the
 caller keeps in memory, the open incidents of its category with their latest linked tickets'
-signatures); `DetectionStore.store` writes the ticket's observation and grows its cluster's
-alert. On PostgreSQL each is one statement (the read with lateral subqueries and arrays, the
-write a data-modifying CTE); on SQLite they are the plain statements one after the other.
+signatures); `DetectionStore.store` writes the ticket's observation and its automatic link to
+an incident, and grows its cluster's alert. On PostgreSQL each is one statement (the read
+with lateral subqueries and arrays, the write a data-modifying CTE); on SQLite they are the
+plain statements one after the other.
 
 Why: on PostgreSQL every statement is a round trip to the server, and detection runs for
 every new ticket with a target of 5 ms at the p99 (docs/benchmarks.md, "Mass incidents"):
-five to nine statements a ticket before, two now. SQLite runs in the process, where a
-statement costs no round trip and the plain ones are the easier to read.
+five to nine statements a ticket before, two now (the messages of a link or a suggestion
+add theirs). SQLite runs in the process, where a statement costs no round trip and the plain
+ones are the easier to read.
 
 Both forms return the same (`tests/incidents/test_detection_store.py` runs the same
 detections on both databases and checks what was read and written).
@@ -178,6 +180,28 @@ _ADD_OBSERVATION = insert(_OBSERVATIONS).values(
     }
 )
 
+# A ticket linked to an incident (every link, by hand or by detection, is this statement).
+ADD_LINK = insert(_LINKS).values(
+    {
+        name: bindparam(f"link_{name}")
+        for name in ("ticket_id", "incident_id", "how", "linked_by", "linked_at")
+    }
+)
+
+
+def link_params(
+    *, ticket_id: int, incident_id: int, how: str, by: int | None, at: datetime
+) -> dict[str, Any]:
+    """The parameters of `ADD_LINK`."""
+    return {
+        "link_ticket_id": ticket_id,
+        "link_incident_id": incident_id,
+        "link_how": how,
+        "link_linked_by": by,
+        "link_linked_at": at,
+    }
+
+
 # ------------------------------------------------------- PostgreSQL: one statement each
 # The open incidents of the ticket's category (or of none), as `_OPEN_INCIDENTS` filtered.
 _PG_OPEN = f"""i.status IN ({", ".join(f"'{status}'" for status in OPEN_INCIDENT_STATUSES)})
@@ -257,6 +281,7 @@ WHERE t.id = :ticket_id
 )
 _SEEN = _ALERT_SEEN.cte("seen")
 _PG_STORE = core_select(_SEEN.c.id).add_cte(_ADD_OBSERVATION.cte("observed"))
+_PG_STORE_LINKED = _PG_STORE.add_cte(ADD_LINK.cte("linked"))
 
 
 async def core_rows(session: AsyncSession, statement: Any, params: dict[str, Any]) -> list[Any]:
@@ -368,10 +393,12 @@ class DetectionStore:
         cluster_id: int,
         size: int,
         suggested_incident_id: int | None,
+        link_to: int | None = None,
     ) -> int | None:
-        """Store the ticket's observation and, when it joined another ticket's cluster, grow
-        that cluster's alert's size and last time (they only ever grow); the alert's id
-        (None: the cluster has no alert)."""
+        """Store the ticket's observation, link it to the incident `link_to` (detection's
+        automatic link) and, when it joined another ticket's cluster, grow that cluster's
+        alert's size and last time (they only ever grow); the alert's id (None: the cluster
+        has no alert)."""
         observation = {
             "new_ticket_id": ticket_id,
             "new_category": category,
@@ -381,13 +408,21 @@ class DetectionStore:
             "new_suggested_incident_id": suggested_incident_id,
         }
         seen = {"cluster": cluster_id, "size": size, "seen_at": at}
+        link = (
+            link_params(ticket_id=ticket_id, incident_id=link_to, how="auto", by=None, at=at)
+            if link_to is not None
+            else None
+        )
         if self._postgres:
             # A cluster of the ticket's own has no alert: the update finds no row.
-            rows = await self._core(_PG_STORE, observation | seen)
+            statement = _PG_STORE if link is None else _PG_STORE_LINKED
+            rows = await self._core(statement, observation | seen | (link or {}))
             return int(rows[0][0]) if rows else None
         alert_id = None
         if cluster_id != ticket_id:  # a cluster of its own cannot have an alert yet
             rows = await self._core(_ALERT_SEEN, seen)
             alert_id = int(rows[0][0]) if rows else None
         await self._core(_ADD_OBSERVATION, observation)
+        if link is not None:
+            await self._core(ADD_LINK, link)
         return alert_id

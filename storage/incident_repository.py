@@ -13,7 +13,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.detection_store import OPEN_INCIDENT_STATUSES, WINDOW, core_rows
+from storage.detection_store import (
+    ADD_LINK,
+    OPEN_INCIDENT_STATUSES,
+    WINDOW,
+    core_rows,
+    link_params,
+)
 from storage.incident_models import (
     Incident,
     IncidentAlert,
@@ -176,9 +182,12 @@ class IncidentRepository:
     async def link_of(self, *, ticket_id: int) -> IncidentTicket | None:
         return await self.session.get(IncidentTicket, ticket_id)
 
-    async def link(self, link: IncidentTicket) -> None:
-        self.session.add(link)
-        await self.session.flush()
+    async def link(
+        self, *, ticket_id: int, incident_id: int, how: str, by: int | None, at: datetime
+    ) -> None:
+        """Link a ticket to an incident (detection's own links: `DetectionStore.store`)."""
+        params = link_params(ticket_id=ticket_id, incident_id=incident_id, how=how, by=by, at=at)
+        await self._core(ADD_LINK, params)
 
     async def unlink(self, link: IncidentTicket) -> None:
         await self.session.delete(link)

@@ -268,5 +268,5 @@ async def test_two_instances_see_each_others_tickets_and_links(any_database: Dat
     async with database.unit_of_work() as uow:
         links = (await uow.session.exec(select(IncidentTicket))).all()
         told = (await uow.session.exec(select(OutboxMessage))).all()
-    assert [(link.ticket_id, link.incident_id) for link in links] == [(ids[5], 1)]
+    assert [(link.ticket_id, link.incident_id, link.how) for link in links] == [(ids[5], 1, "auto")]
     assert [m.chat_id for m in told if m.key.startswith("incident-known:")] == [105]

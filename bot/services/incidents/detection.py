@@ -13,7 +13,6 @@ from bot.services.incidents.common import (
     AlertButtons,
     Detection,
     IncidentContext,
-    link_ticket,
     short,
 )
 from bot.services.incidents.signatures import signature
@@ -42,9 +41,10 @@ class IncidentDetection:
         Runs once per new ticket, so it keeps to two statements on PostgreSQL
         (`DetectionStore`): one reads the ticket (and whether it was seen), the window's new
         rows (the rest is kept in memory) and the open incidents with their latest linked
-        tickets; one stores the observation and grows the cluster's alert. Linking, a
-        suggestion, the spike test's baseline (kept in memory, `BaselineCache`, read once in
-        a while) and an alert add theirs."""
+        tickets; one stores the observation (and the link to a matching incident) and grows
+        the cluster's alert. The messages of a link or a suggestion, the spike test's
+        baseline (kept in memory, `BaselineCache`, read once in a while) and an alert add
+        theirs."""
         config = self._context.config
         policy = config.policy
         async with self._context.database.unit_of_work() as uow:
@@ -83,14 +83,13 @@ class IncidentDetection:
                 cluster_id=placement.cluster_id,
                 size=placement.size,
                 suggested_incident_id=suggested,
+                link_to=incident_id if linked else None,
             )
             repo = IncidentRepository(uow.session)
             detection = Detection(placement.cluster_id, placement.size)
             if linked:
                 assert incident is not None and incident_id is not None
-                await link_ticket(
-                    uow, repo, incident_id, ticket, how="auto", by=None, now=now, suggested=False
-                )
+                await enqueue_card_refresh(uow, ticket_id=ticket_id, now=now)
                 await self._tell_known(uow, incident, ticket, now)
                 detection = Detection(placement.cluster_id, placement.size, linked_to=incident_id)
             elif suggested is not None:
