@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.detection_store import (
+from storage.detection_sql import (
     ADD_LINK,
     OPEN_INCIDENT_STATUSES,
     WINDOW,
@@ -33,7 +33,7 @@ from storage.repositories import dialect_of
 LinkedTicket = tuple[IncidentTicket, Ticket, Customer]
 
 
-# Detection's statements of every new ticket are in `storage.detection_store`; these Core
+# Detection's statements of every new ticket are in `storage.detection_sql`; these Core
 # statements are built once (no ORM objects, the compiled form is cached by SQLAlchemy).
 _OBSERVATIONS: Table = IncidentObservation.__table__  # type: ignore[attr-defined]
 
