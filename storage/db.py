@@ -1,4 +1,5 @@
-"""Engine and session factory; SQLite gets WAL, foreign keys and a busy timeout."""
+"""Engine and session factory; SQLite gets WAL, foreign keys and a busy timeout; a server
+database's pooled connections are checked with one round trip when taken from the pool."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import AdaptedConnection, make_url
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,14 +38,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection about to be used answers `SELECT 1`, or is replaced.
+
+    SQLAlchemy's `pool_pre_ping` does this on asyncpg in a transaction of its own (BEGIN,
+    a statement, ROLLBACK): three round trips to the server for every unit of work. One
+    statement outside a transaction (the simple query protocol) is one. A connection the
+    server dropped (a restart, an idle timeout) fails it: `InvalidatePoolError` makes the
+    pool discard it and every connection opened before it and take a new one, as the
+    pre-ping does (`tests/storage/test_pool_ping.py`)."""
+    assert isinstance(dbapi_connection, AdaptedConnection)  # an asyncio driver's
+    try:
+        dbapi_connection.run_async(lambda driver: driver.execute("SELECT 1"))
+    except Exception as error:
+        raise InvalidatePoolError(str(error)) from error
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     ensure_sqlite_folder(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if not is_sqlite(url):
-        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+        kwargs.update(pool_size=10, max_overflow=20)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        event.listen(engine.sync_engine.pool, "checkout", _ping)
     return engine
 
 

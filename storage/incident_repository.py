@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Table, bindparam, case, func, insert, union_all, update
+from sqlalchemy import CompoundSelect, Table, bindparam, func, union_all, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.detection_sql import (
+    ADD_LINK,
+    OPEN_INCIDENT_STATUSES,
+    WINDOW,
+    core_rows,
+    link_params,
+)
 from storage.incident_models import (
     Incident,
     IncidentAlert,
@@ -25,100 +30,12 @@ from storage.incident_models import (
 from storage.models import Customer, Ticket
 from storage.repositories import dialect_of
 
-OPEN_INCIDENT_STATUSES = ("investigating", "identified", "monitoring")
 LinkedTicket = tuple[IncidentTicket, Ticket, Customer]
 
 
-@dataclass(frozen=True, slots=True)
-class NewTicket:
-    """What detection needs of a new ticket (read as columns, not as an ORM object)."""
-
-    id: int
-    number: str
-    customer_id: int
-    kind: str
-    category: str
-    description: str | None
-    created_at: datetime
-    observed: bool  # detection has seen it already (a repeated event)
-    telegram_id: int | None  # its customer's chat (None: no such customer)
-    locale: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class OpenIncident:
-    id: int
-    category: str | None
-    signature: str
-    public_text: str
-
-
-# Detection runs these for every new ticket: Core statements built once (no ORM objects, the
-# compiled form is cached by SQLAlchemy).
+# Detection's statements of every new ticket are in `storage.detection_sql`; these Core
+# statements are built once (no ORM objects, the compiled form is cached by SQLAlchemy).
 _OBSERVATIONS: Table = IncidentObservation.__table__  # type: ignore[attr-defined]
-_ALERTS: Table = IncidentAlert.__table__  # type: ignore[attr-defined]
-_INCIDENTS: Table = Incident.__table__  # type: ignore[attr-defined]
-_TICKETS: Table = Ticket.__table__  # type: ignore[attr-defined]
-_CUSTOMERS: Table = Customer.__table__  # type: ignore[attr-defined]
-_NEW_TICKET = (
-    core_select(
-        _TICKETS.c.id,
-        _TICKETS.c.number,
-        _TICKETS.c.customer_id,
-        _TICKETS.c.kind,
-        _TICKETS.c.category,
-        _TICKETS.c.description,
-        _TICKETS.c.created_at,
-        _OBSERVATIONS.c.ticket_id.is_not(None).label("observed"),
-        _CUSTOMERS.c.telegram_id,
-        _CUSTOMERS.c.locale,
-    )
-    .select_from(
-        _TICKETS.outerjoin(_OBSERVATIONS, _OBSERVATIONS.c.ticket_id == _TICKETS.c.id).outerjoin(
-            _CUSTOMERS, _CUSTOMERS.c.id == _TICKETS.c.customer_id
-        )
-    )
-    .where(_TICKETS.c.id == bindparam("ticket_id"))
-)
-_WINDOW = core_select(
-    _OBSERVATIONS.c.ticket_id,
-    _OBSERVATIONS.c.created_at,
-    _OBSERVATIONS.c.signature,
-    _OBSERVATIONS.c.cluster_id,
-).where(
-    _OBSERVATIONS.c.category == bindparam("category"),
-    _OBSERVATIONS.c.created_at >= bindparam("since"),
-)
-# Another ticket of a cluster: its alert's size and last time only ever grow; returns the
-# alert's id (no row: the cluster has no alert).
-_ALERT_SEEN = (
-    update(_ALERTS)
-    .where(_ALERTS.c.cluster_id == bindparam("cluster"))
-    .values(
-        last_ticket_at=case(
-            (_ALERTS.c.last_ticket_at < bindparam("seen_at"), bindparam("seen_at")),
-            else_=_ALERTS.c.last_ticket_at,
-        ),
-        count=case((_ALERTS.c.count < bindparam("size"), bindparam("size")), else_=_ALERTS.c.count),
-    )
-    .returning(_ALERTS.c.id)
-)
-_OPEN_INCIDENTS = (
-    core_select(
-        _INCIDENTS.c.id, _INCIDENTS.c.category, _INCIDENTS.c.signature, _INCIDENTS.c.public_text
-    )
-    .where(_INCIDENTS.c.status.in_(OPEN_INCIDENT_STATUSES))
-    .order_by(_INCIDENTS.c.id)
-)
-_ADD_OBSERVATION = insert(_OBSERVATIONS)
-_LINKS: Table = IncidentTicket.__table__  # type: ignore[attr-defined]
-_LINKED_SIGNATURES = (
-    core_select(_OBSERVATIONS.c.signature)
-    .select_from(_LINKS.join(_OBSERVATIONS, _OBSERVATIONS.c.ticket_id == _LINKS.c.ticket_id))
-    .where(_LINKS.c.incident_id == bindparam("incident"))
-    .order_by(_LINKS.c.ticket_id.desc())
-    .limit(bindparam("limit"))
-)
 
 
 @lru_cache(maxsize=8)
@@ -144,57 +61,13 @@ class IncidentRepository:
     # ------------------------------------------------------------------ observations
 
     async def _core(self, statement: Any, params: dict[str, Any]) -> list[Any]:
-        """A Core statement on the session's connection (its transaction), past the ORM's
-        execution layers; its rows (none for a write without RETURNING)."""
-
-        def run(session: Session) -> list[Any]:
-            result = session.connection().execute(statement, params)
-            return list(result.all()) if result.returns_rows else []
-
-        return await self.session.run_sync(run)
-
-    async def new_ticket(self, *, ticket_id: int) -> NewTicket | None:
-        """The ticket as detection needs it, and whether detection has seen it already."""
-        rows = await self._core(_NEW_TICKET, {"ticket_id": ticket_id})
-        return NewTicket(*rows[0]) if rows else None
+        return await core_rows(self.session, statement, params)
 
     async def window(
         self, *, category: str, since: datetime
     ) -> Sequence[tuple[int, datetime, str, int]]:
         """(ticket id, time, signature, cluster) of the category's tickets since `since`."""
-        return await self._core(_WINDOW, {"category": category, "since": since})
-
-    async def observe(
-        self,
-        *,
-        ticket_id: int,
-        category: str,
-        at: datetime,
-        signature: str,
-        cluster_id: int,
-        suggested_incident_id: int | None,
-    ) -> None:
-        await self._core(
-            _ADD_OBSERVATION,
-            {
-                "ticket_id": ticket_id,
-                "category": category,
-                "created_at": at,
-                "signature": signature,
-                "cluster_id": cluster_id,
-                "suggested_incident_id": suggested_incident_id,
-            },
-        )
-
-    async def cluster_seen(self, *, cluster_id: int, size: int, at: datetime) -> int | None:
-        """Another ticket of a cluster: grows its alert's size and last time (they only ever
-        grow); the alert's id, None when the cluster has no alert."""
-        rows = await self._core(_ALERT_SEEN, {"cluster": cluster_id, "size": size, "seen_at": at})
-        return int(rows[0][0]) if rows else None
-
-    async def open_incident_keys(self) -> list[OpenIncident]:
-        """Id, category, signature and public text of the open incidents, in order."""
-        return [OpenIncident(*row) for row in await self._core(_OPEN_INCIDENTS, {})]
+        return await self._core(WINDOW, {"category": category, "since": since})
 
     async def times_between(
         self, *, category: str, spans: Sequence[tuple[datetime, datetime]]
@@ -309,9 +182,12 @@ class IncidentRepository:
     async def link_of(self, *, ticket_id: int) -> IncidentTicket | None:
         return await self.session.get(IncidentTicket, ticket_id)
 
-    async def link(self, link: IncidentTicket) -> None:
-        self.session.add(link)
-        await self.session.flush()
+    async def link(
+        self, *, ticket_id: int, incident_id: int, how: str, by: int | None, at: datetime
+    ) -> None:
+        """Link a ticket to an incident (detection's own links: `DetectionStore.store`)."""
+        params = link_params(ticket_id=ticket_id, incident_id=incident_id, how=how, by=by, at=at)
+        await self._core(ADD_LINK, params)
 
     async def unlink(self, link: IncidentTicket) -> None:
         await self.session.delete(link)
@@ -340,11 +216,6 @@ class IncidentRepository:
             .order_by(col(Ticket.id))
         )
         return [tuple(row) for row in result.all()]
-
-    async def linked_signatures(self, *, incident_id: int, limit: int = 50) -> list[str]:
-        """The signatures of the incident's latest linked tickets (detection, every ticket)."""
-        rows = await self._core(_LINKED_SIGNATURES, {"incident": incident_id, "limit": limit})
-        return [row[0] for row in rows]
 
     async def count_linked(self, *, incident_ids: Sequence[int]) -> int:
         if not incident_ids:

@@ -21,8 +21,9 @@ from bot.domain.tickets import OPEN_STATUSES
 from bot.locales.catalog import Catalogs
 from bot.services.desk import DeskError
 from bot.services.outbox import Buttons, Notify, enqueue_card_refresh
-from storage.incident_models import Incident, IncidentTicket
-from storage.incident_repository import IncidentRepository, NewTicket
+from storage.detection_store import NewTicket
+from storage.incident_models import Incident
+from storage.incident_repository import IncidentRepository
 from storage.models import Ticket
 from storage.unit_of_work import Database, UnitOfWork
 
@@ -158,17 +159,12 @@ async def link_ticket(
     how: str,
     by: int | None,
     now: datetime,
-    suggested: bool = True,
 ) -> None:
-    """Link the ticket; `suggested=False`: it has no suggestion on its card to clear (it
-    is being observed now and was linked instead)."""
+    """Link the ticket (by hand or from an alert; detection links in its own write) and
+    clear the suggestion on its card."""
     assert ticket.id is not None
-    await repo.link(
-        IncidentTicket(
-            ticket_id=ticket.id, incident_id=incident_id, how=how, linked_by=by, linked_at=now
-        )
-    )
-    observation = await repo.observation(ticket_id=ticket.id) if suggested else None
+    await repo.link(ticket_id=ticket.id, incident_id=incident_id, how=how, by=by, at=now)
+    observation = await repo.observation(ticket_id=ticket.id)
     if observation is not None and observation.suggested_incident_id is not None:
         observation.suggested_incident_id = None
         uow.session.add(observation)

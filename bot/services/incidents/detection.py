@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.incidents import Placement, SpikeVerdict, best_match, is_calm, judge
@@ -12,14 +13,14 @@ from bot.services.incidents.common import (
     AlertButtons,
     Detection,
     IncidentContext,
-    link_ticket,
     short,
 )
 from bot.services.incidents.signatures import signature
 from bot.services.incidents.window import WindowCache
 from bot.services.outbox import enqueue_card_refresh, enqueue_text
+from storage.detection_store import DetectionStore, NewTicket, OpenIncident
 from storage.incident_models import IncidentAlert
-from storage.incident_repository import IncidentRepository, NewTicket, OpenIncident
+from storage.incident_repository import IncidentRepository
 from storage.models import Ticket
 from storage.unit_of_work import UnitOfWork
 
@@ -37,22 +38,27 @@ class IncidentDetection:
         """Detection for one new ticket: cluster it, link it to a matching open incident (and
         tell its customer) or suggest one, and raise an alert for an improbable cluster.
 
-        Runs once per new ticket, so it keeps to a few prebuilt statements: the ticket (and
-        whether it was seen), the window's new rows (the rest is kept in memory), the
-        cluster's alert (grown in the same statement; not for a new cluster), the open
-        incidents, the observation; the baseline times only once in a while (kept in memory,
-        `BaselineCache`)."""
+        Runs once per new ticket, so it keeps to two statements on PostgreSQL
+        (`DetectionStore`): one reads the ticket (and whether it was seen), the window's new
+        rows (the rest is kept in memory) and the open incidents with their latest linked
+        tickets; one stores the observation (and the link to a matching incident) and grows
+        the cluster's alert. The messages of a link or a suggestion, the spike test's
+        baseline (kept in memory, `BaselineCache`, read once in a while) and an alert add
+        theirs."""
         config = self._context.config
         policy = config.policy
         async with self._context.database.unit_of_work() as uow:
-            repo = IncidentRepository(uow.session)
-            ticket = await repo.new_ticket(ticket_id=ticket_id)
-            if ticket is None or ticket.kind != "complaint" or ticket.observed:
+            store = DetectionStore(uow.session)
+            found = await store.read(
+                ticket_id=ticket_id, window=policy.window, read_from=self._windows.read_from()
+            )
+            if found is None or not found.fresh_complaint:
                 return None  # not a complaint, or seen already (a repeated event)
+            ticket = found.ticket
             now = ticket.created_at
             text = signature(ticket.description or "")
-            window = await self._windows.window(
-                repo, ticket.category, since=now - policy.window, now=now
+            window = self._windows.topped_up(
+                ticket.category, found.window, since=now - policy.window, now=now
             )
             placement = window.place(
                 ticket_id=ticket_id,
@@ -61,14 +67,7 @@ class IncidentDetection:
                 threshold=config.cluster_threshold,
                 leave_out=ticket_id,
             )
-            alert_id = (
-                None  # a cluster of its own: it cannot have an alert yet
-                if placement.cluster_id == ticket_id
-                else await repo.cluster_seen(
-                    cluster_id=placement.cluster_id, size=placement.size, at=now
-                )
-            )
-            incident, score = await self._matching_incident(repo, ticket, text)
+            incident, score = self._matching_incident(found.incidents, text)
             incident_id = incident.id if incident is not None else None
             linked = incident is not None and score >= config.link_threshold
             suggested = (
@@ -76,20 +75,21 @@ class IncidentDetection:
                 if not linked and incident_id is not None and score >= config.suggest_threshold
                 else None
             )
-            await repo.observe(
+            alert_id = await store.store(
                 ticket_id=ticket_id,
                 category=ticket.category,
                 at=now,
                 signature=text,
                 cluster_id=placement.cluster_id,
+                size=placement.size,
                 suggested_incident_id=suggested,
+                link_to=incident_id if linked else None,
             )
+            repo = IncidentRepository(uow.session)
             detection = Detection(placement.cluster_id, placement.size)
             if linked:
                 assert incident is not None and incident_id is not None
-                await link_ticket(
-                    uow, repo, incident_id, ticket, how="auto", by=None, now=now, suggested=False
-                )
+                await enqueue_card_refresh(uow, ticket_id=ticket_id, now=now)
                 await self._tell_known(uow, incident, ticket, now)
                 detection = Detection(placement.cluster_id, placement.size, linked_to=incident_id)
             elif suggested is not None:
@@ -127,20 +127,15 @@ class IncidentDetection:
                 )
         return detection
 
-    async def _matching_incident(
-        self, repo: IncidentRepository, ticket: NewTicket, text: str
+    def _matching_incident(
+        self, incidents: Sequence[OpenIncident], text: str
     ) -> tuple[OpenIncident | None, float]:
         """The open incident the ticket matches best (its title and its latest linked
         tickets) and how well. Being in the cluster an incident was declared from is not
         enough: clusters chain through the looser cluster threshold."""
         best: tuple[OpenIncident | None, float] = (None, 0.0)
-        for incident in await repo.open_incident_keys():
-            if incident.category is not None and incident.category != ticket.category:
-                continue
-            candidates = [
-                incident.signature,
-                *await repo.linked_signatures(incident_id=incident.id),
-            ]
+        for incident in incidents:
+            candidates = [incident.signature, *incident.linked]
             match = best_match(text, candidates, threshold=self._context.config.suggest_threshold)
             if match is not None and match[1] > best[1]:
                 best = (incident, match[1])

@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.domain.incidents import MASK_BITS, Observation, Placement, alone, hashed_trigrams
+from storage.detection_store import window_start
 from storage.incident_repository import IncidentRepository
 
 # Rows committed by another instance are read again for this long after the last sync: a
@@ -174,14 +175,33 @@ class WindowCache:
         self._windows: dict[str, Window] = {}
         self._synced: dict[str, datetime] = {}
 
-    async def window(
-        self, repo: IncidentRepository, category: str, *, since: datetime, now: datetime
+    def read_from(self) -> dict[str, datetime]:
+        """Per category kept, the time from which the database's rows are to be read again:
+        the last read minus `SYNC_OVERLAP` (a category not kept reads its whole window)."""
+        return {category: synced - SYNC_OVERLAP for category, synced in self._synced.items()}
+
+    def topped_up(
+        self,
+        category: str,
+        rows: Sequence[tuple[int, datetime, str, int]],
+        *,
+        since: datetime,
+        now: datetime,
     ) -> Window:
-        """The category's window of observations since `since`, up to date."""
+        """The category's window of observations since `since`, with `rows` read from the
+        database at `now` from `window_start(self.read_from(), category, since)` on."""
         window = self._windows.setdefault(category, Window())
+        window.add(rows, category)
         synced = self._synced.get(category)
-        start = since if synced is None else max(since, synced - SYNC_OVERLAP)
-        window.add(await repo.window(category=category, since=start), category)
         self._synced[category] = max(now, synced) if synced else now
         window.drop_before(since)
         return window
+
+    async def window(
+        self, repo: IncidentRepository, category: str, *, since: datetime, now: datetime
+    ) -> Window:
+        """The category's window of observations since `since`, up to date (detection reads
+        the rows with the rest of what it needs: `DetectionStore.read`)."""
+        start = window_start(self.read_from(), category, since)
+        rows = await repo.window(category=category, since=start)
+        return self.topped_up(category, rows, since=since, now=now)
