@@ -6,20 +6,24 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from sqlalchemy.engine import make_url
 
 
-async def admin_execute(url: str, statement: str) -> None:
-    import asyncpg
-
+async def connect(url: str) -> asyncpg.Connection:
+    """A plain asyncpg connection to the database of `url` (an SQLAlchemy URL)."""
     parsed = make_url(url)
-    connection = await asyncpg.connect(
+    return await asyncpg.connect(
         host=parsed.host or "127.0.0.1",
         port=parsed.port or 5432,
         user=parsed.username or "postgres",
         password=parsed.password,
         database=parsed.database or "postgres",
     )
+
+
+async def admin_execute(url: str, statement: str) -> None:
+    connection = await connect(url)
     try:
         await connection.execute(statement)
     finally:

@@ -13,6 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.process  # builds the bot in an interpreter of its own
+
 ROOT = Path(__file__).resolve().parent.parent
 NOT_AT_START = ("matplotlib", "PIL", "fontTools", "xlsxwriter", "openpyxl")
 
