@@ -10,6 +10,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.idle_ping import ping_when_idle
+
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
@@ -40,10 +42,12 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     ensure_sqlite_folder(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if not is_sqlite(url):
-        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+        kwargs.update(pool_size=10, max_overflow=20)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        ping_when_idle(engine)  # instead of `pool_pre_ping`: see storage/idle_ping.py
     return engine
 
 
