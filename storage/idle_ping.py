@@ -2,9 +2,8 @@
 
 SQLAlchemy's `pool_pre_ping` checks every connection at every checkout. With asyncpg that
 check is three round trips (BEGIN, an empty query, ROLLBACK) in front of every transaction:
-more than the one statement that records a sent outbox row, and about half of the round trips
-of the bot's other short transactions (measured with the load bench on PostgreSQL, see
-docs/benchmarks.md, "Load: round trips on PostgreSQL").
+three of the four round trips of recording a sent outbox row, and about half of those of the
+bot's other short transactions (measured: docs/benchmarks.md, "Round trips on PostgreSQL").
 
 What the check is for: a connection that died while nobody used it (the server restarted, a
 firewall dropped it after minutes of silence) is replaced before a transaction runs on it.
