@@ -222,6 +222,13 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process has used so far."""
+    with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def outbox_depth(url: str) -> int:
     engine = create_engine(url)
     try:
@@ -274,6 +281,8 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
                     await drained(first, url)
                     warm_up = time.monotonic() - began
                 started = time.monotonic()
+                cpu_start = cpu_seconds(process.pid)
+                load_start = os.getloadavg()[0]
                 traffic = asyncio.create_task(run.traffic(args.rate, args.seconds, args.replies))
                 while not traffic.done() or run.latencies()[1]:
                     await asyncio.sleep(1.0)
@@ -282,6 +291,8 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
                     if time.monotonic() - started > args.seconds + 120:
                         break
                 await traffic
+                cpu_traffic = cpu_seconds(process.pid) - cpu_start
+                load_end = os.getloadavg()[0]
                 rss_end = rss_mb(process.pid)
                 kinds = await outbox_kinds(url)
                 process.send_signal(signal.SIGTERM)
@@ -313,6 +324,9 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
         "outbox_every_5s": [d for t, d in depth][::5],
         "outbox_rows": kinds,
         "rss_up_mb": round(rss_up, 1),
+        # the bot process's CPU from the traffic's start until every update was answered
+        "bot_cpu_ms_per_update": round(1000 * cpu_traffic / updates, 2),
+        "load_average_start_end": [round(load_start, 1), round(load_end, 1)],
         "rss_end_mb": round(rss_end, 1),
         "rss_max_mb": round(max(rss), 1) if rss else 0,
         # The loop's lag while the bot serves: from the moment it is up (it then takes its

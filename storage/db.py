@@ -1,5 +1,4 @@
-"""Engine and session factory; SQLite gets WAL, foreign keys and a busy timeout; a server
-database's pooled connections are checked with one round trip when taken from the pool."""
+"""Engine and session factory; SQLite gets WAL, foreign keys and a busy timeout."""
 
 from __future__ import annotations
 
@@ -7,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import AdaptedConnection, make_url
-from sqlalchemy.exc import InvalidatePoolError
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.idle_ping import ping_when_idle
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -38,22 +38,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-    """A pooled connection about to be used answers `SELECT 1`, or is replaced.
-
-    SQLAlchemy's `pool_pre_ping` does this on asyncpg in a transaction of its own (BEGIN,
-    a statement, ROLLBACK): three round trips to the server for every unit of work. One
-    statement outside a transaction (the simple query protocol) is one. A connection the
-    server dropped (a restart, an idle timeout) fails it: `InvalidatePoolError` makes the
-    pool discard it and every connection opened before it and take a new one, as the
-    pre-ping does (`tests/storage/test_pool_ping.py`)."""
-    assert isinstance(dbapi_connection, AdaptedConnection)  # an asyncio driver's
-    try:
-        dbapi_connection.run_async(lambda driver: driver.execute("SELECT 1"))
-    except Exception as error:
-        raise InvalidatePoolError(str(error)) from error
-
-
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     ensure_sqlite_folder(url)
     kwargs: dict[str, Any] = {"echo": echo}
@@ -63,7 +47,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     else:
-        event.listen(engine.sync_engine.pool, "checkout", _ping)
+        ping_when_idle(engine)  # instead of `pool_pre_ping`: see storage/idle_ping.py
     return engine
 
 

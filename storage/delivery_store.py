@@ -220,7 +220,7 @@ class DeliveryStore:
             value = connection.scalar(_NEXT_DUE, {"now": now})
             return value if isinstance(value, datetime) else None
 
-        return await self._database.run_short(work)
+        return await self._database.read_short(work)
 
     async def renew(self, *, ids: Sequence[int], lease_until: datetime) -> None:
         """Extend the lease of rows still being sent (a live sender keeps its claim)."""

@@ -10,7 +10,7 @@ from bot.services.desk.steps import TicketSteps
 from bot.services.desk.views import AgentView, CardData, CustomerView, TicketView
 from bot.services.outbox import Notify, enqueue_card_refresh
 from storage.repositories import KEEP, _Keep
-from storage.unit_of_work import Database
+from storage.unit_of_work import Database, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,26 +21,33 @@ class CardQueries:
 
     async def card_data(self, ticket_id: int) -> CardData:
         async with self.database.unit_of_work() as uow:
-            ticket, customer = await self.steps.load(uow, ticket_id)
-            assert ticket.id is not None and customer.id is not None
-            earlier = await uow.staff_tickets.count_earlier(
-                customer_id=customer.id, before_id=ticket.id
-            )
-            assignee = (
-                await uow.agents.get(telegram_id=ticket.assignee_id) if ticket.assignee_id else None
-            )
-            return CardData(
-                TicketView.of(ticket),
-                CustomerView.of(customer),
-                earlier,
-                AgentView.of(assignee) if assignee else None,
-            )
+            return await self._card_data(uow, ticket_id)
 
-    async def card_shown(self, ticket_id: int) -> tuple[str | None, str | None]:
-        """What the group shows of the ticket: the digest of its card and its topic's name."""
+    async def card_and_shown(
+        self, ticket_id: int
+    ) -> tuple[CardData, tuple[str | None, str | None]]:
+        """The card's data and what the group shows of the ticket (the digest of its card and
+        its topic's name), read in one transaction (a refresh needs both)."""
         async with self.database.unit_of_work() as uow:
+            data = await self._card_data(uow, ticket_id)
             card = await uow.cards.get(ticket_id=ticket_id)
-            return (card.card_digest, card.topic_name) if card else (None, None)
+            return data, ((card.card_digest, card.topic_name) if card else (None, None))
+
+    async def _card_data(self, uow: UnitOfWork, ticket_id: int) -> CardData:
+        ticket, customer = await self.steps.load(uow, ticket_id)
+        assert ticket.id is not None and customer.id is not None
+        earlier = await uow.staff_tickets.count_earlier(
+            customer_id=customer.id, before_id=ticket.id
+        )
+        assignee = (
+            await uow.agents.get(telegram_id=ticket.assignee_id) if ticket.assignee_id else None
+        )
+        return CardData(
+            TicketView.of(ticket),
+            CustomerView.of(customer),
+            earlier,
+            AgentView.of(assignee) if assignee else None,
+        )
 
     async def record_card_shown(
         self,

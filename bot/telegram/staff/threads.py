@@ -243,16 +243,18 @@ class StaffThreads:
             await self._refresh(ticket_id)
 
     async def _refresh(self, ticket_id: int) -> None:
-        data = await self._cards.card_data(ticket_id)
+        data, (shown_card, shown_name) = await self._cards.card_and_shown(ticket_id)
         ticket = data.ticket
         if ticket.card_message_id is None:
             return
         data = await self._with_related(data)
-        shown_card, shown_name = await self._cards.card_shown(ticket_id)
         now = self._clock.now()
         text = render_card(data, self._style)
         keyboard = card_keyboard(data, self._style)
         digest = card_digest(ticket.card_message_id, text, keyboard)
+        # What the group now shows, recorded once after both calls (a crash in between only
+        # makes the next refresh repeat an edit, which Telegram answers "not modified").
+        shown: dict[str, str] = {}
         if shown_card != digest:
             try:
                 await self._bot.edit_message_text(
@@ -263,26 +265,25 @@ class StaffThreads:
                     parse_mode="HTML",
                 )
                 self._pacer.record(self.chat_id, now)
-                await self._cards.record_card_shown(ticket_id, card_digest=digest)
+                shown["card_digest"] = digest
             except TelegramBadRequest as error:
                 if _harmless(error):
-                    await self._cards.record_card_shown(ticket_id, card_digest=digest)
+                    shown["card_digest"] = digest
                 else:
                     log.warning("card of ticket %s not updated: %s", ticket_id, error.message)
-        if ticket.topic_id is None:
-            return
         name = topic_name(data, self._style)
-        if shown_name == name:
-            return
-        try:
-            await self._bot.edit_forum_topic(self.chat_id, ticket.topic_id, name=name)
-            self._pacer.record(self.chat_id, now)
-            await self._cards.record_card_shown(ticket_id, topic_name=name)
-        except TelegramBadRequest as error:
-            if _harmless(error):
-                await self._cards.record_card_shown(ticket_id, topic_name=name)
-            else:
-                log.warning("topic of ticket %s not renamed: %s", ticket_id, error.message)
+        if ticket.topic_id is not None and shown_name != name:
+            try:
+                await self._bot.edit_forum_topic(self.chat_id, ticket.topic_id, name=name)
+                self._pacer.record(self.chat_id, now)
+                shown["topic_name"] = name
+            except TelegramBadRequest as error:
+                if _harmless(error):
+                    shown["topic_name"] = name
+                else:
+                    log.warning("topic of ticket %s not renamed: %s", ticket_id, error.message)
+        if shown:
+            await self._cards.record_card_shown(ticket_id, **shown)
 
 
 def card_digest(message_id: int, text: str, keyboard: InlineKeyboardMarkup) -> str:

@@ -1,0 +1,93 @@
+"""A pooled PostgreSQL connection is checked before use only after sitting idle
+(`storage/idle_ping.py`): a connection that died in the pool is replaced unnoticed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from storage.idle_ping import ping_when_idle
+
+
+class Seconds:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def seconds() -> Seconds:
+    return Seconds()
+
+
+@pytest.fixture
+async def engine(postgres_url: str, seconds: Seconds) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(postgres_url, pool_size=1, max_overflow=0)
+    ping_when_idle(engine, idle=2.0, clock=seconds)
+    yield engine
+    await engine.dispose()
+
+
+async def _backend(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int((await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+async def _terminate(postgres_url: str, pid: int) -> None:
+    other = create_async_engine(postgres_url)
+    try:
+        async with other.connect() as connection:
+            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await other.dispose()
+
+
+async def test_a_connection_that_died_while_idle_is_replaced_before_use(
+    engine: AsyncEngine, postgres_url: str, seconds: Seconds
+) -> None:
+    pid = await _backend(engine)
+    await _terminate(postgres_url, pid)
+    seconds.now += 2.5
+
+    again = await _backend(engine)
+
+    assert again != pid
+
+
+async def test_a_connection_used_moments_ago_is_not_checked_again(
+    engine: AsyncEngine, postgres_url: str, seconds: Seconds
+) -> None:
+    pid = await _backend(engine)
+    await _terminate(postgres_url, pid)
+    seconds.now += 1.5
+
+    # Not checked: the dead connection is handed out and its statement fails (as if the
+    # server had gone away during the statement); the pool then connects afresh.
+    with pytest.raises(DBAPIError):
+        await _backend(engine)
+    assert await _backend(engine) != pid
+
+
+async def test_the_check_is_one_statement_outside_the_transaction(
+    engine: AsyncEngine, seconds: Seconds
+) -> None:
+    """The server is sent the check, then the transaction's own statements (SQLAlchemy's
+    pre-ping on asyncpg wraps its check in a BEGIN and a ROLLBACK of their own)."""
+    sent: list[str] = []
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        assert raw.driver_connection is not None
+        raw.driver_connection.add_query_logger(lambda logged: sent.append(logged.query))
+    seconds.now += 2.5
+
+    await _backend(engine)
+
+    # asyncpg logs the queries it sends as text, not the prepared ones: the check, then the
+    # connection's own transaction (ended without a commit, so rolled back)
+    assert sent == ["SELECT 1", "BEGIN;", "ROLLBACK;"]
