@@ -29,6 +29,7 @@ from bot.services.analytics.causes import RootCauses, load_causes
 from bot.services.customers import CustomerService
 from bot.services.knowledge import KnowledgeService
 from bot.services.outbox import Outbox
+from bot.services.routing import Routing, load_routing
 from bot.services.tickets import TicketService
 from bot.telegram import errors, stale_buttons
 from bot.telegram.customer import fallback, faq, form, knowledge, person, start, survey, tickets
@@ -149,13 +150,14 @@ def load_knowledge_base(settings: Settings) -> KnowledgeBase:
 class Assets:
     """What the app reads from files at the start and never changes: the texts, the complaint
     form, the FAQ (/kb_reload swaps the FAQ inside the knowledge service, not here), the
-    staff's canned replies and the root causes of complaints."""
+    staff's canned replies, the root causes of complaints and the routing rules."""
 
     catalogs: Catalogs
     form_schema: FormSchema
     knowledge_base: KnowledgeBase
     templates: Mapping[str, Template]
     causes: RootCauses
+    routing: Routing
 
 
 def load_assets(settings: Settings) -> Assets:
@@ -165,6 +167,7 @@ def load_assets(settings: Settings) -> Assets:
         knowledge_base=load_knowledge_base(settings),
         templates=load_templates(settings.templates_dir),
         causes=load_causes(settings.causes_file),
+        routing=load_routing(settings.routing_file),
     )
 
 
@@ -312,6 +315,7 @@ def build_app(
         tickets=ticket_service,
         schema=schema,
         templates=assets.templates,
+        routing=assets.routing,
         knowledge=knowledge_service,
         privacy=privacy,
         extra_routers=[build_stats_router(stats)],

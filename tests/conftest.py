@@ -5,23 +5,23 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from bot.domain.clock import FrozenClock
-from storage.unit_of_work import Database
-from tests.handler_signatures import remember_handler_signatures
-from tests.migrated import (
-    drop_postgres_templates,
-    migrated_database,
-    migrated_postgres_database,
-    postgres_templates_made,
-)
+
+# The app, aiogram, SQLAlchemy and Alembic are imported where used, not here: with xdist the
+# controlling process loads this file too, and importing them (over 3 s) there would hold up
+# the start of the workers, which need them and import them anyway.
+if TYPE_CHECKING:
+    from storage.unit_of_work import Database
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -34,8 +34,6 @@ requires_redis = pytest.mark.skipif(
 )
 
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
-
-remember_handler_signatures()
 
 
 TESTS = Path(__file__).resolve().parent
@@ -54,14 +52,18 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """What the test modules imported (aiogram's models, SQLAlchemy, the app) lives for the
     whole run: keep it out of the garbage collector's full passes, which would walk it again
     and again (about a third of a dialogue test's CPU before this, profiled)."""
+    from tests.handler_signatures import remember_handler_signatures
+
+    remember_handler_signatures()
     gc.collect()
     gc.freeze()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Each test process drops the PostgreSQL template its test databases were copied from."""
-    if postgres_templates_made():
-        asyncio.run(drop_postgres_templates())
+    migrated = sys.modules.get("tests.migrated")
+    if migrated is not None and migrated.postgres_templates_made():
+        asyncio.run(migrated.drop_postgres_templates())
 
 
 @pytest.fixture
@@ -79,6 +81,8 @@ async def temporary_postgres_database() -> AsyncIterator[str]:
     """A PostgreSQL database at the newest migration for one test, dropped afterwards, so runs
     never collide."""
     assert POSTGRES_URL
+    from tests.migrated import migrated_postgres_database
+
     async with migrated_postgres_database(POSTGRES_URL, prefix="bot_test") as url:
         yield url
 
@@ -93,6 +97,8 @@ async def postgres_url() -> AsyncIterator[str]:
 
 
 async def open_database(url: str) -> Database:
+    from tests.migrated import migrated_database
+
     return await migrated_database(url)
 
 

@@ -24,14 +24,15 @@ _settings: dict[tuple[Any, ...], Settings] = {}
 
 
 def shared_assets(settings: Settings) -> Assets:
-    """The project's texts, form, FAQ, canned replies and root causes, read once per test run
-    for each set of settings that shapes them (reading them takes longer than the rest of
-    building the app). A test that points at its own files for any of them gets them read
-    afresh, as it may change them."""
+    """The project's start-up assets (`bot.app.Assets`), read once per test run for each set of
+    settings that shapes them (reading them takes longer than the rest of building the app). A
+    test that points at its own files for any of them gets them read afresh, as it may change
+    them."""
     if (
         settings.complaint_form_file is not None
         or settings.templates_dir is not None
         or settings.causes_file is not None
+        or settings.routing_file is not None
         or settings.knowledge_base_dir.is_absolute()
     ):
         return load_assets(settings)

@@ -9,7 +9,6 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.domain.clock import FrozenClock
-from bot.locales.catalog import Catalogs
 from bot.services.incidents import IncidentConfig, IncidentContext, IncidentDetection
 from storage.incident_models import IncidentAlert
 from storage.models import Customer, Ticket
@@ -17,6 +16,7 @@ from storage.outbox_models import OutboxMessage
 from storage.unit_of_work import Database
 from tests.conftest import START, open_database
 from tests.incidents.conftest import CARD_DECLINED
+from tests.texts import project_catalogs
 
 
 class _Buttons:
@@ -51,7 +51,7 @@ async def _one_alert_when_racing(database: Database) -> None:
     ids = await _tickets(database, 8)
     clock = FrozenClock(START + timedelta(minutes=10))
     config = IncidentConfig(staff_chat_id=-100, supervisor_ids=(5,))
-    context = IncidentContext(database, clock, Catalogs(), config)
+    context = IncidentContext(database, clock, project_catalogs(), config)
     services = [
         IncidentDetection(context, _Buttons())
         for _ in range(2)  # two instances, each with its own window cache

@@ -11,7 +11,6 @@ from sqlmodel import select
 
 from bot.domain.clock import FrozenClock
 from bot.domain.tickets import TicketKind
-from bot.locales.catalog import Catalogs
 from bot.services.incidents import IncidentConfig, IncidentContext, IncidentDetection
 from bot.services.incidents.signatures import signature
 from storage.detection_store import LINKED_SIGNATURES, DetectionStore
@@ -21,6 +20,7 @@ from storage.outbox_models import OutboxMessage
 from storage.unit_of_work import Database
 from tests.conftest import START
 from tests.incidents.conftest import CARD_DECLINED
+from tests.texts import project_catalogs
 
 HOUR = timedelta(hours=1)
 COURIER = "The courier did not come today with my parcel"
@@ -240,7 +240,7 @@ async def test_the_write_stores_the_observation_and_only_grows_the_alert(
 
 def _detector(database: Database) -> IncidentDetection:
     config = IncidentConfig(staff_chat_id=-100)
-    context = IncidentContext(database, FrozenClock(START), Catalogs(), config)
+    context = IncidentContext(database, FrozenClock(START), project_catalogs(), config)
     return IncidentDetection(context, _Buttons())
 
 

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from bot.domain.clock import FrozenClock
 from bot.domain.tickets import TicketStatus
-from bot.locales.catalog import Catalogs
 from storage.unit_of_work import Database
 from tests.harness import Desk
 from tests.sla import helpers as sla
 from tests.staff.conftest import ANNA, IVAN, STAFF, deliver, open_ticket, ticket
+from tests.texts import project_catalogs
 
 
 async def test_status_resolved_asks_for_the_decision(desk: Desk) -> None:
@@ -31,7 +31,7 @@ async def test_status_resolved_asks_for_the_decision(desk: Desk) -> None:
 
 
 def test_usage_of_status_names_what_the_readme_lists() -> None:
-    catalogs = Catalogs()
+    catalogs = project_catalogs()
     for locale in ("en", "ru"):
         usage = catalogs.plain("desk.usage.status", locale)
         assert "in_progress|waiting_customer|resolved" in usage
@@ -54,7 +54,7 @@ async def test_auto_close_after_one_day_speaks_good_english(
 
 
 def test_plural_forms_in_both_languages() -> None:
-    catalogs = Catalogs()
+    catalogs = project_catalogs()
     assert [catalogs.count("count.days", "en", n) for n in (1, 2, 7)] == [
         "1 day",
         "2 days",

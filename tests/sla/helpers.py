@@ -11,7 +11,6 @@ from sqlmodel import col, select
 from bot.domain.clock import FrozenClock
 from bot.domain.sla import SlaPolicy
 from bot.domain.tickets import Actor, Priority, TicketStatus
-from bot.locales.catalog import Catalogs
 from bot.services.intake import ComplaintForm
 from bot.services.sla_sweeps import SlaSweeps
 from bot.services.sweep_config import SweepConfig
@@ -20,6 +19,7 @@ from bot.services.transitions import apply_transition
 from storage.models import Customer, Ticket, TicketEvent
 from storage.outbox_models import OutboxMessage
 from storage.unit_of_work import Database
+from tests.texts import project_catalogs
 
 STAFF_CHAT = -1001234567890
 SUPERVISOR = 777
@@ -44,7 +44,7 @@ def make_sweeps(
         database,
         clock,
         sla or SlaPolicy(),
-        Catalogs(default_locale="ru"),
+        project_catalogs("ru"),
         sweep_config(**overrides),
     )
 

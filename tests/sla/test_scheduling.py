@@ -12,7 +12,6 @@ import pytest
 from bot.domain.clock import FrozenClock
 from bot.domain.sla import SlaPolicy
 from bot.jobs.scheduler import SweepRunner, SweepScheduler
-from bot.locales.catalog import Catalogs
 from bot.services.surveys import SurveyConfig, SurveyService
 from storage.sweep_leader import PostgresAdvisoryLock, SingleInstance, leadership_for
 from storage.unit_of_work import Database
@@ -21,13 +20,14 @@ from tests.harness import Desk, running_desk
 from tests.sla.desk_helpers import deliver, resolved_ticket, runner
 from tests.sla.helpers import STAFF_CHAT, add_customer, events, make_sweeps, open_ticket, outbox
 from tests.telegram_fake import TelegramUser
+from tests.texts import project_catalogs
 
 ANNA = TelegramUser(3101, "Anna", language_code="en")
 
 
 def _runner(database: Database, clock: FrozenClock, leadership: object) -> SweepRunner:
     surveys = SurveyService(
-        database, clock, SlaPolicy(), Catalogs(), SurveyConfig(STAFF_CHAT, "en")
+        database, clock, SlaPolicy(), project_catalogs(), SurveyConfig(STAFF_CHAT, "en")
     )
     return SweepRunner(make_sweeps(database, clock), surveys, leadership)  # type: ignore[arg-type]
 

@@ -9,12 +9,12 @@ from typing import Any
 from aiogram import Bot
 
 from bot.domain.clock import FrozenClock
-from bot.locales.catalog import Catalogs
 from bot.services.outbox import enqueue_text
 from bot.telegram.delivery import DeliveryWorker
 from bot.telegram.pacing import Pacer
 from storage.unit_of_work import Database
 from tests.telegram_fake import FakeTelegram
+from tests.texts import project_catalogs
 
 STAFF = -1009999
 CUSTOMER = 5551
@@ -31,7 +31,7 @@ def delivery_worker(
         Bot("42:TEST", session=fake),
         database,
         clock,
-        Catalogs(),
+        project_catalogs(),
         staff_chat_id=STAFF,
         staff_locale="en",
         pacer=pacer or Pacer(),

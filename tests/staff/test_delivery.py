@@ -7,13 +7,13 @@ from datetime import timedelta
 from aiogram import Bot
 
 from bot.domain.clock import FrozenClock
-from bot.locales.catalog import Catalogs
 from bot.services.outbox import enqueue_text
 from bot.telegram.delivery import DeliveryWorker, Pacer
 from storage.delivery_store import DeliveryStore
 from storage.outbox_models import OutboxMessage
 from storage.unit_of_work import Database
 from tests.telegram_fake import FakeTelegram
+from tests.texts import project_catalogs
 
 STAFF = -1009999
 CUSTOMER = 5551
@@ -25,7 +25,7 @@ def _worker(database: Database, clock: FrozenClock, fake: FakeTelegram, **pacing
         bot,
         database,
         clock,
-        Catalogs(),
+        project_catalogs(),
         staff_chat_id=STAFF,
         staff_locale="en",
         pacer=Pacer(**pacing),

@@ -20,7 +20,7 @@ from bot.services.kb_desk import KnowledgeDesk
 from bot.services.knowledge import KnowledgeService
 from bot.services.outbox import Buttons, Notify
 from bot.services.privacy import PrivacyService
-from bot.services.routing import load_routing
+from bot.services.routing import Routing
 from bot.services.tickets import TicketService
 from bot.telegram.delivery import DeliveryWorker, Pacer, stop_worker
 from bot.telegram.filters import InChat
@@ -115,6 +115,7 @@ def install_staff_desk(
     tickets: TicketService,
     schema: FormSchema,
     templates: Mapping[str, Template],
+    routing: Routing,
     knowledge: KnowledgeService | None = None,
     privacy: PrivacyService | None = None,
     extra_routers: Sequence[Router] = (),
@@ -157,7 +158,7 @@ def install_staff_desk(
             reopen_window=timedelta(days=settings.reopen_window_days),
         ),
         buttons=ConfirmButtons(catalogs),
-        routing=load_routing(settings.routing_file),
+        routing=routing,
         notify=notify,
     )
     locks: TicketLocks = (
