@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import sys
+import time  # at the top: a collection at the interpreter's exit may not import
 
 from bot.__main__ import load_settings
 from bot.app import App
@@ -35,7 +36,6 @@ _gc_began = [0.0]
 
 
 def _gc_timer(phase: str, info: dict[str, int]) -> None:
-    import time
 
     if phase == "start":
         _gc_began[0] = time.perf_counter()
