@@ -8,7 +8,7 @@ import asyncpg
 
 from tests.conftest import POSTGRES_URL, requires_postgres
 from tests.migrated import migrated_postgres_database
-from tests.postgres import connect
+from tests.postgres import admin_execute, connect
 
 pytestmark = requires_postgres
 
@@ -18,18 +18,10 @@ _ADD_CUSTOMER = (
 )
 
 
-async def _use(url: str, statement: str) -> None:
-    connection = await connect(url)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 async def test_the_next_test_gets_the_database_empty_and_its_numbering_restarted() -> None:
     assert POSTGRES_URL
     async with migrated_postgres_database(POSTGRES_URL, prefix="bot_test") as first:
-        await _use(first, _ADD_CUSTOMER)
+        await admin_execute(first, _ADD_CUSTOMER)
         left_open: asyncpg.Connection = await connect(first)  # a test that forgot to close
         await left_open.execute("BEGIN; LOCK TABLE customers")
     async with migrated_postgres_database(POSTGRES_URL, prefix="bot_test") as second:
@@ -48,6 +40,6 @@ async def test_the_next_test_gets_the_database_empty_and_its_numbering_restarted
 async def test_a_database_whose_schema_changed_is_not_handed_on() -> None:
     assert POSTGRES_URL
     async with migrated_postgres_database(POSTGRES_URL, prefix="bot_test") as changed:
-        await _use(changed, "CREATE TABLE scratch (id int)")
+        await admin_execute(changed, "CREATE TABLE scratch (id int)")
     async with migrated_postgres_database(POSTGRES_URL, prefix="bot_test") as next_one:
         assert next_one != changed

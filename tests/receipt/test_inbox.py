@@ -21,6 +21,20 @@ from tests.receipt.conftest import Receipt, raw, stored_texts
 from tests.staff.conftest import IVAN, MARIA, STAFF, deliver, open_ticket, ticket
 
 
+def _inbox(receipt: Receipt, **limits: Any) -> Inbox:
+    """The desk's inbox on its own, alone on its database, with `limits` of its own."""
+    app = receipt.desk.app
+    return Inbox(
+        app.bot,
+        app.dispatcher,
+        app.database,
+        app.clock,
+        lease=timedelta(seconds=30),
+        single_instance=True,
+        **limits,
+    )
+
+
 async def _stored_texts(receipt: Receipt, chat_id: int) -> list[str]:
     return await stored_texts(receipt.desk.database, chat_id)
 
@@ -62,16 +76,7 @@ async def test_polling_waits_while_many_taken_updates_are_not_handled_yet(
     updates taken and not handled yet reach the limit, and every one is handled in the end."""
     opened = await open_ticket(receipt.desk, IVAN)
     assert opened.id is not None
-    app = receipt.desk.app
-    receipt.inbox = Inbox(
-        app.bot,
-        app.dispatcher,
-        app.database,
-        app.clock,
-        lease=timedelta(seconds=30),
-        single_instance=True,
-        max_taken=3,
-    )
+    receipt.inbox = _inbox(receipt, max_taken=3)
     waiting_at_poll: list[int] = []
     answer = receipt.queue.answer
 
@@ -217,19 +222,10 @@ async def test_a_stop_finishes_what_runs_and_leaves_the_rest_for_the_next_start(
     receipt: Receipt,
 ) -> None:
     await open_ticket(receipt.desk, IVAN)
-    app = receipt.desk.app
-    inbox = Inbox(
-        app.bot,
-        app.dispatcher,
-        app.database,
-        app.clock,
-        lease=timedelta(seconds=30),
-        single_instance=True,
-        concurrency=1,
-    )
+    inbox = _inbox(receipt, concurrency=1)
     updates = [raw(receipt.desk.updates.text(IVAN, f"burst {n}")) for n in range(1, 4)]
     await inbox.receive(updates)
-    async with app.database.write_lock():
+    async with receipt.desk.app.database.write_lock():
         await asyncio.sleep(0)  # the first update starts (and waits for the database)
         stopping = asyncio.create_task(inbox.drain(20))  # the bot stops
         await asyncio.sleep(0)
