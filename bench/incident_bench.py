@@ -42,6 +42,7 @@ from bench.incident_fanout import NoButtons, fanout_time
 from bot.domain.clock import FrozenClock
 from bot.domain.incidents import CLUSTER_THRESHOLD, MEASURES, Observation, SpikePolicy, judge, place
 from bot.locales.catalog import Catalogs
+from bot.ops.heap import freeze_startup_heap
 from bot.services.incidents import IncidentConfig, IncidentContext, IncidentDetection
 from bot.services.incidents.signatures import signature
 from bot.services.incidents.window import Window
@@ -205,6 +206,7 @@ async def _observe_times(
             IncidentContext(database, clock, Catalogs(), IncidentConfig(staff_chat_id=-100)),
             NoButtons(),
         )
+        freeze_startup_heap()  # as the bot does once it is up (bot/ops/heap.py)
         statements = linked_now = 0
 
         def count(*_: object) -> None:
