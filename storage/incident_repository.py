@@ -16,7 +16,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.detection_sql import (
     ADD_LINK,
     OPEN_INCIDENT_STATUSES,
-    WINDOW,
     core_rows,
     link_params,
 )
@@ -62,12 +61,6 @@ class IncidentRepository:
 
     async def _core(self, statement: Any, params: dict[str, Any]) -> list[Any]:
         return await core_rows(self.session, statement, params)
-
-    async def window(
-        self, *, category: str, since: datetime
-    ) -> Sequence[tuple[int, datetime, str, int]]:
-        """(ticket id, time, signature, cluster) of the category's tickets since `since`."""
-        return await self._core(WINDOW, {"category": category, "since": since})
 
     async def times_between(
         self, *, category: str, spans: Sequence[tuple[datetime, datetime]]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from typing import Any, cast
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,7 +13,7 @@ from hypothesis import strategies as st
 from bot.domain.incidents import CLUSTER_THRESHOLD, place
 from bot.services.incidents.signatures import signature
 from bot.services.incidents.window import Window, WindowCache
-from storage.incident_repository import IncidentRepository
+from storage.detection_store import window_start
 
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -29,7 +28,7 @@ PHRASES = [
 
 
 class _Stored:
-    """What the observations table holds (what `IncidentRepository.window` reads)."""
+    """What the observations table holds (what detection's read takes the window from)."""
 
     def __init__(self) -> None:
         self.rows: list[tuple[int, datetime, str, int]] = []
@@ -38,14 +37,16 @@ class _Stored:
         at = START + timedelta(minutes=minutes)
         self.rows.append((ticket_id, at, text or f"text {ticket_id}", cluster or ticket_id))
 
-    async def window(self, *, category: str, since: datetime) -> list[Any]:
-        return [row for row in self.rows if row[1] >= since]
+    def since(self, moment: datetime) -> list[tuple[int, datetime, str, int]]:
+        return [row for row in self.rows if row[1] >= moment]
 
 
 async def _window(cache: WindowCache, stored: _Stored, minutes: float) -> Window:
+    """As detection does: read the rows from where the cache asks, then top it up."""
     now = START + timedelta(minutes=minutes)
-    repo = cast(IncidentRepository, stored)
-    return await cache.window(repo, "payment", since=now - HOUR, now=now)
+    since = now - HOUR
+    rows = stored.since(window_start(cache.read_from(), "payment", since))
+    return cache.topped_up("payment", rows, since=since, now=now)
 
 
 async def _ids(cache: WindowCache, stored: _Stored, minutes: float) -> list[int]:

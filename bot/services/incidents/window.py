@@ -34,8 +34,6 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.domain.incidents import MASK_BITS, Observation, Placement, alone, hashed_trigrams
-from storage.detection_store import window_start
-from storage.incident_repository import IncidentRepository
 
 # Rows committed by another instance are read again for this long after the last sync: a
 # ticket is committed well within it of its `created_at`.
@@ -196,12 +194,3 @@ class WindowCache:
         self._synced[category] = max(now, synced) if synced else now
         window.drop_before(since)
         return window
-
-    async def window(
-        self, repo: IncidentRepository, category: str, *, since: datetime, now: datetime
-    ) -> Window:
-        """The category's window of observations since `since`, up to date (detection reads
-        the rows with the rest of what it needs: `DetectionStore.read`)."""
-        start = window_start(self.read_from(), category, since)
-        rows = await repo.window(category=category, since=start)
-        return self.topped_up(category, rows, since=since, now=now)
