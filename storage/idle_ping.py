@@ -49,10 +49,8 @@ def ping_when_idle(
     """Install the check on `engine`'s pool (create the engine without `pool_pre_ping`)."""
     sync_engine = engine.sync_engine
 
-    def connected(dbapi_connection: Any, record: Any) -> None:
-        record.info[_RETURNED] = clock()
-
-    def checked_in(dbapi_connection: Any, record: Any) -> None:
+    def returned(dbapi_connection: Any, record: Any) -> None:
+        """A connection made or given back to the pool: it is known to work as of now."""
         record.info[_RETURNED] = clock()
 
     def checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
@@ -61,6 +59,6 @@ def ping_when_idle(
             return
         _ping(dbapi_connection)
 
-    event.listen(sync_engine, "connect", connected)
-    event.listen(sync_engine, "checkin", checked_in)
+    event.listen(sync_engine, "connect", returned)
+    event.listen(sync_engine, "checkin", returned)
     event.listen(sync_engine, "checkout", checked_out)
