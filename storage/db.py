@@ -38,11 +38,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Connections a server database's pool keeps open. A process handles up to 32 updates at once
+# (`bot/telegram/inbox.py`) while the delivery worker sends to 8 chats: with fewer, every
+# connection over the pool's size was opened for one transaction and closed after it (on
+# PostgreSQL a new server process each time: under the load bench, several a second and a
+# p50 of seconds instead of tens of milliseconds, docs/benchmarks.md).
+POOL_SIZE = 40
+POOL_OVERFLOW = 10
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     ensure_sqlite_folder(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if not is_sqlite(url):
-        kwargs.update(pool_size=10, max_overflow=20)
+        kwargs.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -45,6 +45,7 @@ LEFT_OVER_BATCH = 100
 # Telegram, unconfirmed, instead of in this process as tasks holding their parsed updates
 # (about 26 KB each: a backlog of 2,300 grew the process by 60 MB, docs/benchmarks.md).
 MAX_TAKEN = 200
+HANDLED_AT_ONCE = 32  # updates handled side by side, each as its own task
 
 
 class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
@@ -77,7 +78,7 @@ class Inbox:
         lease: timedelta,
         single_instance: bool,
         instance: str | None = None,
-        concurrency: int = 32,
+        concurrency: int = HANDLED_AT_ONCE,
         max_taken: int = MAX_TAKEN,
     ) -> None:
         self._bot = bot
