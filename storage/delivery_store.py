@@ -230,7 +230,7 @@ class DeliveryStore:
         def work(connection: Connection) -> None:
             connection.execute(_RENEW, {"ids": list(ids), "lease": lease_until})
 
-        await self._database.run_short(work)
+        await self._database.run_each(work)
 
     async def record_sent(self, *, now: datetime, sent: SentRow, links: Sequence[NewLink]) -> None:
         """Record one sent row with the links it made (`finish` for one row; on PostgreSQL a
@@ -255,9 +255,11 @@ class DeliveryStore:
                 link_copy_message_id=link.copy_message_id,
                 link_created_at=now,
             )
-        async with self._database.engine.connect() as connection:
-            single = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await single.execute(statement, params)
+
+        def work(connection: Connection) -> None:
+            connection.execute(statement, params)
+
+        await self._database.run_each(work)
 
     async def finish(
         self,

@@ -1,10 +1,12 @@
 """The inbox of incoming updates: stored before they are confirmed, claimed, marked handled.
 
 Every statement runs in a short transaction through `Database.run_short` (on SQLite on the
-event loop under the process's write lock). Several instances share the table: an update is
-handled by the instance that holds its claim (`claimed_by`, `lease_until`); a lease that ran
-out (its instance died) lets another instance, or the next start, take the update over. The
-update id is the key, so an update delivered twice is stored once.
+event loop under the process's write lock); those that stand alone (storing new updates,
+marking one handled, a lease) commit by themselves through `Database.run_each`. Several
+instances share the table: an update is handled by the instance that holds its claim
+(`claimed_by`, `lease_until`); a lease that ran out (its instance died) lets another
+instance, or the next start, take the update over. The update id is the key, so an update
+delivered twice is stored once.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ class InboxStore:
     async def receive(
         self, updates: Sequence[Received], *, now: datetime, lease_until: datetime
     ) -> list[Claimed]:
-        """Store the updates (one transaction; an id already stored is left as it is) and
+        """Store the updates (one statement; an id already stored is left as it is) and
         claim for this instance those that still wait to be handled. When this returns, the
         updates are durable and may be confirmed to Telegram."""
         if not updates:
@@ -99,7 +101,7 @@ class InboxStore:
                 return [Claimed(u.update_id, u.payload, 1) for u in updates if not u.error]
             return self._claim(connection, INBOX.c.update_id.in_(ids), now, lease_until)
 
-        return await self._database.run_short(work)
+        return await self._database.run_each(work)
 
     async def claim_left_over(
         self, *, now: datetime, lease_until: datetime, limit: int, take_all: bool
@@ -180,7 +182,7 @@ class InboxStore:
                 .values(lease_until=lease_until)
             )
 
-        await self._database.run_short(work)
+        await self._database.run_each(work)
 
     async def finish(
         self, update_id: int, *, now: datetime, error: str | None = None, failed: bool = False
@@ -196,7 +198,7 @@ class InboxStore:
         def work(connection: Connection) -> None:
             connection.execute(_FINISH, params)
 
-        await self._database.run_short(work)
+        await self._database.run_each(work)
 
     async def release(self, update_id: int, *, error: str | None) -> None:
         """Not handled this time (stopping, or a failure worth another attempt): pending and
@@ -214,7 +216,7 @@ class InboxStore:
                 )
             )
 
-        await self._database.run_short(work)
+        await self._database.run_each(work)
 
     async def mark_unreadable(self, update_id: int, *, error: str, now: datetime) -> None:
         def work(connection: Connection) -> None:
@@ -224,7 +226,7 @@ class InboxStore:
                 .values(state=UNREADABLE, error=error, lease_until=None, done_at=now)
             )
 
-        await self._database.run_short(work)
+        await self._database.run_each(work)
 
     async def prune(self, *, handled_before: datetime) -> int:
         """Forget handled updates received before the given moment (kept a while, so an

@@ -8,6 +8,7 @@ from bot.domain.clock import Clock
 from bot.domain.tickets import OPEN_STATUSES
 from bot.services.outbox import enqueue_card_refresh
 from storage.customer_cache import CustomerCache
+from storage.customer_lookup import customer_by_telegram_id
 from storage.models import Customer
 from storage.unit_of_work import Database
 
@@ -43,8 +44,8 @@ class TelegramProfile:
 
 
 class CustomerService:
-    """Customer look-ups; with `cache` (single instance only) unchanged profiles skip the
-    database, which is most updates."""
+    """Customer look-ups. An unchanged profile (most updates) is one read; with `cache`
+    (single instance only) not even that."""
 
     def __init__(
         self,
@@ -64,6 +65,11 @@ class CustomerService:
             cached = self._cache.get(profile.telegram_id)
             if cached is not None and _same_profile(cached, profile):
                 return await self._reachable(cached)
+        known = await customer_by_telegram_id(self._database, profile.telegram_id)
+        if known is not None and _same_profile(known, profile):
+            if self._cache is not None:
+                self._cache.put(known)
+            return await self._reachable(known)
         async with self._database.unit_of_work() as uow:
             customer = await uow.customers.register(
                 telegram_id=profile.telegram_id,
