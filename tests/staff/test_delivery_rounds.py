@@ -1,5 +1,5 @@
 """The delivery worker's rounds: what wakes it, what makes it go again at once, and chats
-sent side by side."""
+sent side by side (and the staff group's tickets)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from bot.domain.clock import FrozenClock
+from bot.domain.sla import SlaPolicy
+from bot.services.customers import CustomerService, TelegramProfile
+from bot.services.intake import ComplaintForm
+from bot.services.outbox import enqueue_text
+from bot.services.tickets import TicketService
 from bot.telegram.delivery import DeliveryWorker, Pacer, stop_worker
 from storage.unit_of_work import Database
 from tests.staff.delivery_worker import CUSTOMER, STAFF, delivery_worker, queue_text
@@ -94,3 +99,46 @@ async def test_a_slow_chat_does_not_hold_up_another_chat_in_the_same_round(
     assert await sending == 3
     assert fake.texts_to(CUSTOMER) == ["slow", "after slow"]
     assert fake.texts_to(OTHER_CUSTOMER) == ["other"]
+
+
+async def _two_tickets(database: Database, clock: FrozenClock) -> tuple[int, int]:
+    customers = CustomerService(database, clock, default_locale="en")
+    tickets = TicketService(database, clock, SlaPolicy())
+    ids: list[int] = []
+    for user in (CUSTOMER, OTHER_CUSTOMER):
+        customer = await customers.register(TelegramProfile(user, f"C{user}", None, None, "en"))
+        assert customer.id is not None
+        form = ComplaintForm(category="delivery", description="late", incident_date=None)
+        ticket = await tickets.open_complaint(customer_id=customer.id, form=form)
+        assert ticket.id is not None
+        ids.append(ticket.id)
+    return ids[0], ids[1]
+
+
+async def test_the_staff_groups_tickets_are_sent_to_side_by_side(
+    any_database: Database, clock: FrozenClock
+) -> None:
+    database = any_database
+    fake = FakeTelegram(clock=clock)
+    worker = _worker(database, clock, fake)
+    slow_ticket, other_ticket = await _two_tickets(database, clock)
+    async with database.unit_of_work() as uow:
+        for text, ticket_id in (("slow", slow_ticket), ("after slow", slow_ticket)):
+            await enqueue_text(
+                uow, key=text, chat_id=STAFF, html=text, now=clock.now(), ticket_id=ticket_id
+            )
+        await enqueue_text(
+            uow, key="other", chat_id=STAFF, html="other", now=clock.now(), ticket_id=other_ticket
+        )
+    first, second = fake.hold("sendMessage"), fake.hold("sendMessage")
+    sending = asyncio.create_task(worker.run_once())
+    # One message of each ticket is with Telegram at once, neither answered yet.
+    await asyncio.wait_for(first.called.wait(), GUARD)
+    await asyncio.wait_for(second.called.wait(), GUARD)
+    in_flight = [call.params["text"] for call in fake.calls_of("sendMessage")]
+    assert sorted(in_flight) == ["other", "slow"]  # "after slow" waits for its ticket's first
+    first.answer.set()
+    second.answer.set()
+    assert await sending == 3
+    texts = fake.texts_to(STAFF)
+    assert texts.index("slow") < texts.index("after slow")

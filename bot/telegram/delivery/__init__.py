@@ -12,7 +12,9 @@ ids, whichever instance stored them first (`ordering.py`).
 
 **Sending.** A round sends each chat's rows one after the other, in order, and different chats
 side by side (a few at a time), so a slow call or a new topic in the staff group does not hold
-up a customer's reply.
+up a customer's reply. In the staff group the order that matters is a ticket's (its topic's),
+so there each ticket's rows are a chain of their own: the group's tickets go side by side,
+paced together as one chat.
 
 **Claiming.** Each message is claimed (`sending`, with a short lease that is renewed while the
 round runs) before the Bot API call and marked `sent` after it, with the ids of what Telegram
@@ -22,9 +24,9 @@ lease at most (`lease`, 30 s), then another worker (or the restarted one) takes 
 Delivery guarantee: **at least once**. Telegram has no idempotency key for sending, so a
 process that dies after Telegram accepted a message but before `sent` was committed cannot
 know whether it went out; when the lease expires the message is sent again. Each sent message
-is recorded right after Telegram's answer, so the window is one message wide per chat being
-sent to. Edits are idempotent (Telegram answers "message is not modified"), so for them a
-replay is invisible.
+is recorded right after Telegram's answer, so the window is one message wide per chat (in the
+staff group, per ticket) being sent to. Edits are idempotent (Telegram answers "message is
+not modified"), so for them a replay is invisible.
 
 **Length.** A text longer than Telegram's 4,096 units (counted after HTML parsing, signature
 included) goes as several messages split at paragraphs, lines or sentences; a caption longer

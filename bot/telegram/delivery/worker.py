@@ -35,7 +35,8 @@ from storage.unit_of_work import Database
 log = logging.getLogger(__name__)
 
 PER_CHAT = 20  # rows of one chat a round may take (more when the group allows more a minute)
-# Chats sent to side by side in a round (each chat's own rows always go one after the other).
+# Chains sent side by side in a round: a chat's rows, or in the staff group a ticket's, always
+# go one after the other.
 CHATS_AT_ONCE = 8
 
 
@@ -175,6 +176,13 @@ class DeliveryWorker:
 
         return choose
 
+    def _chain(self, row: OutboxMessage) -> tuple[int, int | None]:
+        """Rows that must go one after the other: a chat's, and in the staff group a
+        ticket's (its topic), so the group's tickets are sent to side by side."""
+        chat = self._pacing_chat(row.chat_id)
+        ticket = row.ticket_id if row.chat_id in (STAFF_GROUP, self._staff_chat_id) else None
+        return chat, ticket
+
     @property
     def _per_chat(self) -> int:
         return max(self.pacer.group_limit, PER_CHAT)
@@ -211,9 +219,9 @@ class DeliveryWorker:
     async def _deliver(self, rows: Sequence[OutboxMessage], now: datetime) -> int:
         """Each chat's rows in order, chats side by side (at most `CHATS_AT_ONCE`); the rows
         not tried go back to the queue."""
-        chains: dict[int, list[OutboxMessage]] = {}
+        chains: dict[tuple[int, int | None], list[OutboxMessage]] = {}
         for row in rows:
-            chains.setdefault(self._pacing_chat(row.chat_id), []).append(row)
+            chains.setdefault(self._chain(row), []).append(row)
         released: list[int] = []
         turns = asyncio.Semaphore(CHATS_AT_ONCE)
 
