@@ -20,6 +20,7 @@ import time  # at the top: a collection at the interpreter's exit may not import
 
 from bot.__main__ import load_settings
 from bot.app import App
+from bot.event_loop import run_event_loop
 from bot.runner import run
 
 SAMPLE_EVERY = 0.02  # seconds
@@ -110,7 +111,7 @@ if __name__ == "__main__":
     try:
         if profiler is not None:
             profiler.enable()
-        asyncio.run(_main(samples))
+        run_event_loop(_main(samples))
     finally:
         if profiler is not None:
             profiler.disable()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 import sys
@@ -11,6 +10,7 @@ from pydantic import ValidationError
 
 from bot.config import Settings
 from bot.domain.form import FormSchemaError
+from bot.event_loop import run_event_loop
 from bot.ops.logs import configure_logging
 from bot.runner import run
 from knowledge_base import KnowledgeBaseError
@@ -46,7 +46,7 @@ def main() -> int:
     configure_logging(settings.log_level, settings.log_format)
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run(settings))
+            run_event_loop(run(settings))
     except (KnowledgeBaseError, FormSchemaError, AnotherInstanceRunning) as error:
         print(f"The bot did not start: {error}", file=sys.stderr)
         return 2
