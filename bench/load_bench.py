@@ -95,6 +95,21 @@ class Run:
 
     def latencies(self) -> tuple[list[float], int]:
         """Milliseconds from available to answered, for every answered update; unanswered."""
+        timed, missing = self.timed_latencies()
+        return [latency for _, latency in timed], missing
+
+    def p99_every_5s(self, started: float) -> list[float]:
+        """The p99 of the updates made available in each 5 s of the traffic: where the slow
+        answers are."""
+        windows: dict[int, list[float]] = {}
+        for pushed, latency in self.timed_latencies()[0]:
+            if pushed >= started:
+                windows.setdefault(int((pushed - started) // 5), []).append(latency)
+        return [round(Latencies(windows[w]).p99, 1) for w in sorted(windows)]
+
+    def timed_latencies(self) -> tuple[list[tuple[float, float]], int]:
+        """(when made available, milliseconds to the answer) of every answered update; how
+        many were not answered."""
         first_copy: dict[tuple[int, int], float] = {}
         for copy in self.api.copies:
             first_copy.setdefault((copy.from_chat_id, copy.message_id), copy.at)
@@ -103,16 +118,16 @@ class Run:
             marker = sent.text.rsplit("\n", 1)[-1]
             if marker.startswith("reply-"):
                 first_text.setdefault(marker, sent.at)
-        samples: list[float] = []
+        samples: list[tuple[float, float]] = []
         missing = 0
         for key, pushed in self.sent_customer.items():
             if key in first_copy:
-                samples.append(1000 * (first_copy[key] - pushed))
+                samples.append((pushed, 1000 * (first_copy[key] - pushed)))
             else:
                 missing += 1
         for marker, (_chat, pushed) in self.sent_reply.items():
             if marker in first_text:
-                samples.append(1000 * (first_text[marker] - pushed))
+                samples.append((pushed, 1000 * (first_text[marker] - pushed)))
             else:
                 missing += 1
         return samples, missing
@@ -214,6 +229,16 @@ async def drained(run: Run, url: str) -> None:
         await asyncio.sleep(0.2)
 
 
+async def analyze(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.execute(text("ANALYZE"))
+    finally:
+        await engine.dispose()
+
+
 def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status", encoding="utf-8") as status:
         for line in status:
@@ -279,6 +304,8 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
                     began = time.monotonic()
                     await first.first_messages(args.rate)
                     await drained(first, url)
+                    if os.environ.get("BENCH_ANALYZE"):
+                        await analyze(url)
                     warm_up = time.monotonic() - began
                 started = time.monotonic()
                 cpu_start = cpu_seconds(process.pid)
@@ -320,6 +347,7 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
         "p50_ms": round(latencies.p50, 1),
         "p99_ms": round(latencies.p99, 1),
         "max_ms": round(max(samples), 1),
+        "p99_ms_every_5s": run.p99_every_5s(started),
         "outbox_max": max(d for _, d in depth) if depth else 0,
         "outbox_every_5s": [d for t, d in depth][::5],
         "outbox_rows": kinds,
