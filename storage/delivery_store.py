@@ -12,17 +12,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Connection,
     Executable,
+    Select,
     Table,
     bindparam,
     func,
     insert,
+    literal,
     or_,
     select,
     text,
+    union_all,
     update,
 )
 
@@ -72,22 +76,48 @@ _NOT_HELD_OR_PACED = (
     OUTBOX.c.chat_id.not_in(_HELD.scalar_subquery()),
     OUTBOX.c.chat_id.not_in(bindparam("paced", expanding=True)),
 )
-# One lane's pending rows, oldest first, read off `ix_outbox_lane_queue`: the cost follows the
+# Each lane's pending rows, oldest first, read off `ix_outbox_lane_queue`: the cost follows the
 # rows read, not the length of the queue behind them. Whether a row is due is checked on the
 # rows read (pending rows not due yet are few: albums collecting their parts; rows waiting
 # for a retry hold their chat and are left out here); with the due time in the query SQLite
-# would take the due-time index and sort every due row of the lane.
-_LANE_PENDING = (
-    select(OUTBOX.c.id, OUTBOX.c.chat_id, OUTBOX.c.next_attempt_at)
-    .where(OUTBOX.c.status == PENDING, OUTBOX.c.lane == bindparam("lane"), *_NOT_HELD_OR_PACED)
-    .order_by(OUTBOX.c.id)
-    .limit(bindparam("scan"))
-)
-# Rows whose sending lease ran out (their sender died): few, taken first in their lane.
-_LEASE_EXPIRED = select(OUTBOX.c.id, OUTBOX.c.chat_id, OUTBOX.c.lane).where(
+# would take the due-time index and sort every due row of the lane. Rows whose sending lease
+# ran out (their sender died) come first in their lane: few, and taken over first. All of it
+# is one statement (each lane a sub-select of its own, so each keeps its index), one round
+# trip per round instead of one per lane.
+_LANE_ORDER = sorted(set(LANES.values()) | {CONVERSATION})
+_EXPIRED_FIRST, _PENDING_NEXT = 0, 1
+_LEASE_EXPIRED = select(
+    OUTBOX.c.id,
+    OUTBOX.c.chat_id,
+    OUTBOX.c.next_attempt_at,
+    OUTBOX.c.lane,
+    literal(_EXPIRED_FIRST).label("part"),
+).where(
     OUTBOX.c.status == SENDING,
     OUTBOX.c.next_attempt_at <= bindparam("now"),
     *_NOT_HELD_OR_PACED,
+)
+
+
+def _lane_pending(lane: int) -> Select[Any]:
+    pending = (
+        select(
+            OUTBOX.c.id,
+            OUTBOX.c.chat_id,
+            OUTBOX.c.next_attempt_at,
+            OUTBOX.c.lane,
+            literal(_PENDING_NEXT).label("part"),
+        )
+        .where(OUTBOX.c.status == PENDING, OUTBOX.c.lane == lane, *_NOT_HELD_OR_PACED)
+        .order_by(OUTBOX.c.id)
+        .limit(bindparam("scan"))
+        .subquery(f"lane_{lane}")
+    )
+    return select(pending)
+
+
+_DUE_CANDIDATES = union_all(
+    select(_LEASE_EXPIRED.subquery("expired")), *(_lane_pending(lane) for lane in _LANE_ORDER)
 )
 _ROWS = select(OUTBOX).where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
 _CLAIM = (
@@ -149,20 +179,16 @@ def _due_ids(
     """Ids of due rows, lane by lane and oldest first, at most `per_chat` of one chat and
     `limit` in all. A lane is read up to twice `limit` rows: a chat with many rows early in
     the queue takes `per_chat` and leaves room for the others."""
-    expired: dict[int, list[tuple[int, int]]] = {}
-    for row_id, chat_id, lane in connection.execute(_LEASE_EXPIRED, {"now": now, "paced": paced}):
-        expired.setdefault(int(lane), []).append((int(row_id), int(chat_id)))
+    lanes: dict[int, list[tuple[int, int, int]]] = {}
+    found = connection.execute(_DUE_CANDIDATES, {"now": now, "paced": paced, "scan": 2 * limit})
+    for row_id, chat_id, due, lane, part in found:
+        if part == _PENDING_NEXT and due > now:
+            continue
+        lanes.setdefault(int(lane), []).append((int(part), int(row_id), int(chat_id)))
     taken: list[int] = []
     per: dict[int, int] = {}
-    for lane in sorted(set(LANES.values()) | {CONVERSATION} | set(expired)):
-        rows = sorted(expired.get(lane, [])) + [
-            (int(row_id), int(chat_id))
-            for row_id, chat_id, due in connection.execute(
-                _LANE_PENDING, {"now": now, "lane": lane, "paced": paced, "scan": 2 * limit}
-            )
-            if due <= now
-        ]
-        for row_id, chat_id in rows:
+    for lane in sorted(lanes):
+        for _part, row_id, chat_id in sorted(lanes[lane]):
             if per.get(chat_id, 0) >= per_chat:
                 continue
             per[chat_id] = per.get(chat_id, 0) + 1
