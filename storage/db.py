@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.idle_ping import ping_when_idle
@@ -62,3 +64,30 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def refuse_writes(session: Session, *_args: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a reading unit of work writes nothing")
+
+
+class _ReadingSession(Session):
+    """The session of a reading unit of work on a server database: its statements run
+    outside a transaction, so anything it flushed would be written at once, piecemeal. It
+    writes nothing."""
+
+    def flush(self, objects: Sequence[Any] | None = None) -> None:
+        refuse_writes(self)
+        super().flush(objects)
+
+
+def create_reading_session_factory(engine: AsyncEngine) -> SessionFactory:
+    """Sessions for units of work that only read (`Database.reading`), on a server database:
+    no BEGIN and COMMIT around their statements."""
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"),
+        class_=AsyncSession,
+        sync_session_class=_ReadingSession,
+        expire_on_commit=False,
+        autoflush=False,
+    )

@@ -8,13 +8,19 @@ from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.agent_repository import AgentRepository
 from storage.ban_repository import BanRepository
-from storage.db import SessionFactory, create_session_factory, is_sqlite
+from storage.db import (
+    SessionFactory,
+    create_reading_session_factory,
+    create_session_factory,
+    is_sqlite,
+    refuse_writes,
+)
 from storage.desk_repository import (
     FormSubmissionRepository,
     RepliedMessageRepository,
@@ -60,6 +66,9 @@ class Database:
             if self._embedded is not None
             else create_session_factory(engine)
         )
+        self._reading_sessions: SessionFactory | None = (
+            None if is_sqlite(str(engine.url)) else create_reading_session_factory(engine)
+        )
 
     @property
     def dialect(self) -> str:
@@ -74,6 +83,14 @@ class Database:
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self)
+
+    def reading(self) -> UnitOfWork:
+        """A unit of work that only reads. On a server database its statements run outside
+        a transaction: no BEGIN and COMMIT round trips, and each statement sees what was
+        committed when it started, as in the READ COMMITTED transaction it would otherwise
+        run in (no row locks: a read-modify-write needs `unit_of_work`). It refuses to
+        write. On SQLite it is a unit of work like any other."""
+        return UnitOfWork(self, reading=True)
 
     async def run_short(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in one transaction on a Core connection, holding the write lock.
@@ -147,15 +164,19 @@ class UnitOfWork:
     cards: TicketCardRepository
     kb_queries: KbQueryRepository
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, reading: bool = False) -> None:
         self._database = database
+        self._reading = reading
 
     async def __aenter__(self) -> UnitOfWork:
         lock = self._database._sqlite_lock
         if lock is not None:
             await lock.acquire()
         try:
-            self.session = self._database.sessions()
+            reading = self._database._reading_sessions if self._reading else None
+            self.session = reading() if reading is not None else self._database.sessions()
+            if self._reading and reading is None:  # SQLite: refused as on a server database
+                event.listen(self.session.sync_session, "before_flush", refuse_writes)
             self.customers = CustomerRepository(self.session)
             self.tickets = TicketRepository(self.session)
             self.messages = MessageRepository(self.session)
@@ -187,7 +208,9 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if exc_type is None:
+            if self._reading:
+                pass  # nothing to commit; closing ends it (a rollback would expire the rows read)
+            elif exc_type is None:
                 await self.session.commit()
             else:
                 await self.session.rollback()

@@ -20,15 +20,15 @@ class CardQueries:
     steps: TicketSteps
 
     async def card_data(self, ticket_id: int) -> CardData:
-        async with self.database.unit_of_work() as uow:
+        async with self.database.reading() as uow:
             return await self._card_data(uow, ticket_id)
 
     async def card_and_shown(
         self, ticket_id: int
     ) -> tuple[CardData, tuple[str | None, str | None]]:
         """The card's data and what the group shows of the ticket (the digest of its card and
-        its topic's name), read in one transaction (a refresh needs both)."""
-        async with self.database.unit_of_work() as uow:
+        its topic's name), read together (a refresh needs both)."""
+        async with self.database.reading() as uow:
             data = await self._card_data(uow, ticket_id)
             card = await uow.cards.get(ticket_id=ticket_id)
             return data, ((card.card_digest, card.topic_name) if card else (None, None))
@@ -65,29 +65,29 @@ class CardQueries:
             )
 
     async def exists(self, ticket_id: int) -> bool:
-        async with self.database.unit_of_work() as uow:
+        async with self.database.reading() as uow:
             return await uow.tickets.get(ticket_id=ticket_id) is not None
 
     async def ticket_by_topic(self, topic_id: int) -> TicketView | None:
-        async with self.database.unit_of_work() as uow:
+        async with self.database.reading() as uow:
             ticket = await uow.staff_tickets.by_topic(topic_id=topic_id)
             return TicketView.of(ticket) if ticket else None
 
     async def ticket_by_message(self, chat_id: int, message_id: int) -> TicketView | None:
-        async with self.database.unit_of_work() as uow:
+        async with self.database.reading() as uow:
             ticket_id = await uow.links.ticket_for(chat_id=chat_id, message_id=message_id)
             ticket = await uow.tickets.get(ticket_id=ticket_id) if ticket_id else None
             return TicketView.of(ticket) if ticket else None
 
     async def customer_history(self, ticket_id: int) -> tuple[TicketView, list[TicketView]]:
-        async with self.database.unit_of_work() as uow:
+        async with self.database.reading() as uow:
             ticket, customer = await self.steps.load(uow, ticket_id)
             assert customer.id is not None
             tickets = await uow.tickets.for_customer(customer_id=customer.id, limit=20)
             return TicketView.of(ticket), [TicketView.of(t) for t in tickets]
 
     async def agents(self) -> list[AgentView]:
-        async with self.database.unit_of_work() as uow:
+        async with self.database.reading() as uow:
             return [AgentView.of(agent) for agent in await uow.agents.all()]
 
 

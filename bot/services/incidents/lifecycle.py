@@ -175,7 +175,7 @@ class IncidentLifecycle:
 
     async def for_ticket(self, ticket_id: int) -> tuple[Incident | None, Incident | None]:
         """The incident a ticket is linked to, and the open one suggested for it (card)."""
-        async with self._context.database.unit_of_work() as uow:
+        async with self._context.database.reading() as uow:
             repo = IncidentRepository(uow.session)
             link = await repo.link_of(ticket_id=ticket_id)
             if link is not None:
