@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +18,7 @@ from bot.domain.tickets import (
 from bot.ops.context import bind_ticket
 from bot.services.intake import ComplaintForm, FileRef, IncomingMessage
 from bot.services.listeners import TicketListeners
+from bot.services.outbox import enqueue_text
 from storage.models import Attachment, Customer, Ticket, TicketEvent, TicketMessage
 from storage.unit_of_work import Database, UnitOfWork
 
@@ -230,10 +231,16 @@ class TicketService:
         return stored
 
     async def place_customer_message(
-        self, *, customer_id: int, message: IncomingMessage
+        self,
+        *,
+        customer_id: int,
+        message: IncomingMessage,
+        acknowledgement: Callable[[Ticket], str | None] | None = None,
     ) -> tuple[Ticket | None, TicketMessage]:
         """Store a free message with the ticket it belongs to (the ticket of the message it
-        replies to, else see `ticket_for_message`), choosing and storing in one transaction."""
+        replies to, else see `ticket_for_message`), choosing and storing in one transaction.
+        `acknowledgement` gives what to answer the customer about the ticket the message went
+        to (None: nothing); the answer is queued in the same transaction."""
         async with self._database.unit_of_work() as uow:
             # Held for the whole unit of work: the session's identity map keeps only what is
             # referenced, and the relay inside `_store` reads the customer again.
@@ -246,6 +253,15 @@ class TicketService:
                 if chosen is not None and chosen.id is not None:
                     ticket = await uow.tickets.get(ticket_id=chosen.id, for_update=True)
             stored = await self._store(uow, customer_id=customer_id, ticket=ticket, message=message)
+            answer = acknowledgement(ticket) if acknowledgement and ticket else None
+            if answer is not None:
+                await enqueue_text(
+                    uow,
+                    key=f"ack:{message.chat_id}:{message.message_id}",
+                    chat_id=message.chat_id,
+                    html=answer,
+                    now=self._clock.now(),
+                )
         await self._announce(ticket, stored)
         return ticket, stored
 

@@ -7,14 +7,13 @@ from aiogram.types import Message, Update
 
 from bot.domain.tickets import TicketStatus
 from bot.services.knowledge import KnowledgeService
-from bot.services.outbox import Outbox
 from bot.services.tickets import TicketService
 from bot.telegram.customer.attachments import incoming
 from bot.telegram.customer.knowledge import answer_question
 from bot.telegram.i18n import t
 from bot.telegram.keyboards import choice_menu
 from bot.telegram.stale_buttons import out_of_date
-from storage.models import Customer
+from storage.models import Customer, Ticket
 
 
 async def anything_else(
@@ -22,22 +21,22 @@ async def anything_else(
     tickets: TicketService,
     knowledge: KnowledgeService,
     customer: Customer,
-    outbox: Outbox,
     event_update: Update | None = None,
 ) -> None:
     assert customer.id is not None
+
+    def acknowledgement(target: Ticket) -> str | None:
+        # Until someone answers, say where the message went; after that it is a conversation.
+        if target.status == TicketStatus.NEW and message.media_group_id is None:
+            return t("ticket.added_to", number=target.number)
+        return None
+
     target, _ = await tickets.place_customer_message(
         customer_id=customer.id,
         message=incoming(message, event_update.update_id if event_update else None),
+        acknowledgement=acknowledgement,
     )
     if target is not None:
-        # Until someone answers, say where the message went; after that it is a conversation.
-        if target.status == TicketStatus.NEW and message.media_group_id is None:
-            await outbox.send_text(
-                key=f"ack:{message.chat.id}:{message.message_id}",
-                chat_id=message.chat.id,
-                html=t("ticket.added_to", number=target.number),
-            )
         return
     question = (message.text or "").strip()
     if question and not question.startswith("/"):
