@@ -107,6 +107,9 @@ _OPEN_FOR_CUSTOMER = (
     )
     .order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc())
 )
+_OPEN_FOR_CUSTOMER_LOCKED = _OPEN_FOR_CUSTOMER.with_for_update().execution_options(
+    populate_existing=True
+)
 
 
 class TicketRepository(_Repository):
@@ -178,10 +181,15 @@ class TicketRepository(_Repository):
         return int(result.one())
 
     async def open_for_customer(
-        self, *, customer_id: int, statuses: Sequence[str]
+        self, *, customer_id: int, statuses: Sequence[str], lock: bool = False
     ) -> Sequence[Ticket]:
+        """The customer's tickets in `statuses`, most recently updated first; `lock` locks
+        their rows and reads them afresh, as `get(for_update=True)` does for one."""
+        statement = _OPEN_FOR_CUSTOMER
+        if lock and dialect_of(self.session) != "sqlite":
+            statement = _OPEN_FOR_CUSTOMER_LOCKED
         result = await self.session.exec(
-            _OPEN_FOR_CUSTOMER, params={"customer_id": customer_id, "statuses": list(statuses)}
+            statement, params={"customer_id": customer_id, "statuses": list(statuses)}
         )
         return result.all()
 

@@ -247,11 +247,9 @@ class TicketService:
             customer = await uow.customers.get(customer_id=customer_id)
             ticket = await self._replied_ticket(uow, customer_id=customer_id, message=message)
             if ticket is None:
-                chosen = await self._ticket_for_message(
-                    uow, customer_id=customer_id, customer=customer
+                ticket = await self._ticket_for_message(
+                    uow, customer_id=customer_id, customer=customer, lock=True
                 )
-                if chosen is not None and chosen.id is not None:
-                    ticket = await uow.tickets.get(ticket_id=chosen.id, for_update=True)
             stored = await self._store(uow, customer_id=customer_id, ticket=ticket, message=message)
             answer = acknowledgement(ticket) if acknowledgement and ticket else None
             if answer is not None:
@@ -340,20 +338,27 @@ class TicketService:
             return await self._ticket_for_message(uow, customer_id=customer_id)
 
     async def _ticket_for_message(
-        self, uow: UnitOfWork, *, customer_id: int, customer: Customer | None = None
+        self,
+        uow: UnitOfWork,
+        *,
+        customer_id: int,
+        customer: Customer | None = None,
+        lock: bool = False,
     ) -> Ticket | None:
+        """`lock`: the ticket returned is locked for the rest of the unit of work (the
+        customer's open tickets are locked as they are read)."""
         if customer is None:
             customer = await uow.customers.get(customer_id=customer_id)
         current_id = customer.current_ticket_id if customer else None
         open_tickets = await uow.tickets.open_for_customer(
-            customer_id=customer_id, statuses=OPEN_STATUS_VALUES
+            customer_id=customer_id, statuses=OPEN_STATUS_VALUES, lock=lock
         )
         chosen = next((tk for tk in open_tickets if tk.id == current_id), None)
         if chosen is not None or open_tickets:
             return chosen or open_tickets[0]
         if current_id is None:
             return None
-        recent = await uow.tickets.get(ticket_id=current_id)
+        recent = await uow.tickets.get(ticket_id=current_id, for_update=lock)
         if recent is None or recent.customer_id != customer_id:
             return None
         finished = recent.closed_at or recent.resolved_at
