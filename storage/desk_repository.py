@@ -4,12 +4,19 @@ Keyword-only arguments."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Connection
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
 from storage.desk_models import FormSubmission, TicketCard
 from storage.outbox_models import OutboxMessage
 from storage.repositories import KEEP, _Keep, _Repository
+
+if TYPE_CHECKING:  # the unit of work module imports this one
+    from storage.unit_of_work import Database
 
 
 class FormSubmissionRepository(_Repository):
@@ -43,22 +50,33 @@ class TicketCardRepository(_Repository):
     async def get(self, *, ticket_id: int) -> TicketCard | None:
         return await self.session.get(TicketCard, ticket_id)
 
-    async def record(
-        self,
-        *,
-        ticket_id: int,
-        now: datetime,
-        card_digest: str | _Keep | None = KEEP,
-        topic_name: str | _Keep | None = KEEP,
-    ) -> None:
-        """Remember what the group shows of the ticket (parts not given stay as they are)."""
-        card = await self.session.get(TicketCard, ticket_id)
-        if card is None:
-            card = TicketCard(ticket_id=ticket_id, updated_at=now)
-        if not isinstance(card_digest, _Keep):
-            card.card_digest = card_digest
-        if not isinstance(topic_name, _Keep):
-            card.topic_name = topic_name
-        card.updated_at = now
-        self.session.add(card)
-        await self.session.flush()
+
+_CARDS = TicketCard.__table__  # type: ignore[attr-defined]
+_UPSERT: dict[str, Any] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+
+
+async def record_card_shown(
+    database: Database,
+    *,
+    ticket_id: int,
+    now: datetime,
+    card_digest: str | _Keep | None = KEEP,
+    topic_name: str | _Keep | None = KEEP,
+) -> None:
+    """Remember what the group shows of the ticket (parts not given stay as they are), in
+    one statement that commits by itself."""
+    shown: dict[str, object] = {"updated_at": now}
+    if not isinstance(card_digest, _Keep):
+        shown["card_digest"] = card_digest
+    if not isinstance(topic_name, _Keep):
+        shown["topic_name"] = topic_name
+
+    def work(connection: Connection) -> None:
+        insert = _UPSERT[connection.dialect.name](_CARDS)
+        connection.execute(
+            insert.values(ticket_id=ticket_id, **shown).on_conflict_do_update(
+                index_elements=[_CARDS.c.ticket_id], set_=shown
+            )
+        )
+
+    await database.run_each(work)

@@ -9,6 +9,7 @@ from bot.domain.clock import Clock
 from bot.services.desk.steps import TicketSteps
 from bot.services.desk.views import AgentView, CardData, CustomerView, TicketView
 from bot.services.outbox import Notify, enqueue_card_refresh
+from storage.desk_repository import record_card_shown
 from storage.repositories import KEEP, _Keep
 from storage.unit_of_work import Database, UnitOfWork
 
@@ -56,13 +57,13 @@ class CardQueries:
         card_digest: str | _Keep | None = KEEP,
         topic_name: str | _Keep | None = KEEP,
     ) -> None:
-        async with self.database.unit_of_work() as uow:
-            await uow.cards.record(
-                ticket_id=ticket_id,
-                now=self.clock.now(),
-                card_digest=card_digest,
-                topic_name=topic_name,
-            )
+        await record_card_shown(
+            self.database,
+            ticket_id=ticket_id,
+            now=self.clock.now(),
+            card_digest=card_digest,
+            topic_name=topic_name,
+        )
 
     async def exists(self, ticket_id: int) -> bool:
         async with self.database.reading() as uow:
