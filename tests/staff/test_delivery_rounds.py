@@ -78,6 +78,21 @@ async def test_a_chat_with_more_due_than_a_round_takes_gets_the_rest_at_once(
     assert fake.texts_to(STAFF) == [f"group-{number}" for number in range(45)]
 
 
+async def _round_with_two_sends_held(
+    worker: DeliveryWorker, fake: FakeTelegram
+) -> tuple[list[str], int]:
+    """A round whose first two sends Telegram holds: the texts that were with Telegram at
+    once, neither answered yet (sorted), and what the round delivered once both were."""
+    first, second = fake.hold("sendMessage"), fake.hold("sendMessage")
+    sending = asyncio.create_task(worker.run_once())
+    await asyncio.wait_for(first.called.wait(), GUARD)
+    await asyncio.wait_for(second.called.wait(), GUARD)
+    in_flight = sorted(call.params["text"] for call in fake.calls_of("sendMessage"))
+    first.answer.set()
+    second.answer.set()
+    return in_flight, await sending
+
+
 async def test_a_slow_chat_does_not_hold_up_another_chat_in_the_same_round(
     any_database: Database, clock: FrozenClock
 ) -> None:
@@ -87,16 +102,9 @@ async def test_a_slow_chat_does_not_hold_up_another_chat_in_the_same_round(
     await queue_text(database, clock, "slow", CUSTOMER)
     await queue_text(database, clock, "after slow", CUSTOMER)
     await queue_text(database, clock, "other", OTHER_CUSTOMER)
-    first, second = fake.hold("sendMessage"), fake.hold("sendMessage")
-    sending = asyncio.create_task(worker.run_once())
-    # Both chats' messages are with Telegram at once, neither answered yet.
-    await asyncio.wait_for(first.called.wait(), GUARD)
-    await asyncio.wait_for(second.called.wait(), GUARD)
-    in_flight = [call.params["text"] for call in fake.calls_of("sendMessage")]
-    assert sorted(in_flight) == ["other", "slow"]  # "after slow" waits for its chat's first
-    first.answer.set()
-    second.answer.set()
-    assert await sending == 3
+    in_flight, delivered = await _round_with_two_sends_held(worker, fake)
+    assert in_flight == ["other", "slow"]  # "after slow" waits for its chat's first
+    assert delivered == 3
     assert fake.texts_to(CUSTOMER) == ["slow", "after slow"]
     assert fake.texts_to(OTHER_CUSTOMER) == ["other"]
 
@@ -130,15 +138,8 @@ async def test_the_staff_groups_tickets_are_sent_to_side_by_side(
         await enqueue_text(
             uow, key="other", chat_id=STAFF, html="other", now=clock.now(), ticket_id=other_ticket
         )
-    first, second = fake.hold("sendMessage"), fake.hold("sendMessage")
-    sending = asyncio.create_task(worker.run_once())
-    # One message of each ticket is with Telegram at once, neither answered yet.
-    await asyncio.wait_for(first.called.wait(), GUARD)
-    await asyncio.wait_for(second.called.wait(), GUARD)
-    in_flight = [call.params["text"] for call in fake.calls_of("sendMessage")]
-    assert sorted(in_flight) == ["other", "slow"]  # "after slow" waits for its ticket's first
-    first.answer.set()
-    second.answer.set()
-    assert await sending == 3
+    in_flight, delivered = await _round_with_two_sends_held(worker, fake)
+    assert in_flight == ["other", "slow"]  # "after slow" waits for its ticket's first
+    assert delivered == 3
     texts = fake.texts_to(STAFF)
     assert texts.index("slow") < texts.index("after slow")
