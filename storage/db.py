@@ -66,28 +66,29 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
-def refuse_writes(session: Session, *_args: Any) -> None:
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError("a reading unit of work writes nothing")
-
-
-class _ReadingSession(Session):
-    """The session of a reading unit of work on a server database: its statements run
-    outside a transaction, so anything it flushed would be written at once, piecemeal. It
-    writes nothing."""
+class ReadingSession(Session):
+    """The session of a reading unit of work (`Database.reading`). On a server database its
+    statements run outside a transaction, so anything it flushed would be written at once,
+    piecemeal: it writes nothing, on every database alike."""
 
     def flush(self, objects: Sequence[Any] | None = None) -> None:
-        refuse_writes(self)
+        if self.new or self.dirty or self.deleted:
+            raise RuntimeError("a reading unit of work writes nothing")
         super().flush(objects)
 
 
-def create_reading_session_factory(engine: AsyncEngine) -> SessionFactory:
-    """Sessions for units of work that only read (`Database.reading`), on a server database:
-    no BEGIN and COMMIT around their statements."""
+def create_reading_session_factory(
+    engine: AsyncEngine, *, outside_transactions: bool
+) -> SessionFactory:
+    """Sessions for units of work that only read; `outside_transactions` (a server
+    database): no BEGIN and COMMIT around their statements."""
+    bind = (
+        engine.execution_options(isolation_level="AUTOCOMMIT") if outside_transactions else engine
+    )
     return async_sessionmaker(
-        engine.execution_options(isolation_level="AUTOCOMMIT"),
+        bind,
         class_=AsyncSession,
-        sync_session_class=_ReadingSession,
+        sync_session_class=ReadingSession,
         expire_on_commit=False,
         autoflush=False,
     )

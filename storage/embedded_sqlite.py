@@ -40,6 +40,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import ReadingSession
+
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 250
@@ -135,19 +137,22 @@ class EmbeddedSqlite:
 
         return cls(engine)
 
-    def session_factory(self) -> async_sessionmaker[AsyncSession]:
+    def session_factory(self, *, reading: bool = False) -> async_sessionmaker[AsyncSession]:
         """Async sessions whose statements run on the loop through this engine (the
-        `sync_session_class` hook described above)."""
+        `sync_session_class` hook described above); `reading`: sessions that write nothing
+        (`Database.reading`)."""
+        session_class = ReadingSession if reading else Session
 
         def on_this_engine(**options: Any) -> Session:
             options.pop("bind", None)
             options.pop("binds", None)
-            return Session(bind=self.engine, **options)
+            return session_class(bind=self.engine, **options)
 
         return async_sessionmaker(
             class_=AsyncSession,
             sync_session_class=cast(type[Session], on_this_engine),
             expire_on_commit=False,
+            autoflush=not reading,
         )
 
     def run(self, work: Callable[[Connection], T]) -> T:

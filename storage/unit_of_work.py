@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,7 +19,6 @@ from storage.db import (
     create_reading_session_factory,
     create_session_factory,
     is_sqlite,
-    refuse_writes,
 )
 from storage.desk_repository import (
     FormSubmissionRepository,
@@ -66,8 +65,12 @@ class Database:
             if self._embedded is not None
             else create_session_factory(engine)
         )
-        self._reading_sessions: SessionFactory | None = (
-            None if is_sqlite(str(engine.url)) else create_reading_session_factory(engine)
+        self._reading_sessions: SessionFactory = (
+            self._embedded.session_factory(reading=True)
+            if self._embedded is not None
+            else create_reading_session_factory(
+                engine, outside_transactions=not is_sqlite(str(engine.url))
+            )
         )
 
     @property
@@ -173,10 +176,8 @@ class UnitOfWork:
         if lock is not None:
             await lock.acquire()
         try:
-            reading = self._database._reading_sessions if self._reading else None
-            self.session = reading() if reading is not None else self._database.sessions()
-            if self._reading and reading is None:  # SQLite: refused as on a server database
-                event.listen(self.session.sync_session, "before_flush", refuse_writes)
+            sessions = self._database._reading_sessions if self._reading else None
+            self.session = (sessions or self._database.sessions)()
             self.customers = CustomerRepository(self.session)
             self.tickets = TicketRepository(self.session)
             self.messages = MessageRepository(self.session)
