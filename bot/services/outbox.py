@@ -325,6 +325,11 @@ class Outbox:
             self._notify()
         return added
 
+    def notify(self) -> None:
+        """Wake the delivery worker for what a handler queued in a unit of work of its own
+        (as `TicketService.place_customer_message` queues its acknowledgement)."""
+        self._notify()
+
 
 async def enqueue_texts(
     uow: UnitOfWork, *, messages: list[tuple[str, int, str, int | None]], kind: str, now: datetime

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from sqlmodel import select
 
@@ -10,7 +11,7 @@ from bot.domain.clock import FrozenClock
 from bot.domain.tickets import TicketStatus
 from bot.services.intake import ComplaintForm
 from storage.models import Customer, Ticket, TicketMessage
-from tests.harness import Desk
+from tests.harness import Desk, running_desk
 from tests.staff.conftest import deliver
 from tests.telegram_fake import TelegramUser
 
@@ -250,3 +251,19 @@ async def test_writing_about_a_recently_resolved_ticket_reopens_it(
         stored = (await uow.session.exec(select(TicketMessage))).one()
     assert stored.ticket_id == ticket.id
     assert ticket.status == TicketStatus.REOPENED
+
+
+async def test_without_a_staff_group_the_acknowledgement_wakes_the_delivery(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    async with running_desk(tmp_path, clock, staff_chat_id=None) as desk:
+        await _open_tickets(desk, clock, ANNA, 1)
+        staff = desk.app.staff
+        assert staff is not None
+        await deliver(desk)
+        wake = staff.delivery._wake  # what `DeliveryWorker.notify` sets
+        wake.clear()
+        await desk.say(ANNA, "Any news?")
+        assert wake.is_set()  # not left for the worker's next idle poll
+        await deliver(desk)
+        assert desk.last_text(ANNA) == "✓ Added to your ticket C-000001."

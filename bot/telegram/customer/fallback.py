@@ -7,6 +7,7 @@ from aiogram.types import Message, Update
 
 from bot.domain.tickets import TicketStatus
 from bot.services.knowledge import KnowledgeService
+from bot.services.outbox import Outbox
 from bot.services.tickets import TicketService
 from bot.telegram.customer.attachments import incoming
 from bot.telegram.customer.knowledge import answer_question
@@ -21,6 +22,7 @@ async def anything_else(
     tickets: TicketService,
     knowledge: KnowledgeService,
     customer: Customer,
+    outbox: Outbox,
     event_update: Update | None = None,
 ) -> None:
     assert customer.id is not None
@@ -37,6 +39,7 @@ async def anything_else(
         acknowledgement=acknowledgement,
     )
     if target is not None:
+        outbox.notify()  # the acknowledgement, also without a staff group to relay to
         return
     question = (message.text or "").strip()
     if question and not question.startswith("/"):
