@@ -116,11 +116,7 @@ class Database:
         transaction it would otherwise run in."""
         if self._embedded is not None:
             return self._embedded.run(work)
-        if self._sqlite_lock is not None:
-            return await self.run_short(work)
-        async with self.engine.connect() as connection:
-            reader = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            return await reader.run_sync(work)
+        return await self.run_each(work)
 
     async def run_each(self, work: Callable[[Connection], T]) -> T:
         """Like `run_short` for work whose statements each stand on their own (a single
