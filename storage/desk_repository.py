@@ -4,6 +4,7 @@ Keyword-only arguments."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
@@ -52,7 +53,18 @@ class TicketCardRepository(_Repository):
 
 
 _CARDS = TicketCard.__table__  # type: ignore[attr-defined]
-_UPSERT: dict[str, Any] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+_INSERT: dict[str, Any] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+
+
+@cache
+def _record_shown(dialect: str, columns: tuple[str, ...]) -> Any:
+    """The upsert of what the group shows, for the columns given (built once each: building
+    a statement costs more than running it)."""
+    statement = _INSERT[dialect](_CARDS)
+    return statement.on_conflict_do_update(
+        index_elements=[_CARDS.c.ticket_id],
+        set_={column: statement.excluded[column] for column in columns},
+    )
 
 
 async def record_card_shown(
@@ -70,13 +82,9 @@ async def record_card_shown(
         shown["card_digest"] = card_digest
     if not isinstance(topic_name, _Keep):
         shown["topic_name"] = topic_name
+    statement = _record_shown(database.dialect, tuple(shown))
 
     def work(connection: Connection) -> None:
-        insert = _UPSERT[connection.dialect.name](_CARDS)
-        connection.execute(
-            insert.values(ticket_id=ticket_id, **shown).on_conflict_do_update(
-                index_elements=[_CARDS.c.ticket_id], set_=shown
-            )
-        )
+        connection.execute(statement, {"ticket_id": ticket_id, **shown})
 
     await database.run_each(work)
