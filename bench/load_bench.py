@@ -259,16 +259,6 @@ async def drained(run: Run, url: str) -> None:
         await asyncio.sleep(0.2)
 
 
-async def analyze(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await autocommit.execute(text("ANALYZE"))
-    finally:
-        await engine.dispose()
-
-
 def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status", encoding="utf-8") as status:
         for line in status:
@@ -334,8 +324,6 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
                     began = time.monotonic()
                     await first.first_messages(args.rate)
                     await drained(first, url)
-                    if os.environ.get("BENCH_ANALYZE"):
-                        await analyze(url)
                     warm_up = time.monotonic() - began
                 with collector_paused():
                     started = time.monotonic()
