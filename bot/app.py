@@ -35,11 +35,10 @@ from bot.telegram import errors, stale_buttons
 from bot.telegram.customer import fallback, faq, form, knowledge, person, start, survey, tickets
 from bot.telegram.customer import privacy as customer_privacy
 from bot.telegram.customer.form_flow import FormEngine
-from bot.telegram.filters import PrivateChat
 from bot.telegram.fsm_storage import BatchWritesMiddleware, ChatIsolation, DatabaseStorage
 from bot.telegram.i18n import CatalogI18n
 from bot.telegram.inflight import InFlightUpdates
-from bot.telegram.middlewares import CustomerContextMiddleware
+from bot.telegram.middlewares import CustomerContextMiddleware, PrivateChatsOnly
 from bot.telegram.response_types import PinResponseTypes
 from bot.telegram.staff.install import StaffDesk, install_staff_desk
 from bot.telegram.staff.stats import RootCauseFlow, StatsDesk, build_stats_desk
@@ -208,9 +207,10 @@ def build_customer_router(
     """Everything in private chats: the customer is registered and their language chosen
     (then the desk's checks run) before any handler; the desk's handlers come first."""
     customer = Router(name="customer")
+    private_only = PrivateChatsOnly()
     context = CustomerContextMiddleware(customers, i18n)
     for observer in (customer.message, customer.callback_query, customer.edited_message):
-        observer.filter(PrivateChat())
+        observer.outer_middleware(private_only)
         observer.outer_middleware(context)
         observer.outer_middleware(staff.customer_middleware)
     customer.include_routers(

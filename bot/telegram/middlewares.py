@@ -6,9 +6,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import TelegramObject, User
 
 from bot.services.customers import CustomerService, TelegramProfile
+from bot.telegram.filters import PrivateChat
 from bot.telegram.i18n import CatalogI18n
 from bot.telegram.users import human_sender
 
@@ -21,6 +23,25 @@ def profile_of(user: User) -> TelegramProfile:
         username=user.username,
         language_code=user.language_code,
     )
+
+
+class PrivateChatsOnly(BaseMiddleware):
+    """The first outer middleware of a router for private chats only. Outer middlewares run
+    before a router's filters, so without it the ones after it (registering the sender as a
+    customer) would also run for every message of the staff group; events of other chats go
+    on to the next router, as a failing router filter would send them."""
+
+    _private = PrivateChat()
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if not await self._private(event):
+            return UNHANDLED
+        return await handler(event, data)
 
 
 class CustomerContextMiddleware(BaseMiddleware):

@@ -201,3 +201,17 @@ async def test_two_simultaneous_messages_make_one_topic(desk: Desk) -> None:
     assert len(desk.fake.topics(STAFF)) == 1
     topic = (await ticket(desk, opened.id or 0)).topic_id
     assert set(topic_texts(desk, topic)) >= {"one", "two"}
+
+
+async def test_writing_in_the_staff_group_does_not_make_an_agent_a_customer(desk: Desk) -> None:
+    # The customer side (registration, ban checks) belongs to private chats only; an agent
+    # who never wrote to the bot privately is not counted among the customers.
+    _, topic = await _topic(desk)
+
+    await desk.feed(desk.updates.group_text(ANNA, STAFF, "We are checking it", thread_id=topic))
+    await deliver(desk)
+
+    assert desk.last_text(IVAN) == "💬 Anna Agent:\nWe are checking it"
+    async with desk.database.reading() as uow:
+        assert await uow.customers.by_telegram_id(telegram_id=ANNA.id) is None
+        assert await uow.customers.by_telegram_id(telegram_id=IVAN.id) is not None
