@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import Table, bindparam, func, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -111,6 +112,14 @@ _OPEN_FOR_CUSTOMER_LOCKED = _OPEN_FOR_CUSTOMER.with_for_update().execution_optio
     populate_existing=True
 )
 
+# A ticket locked and read afresh (`TicketRepository.get(for_update=True)` on PostgreSQL).
+_TICKET_LOCKED = (
+    select(Ticket)
+    .where(Ticket.id == bindparam("ticket_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
 
 class TicketRepository(_Repository):
     async def set_root_cause(
@@ -154,9 +163,8 @@ class TicketRepository(_Repository):
         process's write lock from its start, so what it read is current already."""
         if not for_update or dialect_of(self.session) == "sqlite":
             return await self.session.get(Ticket, ticket_id)
-        return await self.session.get(
-            Ticket, ticket_id, with_for_update=True, populate_existing=True
-        )
+        result = await self.session.exec(_TICKET_LOCKED, params={"ticket_id": ticket_id})
+        return result.first()
 
     async def by_number(self, *, number: str) -> Ticket | None:
         result = await self.session.exec(select(Ticket).where(Ticket.number == number))
@@ -206,10 +214,25 @@ class TicketRepository(_Repository):
         )
 
 
+_MESSAGES: Table = TicketMessage.__table__  # type: ignore[attr-defined]
+_MESSAGE_COLUMNS = tuple(column.name for column in _MESSAGES.columns if column.name != "id")
+# Every customer message and every reply adds a row: one statement built once, not the
+# session's flush (half the CPU of `session.add` and `flush` for a new row).
+_ADD_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
+
+
 class MessageRepository(_Repository):
     async def add(self, *, message: TicketMessage) -> TicketMessage:
-        self.session.add(message)
-        await self.session.flush()
+        """Store a new message (its id is set) or the changes to a stored one. A new one
+        comes back detached, as after its unit of work: change it through a new `add`."""
+        if message.id is not None:
+            self.session.add(message)
+            await self.session.flush()
+            return message
+        values = {name: getattr(message, name) for name in _MESSAGE_COLUMNS}
+        result = await self.session.exec(_ADD_MESSAGE, params=values)
+        message.id = int(result.scalar_one())
+        make_transient_to_detached(message)
         return message
 
     async def for_ticket(

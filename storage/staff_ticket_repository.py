@@ -19,13 +19,24 @@ _PREVIOUS_MESSAGE = (
     .order_by(col(TicketMessage.id).desc())
     .limit(1)
 )
+# Built once, as they are used once for every relayed message (building a statement costs
+# more than running it): a stored message by its Telegram id, a ticket by its topic.
+_MESSAGE_BY_TELEGRAM_ID = (
+    select(TicketMessage)
+    .where(
+        TicketMessage.chat_id == bindparam("chat_id"),
+        TicketMessage.telegram_message_id == bindparam("telegram_message_id"),
+    )
+    .order_by(col(TicketMessage.id).desc())
+)
+_BY_TOPIC = select(Ticket).where(Ticket.topic_id == bindparam("topic_id"))
 
 
 class StaffTicketRepository(_Repository):
     """Ticket queries of the staff side (topics, cards, relays)."""
 
     async def by_topic(self, *, topic_id: int) -> Ticket | None:
-        result = await self.session.exec(select(Ticket).where(Ticket.topic_id == topic_id))
+        result = await self.session.exec(_BY_TOPIC, params={"topic_id": topic_id})
         return result.first()
 
     async def claim_topic(self, *, ticket_id: int, topic_id: int, previous: int | None) -> bool:
@@ -74,11 +85,7 @@ class StaffTicketRepository(_Repository):
         self, *, chat_id: int, telegram_message_id: int
     ) -> TicketMessage | None:
         result = await self.session.exec(
-            select(TicketMessage)
-            .where(
-                TicketMessage.chat_id == chat_id,
-                TicketMessage.telegram_message_id == telegram_message_id,
-            )
-            .order_by(col(TicketMessage.id).desc())
+            _MESSAGE_BY_TELEGRAM_ID,
+            params={"chat_id": chat_id, "telegram_message_id": telegram_message_id},
         )
         return result.first()
