@@ -47,11 +47,6 @@ class RepliedMessageRepository(_Repository):
         return int(found) if found is not None else None
 
 
-class TicketCardRepository(_Repository):
-    async def get(self, *, ticket_id: int) -> TicketCard | None:
-        return await self.session.get(TicketCard, ticket_id)
-
-
 _CARDS = TicketCard.__table__  # type: ignore[attr-defined]
 _INSERT: dict[str, Any] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 

@@ -3,11 +3,17 @@ arguments."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy import bindparam, func, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
-from storage.models import Ticket, TicketMessage
+from storage.desk_models import TicketCard
+from storage.models import Customer, Ticket, TicketMessage
 from storage.repositories import _Repository
+from storage.staff_models import Agent
 
 # Built once: every relayed customer message looks at the one before it.
 _PREVIOUS_MESSAGE = (
@@ -30,6 +36,36 @@ _MESSAGE_BY_TELEGRAM_ID = (
     .order_by(col(TicketMessage.id).desc())
 )
 _BY_TOPIC = select(Ticket).where(Ticket.topic_id == bindparam("topic_id"))
+
+_EARLIER = aliased(Ticket)
+_EARLIER_TICKETS = (
+    select(func.count())
+    .select_from(_EARLIER)
+    .where(_EARLIER.customer_id == Ticket.customer_id, col(_EARLIER.id) < Ticket.id)
+    .scalar_subquery()
+)
+# Everything a ticket's card shows, and what the group shows of it now, in one statement
+# (every change to a ticket refreshes its card): the ticket, its customer, its assignee, the
+# card and topic name shown, how many tickets the customer had before it. (`Any`: sqlmodel's
+# `exec` is typed for selects of at most four entities.)
+_CARD: Any = (
+    select(Ticket, Customer, Agent, TicketCard)
+    .join(Customer, col(Customer.id) == Ticket.customer_id)
+    .outerjoin(Agent, col(Agent.telegram_id) == Ticket.assignee_id)
+    .outerjoin(TicketCard, col(TicketCard.ticket_id) == Ticket.id)
+    .where(col(Ticket.id) == bindparam("ticket_id"))
+    .add_columns(_EARLIER_TICKETS)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CardRow:
+    ticket: Ticket
+    customer: Customer
+    earlier_tickets: int
+    assignee: Agent | None
+    shown_card_digest: str | None
+    shown_topic_name: str | None
 
 
 class StaffTicketRepository(_Repository):
@@ -70,13 +106,18 @@ class StaffTicketRepository(_Repository):
         )
         return result.first()
 
-    async def count_earlier(self, *, customer_id: int, before_id: int) -> int:
-        result = await self.session.exec(
-            select(func.count())
-            .select_from(Ticket)
-            .where(Ticket.customer_id == customer_id, col(Ticket.id) < before_id)
+    async def card(self, *, ticket_id: int) -> CardRow | None:
+        """What the ticket's card shows and what the group shows of it (see `_CARD`)."""
+        result = await self.session.exec(_CARD, params={"ticket_id": ticket_id})
+        row = result.first()
+        if row is None:
+            return None
+        ticket, customer, assignee, shown, earlier = row
+        if shown is None:
+            return CardRow(ticket, customer, int(earlier), assignee, None, None)
+        return CardRow(
+            ticket, customer, int(earlier), assignee, shown.card_digest, shown.topic_name
         )
-        return int(result.one())
 
     async def message(self, *, message_id: int) -> TicketMessage | None:
         return await self.session.get(TicketMessage, message_id)

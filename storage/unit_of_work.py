@@ -23,7 +23,6 @@ from storage.db import (
 from storage.desk_repository import (
     FormSubmissionRepository,
     RepliedMessageRepository,
-    TicketCardRepository,
 )
 from storage.embedded_sqlite import EmbeddedSqlite
 from storage.kb_repository import KbQueryRepository
@@ -160,7 +159,6 @@ class UnitOfWork:
     sweeps: SweepRepository
     form_submissions: FormSubmissionRepository
     replied_messages: RepliedMessageRepository
-    cards: TicketCardRepository
     kb_queries: KbQueryRepository
 
     def __init__(self, database: Database, *, reading: bool = False) -> None:
@@ -188,7 +186,6 @@ class UnitOfWork:
             self.sweeps = SweepRepository(self.session)
             self.form_submissions = FormSubmissionRepository(self.session)
             self.replied_messages = RepliedMessageRepository(self.session)
-            self.cards = TicketCardRepository(self.session)
             self.kb_queries = KbQueryRepository(self.session)
             self.privacy = PrivacyStore(self.session)
             self.scrubber = PersonalDataScrubber(self.session)

@@ -9,6 +9,7 @@ from tests.harness import Desk
 from tests.staff.conftest import (
     ANNA,
     IVAN,
+    MARIA,
     STAFF,
     deliver,
     open_ticket,
@@ -215,3 +216,22 @@ async def test_writing_in_the_staff_group_does_not_make_an_agent_a_customer(desk
     async with desk.database.reading() as uow:
         assert await uow.customers.by_telegram_id(telegram_id=ANNA.id) is None
         assert await uow.customers.by_telegram_id(telegram_id=IVAN.id) is not None
+
+
+async def test_the_card_counts_the_customers_earlier_tickets_and_names_the_assignee(
+    desk: Desk,
+) -> None:
+    await open_ticket(desk, MARIA)  # another customer's ticket is not counted
+    await open_ticket(desk, IVAN)
+    second = await open_ticket(desk, IVAN, description="Still nothing")
+    assert second.id is not None
+    topic = (await ticket(desk, second.id)).topic_id
+    assert topic is not None
+
+    await desk.feed(desk.updates.group_text(ANNA, STAFF, "We are on it", thread_id=topic))
+    await deliver(desk)
+
+    card = desk.fake.message(STAFF, (await ticket(desk, second.id)).card_message_id or 0)
+    assert card is not None and card.text is not None
+    assert "id 1001) · язык en · ранее: 1" in card.text
+    assert "исполнитель: Anna Agent" in card.text

@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain.clock import Clock
+from bot.services.desk.common import DeskError
 from bot.services.desk.steps import TicketSteps
 from bot.services.desk.views import AgentView, CardData, CustomerView, TicketView
 from bot.services.outbox import Notify, enqueue_card_refresh
 from storage.desk_repository import record_card_shown
 from storage.repositories import KEEP, _Keep
-from storage.unit_of_work import Database, UnitOfWork
+from storage.unit_of_work import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,34 +22,26 @@ class CardQueries:
     steps: TicketSteps
 
     async def card_data(self, ticket_id: int) -> CardData:
-        async with self.database.reading() as uow:
-            return await self._card_data(uow, ticket_id)
+        data, _ = await self.card_and_shown(ticket_id)
+        return data
 
     async def card_and_shown(
         self, ticket_id: int
     ) -> tuple[CardData, tuple[str | None, str | None]]:
         """The card's data and what the group shows of the ticket (the digest of its card and
-        its topic's name), read together (a refresh needs both)."""
+        its topic's name), read in one statement; DeskError for a ticket that does not
+        exist."""
         async with self.database.reading() as uow:
-            data = await self._card_data(uow, ticket_id)
-            card = await uow.cards.get(ticket_id=ticket_id)
-            return data, ((card.card_digest, card.topic_name) if card else (None, None))
-
-    async def _card_data(self, uow: UnitOfWork, ticket_id: int) -> CardData:
-        ticket, customer = await self.steps.load(uow, ticket_id)
-        assert ticket.id is not None and customer.id is not None
-        earlier = await uow.staff_tickets.count_earlier(
-            customer_id=customer.id, before_id=ticket.id
+            row = await uow.staff_tickets.card(ticket_id=ticket_id)
+        if row is None:
+            raise DeskError("desk.error.no_ticket")
+        data = CardData(
+            TicketView.of(row.ticket),
+            CustomerView.of(row.customer),
+            row.earlier_tickets,
+            AgentView.of(row.assignee) if row.assignee else None,
         )
-        assignee = (
-            await uow.agents.get(telegram_id=ticket.assignee_id) if ticket.assignee_id else None
-        )
-        return CardData(
-            TicketView.of(ticket),
-            CustomerView.of(customer),
-            earlier,
-            AgentView.of(assignee) if assignee else None,
-        )
+        return data, (row.shown_card_digest, row.shown_topic_name)
 
     async def record_card_shown(
         self,
