@@ -28,13 +28,20 @@ class AgentRepository(_Repository):
                 updated_at=now,
             )
         elif (agent.display_name, agent.username) == (display_name, username):
-            return agent
+            return self._held(agent)
         else:
             agent.display_name = display_name
             agent.username = username
             agent.updated_at = now
         self.session.add(agent)
         await self.session.flush()
+        return self._held(agent)
+
+    def _held(self, agent: Agent) -> Agent:
+        """Keep the acting agent in the session until it ends: its identity map holds only
+        what is referenced, and assigning the ticket to that agent later in the unit of work
+        then reads no row again."""
+        self.session.info.setdefault("acting_agents", []).append(agent)
         return agent
 
     async def by_username(self, *, username: str) -> Agent | None:
