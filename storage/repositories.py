@@ -108,7 +108,18 @@ _OPEN_FOR_CUSTOMER = (
     )
     .order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc())
 )
-_OPEN_FOR_CUSTOMER_LOCKED = _OPEN_FOR_CUSTOMER.with_for_update().execution_options(
+# The same with the customer, in one statement (a customer's free message needs both); only
+# the tickets are locked.
+_OPEN_WITH_CUSTOMER = (
+    select(Ticket, Customer)
+    .join(Customer, col(Customer.id) == Ticket.customer_id)
+    .where(
+        Ticket.customer_id == bindparam("customer_id"),
+        col(Ticket.status).in_(bindparam("statuses", expanding=True)),
+    )
+    .order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc())
+)
+_OPEN_WITH_CUSTOMER_LOCKED = _OPEN_WITH_CUSTOMER.with_for_update(of=Ticket).execution_options(
     populate_existing=True
 )
 
@@ -189,17 +200,30 @@ class TicketRepository(_Repository):
         return int(result.one())
 
     async def open_for_customer(
-        self, *, customer_id: int, statuses: Sequence[str], lock: bool = False
+        self, *, customer_id: int, statuses: Sequence[str]
     ) -> Sequence[Ticket]:
-        """The customer's tickets in `statuses`, most recently updated first; `lock` locks
-        their rows and reads them afresh, as `get(for_update=True)` does for one."""
-        statement = _OPEN_FOR_CUSTOMER
+        """The customer's tickets in `statuses`, most recently updated first."""
+        result = await self.session.exec(
+            _OPEN_FOR_CUSTOMER, params={"customer_id": customer_id, "statuses": list(statuses)}
+        )
+        return result.all()
+
+    async def open_with_customer(
+        self, *, customer_id: int, statuses: Sequence[str], lock: bool = False
+    ) -> tuple[Customer | None, Sequence[Ticket]]:
+        """`open_for_customer` and the customer read together: one statement when the
+        customer has tickets in `statuses`, else the customer alone. `lock` locks the
+        tickets' rows and reads them afresh, as `get(for_update=True)` does for one."""
+        statement = _OPEN_WITH_CUSTOMER
         if lock and dialect_of(self.session) != "sqlite":
-            statement = _OPEN_FOR_CUSTOMER_LOCKED
+            statement = _OPEN_WITH_CUSTOMER_LOCKED
         result = await self.session.exec(
             statement, params={"customer_id": customer_id, "statuses": list(statuses)}
         )
-        return result.all()
+        rows = result.all()
+        if not rows:
+            return await self.session.get(Customer, customer_id), []
+        return rows[0][1], [ticket for ticket, _ in rows]
 
     async def save(self, *, ticket: Ticket) -> None:
         self.session.add(ticket)
@@ -219,6 +243,14 @@ _MESSAGE_COLUMNS = tuple(column.name for column in _MESSAGES.columns if column.n
 # Every customer message and every reply adds a row: one statement built once, not the
 # session's flush (half the CPU of `session.add` and `flush` for a new row).
 _ADD_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
+# The same, unless a message with its chat and Telegram id is stored (an update that came
+# again): the unique index answers, instead of a look-up before every insert.
+_ADD_MESSAGE_UNLESS_STORED = {
+    dialect: insert_for(_MESSAGES)
+    .on_conflict_do_nothing(index_elements=["chat_id", "telegram_message_id"])
+    .returning(_MESSAGES.c.id)
+    for dialect, insert_for in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 
 class MessageRepository(_Repository):
@@ -229,9 +261,23 @@ class MessageRepository(_Repository):
             self.session.add(message)
             await self.session.flush()
             return message
+        added = await self._insert(_ADD_MESSAGE, message)
+        assert added is not None  # a plain insert adds its row or fails
+        return added
+
+    async def add_unless_stored(self, *, message: TicketMessage) -> TicketMessage | None:
+        """`add` for a new message with a chat and Telegram id; None (nothing written) when a
+        message with those ids is stored already."""
+        statement = _ADD_MESSAGE_UNLESS_STORED[dialect_of(self.session)]
+        return await self._insert(statement, message)
+
+    async def _insert(self, statement: Any, message: TicketMessage) -> TicketMessage | None:
         values = {name: getattr(message, name) for name in _MESSAGE_COLUMNS}
-        result = await self.session.exec(_ADD_MESSAGE, params=values)
-        message.id = int(result.scalar_one())
+        result = await self.session.exec(statement, params=values)
+        new_id = result.scalar_one_or_none()
+        if new_id is None:
+            return None
+        message.id = int(new_id)
         make_transient_to_detached(message)
         return message
 

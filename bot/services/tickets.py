@@ -242,13 +242,12 @@ class TicketService:
         `acknowledgement` gives what to answer the customer about the ticket the message went
         to (None: nothing); the answer is queued in the same transaction."""
         async with self._database.unit_of_work() as uow:
-            # Held for the whole unit of work: the session's identity map keeps only what is
-            # referenced, and the relay inside `_store` reads the customer again.
-            customer = await uow.customers.get(customer_id=customer_id)
             ticket = await self._replied_ticket(uow, customer_id=customer_id, message=message)
             if ticket is None:
-                ticket = await self._ticket_for_message(
-                    uow, customer_id=customer_id, customer=customer, lock=True
+                # The customer is held for the whole unit of work: the session's identity map
+                # keeps only what is referenced, and the relay inside `_store` reads it again.
+                _held_customer, ticket = await self._ticket_for_message(
+                    uow, customer_id=customer_id, lock=True
                 )
             stored = await self._store(uow, customer_id=customer_id, ticket=ticket, message=message)
             answer = acknowledgement(ticket) if acknowledgement and ticket else None
@@ -276,19 +275,20 @@ class TicketService:
         ticket: Ticket | None,
         message: IncomingMessage,
     ) -> TicketMessage:
-        already = await uow.staff_tickets.message_by_telegram_id(
-            chat_id=message.chat_id, telegram_message_id=message.message_id
-        )
-        if already is not None:
-            return already  # the update came again: stored and relayed the first time
         now = self._clock.now()
+        ticket_id = ticket.id if ticket is not None else None
+        stored = await uow.messages.add_unless_stored(
+            message=_incoming_row(message, customer_id=customer_id, ticket_id=ticket_id, now=now)
+        )
+        if stored is None:  # the update came again: stored and relayed the first time
+            already = await uow.staff_tickets.message_by_telegram_id(
+                chat_id=message.chat_id, telegram_message_id=message.message_id
+            )
+            assert already is not None
+            return already
         if ticket is not None:
             ticket.updated_at = now
             await uow.tickets.save(ticket=ticket)
-        ticket_id = ticket.id if ticket is not None else None
-        stored = await uow.messages.add(
-            message=_incoming_row(message, customer_id=customer_id, ticket_id=ticket_id, now=now)
-        )
         files: list[Attachment] = []
         if message.files:
             files = _attachments(message.files, ticket_id=ticket_id, message_id=stored.id, now=now)
@@ -335,36 +335,31 @@ class TicketService:
         reopen window (writing to it reopens it); otherwise None.
         """
         async with self._database.unit_of_work() as uow:
-            return await self._ticket_for_message(uow, customer_id=customer_id)
+            _, ticket = await self._ticket_for_message(uow, customer_id=customer_id)
+            return ticket
 
     async def _ticket_for_message(
-        self,
-        uow: UnitOfWork,
-        *,
-        customer_id: int,
-        customer: Customer | None = None,
-        lock: bool = False,
-    ) -> Ticket | None:
-        """`lock`: the ticket returned is locked for the rest of the unit of work (the
-        customer's open tickets are locked as they are read)."""
-        if customer is None:
-            customer = await uow.customers.get(customer_id=customer_id)
-        current_id = customer.current_ticket_id if customer else None
-        open_tickets = await uow.tickets.open_for_customer(
+        self, uow: UnitOfWork, *, customer_id: int, lock: bool = False
+    ) -> tuple[Customer | None, Ticket | None]:
+        """The customer and the ticket their free message belongs to (see
+        `ticket_for_message`). `lock`: the ticket returned is locked for the rest of the unit
+        of work (the customer's open tickets are locked as they are read)."""
+        customer, open_tickets = await uow.tickets.open_with_customer(
             customer_id=customer_id, statuses=OPEN_STATUS_VALUES, lock=lock
         )
+        current_id = customer.current_ticket_id if customer else None
         chosen = next((tk for tk in open_tickets if tk.id == current_id), None)
         if chosen is not None or open_tickets:
-            return chosen or open_tickets[0]
+            return customer, chosen or open_tickets[0]
         if current_id is None:
-            return None
+            return customer, None
         recent = await uow.tickets.get(ticket_id=current_id, for_update=lock)
         if recent is None or recent.customer_id != customer_id:
-            return None
+            return customer, None
         finished = recent.closed_at or recent.resolved_at
         if finished is not None and self._clock.now() - finished <= self.reopen_window:
-            return recent
-        return None
+            return customer, recent
+        return customer, None
 
     async def unplaced_text(self, *, customer_id: int) -> str:
         """What the customer wrote outside any ticket most recently (for a new question)."""

@@ -1,12 +1,15 @@
-"""What an agent's first reply reads: each row once (PostgreSQL: the statements are counted
+"""What the two busiest updates read: each row once (PostgreSQL: the statements are counted
 on the engine, which the embedded SQLite path does not use)."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+from aiogram.types import Update
 from sqlalchemy import event
 
 from bot.domain.clock import FrozenClock
@@ -17,33 +20,61 @@ from tests.staff.conftest import ANNA, IVAN, STAFF, deliver, open_desk, open_tic
 pytestmark = requires_postgres
 
 
-async def test_a_first_reply_reads_the_agent_once_although_it_also_assigns_them(
-    tmp_path: Path, clock: FrozenClock, postgres_url: str
-) -> None:
-    async with open_desk(tmp_path, clock, database_url=postgres_url) as desk:
-        await _first_reply(desk)
+@pytest.fixture
+async def desk(tmp_path: Path, clock: FrozenClock, postgres_url: str) -> AsyncIterator[Desk]:
+    async with open_desk(tmp_path, clock, database_url=postgres_url) as running:
+        yield running
 
 
-async def _first_reply(desk: Desk) -> None:
-    opened = await open_ticket(desk, IVAN)
-    assert opened.id is not None
-    topic = (await ticket(desk, opened.id)).topic_id
+async def _tables_read(desk: Desk, update: Update) -> Counter[str]:
+    """How many times each table is read (the first table of each SELECT) while `update` is
+    handled."""
     reads: Counter[str] = Counter()
 
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         words = statement.split()
-        if words[0] == "SELECT":
+        if words[0] == "SELECT" and "FROM" in words:
             reads[words[words.index("FROM") + 1]] += 1
 
     engine = desk.database.engine.sync_engine
     event.listen(engine, "before_cursor_execute", count)
     try:
-        await desk.feed(desk.updates.group_text(ANNA, STAFF, "On it", thread_id=topic))
+        await desk.feed(update)
     finally:
         event.remove(engine, "before_cursor_execute", count)
+    return reads
+
+
+async def test_a_first_reply_reads_the_agent_once_although_it_also_assigns_them(
+    desk: Desk,
+) -> None:
+    opened = await open_ticket(desk, IVAN)
+    assert opened.id is not None
+    topic = (await ticket(desk, opened.id)).topic_id
+
+    update = desk.updates.group_text(ANNA, STAFF, "On it", thread_id=topic)
+    reads = await _tables_read(desk, update)
     await deliver(desk)
 
     replied = await ticket(desk, opened.id)
     assert (replied.status, replied.assignee_id) == ("in_progress", ANNA.id)
     assert desk.last_text(IVAN) == "💬 Anna Agent:\nOn it"
     assert reads["agents"] == 1
+
+
+async def test_a_customers_message_reads_the_customer_once_and_its_ticket_with_them(
+    desk: Desk,
+) -> None:
+    opened = await open_ticket(desk, IVAN)
+    assert opened.id is not None
+    topic = (await ticket(desk, opened.id)).topic_id
+
+    reads = await _tables_read(desk, desk.updates.text(IVAN, "Any news?"))
+    await deliver(desk)
+
+    assert "Any news?" in desk.fake.texts_to(STAFF, thread_id=topic)
+    # The profile look-up, then the open tickets read with their customer in one statement.
+    assert (reads["customers"], reads["tickets"]) == (1, 1)
+    # Only the message before it (for the topic's header): the unique index tells a message
+    # stored already, without a look-up.
+    assert reads["ticket_messages"] == 1
