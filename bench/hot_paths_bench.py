@@ -1,0 +1,144 @@
+"""CPU per update of the two hot paths on PostgreSQL, in process: a customer's message to
+their open ticket and an agent's reply in its topic, each with the delivery it causes.
+
+    python -m bench.hot_paths_bench [customers] [rounds]   (TEST_POSTGRES_URL or the local server)
+
+The app runs over the fake Bot API (no HTTP, no pacing), so what is measured is the bot's own
+work: the dispatcher, the handler, its statements and the delivery worker's round. Each round
+sends one message from every customer, then one reply to every ticket; the CPU time
+(`time.process_time`) per update and the statements per update are printed per round, and the
+lowest CPU of the rounds at the end (the machine's noise only ever adds). A first reply
+(taking the ticket, moving it, refreshing its card) is measured apart, before the rounds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiogram.types import Update
+from sqlalchemy import event
+from sqlmodel import select
+
+from bench.common import machine
+from bot.domain.clock import FrozenClock
+from bot.services.intake import ComplaintForm
+from storage.models import Customer, Ticket
+from tests.harness import STAFF_CHAT_ID, Desk, running_desk
+from tests.postgres import temporary_database
+from tests.staff.conftest import deliver
+from tests.telegram_fake import TelegramUser
+
+ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+AGENT = TelegramUser(2001, "Anna", "Agent", "anna", "en")
+
+
+async def _desk_with_tickets(desk: Desk, count: int) -> tuple[list[TelegramUser], dict[int, int]]:
+    """`count` customers with a ticket each, its topic made; the topic of each customer."""
+    desk.fake.set_forum(STAFF_CHAT_ID, True)
+    desk.fake.set_admins(STAFF_CHAT_ID, [AGENT.id])
+    users = [TelegramUser(10_000 + i, f"Customer{i}", None, None, "en") for i in range(count)]
+    for user in [*users, AGENT]:
+        desk.fake.add_user(user)
+    for user in users:
+        await desk.command(user, "start")
+    async with desk.database.reading() as uow:
+        customers = (await uow.session.exec(select(Customer))).all()
+    for customer in customers:
+        assert customer.id is not None
+        await desk.app.tickets.open_complaint(
+            customer_id=customer.id,
+            form=ComplaintForm(category="delivery", description="bench", incident_date=None),
+        )
+    await deliver(desk, max_wait=timedelta(hours=5))
+    async with desk.database.reading() as uow:
+        tickets = (await uow.session.exec(select(Ticket))).all()
+    telegram_id = {c.id: c.telegram_id for c in customers}
+    topics = {telegram_id[t.customer_id]: t.topic_id or 0 for t in tickets}
+    return users, topics
+
+
+async def _measure(
+    desk: Desk, users: list[TelegramUser], make: Callable[[TelegramUser, int], Update]
+) -> tuple[float, float]:
+    """CPU ms and statements per update, each update handled and its delivery round run."""
+    staff = desk.app.staff
+    assert staff is not None
+    statements = Counter[str]()
+
+    def count(*args: Any) -> None:
+        statements["all"] += 1
+
+    engine = desk.database.engine.sync_engine
+    updates = [make(user, index) for index, user in enumerate(users)]
+    event.listen(engine, "before_cursor_execute", count)
+    started = time.process_time()
+    try:
+        for update in updates:
+            await desk.app.dispatcher.feed_update(desk.app.bot, update)
+            await staff.delivery.run_once()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    cpu = (time.process_time() - started) * 1000 / len(updates)
+    await deliver(desk)  # anything a round left (not measured)
+    return cpu, statements["all"] / len(updates)
+
+
+async def bench(count: int, rounds: int) -> None:
+    clock = FrozenClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    with tempfile.TemporaryDirectory() as folder:
+        async with (
+            temporary_database(ADMIN_URL, prefix="hot_paths") as url,
+            running_desk(
+                Path(folder),
+                clock,
+                database_url=url,
+                staff_group_messages_per_minute=0,
+                private_chat_min_interval_seconds=0,
+                bot_messages_per_second=0,
+            ) as desk,
+        ):
+            users, topics = await _desk_with_tickets(desk, count)
+
+            def message(user: TelegramUser, index: int) -> Update:
+                return desk.updates.text(user, f"message {index}")
+
+            def reply(user: TelegramUser, index: int) -> Update:
+                return desk.updates.group_text(
+                    AGENT, STAFF_CHAT_ID, f"reply {index}", thread_id=topics[user.id]
+                )
+
+            print("| update | CPU per update | statements per update |")
+            print("|---|---|---|")
+            cpu, statements = await _measure(desk, users, message)
+            print(f"| customer's message, new ticket | {cpu:.2f} ms | {statements:.1f} |")
+            cpu, statements = await _measure(desk, users, reply)
+            print(f"| agent's first reply | {cpu:.2f} ms | {statements:.1f} |")
+            lowest: dict[str, float] = {}
+            for _ in range(rounds):
+                for name, make in (("customer's message", message), ("agent's reply", reply)):
+                    cpu, statements = await _measure(desk, users, make)
+                    lowest[name] = min(cpu, lowest.get(name, cpu))
+                    print(f"| {name} | {cpu:.2f} ms | {statements:.1f} |")
+            print("lowest: " + ", ".join(f"{k} {v:.2f} ms" for k, v in lowest.items()))
+
+
+def main() -> int:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    print(f"machine: {machine()}")
+    print(f"{count} customers with a ticket each, PostgreSQL, fake Bot API, {rounds} rounds")
+    asyncio.run(bench(count, rounds))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
