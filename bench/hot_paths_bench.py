@@ -2,6 +2,8 @@
 their open ticket and an agent's reply in its topic, each with the delivery it causes.
 
     python -m bench.hot_paths_bench [customers] [rounds]   (TEST_POSTGRES_URL or the local server)
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --instr-atstart=no \
+        python -m bench.hot_paths_bench 30 1 --instructions
 
 The app runs over the fake Bot API (no HTTP, no pacing), so what is measured is the bot's own
 work: the dispatcher, the handler, its statements and the delivery worker's round. Each round
@@ -9,12 +11,21 @@ sends one message from every customer, then one reply to every ticket; the CPU t
 (`time.process_time`) per update and the statements per update are printed per round, and the
 lowest CPU of the rounds at the end (the machine's noise only ever adds). A first reply
 (taking the ticket, moving it, refreshing its card) is measured apart, before the rounds.
+
+CPU time on a shared machine varies by a third from run to run. Under callgrind with
+`--instructions` the bench switches counting on only while updates are handled (after a full
+collection, so a collection of what the set-up left does not fall into one of them) and prints
+the instructions per update: the same to within 1% from run to run, so two versions of the
+code can be compared on any machine (the database server runs outside valgrind; only the
+bot's own work is counted). Callgrind leaves its last, empty dump in the working folder.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -66,10 +77,44 @@ async def _desk_with_tickets(desk: Desk, count: int) -> tuple[list[TelegramUser]
     return users, topics
 
 
+class Instructions:
+    """Switches callgrind's counting on for the updates only; reads the count of each part
+    from the dump callgrind writes for it (`callgrind.out.<pid>.<part>` in the working
+    folder, removed once read)."""
+
+    def __init__(self) -> None:
+        self._pid = str(os.getpid())
+
+    def _control(self, *options: str) -> None:
+        subprocess.run(["callgrind_control", *options, self._pid], check=True, capture_output=True)
+
+    def start(self) -> None:
+        gc.collect()
+        self._control("--zero")
+        self._control("--instr=on")
+
+    def stop(self) -> int:
+        """Instructions counted since `start`."""
+        self._control("--instr=off")
+        self._control("--dump")
+        (dump,) = Path.cwd().glob(f"callgrind.out.{self._pid}.*")
+        try:
+            for line in dump.read_text().splitlines():
+                if line.startswith("totals:"):
+                    return int(line.split()[1])
+        finally:
+            dump.unlink()
+        raise RuntimeError(f"no totals in {dump}")
+
+
 async def _measure(
-    desk: Desk, users: list[TelegramUser], make: Callable[[TelegramUser, int], Update]
+    desk: Desk,
+    users: list[TelegramUser],
+    make: Callable[[TelegramUser, int], Update],
+    instructions: Instructions | None = None,
 ) -> tuple[float, float]:
-    """CPU ms and statements per update, each update handled and its delivery round run."""
+    """CPU ms (with `instructions`: millions of instructions) and statements per update,
+    each update handled and its delivery round run."""
     staff = desk.app.staff
     assert staff is not None
     statements = Counter[str]()
@@ -80,6 +125,8 @@ async def _measure(
     engine = desk.database.engine.sync_engine
     updates = [make(user, index) for index, user in enumerate(users)]
     event.listen(engine, "before_cursor_execute", count)
+    if instructions is not None:
+        instructions.start()
     started = time.process_time()
     try:
         for update in updates:
@@ -88,11 +135,14 @@ async def _measure(
     finally:
         event.remove(engine, "before_cursor_execute", count)
     cpu = (time.process_time() - started) * 1000 / len(updates)
+    if instructions is not None:
+        cpu = instructions.stop() / 1e6 / len(updates)
     await deliver(desk)  # anything a round left (not measured)
     return cpu, statements["all"] / len(updates)
 
 
-async def bench(count: int, rounds: int) -> None:
+async def bench(count: int, rounds: int, instructions: Instructions | None) -> None:
+    unit = "M instructions" if instructions else "ms"
     clock = FrozenClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     with tempfile.TemporaryDirectory() as folder:
         async with (
@@ -116,27 +166,30 @@ async def bench(count: int, rounds: int) -> None:
                     AGENT, STAFF_CHAT_ID, f"reply {index}", thread_id=topics[user.id]
                 )
 
-            print("| update | CPU per update | statements per update |")
+            heading = "instructions" if instructions else "CPU"
+            print(f"| update | {heading} per update | statements per update |")
             print("|---|---|---|")
-            cpu, statements = await _measure(desk, users, message)
-            print(f"| customer's message, new ticket | {cpu:.2f} ms | {statements:.1f} |")
-            cpu, statements = await _measure(desk, users, reply)
-            print(f"| agent's first reply | {cpu:.2f} ms | {statements:.1f} |")
+            cpu, statements = await _measure(desk, users, message, instructions)
+            print(f"| customer's message, new ticket | {cpu:.2f} {unit} | {statements:.1f} |")
+            cpu, statements = await _measure(desk, users, reply, instructions)
+            print(f"| agent's first reply | {cpu:.2f} {unit} | {statements:.1f} |")
             lowest: dict[str, float] = {}
             for _ in range(rounds):
                 for name, make in (("customer's message", message), ("agent's reply", reply)):
-                    cpu, statements = await _measure(desk, users, make)
+                    cpu, statements = await _measure(desk, users, make, instructions)
                     lowest[name] = min(cpu, lowest.get(name, cpu))
-                    print(f"| {name} | {cpu:.2f} ms | {statements:.1f} |")
-            print("lowest: " + ", ".join(f"{k} {v:.2f} ms" for k, v in lowest.items()))
+                    print(f"| {name} | {cpu:.2f} {unit} | {statements:.1f} |")
+            print("lowest: " + ", ".join(f"{k} {v:.2f} {unit}" for k, v in lowest.items()))
 
 
 def main() -> int:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    arguments = [a for a in sys.argv[1:] if a != "--instructions"]
+    count = int(arguments[0]) if arguments else 200
+    rounds = int(arguments[1]) if len(arguments) > 1 else 3
+    instructions = Instructions() if "--instructions" in sys.argv else None
     print(f"machine: {machine()}")
     print(f"{count} customers with a ticket each, PostgreSQL, fake Bot API, {rounds} rounds")
-    asyncio.run(bench(count, rounds))
+    asyncio.run(bench(count, rounds, instructions))
     return 0
 
 
