@@ -25,9 +25,9 @@ from bot.telegram.inbox import Inbox
 from storage.models import TicketMessage
 from storage.unit_of_work import Database
 from tests.harness import Desk
-from tests.staff.conftest import desk, open_desk
+from tests.staff.conftest import any_desk, desk, open_desk
 
-__all__ = ["desk"]  # the staff tests' desk fixture, used here too
+__all__ = ["any_desk", "desk"]  # the staff tests' desk fixtures, used here too
 
 
 MESSAGES: Table = TicketMessage.__table__  # type: ignore[attr-defined]

@@ -3,37 +3,15 @@ message, one copy in the topic, one reply at the customer, one outbox row."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.domain.clock import FrozenClock
 from storage.models import TicketMessage
 from storage.outbox_models import OUTBOX
-from tests.conftest import requires_postgres, temporary_postgres_database
 from tests.harness import Desk
 from tests.receipt.conftest import rows_for
-from tests.staff.conftest import ANNA, IVAN, STAFF, deliver, open_desk, open_ticket, ticket
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=requires_postgres)])
-async def each_desk(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: FrozenClock
-) -> AsyncIterator[Desk]:
-    """The desk on SQLite and, when available, PostgreSQL (where the unique index, not the
-    process's write lock, keeps a message from being stored twice)."""
-    if request.param == "sqlite":
-        async with open_desk(tmp_path, clock) as desk:
-            yield desk
-        return
-    async with (
-        temporary_postgres_database() as url,
-        open_desk(tmp_path, clock, database_url=url) as desk,
-    ):
-        yield desk
+from tests.staff.conftest import ANNA, IVAN, STAFF, deliver, open_ticket, ticket
 
 
 async def _count_rows(desk: Desk, chat_id: int, message_id: int) -> int:
@@ -49,9 +27,9 @@ async def _outbox_rows_to(desk: Desk, chat_id: int) -> int:
 
 
 async def test_a_customer_message_delivered_twice_is_stored_and_relayed_once(
-    each_desk: Desk,
+    any_desk: Desk,
 ) -> None:
-    desk = each_desk
+    desk = any_desk
     opened = await open_ticket(desk, IVAN)
     assert opened.id is not None
     update = desk.updates.text(IVAN, "The courier never came")
@@ -67,8 +45,8 @@ async def test_a_customer_message_delivered_twice_is_stored_and_relayed_once(
     assert desk.fake.texts_to(STAFF, thread_id=topic).count("The courier never came") == 1
 
 
-async def test_an_agent_reply_delivered_twice_reaches_the_customer_once(each_desk: Desk) -> None:
-    desk = each_desk
+async def test_an_agent_reply_delivered_twice_reaches_the_customer_once(any_desk: Desk) -> None:
+    desk = any_desk
     opened = await open_ticket(desk, IVAN)
     assert opened.id is not None
     await desk.say(IVAN, "Where is it?")

@@ -17,7 +17,7 @@ from bot.telegram.pacing import RedisPacer
 from storage.models import Ticket
 from storage.outbox_models import PENDING, SENDING, OutboxMessage
 from storage.unit_of_work import Database
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, requires_postgres, temporary_postgres_database
 from tests.harness import STAFF_CHAT_ID, Desk, running_desk
 from tests.telegram_fake import TelegramUser
 
@@ -32,6 +32,22 @@ OUTSIDER = TelegramUser(3001, "Random", "Member", "random", "en")
 @pytest.fixture
 async def desk(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[Desk]:
     async with open_desk(tmp_path, clock) as running:
+        yield running
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=requires_postgres)])
+async def any_desk(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FrozenClock
+) -> AsyncIterator[Desk]:
+    """The staff desk on SQLite and, when available, on PostgreSQL."""
+    if request.param == "sqlite":
+        async with open_desk(tmp_path, clock) as running:
+            yield running
+        return
+    async with (
+        temporary_postgres_database() as url,
+        open_desk(tmp_path, clock, database_url=url) as running,
+    ):
         yield running
 
 
