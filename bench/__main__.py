@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -20,11 +21,17 @@ RUNS: tuple[tuple[str, ...], ...] = (
     ("bench.stats_bench", "--tickets", "100000"),
     ("bench.memory_bench",),
 )
+# On PostgreSQL only: run when `TEST_POSTGRES_URL` names a server.
+ON_POSTGRES: tuple[tuple[str, ...], ...] = (
+    ("bench.statement_cost_bench",),
+    ("bench.hot_paths_bench",),
+)
 
 
 def main() -> int:
     failed = 0
-    for module, *args in RUNS:
+    runs = RUNS + (ON_POSTGRES if os.environ.get("TEST_POSTGRES_URL") else ())
+    for module, *args in runs:
         print(f"\n## {module} {' '.join(args)}\n", flush=True)
         failed += subprocess.run([sys.executable, "-m", module, *args], check=False).returncode != 0
     return 1 if failed else 0
