@@ -8,11 +8,10 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
 from storage.desk_models import FormSubmission, TicketCard
+from storage.dialects import INSERTS
 from storage.outbox_models import OutboxMessage
 from storage.repositories import KEEP, _Keep, _Repository
 
@@ -48,14 +47,13 @@ class RepliedMessageRepository(_Repository):
 
 
 _CARDS = TicketCard.__table__  # type: ignore[attr-defined]
-_INSERT: dict[str, Any] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 
 
 @cache
 def _record_shown(dialect: str, columns: tuple[str, ...]) -> Any:
     """The upsert of what the group shows, for the columns given (built once each: building
     a statement costs more than running it)."""
-    statement = _INSERT[dialect](_CARDS)
+    statement = INSERTS[dialect](_CARDS)
     return statement.on_conflict_do_update(
         index_elements=[_CARDS.c.ticket_id],
         set_={column: statement.excluded[column] for column in columns},

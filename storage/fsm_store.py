@@ -13,9 +13,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Table, bindparam, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from storage.dialects import per_dialect
 from storage.models import FsmRecord
 from storage.unit_of_work import Database
 
@@ -53,7 +52,7 @@ def _upsert(insert: Any) -> Any:
     )
 
 
-_UPSERT = {"sqlite": _upsert(sqlite_insert), "postgresql": _upsert(pg_insert)}
+_UPSERT = per_dialect(_upsert)
 
 
 class DatabaseFsmStore:

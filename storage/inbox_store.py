@@ -16,16 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from storage.dialects import per_dialect
 from storage.inbox_models import DONE, FAILED, INBOX, PENDING, UNREADABLE
 from storage.unit_of_work import Database
 
-_INSERT_NEW = {
-    "sqlite": sqlite_insert(INBOX).on_conflict_do_nothing(index_elements=["update_id"]),
-    "postgresql": pg_insert(INBOX).on_conflict_do_nothing(index_elements=["update_id"]),
-}
+_INSERT_NEW = per_dialect(
+    lambda insert: insert(INBOX).on_conflict_do_nothing(index_elements=["update_id"])
+)
 
 
 # Built once: building a statement costs more than running it.

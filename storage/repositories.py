@@ -7,13 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, func, insert, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.tickets import ActorKind, EventKind, TicketStatus
+from storage.dialects import INSERTS, per_dialect
 from storage.models import (
     Attachment,
     Counter,
@@ -152,7 +151,7 @@ class TicketRepository(_Repository):
         On PostgreSQL the upsert takes a row lock held until commit, so concurrent
         registrations queue on it and never share a number.
         """
-        insert = pg_insert if dialect_of(self.session) == "postgresql" else sqlite_insert
+        insert = INSERTS[dialect_of(self.session)]
         statement = (
             insert(Counter)
             .values(name=name, value=1)
@@ -245,12 +244,13 @@ _MESSAGE_COLUMNS = tuple(column.name for column in _MESSAGES.columns if column.n
 _ADD_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
 # The same, unless a message with its chat and Telegram id is stored (an update that came
 # again): the unique index answers, instead of a look-up before every insert.
-_ADD_MESSAGE_UNLESS_STORED = {
-    dialect: insert_for(_MESSAGES)
-    .on_conflict_do_nothing(index_elements=["chat_id", "telegram_message_id"])
-    .returning(_MESSAGES.c.id)
-    for dialect, insert_for in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+_ADD_MESSAGE_UNLESS_STORED = per_dialect(
+    lambda insert: (
+        insert(_MESSAGES)
+        .on_conflict_do_nothing(index_elements=["chat_id", "telegram_message_id"])
+        .returning(_MESSAGES.c.id)
+    )
+)
 
 
 class MessageRepository(_Repository):
@@ -370,10 +370,9 @@ class EventRepository(_Repository):
 # Adding outbox rows, leaving a key that exists alone, per dialect. Built once (building costs
 # more than running it); the rows come as parameters. A table (not an entity) insert: an
 # entity insert with parameters would be an ORM bulk insert.
-OUTBOX_INSERT_NEW = {
-    "sqlite": sqlite_insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"]),
-    "postgresql": pg_insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"]),
-}
+OUTBOX_INSERT_NEW = per_dialect(
+    lambda insert: insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"])
+)
 
 
 class OutboxRepository(_Repository):
