@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, update
+from sqlalchemy import BigInteger, Table, bindparam, func, insert, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,6 +22,7 @@ from storage.models import (
     TicketMessage,
 )
 from storage.outbox_models import OUTBOX
+from storage.staff_models import Agent
 
 
 def dialect_of(session: AsyncSession) -> str:
@@ -130,6 +131,19 @@ _TICKET_LOCKED = (
     .execution_options(populate_existing=True)
 )
 
+# A ticket with its customer and one agent (none: `agent_id` NULL), in one statement: a staff
+# action needs the ticket, its customer and the acting agent's record. The locked variant
+# locks the ticket's row only.
+_WITH_CUSTOMER_AND_AGENT = (
+    select(Ticket, Customer, Agent)
+    .join(Customer, col(Customer.id) == Ticket.customer_id)
+    .outerjoin(Agent, col(Agent.telegram_id) == bindparam("agent_id", type_=BigInteger))
+    .where(col(Ticket.id) == bindparam("ticket_id"))
+)
+_WITH_CUSTOMER_AND_AGENT_LOCKED = _WITH_CUSTOMER_AND_AGENT.with_for_update(
+    of=Ticket
+).execution_options(populate_existing=True)
+
 
 class TicketRepository(_Repository):
     async def set_root_cause(
@@ -175,6 +189,20 @@ class TicketRepository(_Repository):
             return await self.session.get(Ticket, ticket_id)
         result = await self.session.exec(_TICKET_LOCKED, params={"ticket_id": ticket_id})
         return result.first()
+
+    async def with_customer_and_agent(
+        self, *, ticket_id: int, agent_id: int | None = None, for_update: bool = False
+    ) -> tuple[Ticket, Customer, Agent | None] | None:
+        """The ticket, its customer and the record of agent `agent_id` (None when there is
+        none), in one statement; `for_update` as in `get`."""
+        statement = _WITH_CUSTOMER_AND_AGENT
+        if for_update and dialect_of(self.session) != "sqlite":
+            statement = _WITH_CUSTOMER_AND_AGENT_LOCKED
+        result = await self.session.exec(
+            statement, params={"ticket_id": ticket_id, "agent_id": agent_id}
+        )
+        row = result.first()
+        return None if row is None else (row[0], row[1], row[2])
 
     async def by_number(self, *, number: str) -> Ticket | None:
         result = await self.session.exec(select(Ticket).where(Ticket.number == number))

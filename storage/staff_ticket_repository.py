@@ -25,8 +25,9 @@ _PREVIOUS_MESSAGE = (
     .order_by(col(TicketMessage.id).desc())
     .limit(1)
 )
-# Built once, as they are used once for every relayed message (building a statement costs
-# more than running it): a stored message by its Telegram id, a ticket by its topic.
+# Built once (building a statement costs more than running it): a stored message by its
+# Telegram id (every agent's reply is checked against it), a ticket by its topic (every
+# message in a topic).
 _MESSAGE_BY_TELEGRAM_ID = (
     select(TicketMessage)
     .where(

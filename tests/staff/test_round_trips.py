@@ -62,6 +62,22 @@ async def test_a_first_reply_reads_the_agent_once_although_it_also_assigns_them(
     assert reads["agents"] == 1
 
 
+async def test_a_reply_reads_the_ticket_its_customer_and_the_agent_together(desk: Desk) -> None:
+    opened = await open_ticket(desk, IVAN)
+    assert opened.id is not None
+    topic = (await ticket(desk, opened.id)).topic_id
+    await desk.feed(desk.updates.group_text(ANNA, STAFF, "On it", thread_id=topic))
+    await deliver(desk)
+
+    update = desk.updates.group_text(ANNA, STAFF, "Found it", thread_id=topic)
+    reads = await _tables_read(desk, update)
+    await deliver(desk)
+
+    assert desk.last_text(IVAN) == "💬 Anna Agent:\nFound it"
+    # The ticket by its topic, then the ticket locked with its customer and the agent.
+    assert (reads["tickets"], reads["customers"], reads["agents"]) == (2, 0, 0)
+
+
 async def test_a_customers_message_reads_the_customer_once_and_its_ticket_with_them(
     desk: Desk,
 ) -> None:

@@ -26,20 +26,27 @@ class TicketSteps:
     ) -> tuple[Ticket, Customer]:
         """The ticket and its customer; `lock` holds the ticket's row until the unit of work
         ends (every change to a ticket takes it, so concurrent changes take turns)."""
-        ticket = await uow.tickets.get(ticket_id=ticket_id, for_update=lock)
-        if ticket is None:
+        found = await uow.tickets.with_customer_and_agent(ticket_id=ticket_id, for_update=lock)
+        if found is None:
             raise DeskError("desk.error.no_ticket")
-        customer = await uow.customers.get(customer_id=ticket.customer_id)
-        assert customer is not None
+        ticket, customer, _ = found
         return ticket, customer
 
     async def load_for_agent(
         self, uow: UnitOfWork, ticket_id: int, agent: AgentRef
     ) -> tuple[Ticket, Customer]:
-        """Load (and lock) the ticket a staff action is about, recording the acting agent
-        first."""
+        """Load and lock the ticket a staff action is about, and record the acting agent
+        (their record is read with the ticket, so recording an unchanged agent reads
+        nothing more)."""
+        found = await uow.tickets.with_customer_and_agent(
+            ticket_id=ticket_id, agent_id=agent.user_id, for_update=True
+        )
+        if found is None:
+            raise DeskError("desk.error.no_ticket")
+        # The agent's record is held until the end: the session keeps only what is referenced.
+        ticket, customer, _known = found
         await self.record_agent(uow, agent)
-        return await self.load(uow, ticket_id, lock=True)
+        return ticket, customer
 
     async def record_agent(self, uow: UnitOfWork, agent: AgentRef) -> Agent:
         return await uow.agents.upsert(
