@@ -32,25 +32,30 @@ async def record_staff_answer(
     chat_id: int | None = None,
     telegram_message_id: int | None = None,
     media_group_id: str | None = None,
-) -> None:
+) -> bool:
     """Store an answer (a reply, a canned text, an article) as an outgoing message of the
-    ticket; the first one is the ticket's first response and stops that clock."""
+    ticket; the first one is the ticket's first response and stops that clock. False (and
+    nothing written) when the staff group's message with `chat_id` and `telegram_message_id`
+    is stored already: its update came again."""
+    message = TicketMessage(
+        ticket_id=ticket.id,
+        customer_id=ticket.customer_id,
+        direction="out",
+        author_id=agent_id,
+        content_type=content_type,
+        text=text,
+        chat_id=chat_id,
+        telegram_message_id=telegram_message_id,
+        media_group_id=media_group_id,
+        created_at=now,
+    )
+    if telegram_message_id is None:
+        await uow.messages.add(message=message)
+    elif await uow.messages.add_unless_stored(message=message) is None:
+        return False
     if ticket.first_response_at is None:
         ticket.first_response_at = now
         refresh_due_times(ticket, sla=sla, now=now)
     ticket.updated_at = now
     await uow.tickets.save(ticket=ticket)
-    await uow.messages.add(
-        message=TicketMessage(
-            ticket_id=ticket.id,
-            customer_id=ticket.customer_id,
-            direction="out",
-            author_id=agent_id,
-            content_type=content_type,
-            text=text,
-            chat_id=chat_id,
-            telegram_message_id=telegram_message_id,
-            media_group_id=media_group_id,
-            created_at=now,
-        )
-    )
+    return True

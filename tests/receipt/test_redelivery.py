@@ -66,6 +66,28 @@ async def test_an_agent_reply_delivered_twice_reaches_the_customer_once(any_desk
     assert desk.texts(IVAN).count("💬 Anna Agent:\nIt is on its way") == 1
 
 
+async def test_an_agent_reply_delivered_again_after_the_ticket_closed_is_not_refused(
+    any_desk: Desk,
+) -> None:
+    desk = any_desk
+    opened = await open_ticket(desk, IVAN)
+    assert opened.id is not None
+    topic = (await ticket(desk, opened.id)).topic_id
+    reply = desk.updates.group_text(ANNA, STAFF, "Refund sent", thread_id=topic)
+    await desk.feed(reply)
+    await desk.feed(desk.updates.group_text(ANNA, STAFF, "/close", thread_id=topic))
+    await deliver(desk)
+    assert (await ticket(desk, opened.id)).status == "closed"
+    shown = desk.fake.texts_to(STAFF, thread_id=topic)
+
+    await desk.feed(reply)
+    await deliver(desk)
+
+    # No "this ticket is finished" answer to a reply that was relayed the first time.
+    assert desk.fake.texts_to(STAFF, thread_id=topic) == shown
+    assert desk.texts(IVAN).count("💬 Anna Agent:\nRefund sent") == 1
+
+
 async def test_the_database_refuses_a_second_row_for_one_telegram_message(desk: Desk) -> None:
     opened = await open_ticket(desk, IVAN)
     now = desk.clock.now()

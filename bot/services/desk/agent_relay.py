@@ -40,14 +40,14 @@ class AgentReply:
         """An agent wrote in the topic: store it and send it to the customer."""
         now = self.clock.now()
         async with self.database.unit_of_work() as uow:
-            if await uow.staff_tickets.message_by_telegram_id(
-                chat_id=message.chat_id, telegram_message_id=message.message_id
-            ):
-                return  # the update came again: stored and queued the first time
             ticket, customer = await self.steps.load_for_agent(uow, ticket_id, agent)
             assert ticket.id is not None
             status = ticket.status
             if not status.is_open:
+                if await uow.staff_tickets.message_by_telegram_id(
+                    chat_id=message.chat_id, telegram_message_id=message.message_id
+                ):
+                    return  # the update came again: stored and queued the first time
                 raise DeskError("desk.error.ticket_finished", number=ticket.number)
             if status in (TicketStatus.NEW, TicketStatus.REOPENED):
                 await self.steps.move(
@@ -55,7 +55,7 @@ class AgentReply:
                 )
                 if ticket.assignee_id is None:
                     await self.steps.assign(uow, ticket, agent.user_id, actor=agent, now=now)
-            await record_staff_answer(
+            stored = await record_staff_answer(
                 uow,
                 ticket=ticket,
                 agent_id=agent.user_id,
@@ -67,6 +67,11 @@ class AgentReply:
                 telegram_message_id=message.message_id,
                 media_group_id=message.media_group_id,
             )
+            if not stored:
+                # The update came again: stored and queued the first time. Nothing of this
+                # unit of work (the moves above included) is kept.
+                await uow.rollback()
+                return
             reply_to = None
             if message.reply_to is not None:
                 reply_to = await uow.links.counterpart(
