@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import CompoundSelect, Table, bindparam, func, union_all, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,6 +52,21 @@ def _times_between(spans: int) -> CompoundSelect:
             for i in range(spans)
         )
     )
+
+
+_LINKED = aliased(Incident)
+_SUGGESTED = aliased(Incident)
+# A ticket's incident (it is linked to) and the one detection suggested for it, in one
+# statement: every refresh of a ticket's card shows them.
+_OF_TICKET = (
+    select(_LINKED, _SUGGESTED)
+    .select_from(Ticket)
+    .outerjoin(IncidentTicket, col(IncidentTicket.ticket_id) == Ticket.id)
+    .outerjoin(_LINKED, col(_LINKED.id) == IncidentTicket.incident_id)
+    .outerjoin(IncidentObservation, col(IncidentObservation.ticket_id) == Ticket.id)
+    .outerjoin(_SUGGESTED, col(_SUGGESTED.id) == IncidentObservation.suggested_incident_id)
+    .where(col(Ticket.id) == bindparam("ticket_id"))
+)
 
 
 class IncidentRepository:
@@ -171,6 +187,12 @@ class IncidentRepository:
         return result.all()
 
     # ------------------------------------------------------------------------- links
+
+    async def of_ticket(self, *, ticket_id: int) -> tuple[Incident | None, Incident | None]:
+        """The incident the ticket is linked to and the one suggested for it (see
+        `_OF_TICKET`); Nones for a ticket with neither, or none at all."""
+        row = (await self.session.exec(_OF_TICKET, params={"ticket_id": ticket_id})).first()
+        return (None, None) if row is None else (row[0], row[1])
 
     async def link_of(self, *, ticket_id: int) -> IncidentTicket | None:
         return await self.session.get(IncidentTicket, ticket_id)

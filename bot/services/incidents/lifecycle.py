@@ -176,17 +176,12 @@ class IncidentLifecycle:
     async def for_ticket(self, ticket_id: int) -> tuple[Incident | None, Incident | None]:
         """The incident a ticket is linked to, and the open one suggested for it (card)."""
         async with self._context.database.reading() as uow:
-            repo = IncidentRepository(uow.session)
-            link = await repo.link_of(ticket_id=ticket_id)
-            if link is not None:
-                return await repo.get(incident_id=link.incident_id), None
-            observation = await repo.observation(ticket_id=ticket_id)
-            if observation is None or observation.suggested_incident_id is None:
-                return None, None
-            suggested = await repo.get(incident_id=observation.suggested_incident_id)
-            if suggested is None or suggested.status not in IncidentStatus.OPEN:
-                return None, None
-            return None, suggested
+            linked, suggested = await IncidentRepository(uow.session).of_ticket(ticket_id=ticket_id)
+        if linked is not None:
+            return linked, None
+        if suggested is None or suggested.status not in IncidentStatus.OPEN:
+            return None, None
+        return None, suggested
 
     async def set_public_text(self, incident_id: int, text: str) -> Incident:
         now = self._context.clock.now()
