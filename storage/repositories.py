@@ -99,25 +99,20 @@ class CustomerRepository(_Repository):
         await self.session.flush()
 
 
-# Built once: a customer's every free message looks their open tickets up.
-_OPEN_FOR_CUSTOMER = (
-    select(Ticket)
-    .where(
-        Ticket.customer_id == bindparam("customer_id"),
-        col(Ticket.status).in_(bindparam("statuses", expanding=True)),
-    )
-    .order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc())
+# A customer's tickets in some statuses, most recently updated first, built once.
+_CUSTOMERS_TICKETS_IN = (
+    Ticket.customer_id == bindparam("customer_id"),
+    col(Ticket.status).in_(bindparam("statuses", expanding=True)),
 )
-# The same with the customer, in one statement (a customer's free message needs both); only
-# the tickets are locked.
+_MOST_RECENTLY_UPDATED = (col(Ticket.updated_at).desc(), col(Ticket.id).desc())
+_OPEN_FOR_CUSTOMER = select(Ticket).where(*_CUSTOMERS_TICKETS_IN).order_by(*_MOST_RECENTLY_UPDATED)
+# The same with the customer, in one statement: a customer's every free message needs both.
+# Only the tickets are locked.
 _OPEN_WITH_CUSTOMER = (
     select(Ticket, Customer)
     .join(Customer, col(Customer.id) == Ticket.customer_id)
-    .where(
-        Ticket.customer_id == bindparam("customer_id"),
-        col(Ticket.status).in_(bindparam("statuses", expanding=True)),
-    )
-    .order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc())
+    .where(*_CUSTOMERS_TICKETS_IN)
+    .order_by(*_MOST_RECENTLY_UPDATED)
 )
 _OPEN_WITH_CUSTOMER_LOCKED = _OPEN_WITH_CUSTOMER.with_for_update(of=Ticket).execution_options(
     populate_existing=True
@@ -294,8 +289,8 @@ class MessageRepository(_Repository):
         return added
 
     async def add_unless_stored(self, *, message: TicketMessage) -> TicketMessage | None:
-        """`add` for a new message with a chat and Telegram id; None (nothing written) when a
-        message with those ids is stored already."""
+        """`add` for a new message; None (nothing written) when a message with its chat and
+        Telegram id is stored already (one without a Telegram id is always added)."""
         statement = _ADD_MESSAGE_UNLESS_STORED[dialect_of(self.session)]
         return await self._insert(statement, message)
 

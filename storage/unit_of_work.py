@@ -170,8 +170,9 @@ class UnitOfWork:
         if lock is not None:
             await lock.acquire()
         try:
-            sessions = self._database._reading_sessions if self._reading else None
-            self.session = (sessions or self._database.sessions)()
+            database = self._database
+            sessions = database._reading_sessions if self._reading else database.sessions
+            self.session = sessions()
             self.customers = CustomerRepository(self.session)
             self.tickets = TicketRepository(self.session)
             self.messages = MessageRepository(self.session)

@@ -49,9 +49,7 @@ async def record_staff_answer(
         media_group_id=media_group_id,
         created_at=now,
     )
-    if telegram_message_id is None:
-        await uow.messages.add(message=message)
-    elif await uow.messages.add_unless_stored(message=message) is None:
+    if await uow.messages.add_unless_stored(message=message) is None:
         return False
     if ticket.first_response_at is None:
         ticket.first_response_at = now

@@ -43,7 +43,8 @@ class TicketSteps:
         )
         if found is None:
             raise DeskError("desk.error.no_ticket")
-        # The agent's record is held until the end: the session keeps only what is referenced.
+        # The agent's record is held until it is recorded: the session keeps only what is
+        # referenced (recording it holds it for the rest of the unit of work).
         ticket, customer, _known = found
         await self.record_agent(uow, agent)
         return ticket, customer
