@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+from sqlalchemy import event
+
 from bot.domain.clock import FrozenClock
 from bot.domain.sla import SlaPolicy
 from bot.services.customers import CustomerService, TelegramProfile
@@ -16,6 +18,7 @@ from bot.services.outbox import enqueue_text
 from bot.services.tickets import TicketService
 from bot.telegram.delivery import DeliveryWorker, Pacer, stop_worker
 from storage.unit_of_work import Database
+from tests.conftest import open_database, requires_postgres
 from tests.staff.delivery_worker import CUSTOMER, STAFF, delivery_worker, queue_text
 from tests.telegram_fake import FakeTelegram
 
@@ -58,6 +61,44 @@ async def test_a_message_queued_during_a_round_goes_out_without_waiting_for_the_
         await asyncio.wait_for(second.called.wait(), GUARD)
         second.answer.set()
     assert fake.texts_to(CUSTOMER) == ["first", "second"]
+
+
+@requires_postgres
+async def test_a_round_woken_while_it_ran_does_not_ask_when_the_next_row_falls_due(
+    postgres_url: str, clock: FrozenClock
+) -> None:
+    """A row queued during a round starts the next round at once: asking the database when
+    the next row falls due would only cost a statement. (PostgreSQL: statements are counted
+    on the engine, which the embedded SQLite path does not use.)"""
+    database = await open_database(postgres_url)
+    fake = FakeTelegram(clock=clock)
+    worker = _worker(database, clock, fake)
+    asked: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if "min(outbox.next_attempt_at)" in statement:
+            asked.append(statement)
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        first = fake.hold("sendMessage")
+        await queue_text(database, clock, "first", CUSTOMER)
+        async with _running(worker):
+            worker.notify()
+            await asyncio.wait_for(first.called.wait(), GUARD)
+            second = fake.hold("sendMessage")
+            await queue_text(database, clock, "second", CUSTOMER)
+            worker.notify()  # while the round is still sending "first"
+            first.answer.set()
+            await asyncio.wait_for(second.called.wait(), GUARD)
+            asked_before_second = len(asked)
+            second.answer.set()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+        await database.dispose()
+    assert fake.texts_to(CUSTOMER) == ["first", "second"]
+    assert asked_before_second == 0
 
 
 async def test_a_chat_with_more_due_than_a_round_takes_gets_the_rest_at_once(

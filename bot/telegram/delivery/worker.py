@@ -103,6 +103,8 @@ class DeliveryWorker:
                 await self.run_once()
             except Exception:
                 log.exception("outbox delivery round failed")
+            if self._wake.is_set():
+                continue  # rows were queued while the round ran: the next round at once
             timeout = await self._seconds_to_next()
             waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
             try:
