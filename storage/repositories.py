@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Table, bindparam, func, insert, update
+from sqlalchemy import BigInteger, ColumnElement, Table, bindparam, func, insert, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -126,18 +126,26 @@ _TICKET_LOCKED = (
     .execution_options(populate_existing=True)
 )
 
-# A ticket with its customer and one agent (none: `agent_id` NULL), in one statement: a staff
-# action needs the ticket, its customer and the acting agent's record. The locked variant
-# locks the ticket's row only.
-_WITH_CUSTOMER_AND_AGENT = (
-    select(Ticket, Customer, Agent)
-    .join(Customer, col(Customer.id) == Ticket.customer_id)
-    .outerjoin(Agent, col(Agent.telegram_id) == bindparam("agent_id", type_=BigInteger))
-    .where(col(Ticket.id) == bindparam("ticket_id"))
+
+def _with_customer_and_agent(key: ColumnElement[bool]) -> tuple[Any, Any]:
+    """A ticket with its customer and one agent (none: `agent_id` NULL), in one statement: a
+    staff action needs the ticket, its customer and the acting agent's record. Plain and
+    locked (the ticket's row only)."""
+    plain = (
+        select(Ticket, Customer, Agent)
+        .join(Customer, col(Customer.id) == Ticket.customer_id)
+        .outerjoin(Agent, col(Agent.telegram_id) == bindparam("agent_id", type_=BigInteger))
+        .where(key)
+    )
+    locked = plain.with_for_update(of=Ticket).execution_options(populate_existing=True)
+    return plain, locked
+
+
+# By the ticket's id, and by its topic in the staff group (an agent's reply in the topic).
+_WITH_CUSTOMER_AND_AGENT = _with_customer_and_agent(col(Ticket.id) == bindparam("key"))
+_IN_TOPIC_WITH_CUSTOMER_AND_AGENT = _with_customer_and_agent(
+    col(Ticket.topic_id) == bindparam("key", type_=BigInteger)
 )
-_WITH_CUSTOMER_AND_AGENT_LOCKED = _WITH_CUSTOMER_AND_AGENT.with_for_update(
-    of=Ticket
-).execution_options(populate_existing=True)
 
 
 class TicketRepository(_Repository):
@@ -186,16 +194,22 @@ class TicketRepository(_Repository):
         return result.first()
 
     async def with_customer_and_agent(
-        self, *, ticket_id: int, agent_id: int | None = None, for_update: bool = False
+        self,
+        *,
+        ticket_id: int | None = None,
+        topic_id: int | None = None,
+        agent_id: int | None = None,
+        for_update: bool = False,
     ) -> tuple[Ticket, Customer, Agent | None] | None:
-        """The ticket, its customer and the record of agent `agent_id` (None when there is
-        none), in one statement; `for_update` as in `get`."""
-        statement = _WITH_CUSTOMER_AND_AGENT
-        if for_update and dialect_of(self.session) != "sqlite":
-            statement = _WITH_CUSTOMER_AND_AGENT_LOCKED
-        result = await self.session.exec(
-            statement, params={"ticket_id": ticket_id, "agent_id": agent_id}
-        )
+        """The ticket (by its id, or by its topic in the staff group), its customer and the
+        record of agent `agent_id` (None when there is none), in one statement; `for_update`
+        as in `get`."""
+        plain, locked = _WITH_CUSTOMER_AND_AGENT
+        key = ticket_id
+        if topic_id is not None:
+            plain, locked, key = (*_IN_TOPIC_WITH_CUSTOMER_AND_AGENT, topic_id)
+        statement = locked if for_update and dialect_of(self.session) != "sqlite" else plain
+        result = await self.session.exec(statement, params={"key": key, "agent_id": agent_id})
         row = result.first()
         return None if row is None else (row[0], row[1], row[2])
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from bot.domain.clock import Clock
 from bot.domain.tickets import Actor, TicketStatus
 from bot.locales.catalog import Markup
+from bot.ops.context import bind_ticket
 from bot.services.answers import html_to_plain, record_staff_answer
 from bot.services.desk.common import ALBUM_WAIT, AgentMessage, AgentRef, DeskError
 from bot.services.desk.notices import Notices
@@ -36,18 +37,33 @@ class AgentReply:
     notices: Notices
     notify: Notify
 
-    async def __call__(self, ticket_id: int, agent: AgentRef, message: AgentMessage) -> None:
-        """An agent wrote in the topic: store it and send it to the customer."""
+    async def __call__(
+        self,
+        agent: AgentRef,
+        message: AgentMessage,
+        *,
+        ticket_id: int | None = None,
+        topic_id: int | None = None,
+    ) -> bool:
+        """An agent wrote about the ticket with this id, or in this ticket's topic: store it
+        and send it to the customer. False when there is no such ticket (the ticket is found,
+        locked and read in one statement)."""
         now = self.clock.now()
         async with self.database.unit_of_work() as uow:
-            ticket, customer = await self.steps.load_for_agent(uow, ticket_id, agent)
+            found = await self.steps.find_for_agent(
+                uow, agent, ticket_id=ticket_id, topic_id=topic_id
+            )
+            if found is None:
+                return False
+            ticket, customer = found
+            bind_ticket(ticket.number)
             assert ticket.id is not None
             status = ticket.status
             if not status.is_open:
                 if await uow.staff_tickets.message_by_telegram_id(
                     chat_id=message.chat_id, telegram_message_id=message.message_id
                 ):
-                    return  # the update came again: stored and queued the first time
+                    return True  # the update came again: stored and queued the first time
                 raise DeskError("desk.error.ticket_finished", number=ticket.number)
             if status in (TicketStatus.NEW, TicketStatus.REOPENED):
                 await self.steps.move(
@@ -71,7 +87,7 @@ class AgentReply:
                 # The update came again: stored and queued the first time. Nothing of this
                 # unit of work (the moves above included) is kept.
                 await uow.rollback()
-                return
+                return True
             reply_to = None
             if message.reply_to is not None:
                 reply_to = await uow.links.counterpart(
@@ -81,6 +97,7 @@ class AgentReply:
                 )
             await self._relay(uow, ticket, customer, agent, message, reply_to, now)
         self.notify()
+        return True
 
     async def _relay(
         self,

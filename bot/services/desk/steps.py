@@ -38,11 +38,26 @@ class TicketSteps:
         """Load and lock the ticket a staff action is about, and record the acting agent
         (their record is read with the ticket, so recording an unchanged agent reads
         nothing more)."""
-        found = await uow.tickets.with_customer_and_agent(
-            ticket_id=ticket_id, agent_id=agent.user_id, for_update=True
-        )
+        found = await self.find_for_agent(uow, agent, ticket_id=ticket_id)
         if found is None:
             raise DeskError("desk.error.no_ticket")
+        return found
+
+    async def find_for_agent(
+        self,
+        uow: UnitOfWork,
+        agent: AgentRef,
+        *,
+        ticket_id: int | None = None,
+        topic_id: int | None = None,
+    ) -> tuple[Ticket, Customer] | None:
+        """`load_for_agent` for the ticket with this id or this topic in the staff group;
+        None when there is none."""
+        found = await uow.tickets.with_customer_and_agent(
+            ticket_id=ticket_id, topic_id=topic_id, agent_id=agent.user_id, for_update=True
+        )
+        if found is None:
+            return None
         # The agent's record is held until it is recorded: the session keeps only what is
         # referenced (recording it holds it for the rest of the unit of work).
         ticket, customer, _known = found

@@ -341,17 +341,24 @@ def build_group_router(ctx: StaffContext) -> Router:
 
     @router.message()
     async def relay(message: Message, agent: AgentRef) -> None:
-        ticket = await ticket_of(message, desk)
-        if ticket is None:
-            return
         content = (message.text or message.caption or "").lstrip()
+        is_note = content.lower().startswith(NOTE_PREFIX)
         try:
-            if content.lower().startswith(NOTE_PREFIX):
+            if not is_note and message.is_topic_message and message.message_thread_id:
+                # The reply finds its ticket by the topic in its own statement; a topic that
+                # is no ticket's goes on to the replied message, as `ticket_of` does.
+                topic = message.message_thread_id
+                if await desk.agent_reply(agent, agent_message(message), topic_id=topic):
+                    return
+            ticket = await ticket_of(message, desk)
+            if ticket is None:
+                return
+            if is_note:
                 await desk.add_note(
                     ticket.id, agent, agent_message(message, strip_prefix=NOTE_PREFIX)
                 )
                 return
-            await desk.agent_reply(ticket.id, agent, agent_message(message))
+            await desk.agent_reply(agent, agent_message(message), ticket_id=ticket.id)
         except (IllegalTransition, DeskError) as error:
             await message.reply(explain(error))
 
