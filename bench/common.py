@@ -3,6 +3,8 @@ the machine."""
 
 from __future__ import annotations
 
+import gc
+import json
 import os
 import platform
 import statistics
@@ -31,6 +33,29 @@ class Latencies:
     @property
     def per_second(self) -> float:
         return 1000.0 * len(self.samples_ms) / sum(self.samples_ms)
+
+
+def host_speed_ms(repeats: int = 5) -> float:
+    """CPU milliseconds of a fixed pure-Python workload (dicts, strings, JSON, sorting), the
+    best of `repeats`: the same code gives the same number on a host running at the same
+    speed, so a run on a slower host (a busy neighbour, a lower clock) can be told from
+    slower code. The collector is off meanwhile: what it would do depends on the heap."""
+    best = float("inf")
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeats):
+            started = time.process_time()
+            rows = [
+                {"id": n, "text": f"message {n}", "tags": [n % 7, n % 11]} for n in range(20_000)
+            ]
+            decoded = json.loads(json.dumps(rows))
+            decoded.sort(key=lambda row: (row["tags"][1], row["text"]))
+            best = min(best, 1000 * (time.process_time() - started))
+    finally:
+        if collecting:
+            gc.enable()
+    return round(best, 1)
 
 
 def pin_to_one_core() -> str:

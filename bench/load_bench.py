@@ -30,7 +30,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, text
 
-from bench.common import Latencies, machine
+from bench.common import Latencies, host_speed_ms, machine
 from bot.domain.clock import SystemClock
 from bot.domain.sla import SlaPolicy
 from bot.services.customers import CustomerService, TelegramProfile
@@ -325,6 +325,7 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
                     await first.first_messages(args.rate)
                     await drained(first, url)
                     warm_up = time.monotonic() - began
+                host_before = host_speed_ms()
                 with collector_paused():
                     started = time.monotonic()
                     cpu_start = cpu_seconds(process.pid)
@@ -340,6 +341,7 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
                             break
                     await traffic
                 cpu_traffic = cpu_seconds(process.pid) - cpu_start
+                host_after = host_speed_ms()
                 load_end = os.getloadavg()[0]
                 rss_end = rss_mb(process.pid)
                 kinds = await outbox_kinds(url)
@@ -375,6 +377,9 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
         "rss_up_mb": round(rss_up, 1),
         # the bot process's CPU from the traffic's start until every update was answered
         "bot_cpu_ms_per_update": round(1000 * cpu_traffic / updates, 2),
+        # a fixed workload's CPU ms in this process before and after the traffic: how fast
+        # the host ran (bench.common.host_speed_ms)
+        "host_speed_ms_before_after": [host_before, host_after],
         "load_average_start_end": [round(load_start, 1), round(load_end, 1)],
         "rss_end_mb": round(rss_end, 1),
         "rss_max_mb": round(max(rss), 1) if rss else 0,
