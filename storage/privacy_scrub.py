@@ -24,6 +24,7 @@ from storage.kb_models import KbQuery
 from storage.models import Attachment, Customer, Ticket, TicketEvent, TicketMessage
 from storage.outbox_models import OutboxMessage
 from storage.privacy_models import AnonymisedTicket
+from storage.queued_refreshes import forget_refreshes
 from storage.staff_models import MessageLink
 
 # Event comments written by the system itself (codes, not people's words) survive an erasure;
@@ -106,6 +107,7 @@ class PersonalDataScrubber:
             .execution_options(synchronize_session=False)
         )
         counts.outbox = result.rowcount
+        forget_refreshes(session, ids)  # their card refreshes are gone with the rows
         # Links between a customer's chat and the staff group (the bot's own cards stay).
         result = await session.exec(
             delete(MessageLink)

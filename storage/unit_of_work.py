@@ -30,6 +30,7 @@ from storage.link_repository import MessageLinkRepository
 from storage.outbox_queue_repository import OutboxQueueRepository
 from storage.privacy_scrub import PersonalDataScrubber
 from storage.privacy_store import PrivacyStore
+from storage.queued_refreshes import forget_refreshes
 from storage.repositories import (
     AttachmentRepository,
     CustomerRepository,
@@ -217,7 +218,9 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
+        forget_refreshes(self.session)
 
     async def rollback(self) -> None:
         """Drop what this unit of work did so far (it stays open)."""
         await self.session.rollback()
+        forget_refreshes(self.session)

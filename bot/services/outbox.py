@@ -55,6 +55,7 @@ from typing import Any, TypedDict
 from uuid import uuid4
 
 from bot.domain.clock import Clock
+from storage.queued_refreshes import queued_refreshes
 from storage.unit_of_work import Database, UnitOfWork
 
 Notify = Callable[[], None]
@@ -291,8 +292,13 @@ async def enqueue_card_refresh(uow: UnitOfWork, *, ticket_id: int, now: datetime
     """Have the delivery worker re-render the ticket's card and topic name (after the commit).
 
     A refresh reads the ticket when it is delivered, so every request gets its own key (two
-    changes in the same instant must not be merged into one that ran before the second).
+    changes in the same instant must not be merged into one that ran before the second); one
+    per ticket and transaction (`storage.queued_refreshes`). False when one is queued already.
     """
+    queued = queued_refreshes(uow.session)
+    if ticket_id in queued:
+        return False
+    queued.add(ticket_id)
     return await uow.outbox.enqueue(
         key=f"card:{ticket_id}:{now.isoformat()}:{uuid4().hex[:12]}",
         chat_id=STAFF_GROUP,

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlmodel import select
+
 from bot.services.intake import ComplaintForm
+from bot.services.outbox import REFRESH_CARD
+from storage.outbox_models import OutboxMessage
 from tests.harness import Desk
 from tests.staff.conftest import (
     ANNA,
@@ -235,3 +239,31 @@ async def test_the_card_counts_the_customers_earlier_tickets_and_names_the_assig
     assert card is not None and card.text is not None
     assert "id 1001) · язык en · ранее: 1" in card.text
     assert "исполнитель: Anna Agent" in card.text
+
+
+async def _card_refreshes(desk: Desk, ticket_id: int) -> int:
+    async with desk.database.reading() as uow:
+        rows = await uow.session.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.ticket_id == ticket_id, OutboxMessage.kind == REFRESH_CARD
+            )
+        )
+        return len(rows.all())
+
+
+async def test_a_first_reply_moves_and_assigns_the_ticket_with_one_card_refresh(
+    desk: Desk,
+) -> None:
+    ticket_id, topic = await _topic(desk)
+    refreshes = await _card_refreshes(desk, ticket_id)
+
+    await desk.feed(desk.updates.group_text(ANNA, STAFF, "On it", thread_id=topic))
+    await deliver(desk)
+
+    # One refresh (it reads the ticket after the commit) shows both changes.
+    assert await _card_refreshes(desk, ticket_id) == refreshes + 1
+    card = desk.fake.message(STAFF, (await ticket(desk, ticket_id)).card_message_id or 0)
+    assert card is not None and card.text is not None
+    assert "Статус: в работе" in card.text
+    assert "исполнитель: Anna Agent" in card.text
+    assert desk.fake.topics(STAFF)[topic] == "🔧 C-000001 · Доставка · Ivan P."
