@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 
 from bot.domain.service_time import service_time_between
@@ -22,6 +23,7 @@ async def apply_transition(
     now: datetime,
     sla: SlaPolicy,
     comment: str | None = None,
+    save: bool = True,
 ) -> StatusChange:
     """Check the move with the state machine, store its event and keep the SLA facts right.
 
@@ -29,7 +31,9 @@ async def apply_transition(
     resolution target is pushed back by exactly the pause), and due times are recomputed.
     The ticket's card and topic name are refreshed by the delivery worker after the commit
     (an outbox row in this unit of work), whoever made the change.
-    Raises `IllegalTransition` for a move the state machine does not allow.
+    Raises `IllegalTransition` for a move the state machine does not allow. `save=False`
+    leaves writing the ticket to the caller, who saves it next (an assignment that follows
+    at once): both changes then go in one UPDATE.
     """
     bind_ticket(ticket.number)
     current = ticket.status
@@ -51,17 +55,21 @@ async def apply_transition(
     ticket.updated_at = now
     refresh_due_times(ticket, sla=sla, now=now)
     assert ticket.id is not None
-    await uow.events.add(
-        ticket_id=ticket.id,
-        at=now,
-        actor_kind=actor.kind,
-        actor_id=actor.user_id,
-        from_status=current,
-        to_status=target,
-        comment=comment,
-    )
-    await uow.tickets.save(ticket=ticket)
-    await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
+    # Every statement flushes what changed first (the session's autoflush): unless the
+    # ticket is saved here, it waits for the caller's save.
+    with contextlib.nullcontext() if save else uow.session.no_autoflush:
+        await uow.events.add(
+            ticket_id=ticket.id,
+            at=now,
+            actor_kind=actor.kind,
+            actor_id=actor.user_id,
+            from_status=current,
+            to_status=target,
+            comment=comment,
+        )
+        if save:
+            await uow.tickets.save(ticket=ticket)
+        await enqueue_card_refresh(uow, ticket_id=ticket.id, now=now)
     return change
 
 

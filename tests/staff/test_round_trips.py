@@ -28,13 +28,15 @@ async def desk(tmp_path: Path, clock: FrozenClock, postgres_url: str) -> AsyncIt
 
 async def _tables_read(desk: Desk, update: Update) -> Counter[str]:
     """How many times each table is read (the first table of each SELECT) while `update` is
-    handled."""
+    handled; "UPDATE <table>": how many times each table is updated."""
     reads: Counter[str] = Counter()
 
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         words = statement.split()
         if words[0] == "SELECT" and "FROM" in words:
             reads[words[words.index("FROM") + 1]] += 1
+        elif words[0] == "UPDATE":
+            reads[f"UPDATE {words[1]}"] += 1
 
     engine = desk.database.engine.sync_engine
     event.listen(engine, "before_cursor_execute", count)
@@ -45,7 +47,7 @@ async def _tables_read(desk: Desk, update: Update) -> Counter[str]:
     return reads
 
 
-async def test_a_first_reply_reads_the_agent_once_although_it_also_assigns_them(
+async def test_a_first_reply_reads_the_agent_once_and_writes_the_ticket_once(
     desk: Desk,
 ) -> None:
     opened = await open_ticket(desk, IVAN)
@@ -60,6 +62,8 @@ async def test_a_first_reply_reads_the_agent_once_although_it_also_assigns_them(
     assert (replied.status, replied.assignee_id) == ("in_progress", ANNA.id)
     assert desk.last_text(IVAN) == "💬 Anna Agent:\nOn it"
     assert reads["agents"] == 1
+    # The move, the assignment and the first response in one UPDATE.
+    assert reads["UPDATE tickets"] == 1
 
 
 async def test_a_reply_reads_the_ticket_its_customer_and_the_agent_together(desk: Desk) -> None:

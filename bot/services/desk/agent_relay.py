@@ -66,8 +66,14 @@ class AgentReply:
                     return True  # the update came again: stored and queued the first time
                 raise DeskError("desk.error.ticket_finished", number=ticket.number)
             if status in (TicketStatus.NEW, TicketStatus.REOPENED):
+                # Saved with the assignment, or with the answer's record below.
                 await self.steps.move(
-                    uow, ticket, TicketStatus.IN_PROGRESS, Actor.agent(agent.user_id), now
+                    uow,
+                    ticket,
+                    TicketStatus.IN_PROGRESS,
+                    Actor.agent(agent.user_id),
+                    now,
+                    save=False,
                 )
                 if ticket.assignee_id is None:
                     await self.steps.assign(uow, ticket, agent.user_id, actor=agent, now=now)

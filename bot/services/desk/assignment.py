@@ -44,8 +44,13 @@ class Take:
                     agent=holder.display_name if holder else str(ticket.assignee_id),
                 )
             if status is not TicketStatus.IN_PROGRESS:
-                await self.steps.move(
-                    uow, ticket, TicketStatus.IN_PROGRESS, Actor.agent(agent.user_id), now
+                await self.steps.move(  # saved with the assignment
+                    uow,
+                    ticket,
+                    TicketStatus.IN_PROGRESS,
+                    Actor.agent(agent.user_id),
+                    now,
+                    save=False,
                 )
             await self.steps.assign(uow, ticket, agent.user_id, actor=agent, now=now)
             await self.notices.to_customer(

@@ -80,9 +80,18 @@ class TicketSteps:
         actor: Actor,
         now: datetime,
         comment: str | None = None,
+        save: bool = True,
     ) -> None:
+        """Move the ticket (`apply_transition`; `save=False`: the caller saves it next)."""
         await apply_transition(
-            uow, ticket=ticket, target=target, actor=actor, now=now, sla=self.sla, comment=comment
+            uow,
+            ticket=ticket,
+            target=target,
+            actor=actor,
+            now=now,
+            sla=self.sla,
+            comment=comment,
+            save=save,
         )
 
     async def assign(
