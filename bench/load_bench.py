@@ -19,6 +19,7 @@ import os
 import random
 import shutil
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -45,6 +46,7 @@ from tests.postgres import temporary_database
 from tests.receipt.traffic import AGENTS, ROOT, STAFF, TOKEN, bot_env
 
 FIRST_CUSTOMER = 100_001
+PROBE_ROWS = 1_000  # the host's speed during the traffic: about 2 ms of work a second
 
 # This process's own collections over 50 ms (when, on `time.monotonic`; how long, ms): the
 # local Bot API runs here, so such a pause delays every answer it gives (see
@@ -164,6 +166,14 @@ class Run:
 
     def last_answer(self) -> float:
         return max([c.at for c in self.api.copies] + [t.at for t in self.api.texts])
+
+
+def _every_5s(samples: list[tuple[float, float]]) -> list[float]:
+    """The median of each 5 s of (seconds since the traffic's start, value) samples."""
+    windows: dict[int, list[float]] = {}
+    for at, value in samples:
+        windows.setdefault(int(at // 5), []).append(value)
+    return [round(statistics.median(windows[w]), 2) for w in sorted(windows)]
 
 
 async def seed(url: str, customers: int) -> None:
@@ -326,6 +336,8 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
                     await drained(first, url)
                     warm_up = time.monotonic() - began
                 host_before = host_speed_ms()
+                probe_before = host_speed_ms(rows=PROBE_ROWS)
+                probes: list[tuple[float, float]] = []
                 with collector_paused():
                     started = time.monotonic()
                     cpu_start = cpu_seconds(process.pid)
@@ -337,6 +349,8 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
                         await asyncio.sleep(1.0)
                         depth.append((time.monotonic() - started, await outbox_depth(url)))
                         rss.append(rss_mb(process.pid))
+                        probe = host_speed_ms(repeats=1, rows=PROBE_ROWS) / probe_before
+                        probes.append((time.monotonic() - started, probe))
                         if time.monotonic() - started > args.seconds + 120:
                             break
                     await traffic
@@ -379,7 +393,10 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
         "bot_cpu_ms_per_update": round(1000 * cpu_traffic / updates, 2),
         # a fixed workload's CPU ms in this process before and after the traffic: how fast
         # the host ran (bench.common.host_speed_ms)
-        "host_speed_ms_before_after": [host_before, host_after],
+        "host_speed_ms_before_after": [round(host_before, 1), round(host_after, 1)],
+        # the same workload, smaller, once a second during the traffic, against its time
+        # before: 1.0 is the host as fast as before the traffic (the median of each 5 s)
+        "host_slowdown_every_5s": _every_5s(probes),
         "load_average_start_end": [round(load_start, 1), round(load_end, 1)],
         "rss_end_mb": round(rss_end, 1),
         "rss_max_mb": round(max(rss), 1) if rss else 0,
