@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, Table, bindparam, func, insert, update
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -116,6 +117,14 @@ _OPEN_WITH_CUSTOMER = (
 )
 _OPEN_WITH_CUSTOMER_LOCKED = _OPEN_WITH_CUSTOMER.with_for_update(of=Ticket).execution_options(
     populate_existing=True
+)
+
+_TICKETS: Table = Ticket.__table__  # type: ignore[attr-defined]
+# A ticket's `updated_at` set (`TicketRepository.touch`).
+_TOUCH = (
+    update(_TICKETS)
+    .where(_TICKETS.c.id == bindparam("ticket_id"))
+    .values(updated_at=bindparam("now", type_=_TICKETS.c.updated_at.type))
 )
 
 # A ticket locked and read afresh (`TicketRepository.get(for_update=True)` on PostgreSQL).
@@ -264,6 +273,16 @@ class TicketRepository(_Repository):
     async def save(self, *, ticket: Ticket) -> None:
         self.session.add(ticket)
         await self.session.flush()
+
+    async def touch(self, *, ticket: Ticket, now: datetime) -> None:
+        """Set the ticket's `updated_at` to `now` (a message came or went): one prebuilt
+        UPDATE, not the session's flush of the object (twice the CPU), and the object is
+        given the stored value. The ticket's other changes, if any, are flushed first."""
+        assert ticket.id is not None
+        if ticket.updated_at == now:
+            return
+        await self.session.exec(_TOUCH, params={"ticket_id": ticket.id, "now": now})
+        set_committed_value(ticket, "updated_at", now)
 
     async def set_related_articles(self, *, ticket_id: int, entry_ids: list[str]) -> None:
         """Store the knowledge-base articles related to the ticket, unless already stored."""

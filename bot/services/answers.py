@@ -54,6 +54,8 @@ async def record_staff_answer(
     if ticket.first_response_at is None:
         ticket.first_response_at = now
         refresh_due_times(ticket, sla=sla, now=now)
-    ticket.updated_at = now
-    await uow.tickets.save(ticket=ticket)
+        ticket.updated_at = now
+        await uow.tickets.save(ticket=ticket)
+    else:
+        await uow.tickets.touch(ticket=ticket, now=now)
     return True

@@ -287,8 +287,7 @@ class TicketService:
             assert already is not None
             return already
         if ticket is not None:
-            ticket.updated_at = now
-            await uow.tickets.save(ticket=ticket)
+            await uow.tickets.touch(ticket=ticket, now=now)
         files: list[Attachment] = []
         if message.files:
             files = _attachments(message.files, ticket_id=ticket_id, message_id=stored.id, now=now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from sqlmodel import select
 
@@ -267,3 +268,18 @@ async def test_a_first_reply_moves_and_assigns_the_ticket_with_one_card_refresh(
     assert "Статус: в работе" in card.text
     assert "исполнитель: Anna Agent" in card.text
     assert desk.fake.topics(STAFF)[topic] == "🔧 C-000001 · Доставка · Ivan P."
+
+
+async def test_every_message_either_way_marks_the_ticket_updated(desk: Desk) -> None:
+    ticket_id, topic = await _topic(desk)
+
+    desk.clock.advance(timedelta(minutes=1))
+    await desk.say(IVAN, "Any news?")
+    assert (await ticket(desk, ticket_id)).updated_at == desk.clock.now()
+
+    for text in ("On it", "Found it"):  # the first reply, then a plain one
+        desk.clock.advance(timedelta(minutes=1))
+        await desk.feed(desk.updates.group_text(ANNA, STAFF, text, thread_id=topic))
+        assert (await ticket(desk, ticket_id)).updated_at == desk.clock.now()
+    await deliver(desk)
+    assert desk.last_text(IVAN) == "💬 Anna Agent:\nFound it"
