@@ -4,7 +4,7 @@ sent side by side (and the staff group's tickets)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -43,12 +43,15 @@ async def _running(worker: DeliveryWorker) -> AsyncIterator[None]:
         await stop_worker(task, stop)
 
 
-async def test_a_message_queued_during_a_round_goes_out_without_waiting_for_the_poll(
-    any_database: Database, clock: FrozenClock
+async def _second_queued_while_the_first_is_sent(
+    database: Database,
+    clock: FrozenClock,
+    fake: FakeTelegram,
+    worker: DeliveryWorker,
+    when_second_is_sent: Callable[[], None] = lambda: None,
 ) -> None:
-    database = any_database
-    fake = FakeTelegram(clock=clock)
-    worker = _worker(database, clock, fake)
+    """The worker runs; "first" is queued and sent, and while Telegram holds it "second" is
+    queued (waking the worker). `when_second_is_sent` runs once "second" reaches Telegram."""
     first = fake.hold("sendMessage")
     await queue_text(database, clock, "first", CUSTOMER)
     async with _running(worker):
@@ -59,7 +62,16 @@ async def test_a_message_queued_during_a_round_goes_out_without_waiting_for_the_
         worker.notify()  # while the round is still sending "first"
         first.answer.set()
         await asyncio.wait_for(second.called.wait(), GUARD)
+        when_second_is_sent()
         second.answer.set()
+
+
+async def test_a_message_queued_during_a_round_goes_out_without_waiting_for_the_poll(
+    any_database: Database, clock: FrozenClock
+) -> None:
+    fake = FakeTelegram(clock=clock)
+    worker = _worker(any_database, clock, fake)
+    await _second_queued_while_the_first_is_sent(any_database, clock, fake, worker)
     assert fake.texts_to(CUSTOMER) == ["first", "second"]
 
 
@@ -81,24 +93,16 @@ async def test_a_round_woken_while_it_ran_does_not_ask_when_the_next_row_falls_d
 
     engine = database.engine.sync_engine
     event.listen(engine, "before_cursor_execute", count)
+    asked_before_second: list[int] = []
     try:
-        first = fake.hold("sendMessage")
-        await queue_text(database, clock, "first", CUSTOMER)
-        async with _running(worker):
-            worker.notify()
-            await asyncio.wait_for(first.called.wait(), GUARD)
-            second = fake.hold("sendMessage")
-            await queue_text(database, clock, "second", CUSTOMER)
-            worker.notify()  # while the round is still sending "first"
-            first.answer.set()
-            await asyncio.wait_for(second.called.wait(), GUARD)
-            asked_before_second = len(asked)
-            second.answer.set()
+        await _second_queued_while_the_first_is_sent(
+            database, clock, fake, worker, lambda: asked_before_second.append(len(asked))
+        )
     finally:
         event.remove(engine, "before_cursor_execute", count)
         await database.dispose()
     assert fake.texts_to(CUSTOMER) == ["first", "second"]
-    assert asked_before_second == 0
+    assert asked_before_second == [0]
 
 
 async def test_a_chat_with_more_due_than_a_round_takes_gets_the_rest_at_once(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.clock import Clock
-from bot.domain.tickets import Actor, TicketStatus
+from bot.domain.tickets import TicketStatus
 from bot.locales.catalog import Markup
 from bot.ops.context import bind_ticket
 from bot.services.answers import html_to_plain, record_staff_answer
@@ -66,17 +66,7 @@ class AgentReply:
                     return True  # the update came again: stored and queued the first time
                 raise DeskError("desk.error.ticket_finished", number=ticket.number)
             if status in (TicketStatus.NEW, TicketStatus.REOPENED):
-                # Saved with the assignment, or with the answer's record below.
-                await self.steps.move(
-                    uow,
-                    ticket,
-                    TicketStatus.IN_PROGRESS,
-                    Actor.agent(agent.user_id),
-                    now,
-                    save=False,
-                )
-                if ticket.assignee_id is None:
-                    await self.steps.assign(uow, ticket, agent.user_id, actor=agent, now=now)
+                await self.steps.start_work(uow, ticket, agent, now, take=False)
             stored = await record_staff_answer(
                 uow,
                 ticket=ticket,

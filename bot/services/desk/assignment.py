@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain.clock import Clock
-from bot.domain.tickets import Actor, ActorKind, EventKind, TicketStatus
+from bot.domain.tickets import ActorKind, EventKind, TicketStatus
 from bot.services.desk.common import AgentRef, DeskError, mention
 from bot.services.desk.notices import Notices
 from bot.services.desk.steps import TicketSteps
@@ -43,16 +43,7 @@ class Take:
                     number=ticket.number,
                     agent=holder.display_name if holder else str(ticket.assignee_id),
                 )
-            if status is not TicketStatus.IN_PROGRESS:
-                await self.steps.move(  # saved with the assignment
-                    uow,
-                    ticket,
-                    TicketStatus.IN_PROGRESS,
-                    Actor.agent(agent.user_id),
-                    now,
-                    save=False,
-                )
-            await self.steps.assign(uow, ticket, agent.user_id, actor=agent, now=now)
+            await self.steps.start_work(uow, ticket, agent, now, take=True)
             await self.notices.to_customer(
                 uow,
                 ticket,

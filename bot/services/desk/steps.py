@@ -94,6 +94,20 @@ class TicketSteps:
             save=save,
         )
 
+    async def start_work(
+        self, uow: UnitOfWork, ticket: Ticket, agent: AgentRef, now: datetime, *, take: bool
+    ) -> None:
+        """The agent works on the ticket: it moves to in progress (unless it is there) and is
+        assigned to them (`take`: whoever had it; else only when nobody has it), the ticket
+        written in one UPDATE."""
+        if ticket.status is not TicketStatus.IN_PROGRESS:
+            actor = Actor.agent(agent.user_id)
+            await self.move(uow, ticket, TicketStatus.IN_PROGRESS, actor, now, save=False)
+        if take or ticket.assignee_id is None:
+            await self.assign(uow, ticket, agent.user_id, actor=agent, now=now)
+        else:
+            await uow.tickets.save(ticket=ticket)
+
     async def assign(
         self, uow: UnitOfWork, ticket: Ticket, assignee_id: int, *, actor: AgentRef, now: datetime
     ) -> None:
