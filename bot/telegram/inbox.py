@@ -45,7 +45,12 @@ LEFT_OVER_BATCH = 100
 # Telegram, unconfirmed, instead of in this process as tasks holding their parsed updates
 # (about 26 KB each: a backlog of 2,300 grew the process by 60 MB, docs/benchmarks.md).
 MAX_TAKEN = 200
-HANDLED_AT_ONCE = 32  # updates handled side by side, each as its own task
+# Updates handled side by side, each as its own task; the rest wait their turn in the order
+# they came. Each spends most of its time waiting for the database, so a few keep the core
+# busy; more only interleave: under the load bench (docs/benchmarks.md) 32 at once let the
+# first seconds' burst of first replies stretch every update in flight (p99 up to 539 ms,
+# the slowest answer 944 ms), 8 finish them in turn (p99 61-95 ms, the slowest 148 ms).
+HANDLED_AT_ONCE = 8
 
 
 class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
