@@ -47,9 +47,9 @@ LEFT_OVER_BATCH = 100
 MAX_TAKEN = 200
 # Updates handled side by side, each as its own task; the rest wait their turn in the order
 # they came. Each spends most of its time waiting for the database, so a few keep the core
-# busy; more only interleave: under the load bench (docs/benchmarks.md) 32 at once let the
-# first seconds' burst of first replies stretch every update in flight (p99 up to 539 ms,
-# the slowest answer 944 ms), 8 finish them in turn (p99 61-95 ms, the slowest 148 ms).
+# busy; more only interleave: under the load bench (docs/benchmarks.md) a burst (the first
+# seconds' first replies) stretched all 32 in flight (p99 52-539 ms in six runs, the slowest
+# answer up to 944 ms); 8 take them in turn (p99 61-211 ms in the same six, up to 389 ms).
 HANDLED_AT_ONCE = 8
 
 
