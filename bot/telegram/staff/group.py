@@ -128,6 +128,10 @@ async def ticket_of(message: Message, desk: DeskService) -> TicketView | None:
         if ticket is not None:
             bind_ticket(ticket.number)
             return ticket
+    return await _ticket_replied_to(message, desk)
+
+
+async def _ticket_replied_to(message: Message, desk: DeskService) -> TicketView | None:
     if message.reply_to_message is not None:
         return await desk.cards.ticket_by_message(
             message.chat.id, message.reply_to_message.message_id
@@ -350,7 +354,9 @@ def build_group_router(ctx: StaffContext) -> Router:
                 topic = message.message_thread_id
                 if await desk.agent_reply(agent, agent_message(message), topic_id=topic):
                     return
-            ticket = await ticket_of(message, desk)
+                ticket = await _ticket_replied_to(message, desk)
+            else:
+                ticket = await ticket_of(message, desk)
             if ticket is None:
                 return
             if is_note:
