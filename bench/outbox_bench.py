@@ -30,7 +30,7 @@ from bot.locales.catalog import Catalogs
 from bot.telegram.delivery import DeliveryWorker
 from bot.telegram.pacing import Pacer
 from storage.db import create_engine
-from storage.delivery_store import DeliveryStore, _due_ids
+from storage.delivery_store import _STATEMENTS, DeliveryStore, _due_ids
 from storage.migrate import upgrade_database
 from storage.outbox_models import OUTBOX
 from storage.unit_of_work import Database
@@ -89,7 +89,7 @@ async def measure(backlog: int, folder: Path) -> tuple[float, bool, float, float
     def due(connection: Any) -> None:
         for _ in range(20):
             start = time.perf_counter()
-            _due_ids(connection, now, 200, 20, [])
+            _due_ids(connection, _STATEMENTS[database.dialect], now, 200, 20, [])
             queries.append((time.perf_counter() - start) * 1000)
 
     await database.run_short(due)

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Executable,
     Select,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 
+from storage.dialects import INSERTS, none_of, one_of
 from storage.outbox_models import (
     CONVERSATION,
     LANES,
@@ -72,10 +74,6 @@ _HELD = select(OUTBOX.c.chat_id).where(
     OUTBOX.c.next_attempt_at > bindparam("now"),
     or_(OUTBOX.c.status == SENDING, OUTBOX.c.attempts > 0),
 )
-_NOT_HELD_OR_PACED = (
-    OUTBOX.c.chat_id.not_in(_HELD.scalar_subquery()),
-    OUTBOX.c.chat_id.not_in(bindparam("paced", expanding=True)),
-)
 # Each lane's pending rows, oldest first, read off `ix_outbox_lane_queue`: the cost follows the
 # rows read, not the length of the queue behind them. Whether a row is due is checked on the
 # rows read (pending rows not due yet are few: albums collecting their parts; rows waiting
@@ -86,50 +84,83 @@ _NOT_HELD_OR_PACED = (
 # trip per round instead of one per lane.
 _LANE_ORDER = sorted(set(LANES.values()) | {CONVERSATION})
 _EXPIRED_FIRST, _PENDING_NEXT = 0, 1
-_LEASE_EXPIRED = select(
-    OUTBOX.c.id,
-    OUTBOX.c.chat_id,
-    OUTBOX.c.next_attempt_at,
-    OUTBOX.c.lane,
-    literal(_EXPIRED_FIRST).label("part"),
-).where(
-    OUTBOX.c.status == SENDING,
-    OUTBOX.c.next_attempt_at <= bindparam("now"),
-    *_NOT_HELD_OR_PACED,
-)
 
 
-def _lane_pending(lane: int) -> Select[Any]:
-    pending = (
-        select(
-            OUTBOX.c.id,
-            OUTBOX.c.chat_id,
-            OUTBOX.c.next_attempt_at,
-            OUTBOX.c.lane,
-            literal(_PENDING_NEXT).label("part"),
-        )
-        .where(OUTBOX.c.status == PENDING, OUTBOX.c.lane == lane, *_NOT_HELD_OR_PACED)
-        .order_by(OUTBOX.c.id)
-        .limit(bindparam("scan"))
-        .subquery(f"lane_{lane}")
+def _due_candidates(dialect: str) -> Executable:
+    not_held_or_paced = (
+        OUTBOX.c.chat_id.not_in(_HELD.scalar_subquery()),
+        none_of(dialect, OUTBOX.c.chat_id, "paced"),
     )
-    return select(pending)
-
-
-_DUE_CANDIDATES = union_all(
-    select(_LEASE_EXPIRED.subquery("expired")), *(_lane_pending(lane) for lane in _LANE_ORDER)
-)
-_ROWS = select(OUTBOX).where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
-_CLAIM = (
-    update(OUTBOX)
-    .where(
-        OUTBOX.c.id.in_(bindparam("ids", expanding=True)),
-        OUTBOX.c.status.in_((PENDING, SENDING)),
+    expired = select(
+        OUTBOX.c.id,
+        OUTBOX.c.chat_id,
+        OUTBOX.c.next_attempt_at,
+        OUTBOX.c.lane,
+        literal(_EXPIRED_FIRST).label("part"),
+    ).where(
+        OUTBOX.c.status == SENDING,
         OUTBOX.c.next_attempt_at <= bindparam("now"),
+        *not_held_or_paced,
     )
-    .values(status=SENDING, attempts=OUTBOX.c.attempts + 1, next_attempt_at=bindparam("lease"))
-    .returning(OUTBOX.c.id)
-)
+
+    def lane_pending(lane: int) -> Select[Any]:
+        pending = (
+            select(
+                OUTBOX.c.id,
+                OUTBOX.c.chat_id,
+                OUTBOX.c.next_attempt_at,
+                OUTBOX.c.lane,
+                literal(_PENDING_NEXT).label("part"),
+            )
+            .where(OUTBOX.c.status == PENDING, OUTBOX.c.lane == lane, *not_held_or_paced)
+            .order_by(OUTBOX.c.id)
+            .limit(bindparam("scan"))
+            .subquery(f"lane_{lane}")
+        )
+        return select(pending)
+
+    return union_all(
+        select(expired.subquery("expired")), *(lane_pending(lane) for lane in _LANE_ORDER)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """The round's statements that take lists of ids, for one database (`storage/dialects.py`
+    `one_of`: on PostgreSQL one prepared statement whatever the number of rows)."""
+
+    due_candidates: Executable
+    rows: Executable
+    claim: Executable
+    renew: Executable
+    release: Executable
+
+
+def _statements(dialect: str) -> _Statements:
+    def ids() -> ColumnElement[bool]:
+        return one_of(dialect, OUTBOX.c.id, "ids")
+
+    return _Statements(
+        due_candidates=_due_candidates(dialect),
+        rows=select(OUTBOX).where(ids()),
+        claim=update(OUTBOX)
+        .where(
+            ids(),
+            OUTBOX.c.status.in_((PENDING, SENDING)),
+            OUTBOX.c.next_attempt_at <= bindparam("now"),
+        )
+        .values(status=SENDING, attempts=OUTBOX.c.attempts + 1, next_attempt_at=bindparam("lease"))
+        .returning(OUTBOX.c.id),
+        renew=update(OUTBOX)
+        .where(ids(), OUTBOX.c.status == SENDING)
+        .values(next_attempt_at=bindparam("lease")),
+        release=update(OUTBOX)
+        .where(ids(), OUTBOX.c.status == SENDING)
+        .values(status=PENDING, next_attempt_at=bindparam("now"), attempts=OUTBOX.c.attempts - 1),
+    )
+
+
+_STATEMENTS = {dialect: _statements(dialect) for dialect in INSERTS}
 _MARK_SENT = (
     update(OUTBOX)
     .where(OUTBOX.c.id == bindparam("row_id"))
@@ -161,26 +192,21 @@ _MARK_SENT_WITH_LINK = insert(LINKS).from_select(
 _NEXT_DUE = select(func.min(OUTBOX.c.next_attempt_at)).where(
     OUTBOX.c.status.in_((PENDING, SENDING)), OUTBOX.c.next_attempt_at > bindparam("now")
 )
-_RENEW = (
-    update(OUTBOX)
-    .where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)), OUTBOX.c.status == SENDING)
-    .values(next_attempt_at=bindparam("lease"))
-)
-_RELEASE = (
-    update(OUTBOX)
-    .where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)), OUTBOX.c.status == SENDING)
-    .values(status=PENDING, next_attempt_at=bindparam("now"), attempts=OUTBOX.c.attempts - 1)
-)
 
 
 def _due_ids(
-    connection: Connection, now: datetime, limit: int, per_chat: int, paced: list[int]
+    connection: Connection,
+    sql: _Statements,
+    now: datetime,
+    limit: int,
+    per_chat: int,
+    paced: list[int],
 ) -> list[int]:
     """Ids of due rows, lane by lane and oldest first, at most `per_chat` of one chat and
     `limit` in all. A lane is read up to twice `limit` rows: a chat with many rows early in
     the queue takes `per_chat` and leaves room for the others."""
     lanes: dict[int, list[tuple[int, int, int]]] = {}
-    found = connection.execute(_DUE_CANDIDATES, {"now": now, "paced": paced, "scan": 2 * limit})
+    found = connection.execute(sql.due_candidates, {"now": now, "paced": paced, "scan": 2 * limit})
     for row_id, chat_id, due, lane, part in found:
         if part == _PENDING_NEXT and due > now:
             continue
@@ -201,6 +227,7 @@ def _due_ids(
 class DeliveryStore:
     def __init__(self, database: Database) -> None:
         self._database = database
+        self._sql = _STATEMENTS[database.dialect]
 
     async def claim_due(
         self,
@@ -219,11 +246,11 @@ class DeliveryStore:
         def work(connection: Connection) -> list[OutboxMessage]:
             if connection.dialect.name == "postgresql":
                 connection.execute(_CLAIM_LOCK)
-            ids = _due_ids(connection, now, limit, per_chat, list(paced))
+            ids = _due_ids(connection, self._sql, now, limit, per_chat, list(paced))
             if not ids:
                 return []
             position = {row_id: index for index, row_id in enumerate(ids)}
-            found = connection.execute(_ROWS, {"ids": list(ids)}).all()
+            found = connection.execute(self._sql.rows, {"ids": list(ids)}).all()
             rows = sorted(
                 (OutboxMessage(**row._mapping) for row in found),
                 key=lambda row: position[row.id or 0],
@@ -232,7 +259,8 @@ class DeliveryStore:
             if not chosen:
                 return []
             claimed = connection.execute(
-                _CLAIM, {"ids": [row.id for row in chosen], "now": now, "lease": lease_until}
+                self._sql.claim,
+                {"ids": [row.id for row in chosen], "now": now, "lease": lease_until},
             ).all()
             won = {int(row_id) for (row_id,) in claimed}
             return [row for row in chosen if row.id in won]
@@ -254,7 +282,7 @@ class DeliveryStore:
             return
 
         def work(connection: Connection) -> None:
-            connection.execute(_RENEW, {"ids": list(ids), "lease": lease_until})
+            connection.execute(self._sql.renew, {"ids": list(ids), "lease": lease_until})
 
         await self._database.run_each(work)
 
@@ -325,6 +353,6 @@ class DeliveryStore:
                     ],
                 )
             if released:
-                connection.execute(_RELEASE, {"ids": list(released), "now": now})
+                connection.execute(self._sql.release, {"ids": list(released), "now": now})
 
         await self._database.run_short(work)

@@ -17,16 +17,32 @@ from datetime import datetime
 
 from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, or_, select, update
 
-from storage.dialects import per_dialect
+from storage.dialects import INSERTS, one_of, per_dialect
 from storage.inbox_models import DONE, FAILED, INBOX, PENDING, UNREADABLE
 from storage.unit_of_work import Database
 
+# Returns the ids it stored: an id stored before is left as it is and not returned. (The
+# row count cannot tell: for several rows at once asyncpg reports none.)
 _INSERT_NEW = per_dialect(
-    lambda insert: insert(INBOX).on_conflict_do_nothing(index_elements=["update_id"])
+    lambda insert: (
+        insert(INBOX)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(INBOX.c.update_id)
+    )
 )
 
 
 # Built once: building a statement costs more than running it.
+_RENEW = {
+    dialect: update(INBOX)
+    .where(
+        one_of(dialect, INBOX.c.update_id, "ids"),
+        INBOX.c.claimed_by == bindparam("instance"),
+        INBOX.c.state == PENDING,
+    )
+    .values(lease_until=bindparam("lease"))
+    for dialect in INSERTS
+}
 _FINISH = (
     update(INBOX)
     .where(INBOX.c.update_id == bindparam("uid"))
@@ -60,10 +76,11 @@ class InboxStore:
         self._database = database
         self.instance = instance
         dialect = database.dialect
-        self._insert = _INSERT_NEW.get(dialect, insert(INBOX))
+        self._insert = _INSERT_NEW.get(dialect, insert(INBOX).returning(INBOX.c.update_id))
         # Several instances look for left-over updates at once on PostgreSQL: each takes
         # rows the others have not locked.
         self._skip_locked = dialect == "postgresql"
+        self._renew = _RENEW.get(dialect, _RENEW["sqlite"])
 
     async def receive(
         self, updates: Sequence[Received], *, now: datetime, lease_until: datetime
@@ -73,12 +90,11 @@ class InboxStore:
         updates are durable and may be confirmed to Telegram."""
         if not updates:
             return []
-        ids = [u.update_id for u in updates]
 
         def work(connection: Connection) -> list[Claimed]:
             # New updates are stored already claimed by this instance (the usual case: one
             # statement); only when some id was there before is the claim decided row by row.
-            inserted = connection.execute(
+            stored = connection.execute(
                 self._insert,
                 [
                     {
@@ -94,10 +110,20 @@ class InboxStore:
                     }
                     for u in updates
                 ],
-            ).rowcount
-            if inserted == len(updates):
-                return [Claimed(u.update_id, u.payload, 1) for u in updates if not u.error]
-            return self._claim(connection, INBOX.c.update_id.in_(ids), now, lease_until)
+            ).all()
+            new = {update_id for (update_id,) in stored}
+            claimed = [
+                Claimed(u.update_id, u.payload, 1)
+                for u in updates
+                if u.update_id in new and not u.error
+            ]
+            stored_before = [u.update_id for u in updates if u.update_id not in new]
+            if stored_before:
+                taken = self._claim(
+                    connection, INBOX.c.update_id.in_(stored_before), now, lease_until
+                )
+                claimed = sorted([*claimed, *taken], key=lambda c: c.update_id)
+            return claimed
 
         return await self._database.run_each(work)
 
@@ -167,18 +193,10 @@ class InboxStore:
         """Extend this instance's claims on the updates it is still handling."""
         if not update_ids:
             return
-        ids = list(update_ids)
+        params = {"ids": list(update_ids), "instance": self.instance, "lease": lease_until}
 
         def work(connection: Connection) -> None:
-            connection.execute(
-                update(INBOX)
-                .where(
-                    INBOX.c.update_id.in_(ids),
-                    INBOX.c.claimed_by == self.instance,
-                    INBOX.c.state == PENDING,
-                )
-                .values(lease_until=lease_until)
-            )
+            connection.execute(self._renew, params)
 
         await self._database.run_each(work)
 
