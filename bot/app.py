@@ -263,7 +263,11 @@ def build_app(
     )
     sla = build_sla_policy(settings)
     ticket_service = TicketService(
-        database, clock, sla, reopen_window=timedelta(days=settings.reopen_window_days)
+        database,
+        clock,
+        sla,
+        reopen_window=timedelta(days=settings.reopen_window_days),
+        burst=timedelta(minutes=settings.relay_burst_minutes),
     )
     knowledge_service = KnowledgeService(
         assets.knowledge_base, database, clock, source=knowledge_base_folder(settings)

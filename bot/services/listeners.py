@@ -31,8 +31,10 @@ class StoredMessageListener(Protocol):
         message: TicketMessage,
         files: Sequence[Attachment],
         reply_to: int | None,
+        starts_burst: bool,
     ) -> None:
-        """`reply_to`: the message of the customer's chat this one replies to."""
+        """`reply_to`: the message of the customer's chat this one replies to;
+        `starts_burst`: the first of the customer's messages in a row (`TicketService.burst`)."""
         ...
 
 
@@ -72,10 +74,16 @@ class TicketListeners:
         message: TicketMessage,
         files: Sequence[Attachment],
         reply_to: int | None,
+        starts_burst: bool,
     ) -> None:
         for listener in self._in_transaction:
             await listener.customer_message_stored(
-                uow, ticket=ticket, message=message, files=files, reply_to=reply_to
+                uow,
+                ticket=ticket,
+                message=message,
+                files=files,
+                reply_to=reply_to,
+                starts_burst=starts_burst,
             )
 
     async def ticket_opened(self, ticket_id: int) -> None:

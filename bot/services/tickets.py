@@ -92,12 +92,16 @@ class TicketService:
         listeners: TicketListeners | None = None,
         *,
         reopen_window: timedelta = timedelta(days=30),
+        burst: timedelta = timedelta(minutes=10),
     ) -> None:
         self._database = database
         self._clock = clock
         self._sla = sla
         self.listeners = listeners or TicketListeners()
         self.reopen_window = reopen_window
+        # A customer's messages to a ticket with less than this between them, and no answer
+        # between, are one burst: acknowledged once, under one header in the topic.
+        self.burst = burst
 
     @property
     def sla(self) -> SlaPolicy:
@@ -226,7 +230,9 @@ class TicketService:
                 ticket = await self._owned(
                     uow, customer_id=customer_id, ticket_id=ticket_id, lock=True
                 )
-            stored = await self._store(uow, customer_id=customer_id, ticket=ticket, message=message)
+            stored, _ = await self._store(
+                uow, customer_id=customer_id, ticket=ticket, message=message
+            )
         await self._announce(ticket, stored)
         return stored
 
@@ -240,7 +246,8 @@ class TicketService:
         """Store a free message with the ticket it belongs to (the ticket of the message it
         replies to, else see `ticket_for_message`), choosing and storing in one transaction.
         `acknowledgement` gives what to answer the customer about the ticket the message went
-        to (None: nothing); the answer is queued in the same transaction."""
+        to (None: nothing); the answer is queued in the same transaction, for the first
+        message of a burst only (see `burst`): one answer, however many messages follow it."""
         async with self._database.unit_of_work() as uow:
             ticket = await self._replied_ticket(uow, customer_id=customer_id, message=message)
             if ticket is None:
@@ -249,8 +256,12 @@ class TicketService:
                 _held_customer, ticket = await self._ticket_for_message(
                     uow, customer_id=customer_id, lock=True
                 )
-            stored = await self._store(uow, customer_id=customer_id, ticket=ticket, message=message)
-            answer = acknowledgement(ticket) if acknowledgement and ticket else None
+            stored, starts_burst = await self._store(
+                uow, customer_id=customer_id, ticket=ticket, message=message
+            )
+            answer = (
+                acknowledgement(ticket) if acknowledgement and ticket and starts_burst else None
+            )
             if answer is not None:
                 await enqueue_text(
                     uow,
@@ -265,7 +276,10 @@ class TicketService:
     async def store_unplaced(self, *, customer_id: int, message: IncomingMessage) -> TicketMessage:
         """Store a message that belongs to no ticket (a question the knowledge base answered)."""
         async with self._database.unit_of_work() as uow:
-            return await self._store(uow, customer_id=customer_id, ticket=None, message=message)
+            stored, _ = await self._store(
+                uow, customer_id=customer_id, ticket=None, message=message
+            )
+            return stored
 
     async def _store(
         self,
@@ -274,7 +288,9 @@ class TicketService:
         customer_id: int,
         ticket: Ticket | None,
         message: IncomingMessage,
-    ) -> TicketMessage:
+    ) -> tuple[TicketMessage, bool]:
+        """The stored message, and whether it starts a burst (see `burst`; False for a
+        message stored before or one on no ticket)."""
         now = self._clock.now()
         ticket_id = ticket.id if ticket is not None else None
         stored = await uow.messages.add_unless_stored(
@@ -285,8 +301,18 @@ class TicketService:
                 chat_id=message.chat_id, telegram_message_id=message.message_id
             )
             assert already is not None
-            return already
+            return already, False
+        starts_burst = False
         if ticket is not None:
+            assert ticket.id is not None and stored.id is not None
+            previous = await uow.staff_tickets.previous_message(
+                ticket_id=ticket.id, before_id=stored.id
+            )
+            starts_burst = (
+                previous is None
+                or previous.direction != "in"
+                or now - previous.created_at > self.burst
+            )
             await uow.tickets.touch(ticket=ticket, now=now)
         files: list[Attachment] = []
         if message.files:
@@ -294,9 +320,14 @@ class TicketService:
             await uow.attachments.add_many(attachments=files)
         if ticket is not None:
             await self.listeners.customer_message_stored(
-                uow, ticket=ticket, message=stored, files=files, reply_to=message.reply_to
+                uow,
+                ticket=ticket,
+                message=stored,
+                files=files,
+                reply_to=message.reply_to,
+                starts_burst=starts_burst,
             )
-        return stored
+        return stored, starts_burst
 
     async def _announce(self, ticket: Ticket | None, stored: TicketMessage) -> None:
         if ticket is not None and ticket.id is not None and stored.id is not None:

@@ -165,6 +165,25 @@ async def test_a_message_with_an_open_ticket_goes_to_that_ticket(
     assert ticket.status == TicketStatus.NEW
 
 
+async def test_a_burst_of_messages_is_acknowledged_once(desk: Desk, clock: FrozenClock) -> None:
+    await _open_tickets(desk, clock, ANNA, 1)
+    before = len(desk.texts(ANNA))
+    for text in ("Any news?", "The parcel number is 123", "It was due on Monday"):
+        await desk.say(ANNA, text)
+        await deliver(desk)
+        clock.advance(timedelta(minutes=1))
+    ack = "✓ Added to your ticket C-000001."
+    assert desk.texts(ANNA)[before:] == [ack]
+
+    clock.advance(timedelta(minutes=10))  # a pause longer than a burst: a new burst
+    await desk.say(ANNA, "Still nothing")
+    await deliver(desk)
+    assert desk.texts(ANNA)[before:] == [ack, ack]
+    async with desk.database.unit_of_work() as uow:
+        stored = (await uow.session.exec(select(TicketMessage))).all()
+    assert len(stored) == 4  # every message kept, whether answered or not
+
+
 async def test_switching_language(desk: Desk) -> None:
     await desk.command(OLGA, "language")
     assert desk.buttons(OLGA) == ["🇷🇺 Русский", "🇬🇧 English"]

@@ -55,7 +55,6 @@ class DeskConfig:
     staff_locale: str = "ru"
     show_agent_names: bool = True
     company_name: str = ""
-    burst: timedelta = timedelta(minutes=10)
     reopen_window: timedelta = timedelta(days=30)
 
 

@@ -40,10 +40,12 @@ class RelayCustomerMessage:
         message: TicketMessage,
         files: Sequence[Attachment],
         reply_to: int | None,
+        starts_burst: bool,
     ) -> bool:
         """Relay a just-stored customer message into the ticket's topic and move the status,
         in the caller's unit of work; returns True when the status changed. `reply_to` is
-        the customer's message this one replies to (in their chat).
+        the customer's message this one replies to (in their chat); the first message of a
+        burst (`starts_burst`) comes under a header saying who writes.
 
         The caller notifies the delivery worker after its commit.
         """
@@ -60,14 +62,7 @@ class RelayCustomerMessage:
         changed = await self._move_status(uow, ticket, customer, now)
         if staff_chat is None or message.telegram_message_id is None:
             return changed
-        previous = await uow.staff_tickets.previous_message(
-            ticket_id=ticket.id, before_id=message.id
-        )
-        if (
-            previous is None
-            or previous.direction != "in"
-            or now - previous.created_at > self.notices.config.burst
-        ):
+        if starts_burst:
             await enqueue_text(
                 uow,
                 key=f"relay-header:{message.id}",

@@ -154,7 +154,6 @@ def install_staff_desk(
             staff_locale=locale,
             show_agent_names=settings.show_agent_names,
             company_name=settings.company_name,
-            burst=timedelta(minutes=settings.relay_burst_minutes),
             reopen_window=timedelta(days=settings.reopen_window_days),
         ),
         buttons=ConfirmButtons(catalogs),

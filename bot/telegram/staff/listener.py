@@ -38,10 +38,18 @@ class DeskListener:
         message: TicketMessage,
         files: Sequence[Attachment],
         reply_to: int | None,
+        starts_burst: bool,
     ) -> None:
         """In the storing transaction: the relay and the status change (its card refresh
         included) are written with the message."""
-        await self._relay(uow, ticket=ticket, message=message, files=files, reply_to=reply_to)
+        await self._relay(
+            uow,
+            ticket=ticket,
+            message=message,
+            files=files,
+            reply_to=reply_to,
+            starts_burst=starts_burst,
+        )
 
     async def customer_message(self, ticket_id: int, message_id: int) -> None:
         """The relay is in the outbox; the worker sends it into the topic (making it if
