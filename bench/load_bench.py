@@ -7,6 +7,10 @@ customer), the outbox depth over time, the process's memory (RSS); inside the pr
 (`bench/load_bot.py`) the event loop's lag.
 
     python -m bench.load_bench --customers 300 --rate 60 --seconds 30 [--postgres URL]
+
+The bot runs as a one-instance desk is set up (`SINGLE_INSTANCE=true`: its caches of
+customers and conversation state on); `--several-instances` measures one of several
+instances sharing the database (caches off: each update reads both from the database).
 """
 
 from __future__ import annotations
@@ -309,7 +313,10 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
             if args.history:
                 await seed_history(url, args.customers, args.history)
             lag_file = Path(folder) / "lag.json"
-            extra = {"BENCH_LAG_FILE": str(lag_file)}
+            extra = {
+                "BENCH_LAG_FILE": str(lag_file),
+                "SINGLE_INSTANCE": "false" if args.several_instances else "true",
+            }
             if args.profile:
                 extra["BENCH_PROFILE"] = args.profile
             env = bot_env(url, port, **extra)
@@ -374,6 +381,9 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
     updates = len(run.sent_customer) + len(run.sent_reply)
     return {
         "backend": "PostgreSQL" if args.postgres else "SQLite",
+        # true: the one instance's caches on (customers, conversation state); false: off, as
+        # when several instances share the database
+        "single_instance": not args.several_instances,
         "customers": args.customers,
         "closed_tickets_before": args.history,
         "offered_rate": args.rate,
@@ -436,6 +446,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--history", type=int, default=0, help="closed tickets in the database before the start"
+    )
+    parser.add_argument(
+        "--several-instances",
+        action="store_true",
+        help="run the bot as one of several instances (SINGLE_INSTANCE=false: its caches off); "
+        "by default it is the only one (SINGLE_INSTANCE=true), as one instance is set up",
     )
     parser.add_argument("--log", help="keep the bot process's log in this file")
     parser.add_argument("--profile", help="write a cProfile of the bot process to this file")
