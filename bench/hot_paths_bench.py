@@ -1,9 +1,14 @@
 """CPU per update of the two hot paths on PostgreSQL, in process: a customer's message to
 their open ticket and an agent's reply in its topic, each with the delivery it causes.
 
-    python -m bench.hot_paths_bench [customers] [rounds]   (TEST_POSTGRES_URL or the local server)
+    python -m bench.hot_paths_bench [customers] [rounds] [--single-instance]
+        (TEST_POSTGRES_URL or the local server)
     PYTHONHASHSEED=0 valgrind --tool=callgrind --instr-atstart=no \
         python -m bench.hot_paths_bench 30 1 --instructions
+
+By default the bot runs with its caches off, as one of several instances sharing the
+database; `--single-instance` runs it as the only instance (`SINGLE_INSTANCE=true`: customers
+and conversation state cached in the process).
 
 The app runs over the fake Bot API (no HTTP, no pacing), so what is measured is the bot's own
 work: the dispatcher, the handler, its statements and the delivery worker's round. Each round
@@ -145,7 +150,9 @@ async def _measure(
     return cpu, statements["all"] / len(updates)
 
 
-async def bench(count: int, rounds: int, instructions: Instructions | None) -> None:
+async def bench(
+    count: int, rounds: int, instructions: Instructions | None, *, single_instance: bool
+) -> None:
     unit = "M instructions" if instructions else "ms"
     clock = FrozenClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     with tempfile.TemporaryDirectory() as folder:
@@ -158,6 +165,7 @@ async def bench(count: int, rounds: int, instructions: Instructions | None) -> N
                 staff_group_messages_per_minute=0,
                 private_chat_min_interval_seconds=0,
                 bot_messages_per_second=0,
+                single_instance=single_instance,
             ) as desk,
         ):
             users, topics = await _desk_with_tickets(desk, count)
@@ -187,13 +195,17 @@ async def bench(count: int, rounds: int, instructions: Instructions | None) -> N
 
 
 def main() -> int:
-    arguments = [a for a in sys.argv[1:] if a != "--instructions"]
+    arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
     count = int(arguments[0]) if arguments else 200
     rounds = int(arguments[1]) if len(arguments) > 1 else 3
     instructions = Instructions() if "--instructions" in sys.argv else None
     print(f"machine: {machine()}")
-    print(f"{count} customers with a ticket each, PostgreSQL, fake Bot API, {rounds} rounds")
-    asyncio.run(bench(count, rounds, instructions))
+    single_instance = "--single-instance" in sys.argv
+    mode = "the only instance" if single_instance else "one of several instances"
+    print(
+        f"{count} customers with a ticket each, PostgreSQL, fake Bot API, {rounds} rounds, {mode}"
+    )
+    asyncio.run(bench(count, rounds, instructions, single_instance=single_instance))
     return 0
 
 
