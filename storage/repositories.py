@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Table, bindparam, func, insert, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Table,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal_column,
+    true,
+    update,
+)
+from sqlalchemy import select as core_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
@@ -309,6 +323,64 @@ _ADD_MESSAGE_UNLESS_STORED = per_dialect(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class PreviousMessage:
+    """What a ticket's message before a new one was: who wrote it ("in": the customer) and
+    when."""
+
+    direction: str
+    created_at: datetime
+
+
+# Named apart from every column: an INSERT or UPDATE takes a parameter named after one of its
+# table's columns as a value to set, and `tickets` shares some names with `ticket_messages`.
+_MESSAGE_VALUES = {
+    name: bindparam(f"message_{name}", type_=_MESSAGES.c[name].type) for name in _MESSAGE_COLUMNS
+}
+_PREVIOUS_IN_TICKET: Any = (
+    core_select(_MESSAGES.c.direction, _MESSAGES.c.created_at)
+    .where(_MESSAGES.c.ticket_id == bindparam("ticket_id"), _MESSAGES.c.id < bindparam("new_id"))
+    .order_by(_MESSAGES.c.id.desc())
+    .limit(1)
+)
+
+
+def _added_to_ticket_postgresql() -> Any:
+    """PostgreSQL: `add_unless_stored`, `TicketRepository.touch` and the read of the message
+    before the new one in a single statement (every customer's message runs it). The insert
+    and the update are data-modifying CTEs; the rest of the statement sees the table as it was
+    before the insert, so the message found is the one before the new one. A message stored
+    before (an update that came again) returns no row and leaves the ticket as it is."""
+    stored = (
+        pg_insert(_MESSAGES)
+        .values(_MESSAGE_VALUES)
+        .on_conflict_do_nothing(index_elements=["chat_id", "telegram_message_id"])
+        .returning(_MESSAGES.c.id)
+        .cte("stored")
+    )
+    touched = (
+        update(_TICKETS)
+        .where(_TICKETS.c.id == _MESSAGE_VALUES["ticket_id"], exists(core_select(stored.c.id)))
+        .values(updated_at=_MESSAGE_VALUES["created_at"])
+        .cte("touched")
+    )
+    previous = (
+        core_select(_MESSAGES.c.direction, _MESSAGES.c.created_at)
+        .where(_MESSAGES.c.ticket_id == _MESSAGE_VALUES["ticket_id"], _MESSAGES.c.id < stored.c.id)
+        .order_by(_MESSAGES.c.id.desc())
+        .limit(literal_column("1"))
+        .lateral("previous")
+    )
+    return (
+        core_select(stored.c.id, previous.c.direction, previous.c.created_at)
+        .select_from(stored.outerjoin(previous, true()))
+        .add_cte(touched)
+    )
+
+
+_ADD_TO_TICKET_POSTGRESQL = _added_to_ticket_postgresql()
+
+
 class MessageRepository(_Repository):
     async def add(self, *, message: TicketMessage) -> TicketMessage:
         """Store a new message (its id is set) or the changes to a stored one. A new one
@@ -326,6 +398,37 @@ class MessageRepository(_Repository):
         Telegram id is stored already (one without a Telegram id is always added)."""
         statement = _ADD_MESSAGE_UNLESS_STORED[dialect_of(self.session)]
         return await self._insert(statement, message)
+
+    async def add_to_ticket(
+        self, *, message: TicketMessage, ticket: Ticket
+    ) -> tuple[TicketMessage | None, PreviousMessage | None]:
+        """`add_unless_stored` for a message on `ticket`, whose `updated_at` becomes the
+        message's time (as `TicketRepository.touch`), with the ticket's message before it
+        (None: the first). On PostgreSQL one statement; nothing is written for a message
+        stored before: (None, None)."""
+        assert ticket.id is not None and message.ticket_id == ticket.id
+        if dialect_of(self.session) == "postgresql":
+            values = {f"message_{name}": getattr(message, name) for name in _MESSAGE_COLUMNS}
+            row = (await self.session.exec(_ADD_TO_TICKET_POSTGRESQL, params=values)).first()
+            if row is None:
+                return None, None
+            new_id, direction, created_at = row
+            message.id = int(new_id)
+            make_transient_to_detached(message)
+            set_committed_value(ticket, "updated_at", message.created_at)
+            if direction is None:
+                return message, None
+            return message, PreviousMessage(direction, created_at)
+        stored = await self.add_unless_stored(message=message)
+        if stored is None:
+            return None, None
+        await TicketRepository(self.session).touch(ticket=ticket, now=message.created_at)
+        found = (
+            await self.session.exec(
+                _PREVIOUS_IN_TICKET, params={"ticket_id": ticket.id, "new_id": stored.id}
+            )
+        ).first()
+        return stored, PreviousMessage(*found) if found is not None else None
 
     async def _insert(self, statement: Any, message: TicketMessage) -> TicketMessage | None:
         values = {name: getattr(message, name) for name in _MESSAGE_COLUMNS}

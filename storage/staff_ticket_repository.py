@@ -16,15 +16,6 @@ from storage.repositories import _Repository
 from storage.staff_models import Agent
 
 # Built once: every relayed customer message looks at the one before it.
-_PREVIOUS_MESSAGE = (
-    select(TicketMessage)
-    .where(
-        TicketMessage.ticket_id == bindparam("ticket_id"),
-        col(TicketMessage.id) < bindparam("before_id"),
-    )
-    .order_by(col(TicketMessage.id).desc())
-    .limit(1)
-)
 # Built once (building a statement costs more than running it): a stored message by its
 # Telegram id (every agent's reply is checked against it), a ticket by its topic (every
 # message in a topic).
@@ -100,12 +91,6 @@ class StaffTicketRepository(_Repository):
             .values(card_message_id=message_id)
         )
         return bool(result.rowcount)
-
-    async def previous_message(self, *, ticket_id: int, before_id: int) -> TicketMessage | None:
-        result = await self.session.exec(
-            _PREVIOUS_MESSAGE, params={"ticket_id": ticket_id, "before_id": before_id}
-        )
-        return result.first()
 
     async def card(self, *, ticket_id: int) -> CardRow | None:
         """What the ticket's card shows and what the group shows of it (see `_CARD`)."""

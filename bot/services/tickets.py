@@ -293,27 +293,21 @@ class TicketService:
         message stored before or one on no ticket)."""
         now = self._clock.now()
         ticket_id = ticket.id if ticket is not None else None
-        stored = await uow.messages.add_unless_stored(
-            message=_incoming_row(message, customer_id=customer_id, ticket_id=ticket_id, now=now)
-        )
+        row = _incoming_row(message, customer_id=customer_id, ticket_id=ticket_id, now=now)
+        previous = None
+        if ticket is not None:
+            stored, previous = await uow.messages.add_to_ticket(message=row, ticket=ticket)
+        else:
+            stored = await uow.messages.add_unless_stored(message=row)
         if stored is None:  # the update came again: stored and relayed the first time
             already = await uow.staff_tickets.message_by_telegram_id(
                 chat_id=message.chat_id, telegram_message_id=message.message_id
             )
             assert already is not None
             return already, False
-        starts_burst = False
-        if ticket is not None:
-            assert ticket.id is not None and stored.id is not None
-            previous = await uow.staff_tickets.previous_message(
-                ticket_id=ticket.id, before_id=stored.id
-            )
-            starts_burst = (
-                previous is None
-                or previous.direction != "in"
-                or now - previous.created_at > self.burst
-            )
-            await uow.tickets.touch(ticket=ticket, now=now)
+        starts_burst = ticket is not None and (
+            previous is None or previous.direction != "in" or now - previous.created_at > self.burst
+        )
         files: list[Attachment] = []
         if message.files:
             files = _attachments(message.files, ticket_id=ticket_id, message_id=stored.id, now=now)

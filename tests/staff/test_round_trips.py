@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,26 @@ async def test_a_customers_message_reads_the_customer_once_and_its_ticket_with_t
     assert "Any news?" in desk.fake.texts_to(STAFF, thread_id=topic)
     # The profile look-up, then the open tickets read with their customer in one statement.
     assert (reads["customers"], reads["tickets"]) == (1, 1)
-    # Only the message before it (for the topic's header): the unique index tells a message
+    # The message is stored, the ticket's `updated_at` set and the message before it read
+    # (whether this one starts a burst) by one statement; the unique index tells a message
     # stored already, without a look-up.
-    assert reads["ticket_messages"] == 1
+    assert (reads["ticket_messages"], reads["UPDATE tickets"]) == (0, 0)
+    assert (await ticket(desk, opened.id)).updated_at == desk.clock.now()
+    assert desk.fake.texts_to(STAFF, thread_id=topic)[-2].startswith("✉️ C-000001 · ")  # header
+
+
+async def test_a_message_that_comes_again_leaves_the_ticket_as_it_was(desk: Desk) -> None:
+    opened = await open_ticket(desk, IVAN)
+    assert opened.id is not None
+    update = desk.updates.text(IVAN, "Any news?")
+    await desk.feed(update)
+    await deliver(desk)
+    first = await ticket(desk, opened.id)
+    copies = len(desk.fake.texts_to(STAFF, thread_id=first.topic_id))
+
+    desk.clock.advance(timedelta(minutes=1))
+    await desk.feed(update)  # Telegram delivers it again
+    await deliver(desk)
+
+    assert (await ticket(desk, opened.id)).updated_at == first.updated_at
+    assert len(desk.fake.texts_to(STAFF, thread_id=first.topic_id)) == copies
