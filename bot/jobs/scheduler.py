@@ -193,7 +193,9 @@ class SweepScheduler:
 
     async def stop(self) -> None:
         """No new tick starts; a tick already running is waited for (it uses the database,
-        which is closed right after)."""
+        which is closed right after). The lead is given up: another instance takes the sweeps
+        over at its next tick, and the lock's connection goes back before the database
+        closes."""
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
@@ -201,3 +203,4 @@ class SweepScheduler:
             await asyncio.wait_for(self._idle.wait(), self._stop_grace)
         except TimeoutError:
             log.warning("a sweep was still running at shutdown")
+        await self.runner.leadership.release()

@@ -14,6 +14,7 @@ from bot.jobs.scheduler import SweepScheduler
 from bot.runner import webhook_path
 from storage.db import create_engine
 from storage.migrate import alembic_config
+from storage.sweep_leader import SingleInstance
 from tests.conftest import POSTGRES_URL, requires_postgres
 from tests.postgres import temporary_database
 
@@ -90,6 +91,7 @@ class _SlowSweep:
         self.started = asyncio.Event()
         self.release = asyncio.Event()
         self.finished = False
+        self.leadership = SingleInstance()
 
     async def safe_tick(self) -> None:
         self.started.set()

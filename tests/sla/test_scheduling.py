@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.pool import QueuePool
 
 from bot.domain.clock import FrozenClock
 from bot.domain.sla import SlaPolicy
@@ -61,6 +62,32 @@ async def test_two_instances_on_postgres_run_sweeps_once(
         assert (await leader.tick()).led is False
         assert len(await events(first, "sla_breach")) == 3
         await follower.leadership.release()
+    finally:
+        await first.dispose()
+        await second.dispose()
+
+
+@requires_postgres
+async def test_a_stopped_instance_gives_the_sweeps_to_the_next_one(
+    postgres_url: str, clock: FrozenClock
+) -> None:
+    first = await open_database(postgres_url)
+    second = await open_database(postgres_url)
+    try:
+        leader = SweepScheduler(
+            _runner(first, clock, leadership_for(first.engine)), interval_seconds=60
+        )
+        other = _runner(second, clock, leadership_for(second.engine))
+        assert (await leader.runner.tick()).led is True
+        assert (await other.tick()).led is False
+
+        await leader.stop()
+
+        pool = first.engine.pool
+        assert isinstance(pool, QueuePool)
+        assert pool.checkedout() == 0  # the lock's connection is back
+        assert (await other.tick()).led is True
+        await other.leadership.release()
     finally:
         await first.dispose()
         await second.dispose()
