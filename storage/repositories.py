@@ -400,12 +400,13 @@ class MessageRepository(_Repository):
         return await self._insert(statement, message)
 
     async def add_to_ticket(
-        self, *, message: TicketMessage, ticket: Ticket
+        self, *, message: TicketMessage, ticket: Ticket, read_previous: bool = True
     ) -> tuple[TicketMessage | None, PreviousMessage | None]:
         """`add_unless_stored` for a message on `ticket`, whose `updated_at` becomes the
         message's time (as `TicketRepository.touch`), with the ticket's message before it
-        (None: the first). On PostgreSQL one statement; nothing is written for a message
-        stored before: (None, None)."""
+        (None: the first, or not `read_previous`). On PostgreSQL one statement (which reads
+        the message before it either way); nothing is written for a message stored before:
+        (None, None)."""
         assert ticket.id is not None and message.ticket_id == ticket.id
         if dialect_of(self.session) == "postgresql":
             values = {f"message_{name}": getattr(message, name) for name in _MESSAGE_COLUMNS}
@@ -423,6 +424,8 @@ class MessageRepository(_Repository):
         if stored is None:
             return None, None
         await TicketRepository(self.session).touch(ticket=ticket, now=message.created_at)
+        if not read_previous:
+            return stored, None
         found = (
             await self.session.exec(
                 _PREVIOUS_IN_TICKET, params={"ticket_id": ticket.id, "new_id": stored.id}

@@ -49,13 +49,16 @@ async def record_staff_answer(
         media_group_id=media_group_id,
         created_at=now,
     )
+    if ticket.first_response_at is not None:
+        # The message and the ticket's `updated_at` (one statement on PostgreSQL).
+        stored, _ = await uow.messages.add_to_ticket(
+            message=message, ticket=ticket, read_previous=False
+        )
+        return stored is not None
     if await uow.messages.add_unless_stored(message=message) is None:
         return False
-    if ticket.first_response_at is None:
-        ticket.first_response_at = now
-        refresh_due_times(ticket, sla=sla, now=now)
-        ticket.updated_at = now
-        await uow.tickets.save(ticket=ticket)
-    else:
-        await uow.tickets.touch(ticket=ticket, now=now)
+    ticket.first_response_at = now
+    refresh_due_times(ticket, sla=sla, now=now)
+    ticket.updated_at = now
+    await uow.tickets.save(ticket=ticket)
     return True

@@ -73,6 +73,7 @@ async def test_a_reply_reads_the_ticket_its_customer_and_the_agent_together(desk
     topic = (await ticket(desk, opened.id)).topic_id
     await desk.feed(desk.updates.group_text(ANNA, STAFF, "On it", thread_id=topic))
     await deliver(desk)
+    desk.clock.advance(timedelta(minutes=1))
 
     update = desk.updates.group_text(ANNA, STAFF, "Found it", thread_id=topic)
     reads = await _tables_read(desk, update)
@@ -81,6 +82,9 @@ async def test_a_reply_reads_the_ticket_its_customer_and_the_agent_together(desk
     assert desk.last_text(IVAN) == "💬 Anna Agent:\nFound it"
     # The ticket found by its topic and locked, with its customer and the agent.
     assert (reads["tickets"], reads["customers"], reads["agents"]) == (1, 0, 0)
+    # The reply stored with the ticket's `updated_at` in one statement.
+    assert reads["UPDATE tickets"] == 0
+    assert (await ticket(desk, opened.id)).updated_at == desk.clock.now()
 
 
 async def test_a_customers_message_reads_the_customer_once_and_its_ticket_with_them(
