@@ -33,64 +33,66 @@ def _runner(database: Database, clock: FrozenClock, leadership: object) -> Sweep
     return SweepRunner(make_sweeps(database, clock), surveys, leadership)  # type: ignore[arg-type]
 
 
-@requires_postgres
-async def test_two_instances_on_postgres_run_sweeps_once(
-    postgres_url: str, clock: FrozenClock
-) -> None:
+@pytest.fixture
+async def two_instances(postgres_url: str) -> AsyncIterator[tuple[Database, Database]]:
+    """Two instances' databases: one PostgreSQL database, each with its own pool."""
     first = await open_database(postgres_url)
     second = await open_database(postgres_url)
     try:
-        customer_id = await add_customer(first, clock)
-        for _ in range(3):
-            await open_ticket(first, clock, customer_id, priority="urgent")
-        clock.advance(timedelta(hours=2))
-        a = _runner(first, clock, leadership_for(first.engine))
-        b = _runner(second, clock, leadership_for(second.engine))
-        assert isinstance(a.leadership, PostgresAdvisoryLock)
-
-        reports = await asyncio.gather(a.tick(), b.tick(), a.tick(), b.tick())
-        led = [report.led for report in reports]
-        assert led in ([True, False, True, False], [False, True, False, True])
-        leader, follower = (a, b) if led[0] else (b, a)
-        assert len(await events(first, "sla_breach")) == 3
-        digests = [row for row in await outbox(first) if row.key.startswith("sla-escalate")]
-        assert len(digests) == 2  # one digest each: supervisor, staff group
-
-        # The leader stops (or dies): the other instance takes over at its next tick.
-        await leader.leadership.release()
-        assert (await follower.tick()).led is True
-        assert (await leader.tick()).led is False
-        assert len(await events(first, "sla_breach")) == 3
-        await follower.leadership.release()
+        yield first, second
     finally:
         await first.dispose()
         await second.dispose()
+
+
+@requires_postgres
+async def test_two_instances_on_postgres_run_sweeps_once(
+    two_instances: tuple[Database, Database], clock: FrozenClock
+) -> None:
+    first, second = two_instances
+    customer_id = await add_customer(first, clock)
+    for _ in range(3):
+        await open_ticket(first, clock, customer_id, priority="urgent")
+    clock.advance(timedelta(hours=2))
+    a = _runner(first, clock, leadership_for(first.engine))
+    b = _runner(second, clock, leadership_for(second.engine))
+    assert isinstance(a.leadership, PostgresAdvisoryLock)
+
+    reports = await asyncio.gather(a.tick(), b.tick(), a.tick(), b.tick())
+    led = [report.led for report in reports]
+    assert led in ([True, False, True, False], [False, True, False, True])
+    leader, follower = (a, b) if led[0] else (b, a)
+    assert len(await events(first, "sla_breach")) == 3
+    digests = [row for row in await outbox(first) if row.key.startswith("sla-escalate")]
+    assert len(digests) == 2  # one digest each: supervisor, staff group
+
+    # The leader stops (or dies): the other instance takes over at its next tick.
+    await leader.leadership.release()
+    assert (await follower.tick()).led is True
+    assert (await leader.tick()).led is False
+    assert len(await events(first, "sla_breach")) == 3
+    await follower.leadership.release()
 
 
 @requires_postgres
 async def test_a_stopped_instance_gives_the_sweeps_to_the_next_one(
-    postgres_url: str, clock: FrozenClock
+    two_instances: tuple[Database, Database], clock: FrozenClock
 ) -> None:
-    first = await open_database(postgres_url)
-    second = await open_database(postgres_url)
-    try:
-        leader = SweepScheduler(
-            _runner(first, clock, leadership_for(first.engine)), interval_seconds=60
-        )
-        other = _runner(second, clock, leadership_for(second.engine))
-        assert (await leader.runner.tick()).led is True
-        assert (await other.tick()).led is False
+    first, second = two_instances
+    leader = SweepScheduler(
+        _runner(first, clock, leadership_for(first.engine)), interval_seconds=60
+    )
+    other = _runner(second, clock, leadership_for(second.engine))
+    assert (await leader.runner.tick()).led is True
+    assert (await other.tick()).led is False
 
-        await leader.stop()
+    await leader.stop()
 
-        pool = first.engine.pool
-        assert isinstance(pool, QueuePool)
-        assert pool.checkedout() == 0  # the lock's connection is back
-        assert (await other.tick()).led is True
-        await other.leadership.release()
-    finally:
-        await first.dispose()
-        await second.dispose()
+    pool = first.engine.pool
+    assert isinstance(pool, QueuePool)
+    assert pool.checkedout() == 0  # the lock's connection is back
+    assert (await other.tick()).led is True
+    await other.leadership.release()
 
 
 async def test_sqlite_instance_always_leads(database: Database, clock: FrozenClock) -> None:
