@@ -337,12 +337,19 @@ class PreviousMessage:
 _MESSAGE_VALUES = {
     name: bindparam(f"message_{name}", type_=_MESSAGES.c[name].type) for name in _MESSAGE_COLUMNS
 }
-_PREVIOUS_IN_TICKET: Any = (
-    core_select(_MESSAGES.c.direction, _MESSAGES.c.created_at)
-    .where(_MESSAGES.c.ticket_id == bindparam("ticket_id"), _MESSAGES.c.id < bindparam("new_id"))
-    .order_by(_MESSAGES.c.id.desc())
-    .limit(1)
-)
+
+
+def _message_before(new_id: ColumnElement[Any]) -> Any:
+    """Who wrote the ticket's message before the one with `new_id`, and when."""
+    return (
+        core_select(_MESSAGES.c.direction, _MESSAGES.c.created_at)
+        .where(_MESSAGES.c.ticket_id == _MESSAGE_VALUES["ticket_id"], _MESSAGES.c.id < new_id)
+        .order_by(_MESSAGES.c.id.desc())
+        .limit(literal_column("1"))
+    )
+
+
+_PREVIOUS_IN_TICKET = _message_before(bindparam("new_id"))
 
 
 def _added_to_ticket_postgresql() -> Any:
@@ -364,13 +371,7 @@ def _added_to_ticket_postgresql() -> Any:
         .values(updated_at=_MESSAGE_VALUES["created_at"])
         .cte("touched")
     )
-    previous = (
-        core_select(_MESSAGES.c.direction, _MESSAGES.c.created_at)
-        .where(_MESSAGES.c.ticket_id == _MESSAGE_VALUES["ticket_id"], _MESSAGES.c.id < stored.c.id)
-        .order_by(_MESSAGES.c.id.desc())
-        .limit(literal_column("1"))
-        .lateral("previous")
-    )
+    previous = _message_before(stored.c.id).lateral("previous")
     return (
         core_select(stored.c.id, previous.c.direction, previous.c.created_at)
         .select_from(stored.outerjoin(previous, true()))
@@ -428,7 +429,7 @@ class MessageRepository(_Repository):
             return stored, None
         found = (
             await self.session.exec(
-                _PREVIOUS_IN_TICKET, params={"ticket_id": ticket.id, "new_id": stored.id}
+                _PREVIOUS_IN_TICKET, params={"message_ticket_id": ticket.id, "new_id": stored.id}
             )
         ).first()
         return stored, PreviousMessage(*found) if found is not None else None

@@ -15,7 +15,6 @@ from storage.models import Customer, Ticket, TicketMessage
 from storage.repositories import _Repository
 from storage.staff_models import Agent
 
-# Built once: every relayed customer message looks at the one before it.
 # Built once (building a statement costs more than running it): a stored message by its
 # Telegram id (every agent's reply is checked against it), a ticket by its topic (every
 # message in a topic).
