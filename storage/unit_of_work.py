@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.agent_repository import AgentRepository
+from storage.autocommit import AutocommitConnections
 from storage.ban_repository import BanRepository
 from storage.db import (
     SessionFactory,
@@ -60,6 +61,12 @@ class Database:
             asyncio.Lock() if is_sqlite(str(engine.url)) else None
         )
         self._embedded = EmbeddedSqlite.open(engine.url.render_as_string(hide_password=False))
+        # Server databases: connections kept ready for `run_each` (storage/autocommit.py).
+        self._autocommit = (
+            AutocommitConnections(engine)
+            if self._embedded is None and self._sqlite_lock is None
+            else None
+        )
         self.sessions: SessionFactory = (
             self._embedded.session_factory()
             if self._embedded is not None
@@ -123,11 +130,9 @@ class Database:
         write, or writes that need not be undone together): on a server database outside a
         transaction, so each statement commits by itself, durably, in one round trip instead
         of three (BEGIN, the statement, COMMIT)."""
-        if self._embedded is not None or self._sqlite_lock is not None:
+        if self._autocommit is None:
             return await self.run_short(work)
-        async with self.engine.connect() as connection:
-            single = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            return await single.run_sync(work)
+        return await self._autocommit.run(work)
 
     @asynccontextmanager
     async def write_lock(self) -> AsyncIterator[None]:
@@ -139,6 +144,8 @@ class Database:
             yield
 
     async def dispose(self) -> None:
+        if self._autocommit is not None:
+            await self._autocommit.close()
         if self._embedded is not None:
             self._embedded.dispose()
         await self.engine.dispose()
