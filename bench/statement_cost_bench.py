@@ -6,8 +6,9 @@ The same look-up (a message by its chat and Telegram id) and the same insert (a 
 run ten at a time in one unit of work, written four ways: an ORM statement built at each call,
 the repository's ORM statement built once with bound parameters, a Core statement built once
 (on the session's connection), and `Session.get` of a row by primary key; an ORM `add` and
-`flush` against a Core insert built once. CPU time (`time.process_time`) per statement, the lower of
-two passes, the round trip included.
+`flush` against a Core insert built once; and one update on its own, outside a unit of work,
+as the delivery worker records a sent row (`Database.run_each`). CPU time
+(`time.process_time`) per statement, the lower of two passes, the round trip included.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import UTC, datetime
 from itertools import count
 from typing import Any
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import Connection, bindparam, insert, update
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -45,6 +46,11 @@ PREBUILT_CORE: Any = (
     .order_by(MESSAGES.c.id.desc())
 )
 INSERT_CORE: Any = insert(MESSAGES).returning(MESSAGES.c.id)
+MARK_ONE: Any = (
+    update(MESSAGES)
+    .where(MESSAGES.c.chat_id == 5, MESSAGES.c.telegram_message_id == 0)
+    .values(text=bindparam("text"))
+)
 PER_UNIT = 10
 Step = Callable[[AsyncSession, int], Awaitable[object]]
 
@@ -131,6 +137,8 @@ async def bench() -> None:
         for name, step in cases:
             costs = [await _cost(database, step) for _ in range(2)]
             print(f"| {name} | {min(costs):.0f} µs |")
+        costs = [await _cost_alone(database) for _ in range(2)]
+        print(f"| update of one row on its own (`Database.run_each`) | {min(costs):.0f} µs |")
         await database.dispose()
 
 
@@ -146,6 +154,22 @@ async def _cost(database: Database, step: Step, units: int = 200) -> float:
     for _ in range(units):
         await unit()
     return (time.process_time() - started) / units / PER_UNIT * 1e6
+
+
+async def _cost_alone(database: Database, statements: int = 2000) -> float:
+    """One statement that stands alone, as a sent outbox row is recorded: outside a
+    transaction, on a connection kept ready (`storage/autocommit.py`)."""
+    params = {"text": "seen"}
+
+    def work(connection: Connection) -> None:
+        connection.execute(MARK_ONE, params)
+
+    for _ in range(100):
+        await database.run_each(work)
+    started = time.process_time()
+    for _ in range(statements):
+        await database.run_each(work)
+    return (time.process_time() - started) / statements * 1e6
 
 
 def main() -> int:

@@ -42,7 +42,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 # Connections a server database's pool keeps open. A process handles up to 8 updates at once
 # (`bot/telegram/inbox.py`) while the delivery worker sends to 8 chats, beside its reading
-# look-ups, card refreshes and scheduled jobs: every connection over the pool's size is opened
+# look-ups, card refreshes and scheduled jobs (and up to four stay checked out, kept ready for
+# one-statement work: `storage/autocommit.py`): every connection over the pool's size is opened
 # for one transaction and closed after it (on PostgreSQL a new server process each time: when
 # the pool was smaller than what ran at once, under the load bench several a second and a p50
 # of seconds instead of tens of milliseconds, docs/benchmarks.md).
