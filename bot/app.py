@@ -109,8 +109,9 @@ class App:
     instance_lock: InstanceLock | None = None
 
     async def claim_instance(self) -> None:
-        """In single-instance mode on PostgreSQL, make sure no other instance runs (raises
-        AnotherInstanceRunning); nothing to do otherwise."""
+        """On PostgreSQL, make sure the instances running fit this one's mode: none beside the
+        only instance, no only instance beside one of several (raises AnotherInstanceRunning;
+        storage/instance_lock.py). Nothing to do on SQLite."""
         if self.instance_lock is not None:
             await self.instance_lock.acquire()
 
@@ -357,7 +358,7 @@ def build_app(
         in_flight=in_flight,
         staff=staff,
         knowledge=knowledge_service,
-        instance_lock=InstanceLock(database.engine) if settings.single_instance_mode else None,
+        instance_lock=InstanceLock(database.engine, only=settings.single_instance_mode),
         stats=stats,
     )
 

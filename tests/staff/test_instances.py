@@ -149,6 +149,32 @@ async def test_a_second_single_instance_on_one_postgresql_refuses_to_start(
         await _close(second)
 
 
+@requires_postgres
+async def test_the_only_instance_and_instances_of_several_never_run_side_by_side(
+    postgres_pair: tuple[str, FakeTelegram], clock: FrozenClock
+) -> None:
+    """The only instance claims outbox rows without the claim lock and trusts its caches:
+    no instance of the other mode may run beside it, whichever starts first."""
+    url, fake = postgres_pair
+    one, two = await _instance(url, fake, clock), await _instance(url, fake, clock)
+    only = await _instance(url, fake, clock, single_instance=True)
+    try:
+        await one.app.claim_instance()
+        await two.app.claim_instance()  # several instances share the database
+        with pytest.raises(AnotherInstanceRunning, match="this one must be the only one"):
+            await only.app.claim_instance()
+        await _close(one, two)
+        await only.app.claim_instance()
+        late = await _instance(url, fake, clock)
+        try:
+            with pytest.raises(AnotherInstanceRunning, match="SINGLE_INSTANCE=true runs"):
+                await late.app.claim_instance()
+        finally:
+            await _close(late)
+    finally:
+        await _close(only)
+
+
 @requires_redis
 async def test_redis_ticket_locks_live_under_the_bots_prefix(
     tmp_path: Path, clock: FrozenClock, redis_prefix: str
