@@ -105,6 +105,39 @@ async def test_a_round_woken_while_it_ran_does_not_ask_when_the_next_row_falls_d
     assert asked_before_second == [0]
 
 
+@requires_postgres
+async def test_the_only_instance_claims_without_the_lock_that_keeps_instances_apart(
+    postgres_url: str, clock: FrozenClock
+) -> None:
+    """No other process claims beside the only instance (storage/instance_lock.py): its
+    round reads and claims statement by statement, without the claim lock; one of several
+    instances takes the lock. Both deliver the chat's messages in order."""
+    database = await open_database(postgres_url)
+    sent: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        sent.append(statement)
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    locks: dict[bool, int] = {}
+    try:
+        for only in (True, False):
+            fake = FakeTelegram(clock=clock)
+            pacer = Pacer(group_limit=0, private_interval=timedelta(0), overall_limit=0)
+            worker = delivery_worker(database, clock, fake, pacer, only_claimer=only)
+            for number in range(3):
+                await queue_text(database, clock, f"{only}-{number}", CUSTOMER)
+            sent.clear()
+            assert await worker.run_once() == 3
+            assert fake.texts_to(CUSTOMER) == [f"{only}-{number}" for number in range(3)]
+            locks[only] = sum("pg_advisory_xact_lock" in statement for statement in sent)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        await database.dispose()
+    assert locks == {True: 0, False: 1}
+
+
 async def test_a_chat_with_more_due_than_a_round_takes_gets_the_rest_at_once(
     any_database: Database, clock: FrozenClock
 ) -> None:

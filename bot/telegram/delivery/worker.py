@@ -66,9 +66,12 @@ class DeliveryWorker:
         give_up_after: timedelta = timedelta(days=2),
         delay_notice: timedelta = timedelta(minutes=5),
         idle_poll: float = 5.0,
+        only_claimer: bool = False,
     ) -> None:
+        """`only_claimer`: this is the only instance, no other process claims rows
+        (`DeliveryStore`)."""
         self.bot = bot
-        self._store = DeliveryStore(database)
+        self._store = DeliveryStore(database, only_claimer=only_claimer)
         self._clock = clock
         self._staff_chat_id = staff_chat_id
         self.pacer = pacer or Pacer()

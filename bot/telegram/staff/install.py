@@ -265,6 +265,7 @@ def install_staff_desk(
         pacer=pacer,
         threads=threads,
         wake=wake,
+        only_claimer=settings.single_instance_mode,
     )
     return StaffDesk(
         desk,
