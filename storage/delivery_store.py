@@ -31,7 +31,7 @@ from sqlalchemy import (
     update,
 )
 
-from storage.dialects import INSERTS, none_of, one_of
+from storage.dialects import INSERTS, among, none_of, one_of
 from storage.outbox_models import (
     CONVERSATION,
     LANES,
@@ -72,7 +72,7 @@ class NewLink:
 # A chat is held while one of its messages waits for a retry or is being sent (a lease not
 # run out): its later messages wait, so a chat gets them in order, also across instances.
 _HELD = select(OUTBOX.c.chat_id).where(
-    OUTBOX.c.status.in_((PENDING, SENDING)),
+    among(OUTBOX.c.status, (PENDING, SENDING)),
     OUTBOX.c.next_attempt_at > bindparam("now"),
     or_(OUTBOX.c.status == SENDING, OUTBOX.c.attempts > 0),
 )
@@ -148,7 +148,7 @@ def _statements(dialect: str) -> _Statements:
         claim=update(OUTBOX)
         .where(
             ids(),
-            OUTBOX.c.status.in_((PENDING, SENDING)),
+            among(OUTBOX.c.status, (PENDING, SENDING)),
             OUTBOX.c.next_attempt_at <= bindparam("now"),
         )
         .values(status=SENDING, attempts=OUTBOX.c.attempts + 1, next_attempt_at=bindparam("lease"))
@@ -192,7 +192,7 @@ _MARK_SENT_WITH_LINK = insert(LINKS).from_select(
     ).select_from(_MARKED),
 )
 _NEXT_DUE = select(func.min(OUTBOX.c.next_attempt_at)).where(
-    OUTBOX.c.status.in_((PENDING, SENDING)), OUTBOX.c.next_attempt_at > bindparam("now")
+    among(OUTBOX.c.status, (PENDING, SENDING)), OUTBOX.c.next_attempt_at > bindparam("now")
 )
 
 

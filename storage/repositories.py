@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    String,
     Table,
     bindparam,
     exists,
@@ -27,7 +28,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.tickets import ActorKind, EventKind, TicketStatus
-from storage.dialects import INSERTS, per_dialect
+from storage.dialects import INSERTS, one_of, per_dialect
 from storage.models import (
     Attachment,
     Counter,
@@ -114,26 +115,43 @@ class CustomerRepository(_Repository):
         await self.session.flush()
 
 
-# A customer's tickets in some statuses, most recently updated first, built once.
-_CUSTOMERS_TICKETS_IN = (
-    Ticket.customer_id == bindparam("customer_id"),
-    col(Ticket.status).in_(bindparam("statuses", expanding=True)),
-)
-_MOST_RECENTLY_UPDATED = (col(Ticket.updated_at).desc(), col(Ticket.id).desc())
-_OPEN_FOR_CUSTOMER = select(Ticket).where(*_CUSTOMERS_TICKETS_IN).order_by(*_MOST_RECENTLY_UPDATED)
-# The same with the customer, in one statement: a customer's every free message needs both.
-# Only the tickets are locked.
-_OPEN_WITH_CUSTOMER = (
-    select(Ticket, Customer)
-    .join(Customer, col(Customer.id) == Ticket.customer_id)
-    .where(*_CUSTOMERS_TICKETS_IN)
-    .order_by(*_MOST_RECENTLY_UPDATED)
-)
-_OPEN_WITH_CUSTOMER_LOCKED = _OPEN_WITH_CUSTOMER.with_for_update(of=Ticket).execution_options(
-    populate_existing=True
-)
-
 _TICKETS: Table = Ticket.__table__  # type: ignore[attr-defined]
+# A customer's tickets in some statuses, most recently updated first, built once for each
+# database (the statuses as one array parameter on PostgreSQL: `storage/dialects.py` `one_of`).
+_MOST_RECENTLY_UPDATED = (col(Ticket.updated_at).desc(), col(Ticket.id).desc())
+
+
+@dataclass(frozen=True, slots=True)
+class _CustomersTickets:
+    open_for_customer: Any
+    # The same with the customer, in one statement: a customer's every free message needs
+    # both. Only the tickets are locked.
+    open_with_customer: Any
+    open_with_customer_locked: Any
+
+
+def _customers_tickets(dialect: str) -> _CustomersTickets:
+    where = (
+        Ticket.customer_id == bindparam("customer_id"),
+        one_of(dialect, _TICKETS.c.status, "statuses", item=String),
+    )
+    with_customer = (
+        select(Ticket, Customer)
+        .join(Customer, col(Customer.id) == Ticket.customer_id)
+        .where(*where)
+        .order_by(*_MOST_RECENTLY_UPDATED)
+    )
+    return _CustomersTickets(
+        open_for_customer=select(Ticket).where(*where).order_by(*_MOST_RECENTLY_UPDATED),
+        open_with_customer=with_customer,
+        open_with_customer_locked=with_customer.with_for_update(of=Ticket).execution_options(
+            populate_existing=True
+        ),
+    )
+
+
+_CUSTOMERS_TICKETS = {dialect: _customers_tickets(dialect) for dialect in INSERTS}
+
 # A ticket's `updated_at` set (`TicketRepository.touch`).
 _TOUCH = (
     update(_TICKETS)
@@ -263,7 +281,8 @@ class TicketRepository(_Repository):
     ) -> Sequence[Ticket]:
         """The customer's tickets in `statuses`, most recently updated first."""
         result = await self.session.exec(
-            _OPEN_FOR_CUSTOMER, params={"customer_id": customer_id, "statuses": list(statuses)}
+            _CUSTOMERS_TICKETS[dialect_of(self.session)].open_for_customer,
+            params={"customer_id": customer_id, "statuses": list(statuses)},
         )
         return result.all()
 
@@ -273,9 +292,11 @@ class TicketRepository(_Repository):
         """`open_for_customer` and the customer read together: one statement when the
         customer has tickets in `statuses`, else the customer alone. `lock` locks the
         tickets' rows and reads them afresh, as `get(for_update=True)` does for one."""
-        statement = _OPEN_WITH_CUSTOMER
-        if lock and dialect_of(self.session) != "sqlite":
-            statement = _OPEN_WITH_CUSTOMER_LOCKED
+        dialect = dialect_of(self.session)
+        statements = _CUSTOMERS_TICKETS[dialect]
+        statement = statements.open_with_customer
+        if lock and dialect != "sqlite":
+            statement = statements.open_with_customer_locked
         result = await self.session.exec(
             statement, params={"customer_id": customer_id, "statuses": list(statuses)}
         )
