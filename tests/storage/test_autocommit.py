@@ -13,14 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from storage.autocommit import AutocommitConnections
 from storage.idle_ping import ping_when_idle
-
-
-class Seconds:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.storage.server_connections import Seconds, terminate_backend
 
 
 @pytest.fixture
@@ -53,15 +46,6 @@ def _checkouts(engine: AsyncEngine) -> list[int]:
     return taken
 
 
-async def _terminate(postgres_url: str, pid: int) -> None:
-    other = create_async_engine(postgres_url)
-    try:
-        async with other.connect() as connection:
-            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    finally:
-        await other.dispose()
-
-
 async def test_statements_one_after_another_share_one_connection_checked_out_once(
     engine: AsyncEngine, kept: AutocommitConnections, seconds: Seconds
 ) -> None:
@@ -88,7 +72,7 @@ async def test_a_kept_connection_that_died_while_idle_is_replaced_before_use(
     kept: AutocommitConnections, postgres_url: str, seconds: Seconds
 ) -> None:
     pid = await kept.run(_backend)
-    await _terminate(postgres_url, pid)
+    await terminate_backend(postgres_url, pid)
     seconds.now += 2.5
 
     assert await kept.run(_backend) != pid
@@ -98,7 +82,7 @@ async def test_a_statement_on_a_connection_that_broke_fails_once_then_a_new_one_
     kept: AutocommitConnections, postgres_url: str, seconds: Seconds
 ) -> None:
     pid = await kept.run(_backend)
-    await _terminate(postgres_url, pid)
+    await terminate_backend(postgres_url, pid)
     seconds.now += 1.0  # used moments ago: not checked, as the pool does not check either
 
     with pytest.raises(DBAPIError):

@@ -11,14 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from storage.idle_ping import ping_when_idle
-
-
-class Seconds:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.storage.server_connections import Seconds, terminate_backend
 
 
 @pytest.fixture
@@ -39,20 +32,11 @@ async def _backend(engine: AsyncEngine) -> int:
         return int((await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one())
 
 
-async def _terminate(postgres_url: str, pid: int) -> None:
-    other = create_async_engine(postgres_url)
-    try:
-        async with other.connect() as connection:
-            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    finally:
-        await other.dispose()
-
-
 async def test_a_connection_that_died_while_idle_is_replaced_before_use(
     engine: AsyncEngine, postgres_url: str, seconds: Seconds
 ) -> None:
     pid = await _backend(engine)
-    await _terminate(postgres_url, pid)
+    await terminate_backend(postgres_url, pid)
     seconds.now += 2.5
 
     again = await _backend(engine)
@@ -64,7 +48,7 @@ async def test_a_connection_used_moments_ago_is_not_checked_again(
     engine: AsyncEngine, postgres_url: str, seconds: Seconds
 ) -> None:
     pid = await _backend(engine)
-    await _terminate(postgres_url, pid)
+    await terminate_backend(postgres_url, pid)
     seconds.now += 1.5
 
     # Not checked: the dead connection is handed out and its statement fails (as if the
