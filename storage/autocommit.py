@@ -4,10 +4,10 @@
 marked handled, a one-statement read): one round trip each, outside a transaction. Checking a
 pooled connection out for every such statement, switching it to autocommit and handing it
 back cost more of the bot's CPU than the statement itself: 330 µs per statement against 150 µs
-on a connection kept ready (docs/benchmarks.md, "Connections kept ready"). The delivery
-worker records every sent message this way and the inbox marks every update handled, so a
-few connections are kept here between uses instead: taken when free, a fresh one checked out
-from the pool when none is.
+on a connection kept ready (docs/benchmarks.md, "Load on PostgreSQL: connections kept
+ready, a shorter delivery round, no lists expanded"). The delivery worker records every sent
+message this way and the inbox marks every update handled, so a few connections are kept here
+between uses instead: taken when free, a fresh one checked out from the pool when none is.
 
 What the pool's checkout does for a connection that sat idle (`storage/idle_ping.py`) happens
 here too: one kept longer than `idle` is checked with one `SELECT 1` before use and replaced

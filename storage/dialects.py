@@ -33,11 +33,10 @@ def one_of(
     item: type[TypeEngine[Any]] | TypeEngine[Any] = BigInteger,
 ) -> ColumnElement[bool]:
     """`column` is one of the values (integers unless `item` says otherwise) in the list
-    parameter `name`. On PostgreSQL that is
-    `= ANY(:name)` with the list as one array: the SQL stays the same whatever the list's
-    length, so each connection prepares it once, where `IN (...)` is rendered anew for each
-    length (and prepared again on every connection for each new length). SQLite has no
-    arrays: `IN`, the list expanded."""
+    parameter `name`. On PostgreSQL that is `= ANY(:name)` with the list as one array: the SQL
+    stays the same whatever the list's length, so each connection prepares it once, where
+    `IN (...)` is rendered anew for each length (and prepared again on every connection for
+    each new length). SQLite has no arrays: `IN`, the list expanded."""
     if dialect == "postgresql":
         return column == any_(bindparam(name, type_=ARRAY(item)))
     return column.in_(bindparam(name, expanding=True))
