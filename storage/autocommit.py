@@ -56,7 +56,7 @@ class AutocommitConnections:
             broken = connection.invalidated
             await connection.close()
             if broken:  # the server went away: the kept connections are gone with it
-                await self.close()
+                await self._hand_back_all()
             raise
         if len(self._free) < self._keep:
             self._free.append((connection, self._clock()))
@@ -68,6 +68,9 @@ class AutocommitConnections:
         """Hand every kept connection back to the pool (before the engine is disposed); one
         in use now is handed back when its statement is done."""
         self._keep = 0
+        await self._hand_back_all()
+
+    async def _hand_back_all(self) -> None:
         free, self._free = self._free, []
         for connection, _ in free:
             await connection.close()

@@ -79,7 +79,7 @@ async def test_a_kept_connection_that_died_while_idle_is_replaced_before_use(
 
 
 async def test_a_statement_on_a_connection_that_broke_fails_once_then_a_new_one_is_used(
-    kept: AutocommitConnections, postgres_url: str, seconds: Seconds
+    engine: AsyncEngine, kept: AutocommitConnections, postgres_url: str, seconds: Seconds
 ) -> None:
     pid = await kept.run(_backend)
     await terminate_backend(postgres_url, pid)
@@ -87,7 +87,10 @@ async def test_a_statement_on_a_connection_that_broke_fails_once_then_a_new_one_
 
     with pytest.raises(DBAPIError):
         await kept.run(_backend)
+    checkouts = _checkouts(engine)
     assert await kept.run(_backend) != pid
+    await kept.run(_backend)
+    assert len(checkouts) == 1  # the new connection is kept, as before the failure
 
 
 async def test_a_failed_statement_does_not_leave_its_connection_kept(
