@@ -132,12 +132,12 @@ async def measure(url: str, tickets: int, events: int, *, label: str) -> dict[st
     analytics = Analytics(database.engine, SlaPolicy.from_config(), ZONE, FrozenClock(NOW))
     report, worker = await _reports(analytics, period)
     worker["chart_in_worker_ms"] = round(1000 * await _chart_in_worker(analytics, report), 1)
-    analytics.close()
+    await analytics.close()
     here = Analytics(
         database.engine, SlaPolicy.from_config(), ZONE, FrozenClock(NOW), in_process=True
     )
     _, in_process = await _reports(here, period)
-    here.close()
+    await here.close()
     chart_times, chart_cpu = [], []
     for _ in range(3):
         began, began_cpu = time.perf_counter(), time.process_time()
@@ -206,7 +206,7 @@ async def export_child(url: str) -> dict[str, Any]:
     elapsed = time.perf_counter() - began
     after = _peak_rss_mb()
     cpu = time.process_time()
-    analytics.close()
+    await analytics.close()
     await database.dispose()
     return {
         "export_tickets": result.tickets,

@@ -119,7 +119,7 @@ class App:
         if self.staff is not None:
             await self.staff.stop()
         if self.stats is not None:
-            self.stats.analytics.close()  # stops the report worker process too
+            await self.stats.analytics.close()  # stops the report worker process too
         await self.dispatcher.storage.close()
         await self.bot.session.close()
         if self.instance_lock is not None:

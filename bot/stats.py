@@ -105,7 +105,7 @@ async def run(argv: Sequence[str] | None = None) -> int:
         print(f"{result.tickets} tickets, {result.events} events", file=sys.stderr)
         return 0
     finally:
-        analytics.close()
+        await analytics.close()
         await database.dispose()
 
 

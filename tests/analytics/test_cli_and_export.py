@@ -111,4 +111,4 @@ async def test_large_csv_is_zipped_then_split_within_the_upload_limit(
         assert all(part.stat().st_size <= 600 for part in parts)
         rows = [row["number"] for part in parts for row in _rows(part)]
         assert rows == ["C-000001", "C-000002", "C-000003", "C-000004", "C-000006", "C-000009"]
-    service.close()
+    await service.close()

@@ -131,9 +131,12 @@ class Analytics:
             )
         )
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Release the read-only engine and stop the worker process. Stopping a spawned
+        process waits for it (about 0.6 s), so that wait happens in a thread: the bot's loop
+        keeps finishing its shutdown meanwhile."""
         self.reader.close()
-        shutdown_workers()
+        await asyncio.to_thread(shutdown_workers)
 
 
 async def compute_report(
