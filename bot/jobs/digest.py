@@ -8,6 +8,7 @@ is honoured for `GRACE` after it (a restart at 09:10 still sends the 09:00 diges
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -65,8 +66,17 @@ class DigestJob:
         return added
 
     async def safe_tick(self) -> None:
+        """The scheduler's job. The scheduler cancels it when the bot stops; the digest is
+        then written by the next start within `GRACE` (its outbox keys make that harmless),
+        so the stop is logged as such and ends the job quietly: left to the scheduler, it
+        would be logged as the job's failure with a traceback."""
         try:
             await self.tick()
+        except asyncio.CancelledError:
+            log.info(
+                "the weekly digest was interrupted by the stop; "
+                "a start within an hour of its time writes it"
+            )
         except Exception:
             log.exception("the weekly digest failed; it is tried again at the next sweep")
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import pytest
 from aiogram.types import BufferedInputFile
+from apscheduler.triggers.cron import CronTrigger
 
 from bot.domain.clock import FrozenClock
 from bot.jobs.digest import DigestJob, build_digest_job
@@ -36,6 +41,42 @@ def _job(desk: Desk, held: bool) -> DigestJob:
     )
     assert job is not None
     return job
+
+
+class StuckDigest:
+    """A digest still being written when the bot stops."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+
+    async def enqueue(self, fire: datetime) -> int:
+        self.started.set()
+        await asyncio.Event().wait()
+        return 0
+
+
+async def test_a_stop_during_the_digest_is_no_failure(caplog: pytest.LogCaptureFixture) -> None:
+    """The scheduler cancels a running job when the bot stops: that is logged as what it is,
+    not as the digest failing with a traceback (the stop's log is checked for tracebacks)."""
+    service = StuckDigest()
+    job = DigestJob(
+        service,  # type: ignore[arg-type]
+        Lock(True),
+        CronTrigger.from_crontab("0 9 * * mon", timezone=ZoneInfo("Europe/Moscow")),
+        FrozenClock(datetime(2026, 11, 23, 6, 0, 30, tzinfo=UTC)),
+    )
+    running = asyncio.create_task(job.safe_tick())
+    await service.started.wait()
+    with caplog.at_level(logging.INFO, logger="bot.jobs.digest"):
+        running.cancel()
+        await running
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "INFO",
+            "the weekly digest was interrupted by the stop; "
+            "a start within an hour of its time writes it",
+        )
+    ]
 
 
 async def _digest_rows(desk: Desk) -> list[tuple[int, str]]:
