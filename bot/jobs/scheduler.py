@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from bot.services.retention import RetentionSweep
 from bot.services.sla_sweeps import SlaSweepReport, SlaSweeps
 from bot.services.surveys import SurveyConfig, SurveyService, SurveySweepReport
 from bot.services.sweep_config import SweepConfig
+from bot.under_way import UnderWay
 from storage.sweep_leader import Leadership, leadership_for
 from storage.unit_of_work import Database
 
@@ -161,9 +161,7 @@ class SweepScheduler:
         self._interval = interval_seconds
         self._stop_grace = stop_grace_seconds
         self._scheduler: AsyncIOScheduler | None = None
-        self._running = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._runs = UnderWay()
 
     def start(self) -> None:
         """Needs a running event loop (call from async code)."""
@@ -182,25 +180,19 @@ class SweepScheduler:
 
     async def tick(self) -> None:
         """One scheduled run (the job); `stop` waits for it to finish."""
-        self._running += 1
-        self._idle.clear()
-        try:
-            await self.runner.safe_tick()
-        finally:
-            self._running -= 1
-            if self._running == 0:
-                self._idle.set()
+        await self._runs.run(self.runner.safe_tick)
 
     async def stop(self) -> None:
         """No new tick starts; a tick already running is waited for (it uses the database,
         which is closed right after). The lead is given up: another instance takes the sweeps
         over at its next tick, and the lock's connection goes back before the database
         closes."""
+        # Paused, not shut down yet: shutting APScheduler down cancels the jobs it is running.
+        if self._scheduler is not None:
+            self._scheduler.pause()
+        if not await self._runs.finished(self._stop_grace):
+            log.warning("a sweep was still running at shutdown")
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        try:
-            await asyncio.wait_for(self._idle.wait(), self._stop_grace)
-        except TimeoutError:
-            log.warning("a sweep was still running at shutdown")
         await self.runner.leadership.release()

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
 
+from bot.under_way import UnderWay
+
 
 class InFlightUpdates(BaseMiddleware):
     def __init__(self) -> None:
-        self._count = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._handling = UnderWay()
 
     @property
     def count(self) -> int:
-        return self._count
+        return self._handling.count
 
     async def __call__(
         self,
@@ -26,19 +25,8 @@ class InFlightUpdates(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        self._count += 1
-        self._idle.clear()
-        try:
-            return await handler(event, data)
-        finally:
-            self._count -= 1
-            if self._count == 0:
-                self._idle.set()
+        return await self._handling.run(lambda: handler(event, data))
 
     async def drain(self, grace_seconds: float) -> bool:
         """Wait until no update is being handled; False if the grace period ran out first."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), grace_seconds)
-        except TimeoutError:
-            return False
-        return True
+        return await self._handling.finished(grace_seconds)
