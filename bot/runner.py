@@ -132,7 +132,7 @@ async def run(
                 await housekeeping
         await ops.stop()
         if digest is not None:
-            digest.stop()
+            await digest.stop()
         await sweeps.stop()
         await app.close()
         for signal_number in (signal.SIGINT, signal.SIGTERM):

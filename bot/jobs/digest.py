@@ -25,6 +25,7 @@ from bot.services.analytics.causes import load_causes
 from bot.services.analytics.digest import DigestConfig, DigestService
 from bot.services.analytics.service import Analytics
 from bot.services.analytics.text import staff_style
+from bot.under_way import UnderWay
 from storage.sweep_leader import Leadership
 from storage.unit_of_work import Database
 
@@ -116,26 +117,37 @@ def build_digest_job(
 class DigestScheduler:
     """Runs the job at the schedule's fire times (and once at start, for a missed one)."""
 
-    def __init__(self, job: DigestJob) -> None:
+    def __init__(self, job: DigestJob, *, unwind_seconds: float = 5.0) -> None:
         self.job = job
         self._scheduler: AsyncIOScheduler | None = None
+        self._unwind = unwind_seconds
+        self._runs = UnderWay()
 
     def start(self) -> None:
         """Needs a running event loop (call from async code)."""
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(
-            self.job.safe_tick,
+            self._tick,
             self.job.trigger,
             id=JOB_ID,
             max_instances=1,
             coalesce=True,
             misfire_grace_time=int(GRACE.total_seconds()),
         )
-        scheduler.add_job(self.job.safe_tick, id=f"{JOB_ID}-at-start")
+        scheduler.add_job(self._tick, id=f"{JOB_ID}-at-start")
         scheduler.start()
         self._scheduler = scheduler
 
-    def stop(self) -> None:
+    async def _tick(self) -> None:
+        await self._runs.run(self.job.safe_tick)
+
+    async def stop(self) -> None:
+        """A digest being written is not waited for (building it takes seconds, the stop must
+        not): shutting the scheduler down cancels it, and the next start writes it (see
+        `DigestJob.safe_tick`). Its unit of work is waited for to roll back, before the
+        database it uses is closed."""
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        if not await self._runs.finished(self._unwind):
+            log.warning("the weekly digest was still running at shutdown")

@@ -13,7 +13,7 @@ from aiogram.types import BufferedInputFile
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.domain.clock import FrozenClock
-from bot.jobs.digest import DigestJob, build_digest_job
+from bot.jobs.digest import DigestJob, DigestScheduler, build_digest_job
 from tests.analytics.history import build_history
 from tests.harness import Desk
 from tests.staff.conftest import BORIS, STAFF, deliver, open_desk
@@ -48,34 +48,39 @@ class StuckDigest:
 
     def __init__(self) -> None:
         self.started = asyncio.Event()
+        self.unwound = False
 
     async def enqueue(self, fire: datetime) -> int:
         self.started.set()
-        await asyncio.Event().wait()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self.unwound = True  # where its unit of work would roll back
         return 0
 
 
 async def test_a_stop_during_the_digest_is_no_failure(caplog: pytest.LogCaptureFixture) -> None:
-    """The scheduler cancels a running job when the bot stops: that is logged as what it is,
-    not as the digest failing with a traceback (the stop's log is checked for tracebacks)."""
+    """The scheduler cancels the digest it is running when the bot stops. That is logged as
+    what it is, not as the digest failing with a traceback (the stop's log is checked for
+    tracebacks), and the stop returns once the digest has unwound, before the database
+    closes."""
     service = StuckDigest()
     job = DigestJob(
         service,  # type: ignore[arg-type]
         Lock(True),
         CronTrigger.from_crontab("0 9 * * mon", timezone=ZoneInfo("Europe/Moscow")),
-        FrozenClock(datetime(2026, 11, 23, 6, 0, 30, tzinfo=UTC)),
+        FrozenClock(datetime(2026, 11, 23, 6, 0, 30, tzinfo=UTC)),  # Monday 09:00:30 in Moscow
     )
-    running = asyncio.create_task(job.safe_tick())
-    await service.started.wait()
+    scheduler = DigestScheduler(job)
     with caplog.at_level(logging.INFO, logger="bot.jobs.digest"):
-        running.cancel()
-        await running
-    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
-        (
-            "INFO",
-            "the weekly digest was interrupted by the stop; "
-            "a start within an hour of its time writes it",
-        )
+        scheduler.start()
+        await asyncio.wait_for(service.started.wait(), 5)  # the digest due at the start
+        await scheduler.stop()
+    assert service.unwound
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert [r.getMessage() for r in caplog.records if r.name == "bot.jobs.digest"] == [
+        "the weekly digest was interrupted by the stop; "
+        "a start within an hour of its time writes it"
     ]
 
 
