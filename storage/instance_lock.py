@@ -12,15 +12,13 @@ connection closes and its hold ends.
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from dataclasses import dataclass
+
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 # Any fixed 64-bit number, the same for every instance of the bot ("instance" in ASCII).
 INSTANCE_LOCK_ID = 0x696E7374616E6365
-_TAKE = text("SELECT pg_try_advisory_lock(:id)")
-_TAKE_SHARED = text("SELECT pg_try_advisory_lock_shared(:id)")
-_GIVE_UP = text("SELECT pg_advisory_unlock(:id)")
-_GIVE_UP_SHARED = text("SELECT pg_advisory_unlock_shared(:id)")
 
 
 class AnotherInstanceRunning(RuntimeError):
@@ -38,12 +36,32 @@ _BESIDE_ONLY = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class _Hold:
+    """How a mode holds the lock: the statements that take and end its hold, and why it was
+    refused."""
+
+    take: TextClause
+    give_up: TextClause
+    refused: str
+
+
+_ALONE = _Hold(
+    text("SELECT pg_try_advisory_lock(:id)"), text("SELECT pg_advisory_unlock(:id)"), _ONLY
+)
+_AMONG_SEVERAL = _Hold(
+    text("SELECT pg_try_advisory_lock_shared(:id)"),
+    text("SELECT pg_advisory_unlock_shared(:id)"),
+    _BESIDE_ONLY,
+)
+
+
 class InstanceLock:
     def __init__(self, engine: AsyncEngine, *, only: bool) -> None:
         """`only`: this is the only instance (held exclusively); else one of several (held
         shared)."""
         self._engine = engine
-        self._only = only
+        self._hold = _ALONE if only else _AMONG_SEVERAL
         self._connection: AsyncConnection | None = None
 
     async def acquire(self) -> None:
@@ -51,16 +69,14 @@ class InstanceLock:
             return
         connection = await self._engine.connect()
         try:
-            taken = await connection.scalar(
-                _TAKE if self._only else _TAKE_SHARED, {"id": INSTANCE_LOCK_ID}
-            )
+            taken = await connection.scalar(self._hold.take, {"id": INSTANCE_LOCK_ID})
             await connection.commit()
         except BaseException:
             await connection.close()
             raise
         if not taken:
             await connection.close()
-            raise AnotherInstanceRunning(_ONLY if self._only else _BESIDE_ONLY)
+            raise AnotherInstanceRunning(self._hold.refused)
         self._connection = connection
 
     async def release(self) -> None:
@@ -68,8 +84,6 @@ class InstanceLock:
             return
         connection, self._connection = self._connection, None
         try:
-            await connection.execute(
-                _GIVE_UP if self._only else _GIVE_UP_SHARED, {"id": INSTANCE_LOCK_ID}
-            )
+            await connection.execute(self._hold.give_up, {"id": INSTANCE_LOCK_ID})
         finally:
             await connection.close()
