@@ -8,23 +8,15 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.idle_ping import ping_when_idle
-from tests.storage.server_connections import Seconds, terminate_backend
-
-
-@pytest.fixture
-def seconds() -> Seconds:
-    return Seconds()
+from tests.storage.server_connections import Seconds, idle_checked_engine, terminate_backend
 
 
 @pytest.fixture
 async def engine(postgres_url: str, seconds: Seconds) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(postgres_url, pool_size=1, max_overflow=0)
-    ping_when_idle(engine, idle=2.0, clock=seconds)
-    yield engine
-    await engine.dispose()
+    async with idle_checked_engine(postgres_url, seconds, pool_size=1) as engine:
+        yield engine
 
 
 async def _backend(engine: AsyncEngine) -> int:
